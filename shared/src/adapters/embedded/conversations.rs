@@ -1,0 +1,346 @@
+//! `ConversationStore` on the embedded engine. Each operation is one redb
+//! transaction, so a turn's several writes land together or not at all.
+
+use super::tables::{CLIENT_IDS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
+use super::{EmbeddedStore, unavailable};
+use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::message::{
+    Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
+};
+use crate::domain::page::{Page, PageRequest};
+use crate::ports::{ConversationStore, StoreError};
+use async_trait::async_trait;
+use redb::{ReadableDatabase, ReadableTable, Table};
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn load_session<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
+    table: &T,
+    user: &str,
+    session: &str,
+) -> Result<Option<Session>, StoreError> {
+    match table.get((user, session)).map_err(unavailable)? {
+        Some(v) => Ok(Some(decode(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+fn load_message<T: ReadableTable<(&'static str, &'static str, u64), &'static [u8]>>(
+    table: &T,
+    user: &str,
+    session: &str,
+    seq: u64,
+) -> Result<Option<Message>, StoreError> {
+    match table.get((user, session, seq)).map_err(unavailable)? {
+        Some(v) => Ok(Some(decode(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Append `message` as the session's next message and bump the session.
+fn append(
+    sessions: &mut Table<(&'static str, &'static str), &'static [u8]>,
+    messages: &mut Table<(&'static str, &'static str, u64), &'static [u8]>,
+    user: &str,
+    session: &mut Session,
+    mut message: Message,
+) -> Result<Message, StoreError> {
+    session.message_count += 1;
+    session.last_message_at = message.created_at;
+    message.seq = session.message_count;
+    message.session_id = session.id.clone();
+    messages
+        .insert((user, session.id.as_str(), message.seq), encode(&message)?.as_slice())
+        .map_err(unavailable)?;
+    sessions
+        .insert((user, session.id.as_str()), encode(&*session)?.as_slice())
+        .map_err(unavailable)?;
+    Ok(message)
+}
+
+fn message_cursor(seq: u64) -> String {
+    format!("m.{seq}")
+}
+
+fn parse_message_cursor(c: &str) -> Result<u64, StoreError> {
+    c.strip_prefix("m.")
+        .and_then(|s| s.parse().ok())
+        .ok_or(StoreError::BadCursor)
+}
+
+fn session_cursor(created_ms: i64, id: &str) -> String {
+    format!("s.{created_ms}.{id}")
+}
+
+fn parse_session_cursor(c: &str) -> Result<(i64, String), StoreError> {
+    let rest = c.strip_prefix("s.").ok_or(StoreError::BadCursor)?;
+    let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
+    let ms = ms.parse().map_err(|_| StoreError::BadCursor)?;
+    SessionId::parse(id).map_err(|_| StoreError::BadCursor)?;
+    Ok((ms, id.to_string()))
+}
+
+#[async_trait]
+impl ConversationStore for EmbeddedStore {
+    async fn record_user_message(
+        &self,
+        user: &UserId,
+        input: NewUserMessage,
+    ) -> Result<RecordedTurn, StoreError> {
+        let user = user.clone();
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_write().map_err(unavailable)?;
+            let turn = {
+                let mut sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+                let mut by_created = tx.open_table(SESSIONS_BY_CREATED).map_err(unavailable)?;
+                let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
+                let mut client_ids = tx.open_table(CLIENT_IDS).map_err(unavailable)?;
+
+                if let Some(cmid) = &input.client_message_id {
+                    let seen = client_ids
+                        .get((u, cmid.as_str()))
+                        .map_err(unavailable)?
+                        .map(|v| {
+                            let (s, seq) = v.value();
+                            (s.to_string(), seq)
+                        });
+                    if let Some((sid, seq)) = seen {
+                        let session = load_session(&sessions, u, &sid)?
+                            .ok_or_else(|| StoreError::Corrupt("turn without session".into()))?;
+                        let message = load_message(&messages, u, &sid, seq)?
+                            .ok_or_else(|| StoreError::Corrupt("turn without message".into()))?;
+                        let reply = match message.answered_by {
+                            Some(r) => load_message(&messages, u, &sid, r)?,
+                            None => None,
+                        };
+                        return Ok(RecordedTurn {
+                            session,
+                            message,
+                            reply,
+                            replayed: true,
+                        });
+                    }
+                }
+
+                let mut session = match &input.session_id {
+                    Some(id) => load_session(&sessions, u, id.as_str())?
+                        .ok_or(StoreError::NotFound)?,
+                    None => {
+                        let s = Session {
+                            id: SessionId::generate(),
+                            created_at: input.created_at,
+                            last_message_at: input.created_at,
+                            message_count: 0,
+                        };
+                        by_created
+                            .insert((u, s.created_at.timestamp_millis(), s.id.as_str()), ())
+                            .map_err(unavailable)?;
+                        s
+                    }
+                };
+                let message = Message {
+                    id: MessageId::generate(),
+                    session_id: session.id.clone(),
+                    seq: 0,
+                    role: Role::User,
+                    content: input.content,
+                    created_at: input.created_at,
+                    external_id: None,
+                    client_message_id: input.client_message_id.clone(),
+                    reply: None,
+                    answered_by: None,
+                };
+                let message = append(&mut sessions, &mut messages, u, &mut session, message)?;
+                if let Some(cmid) = &input.client_message_id {
+                    client_ids
+                        .insert((u, cmid.as_str()), (session.id.as_str(), message.seq))
+                        .map_err(unavailable)?;
+                }
+                RecordedTurn {
+                    session,
+                    message,
+                    reply: None,
+                    replayed: false,
+                }
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(turn)
+        })
+        .await
+    }
+
+    async fn record_reply(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        answers: u64,
+        reply: NewReply,
+    ) -> Result<Message, StoreError> {
+        let (user, sid) = (user.clone(), session_id.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), sid.as_str());
+            let tx = db.begin_write().map_err(unavailable)?;
+            let stored = {
+                let mut sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+                let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
+                let mut session = load_session(&sessions, u, s)?.ok_or(StoreError::NotFound)?;
+                let mut question = load_message(&messages, u, s, answers)?
+                    .filter(|m| m.role == Role::User)
+                    .ok_or(StoreError::NotFound)?;
+                if let Some(existing) = question.answered_by {
+                    // A concurrent retry answered first: keep exactly one reply.
+                    return load_message(&messages, u, s, existing)?
+                        .ok_or_else(|| StoreError::Corrupt("reply pointer dangles".into()));
+                }
+                let message = Message {
+                    id: MessageId::generate(),
+                    session_id: sid.clone(),
+                    seq: 0,
+                    role: Role::Assistant,
+                    content: reply.content,
+                    created_at: reply.created_at,
+                    external_id: None,
+                    client_message_id: None,
+                    reply: Some(reply.meta),
+                    answered_by: None,
+                };
+                let message = append(&mut sessions, &mut messages, u, &mut session, message)?;
+                question.answered_by = Some(message.seq);
+                messages
+                    .insert((u, s, answers), encode(&question)?.as_slice())
+                    .map_err(unavailable)?;
+                message
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn get_session(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+    ) -> Result<Option<Session>, StoreError> {
+        let (user, sid) = (user.clone(), session_id.clone());
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+            load_session(&sessions, user.as_str(), sid.as_str())
+        })
+        .await
+    }
+
+    async fn list_sessions(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Session>, StoreError> {
+        let user = user.clone();
+        let limit = page.limit as usize;
+        let before = page.cursor.as_deref().map(parse_session_cursor).transpose()?;
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let index = tx.open_table(SESSIONS_BY_CREATED).map_err(unavailable)?;
+            let sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+            let lo = (u, i64::MIN, "");
+            let range = match &before {
+                Some((ms, id)) => index.range(lo..(u, *ms, id.as_str())),
+                None => index.range(lo..(u, i64::MAX, "\u{10FFFF}")),
+            }
+            .map_err(unavailable)?;
+            let mut items = Vec::with_capacity(limit);
+            let mut more = false;
+            for entry in range.rev() {
+                let (key, _) = entry.map_err(unavailable)?;
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                let (_, _, sid) = key.value();
+                let session = load_session(&sessions, u, sid)?
+                    .ok_or_else(|| StoreError::Corrupt("index points at no session".into()))?;
+                items.push(session);
+            }
+            let next_cursor = match (more, items.last()) {
+                (true, Some(s)) => Some(session_cursor(s.created_at.timestamp_millis(), s.id.as_str())),
+                _ => None,
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn list_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        let (user, sid) = (user.clone(), session_id.clone());
+        let limit = page.limit as usize;
+        let after = page.cursor.as_deref().map(parse_message_cursor).transpose()?;
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), sid.as_str());
+            let tx = db.begin_read().map_err(unavailable)?;
+            let sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+            if load_session(&sessions, u, s)?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let messages = tx.open_table(MESSAGES).map_err(unavailable)?;
+            let from = after.map_or(0, |seq| seq.saturating_add(1));
+            let mut items = Vec::with_capacity(limit);
+            let mut more = false;
+            for entry in messages.range((u, s, from)..=(u, s, u64::MAX)).map_err(unavailable)? {
+                let (_, v) = entry.map_err(unavailable)?;
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                items.push(decode::<Message>(v.value())?);
+            }
+            let next_cursor = match (more, items.last()) {
+                (true, Some(m)) => Some(message_cursor(m.seq)),
+                _ => None,
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn recent_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        up_to_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let (user, sid) = (user.clone(), session_id.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), sid.as_str());
+            let tx = db.begin_read().map_err(unavailable)?;
+            let messages = tx.open_table(MESSAGES).map_err(unavailable)?;
+            let mut out = Vec::with_capacity(limit);
+            for entry in messages
+                .range((u, s, 0)..=(u, s, up_to_seq))
+                .map_err(unavailable)?
+                .rev()
+                .take(limit)
+            {
+                let (_, v) = entry.map_err(unavailable)?;
+                out.push(decode::<Message>(v.value())?);
+            }
+            out.reverse();
+            Ok(out)
+        })
+        .await
+    }
+}

@@ -1,0 +1,69 @@
+//! The embedded store: a durable, file-backed engine in-process (redb), used
+//! by `hearth serve` and the tests. Every commit is fsynced before it returns,
+//! so a message acknowledged here survives a crash or restart.
+//!
+//! redb holds an exclusive lock on its file, so a second process cannot open
+//! the same data dir and corrupt it; `open` turns that into a clear error.
+
+mod conversations;
+mod tables;
+
+use crate::ports::StoreError;
+use redb::Database;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The file inside a data dir that holds the embedded store.
+pub const DB_FILE: &str = "hearth.redb";
+
+/// Why the embedded store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("the data dir {0} is in use by another process (is `hearth serve` running on it?)")]
+    Locked(PathBuf),
+    #[error("could not open the store at {path}: {message}")]
+    Io { path: PathBuf, message: String },
+}
+
+/// The embedded store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl EmbeddedStore {
+    /// Open (or create) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, OpenError> {
+        let io = |e: &dyn std::fmt::Display| OpenError::Io {
+            path: data_dir.to_path_buf(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| io(&e))?;
+        let db = match Database::create(data_dir.join(DB_FILE)) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(OpenError::Locked(data_dir.to_path_buf()));
+            }
+            Err(e) => return Err(io(&e)),
+        };
+        tables::create_all(&db).map_err(|e| io(&e))?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Run blocking database work off the async runtime.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+    }
+}
+
+/// Any redb failure is an I/O-level problem: worth retrying later.
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}

@@ -1,0 +1,27 @@
+//! The embedded store's tables. Keys are tuples that start with the user id,
+//! so every read is a range inside one person's data, the same shape as the
+//! DynamoDB partition key (see docs/data-model.md).
+
+use redb::{Database, TableDefinition};
+
+/// (user, session_id) -> Session JSON
+pub const SESSIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sessions");
+/// (user, created_at millis, session_id) -> (): sessions newest first
+pub const SESSIONS_BY_CREATED: TableDefinition<(&str, i64, &str), ()> =
+    TableDefinition::new("sessions_by_created");
+/// (user, session_id, seq) -> Message JSON
+pub const MESSAGES: TableDefinition<(&str, &str, u64), &[u8]> = TableDefinition::new("messages");
+/// (user, client_message_id) -> (session_id, seq): idempotency of chat turns
+pub const CLIENT_IDS: TableDefinition<(&str, &str), (&str, u64)> =
+    TableDefinition::new("client_message_ids");
+
+/// Create every table, so that read transactions never meet a missing one.
+pub fn create_all(db: &Database) -> Result<(), redb::Error> {
+    let tx = db.begin_write()?;
+    tx.open_table(SESSIONS)?;
+    tx.open_table(SESSIONS_BY_CREATED)?;
+    tx.open_table(MESSAGES)?;
+    tx.open_table(CLIENT_IDS)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Adapters: the ports implemented over real technology. A new storage engine
+//! or model provider is one new module here plus one line where clients are
+//! built (`crate::app`).
+
+pub mod anthropic;
+pub mod embedded;
+pub mod model_http;
+pub mod openai;

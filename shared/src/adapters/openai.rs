@@ -1,0 +1,154 @@
+//! The OpenAI-compatible chat completions client
+//! (`POST {base}/chat/completions`): Together AI in production, and equally
+//! vLLM, llama.cpp's server or Ollama locally.
+
+use super::model_http::{RetryPolicy, classify, error_message, transport};
+use crate::domain::completion::{Completion, CompletionRequest, FinishReason};
+use crate::domain::message::{Role, Usage};
+use crate::ports::{ModelClient, ModelError};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::time::Instant;
+
+pub struct OpenAiClient {
+    http: reqwest::Client,
+    endpoint: String,
+    api_key: Option<String>,
+    policy: RetryPolicy,
+}
+
+impl OpenAiClient {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        api_key: Option<String>,
+        policy: RetryPolicy,
+    ) -> Self {
+        Self {
+            http,
+            endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            api_key,
+            policy,
+        }
+    }
+
+    async fn attempt(&self, body: &WireRequest<'_>) -> Result<Completion, ModelError> {
+        let mut req = self.http.post(&self.endpoint).json(body);
+        if let Some(key) = &self.api_key {
+            req = req.bearer_auth(key);
+        }
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(classify(status, &headers, error_message(&bytes)));
+        }
+        let wire: WireResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| ModelError::InvalidResponse(format!("openai: {e}")))?;
+        let choice = wire
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| ModelError::InvalidResponse("openai: no choices".into()))?;
+        Ok(Completion {
+            content: choice.message.content.unwrap_or_default(),
+            model: wire.model.unwrap_or_else(|| body.model.to_string()),
+            usage: Usage {
+                input_tokens: wire.usage.prompt_tokens,
+                output_tokens: wire.usage.completion_tokens,
+            },
+            finish: match choice.finish_reason.as_deref() {
+                Some("stop") => FinishReason::Stop,
+                Some("length") => FinishReason::Length,
+                _ => FinishReason::Other,
+            },
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    max_tokens: u32,
+    temperature: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Deserialize)]
+struct WireResponse {
+    #[serde(default)]
+    choices: Vec<WireChoice>,
+    model: Option<String>,
+    #[serde(default)]
+    usage: WireUsage,
+}
+
+#[derive(Deserialize)]
+struct WireChoice {
+    message: WireChoiceMessage,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireChoiceMessage {
+    content: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u32,
+    #[serde(default)]
+    completion_tokens: u32,
+}
+
+#[async_trait]
+impl ModelClient for OpenAiClient {
+    fn provider(&self) -> &'static str {
+        "openai"
+    }
+
+    async fn complete(
+        &self,
+        model: &str,
+        request: &CompletionRequest,
+        deadline: Instant,
+    ) -> Result<Completion, ModelError> {
+        let mut messages = vec![WireMessage {
+            role: "system",
+            content: &request.system,
+        }];
+        messages.extend(request.turns.iter().map(|t| WireMessage {
+            role: match t.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            },
+            content: &t.content,
+        }));
+        let body = WireRequest {
+            model,
+            messages,
+            max_tokens: request.max_tokens,
+            temperature: request.temperature,
+            response_format: request.json_schema.as_ref().map(|s| {
+                json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": s.name, "strict": true, "schema": s.schema}
+                })
+            }),
+        };
+        self.policy
+            .run(self.provider(), deadline, || self.attempt(&body))
+            .await
+    }
+}

@@ -1,0 +1,103 @@
+//! Wiring: build every client once from the configuration and hand the
+//! use cases their ports. Both entry points (`functions/chat` and the local
+//! `hearth` binary) build the app here, so they serve exactly the same API.
+
+use crate::adapters::anthropic::AnthropicClient;
+use crate::adapters::model_http::RetryPolicy;
+use crate::adapters::openai::OpenAiClient;
+use crate::auth::Authenticator;
+use crate::config::{Config, Provider};
+use crate::ports::{Clock, ConversationStore, ModelClient, SystemClock};
+use crate::service::chat::ChatService;
+use crate::service::models::{Binding, ModelRoles};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Everything a request handler needs, built once per process.
+pub struct App {
+    pub chat: ChatService,
+    pub store: Arc<dyn ConversationStore>,
+    pub auth: Authenticator,
+    ready: AtomicBool,
+}
+
+impl App {
+    pub fn new(config: &Config, store: Arc<dyn ConversationStore>, http: reqwest::Client) -> Self {
+        Self::with_parts(config, store, http, RetryPolicy::default(), Arc::new(SystemClock))
+    }
+
+    /// As `new`, with the retry policy and clock chosen by the caller (tests).
+    pub fn with_parts(
+        config: &Config,
+        store: Arc<dyn ConversationStore>,
+        http: reqwest::Client,
+        policy: RetryPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let models = model_roles(config, &http, policy);
+        Self {
+            chat: ChatService::new(Arc::clone(&store), models, clock, config.turn_deadline),
+            store,
+            auth: Authenticator::new(&config.auth, http),
+            ready: AtomicBool::new(true),
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+}
+
+/// One HTTP client for every outbound call, on rustls with aws-lc-rs (the
+/// same TLS stack as the AWS SDK).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(concat!("hearth/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// Build one client per configured provider and bind each role to one.
+pub fn model_roles(config: &Config, http: &reqwest::Client, policy: RetryPolicy) -> ModelRoles {
+    let anthropic: Option<Arc<dyn ModelClient>> = config.anthropic.as_ref().map(|a| {
+        Arc::new(AnthropicClient::new(
+            http.clone(),
+            &a.base_url,
+            a.api_key.expose().to_string(),
+            policy,
+        )) as Arc<dyn ModelClient>
+    });
+    let openai: Option<Arc<dyn ModelClient>> = config.openai.as_ref().map(|o| {
+        Arc::new(OpenAiClient::new(
+            http.clone(),
+            &o.base_url,
+            o.api_key.as_ref().map(|k| k.expose().to_string()),
+            policy,
+        )) as Arc<dyn ModelClient>
+    });
+    let mut bindings = HashMap::new();
+    for (role, b) in &config.roles {
+        let client = match b.provider {
+            Provider::Anthropic => anthropic.clone(),
+            Provider::OpenAi => openai.clone(),
+        };
+        if let Some(client) = client {
+            bindings.insert(
+                *role,
+                Binding {
+                    client,
+                    model: b.model.clone(),
+                },
+            );
+        }
+    }
+    ModelRoles::new(bindings, Config::no_provider_hint())
+}

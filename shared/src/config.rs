@@ -1,0 +1,376 @@
+//! Typed configuration, read once from the environment and validated at
+//! start. A missing required variable stops the process with one line naming
+//! it. Role resolution follows DESIGN.md's "Models" section exactly.
+
+use crate::domain::route::ModelRole;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.together.xyz/v1";
+pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-haiku-4-5";
+pub const DEFAULT_OPENAI_MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct-Turbo";
+pub const DEFAULT_AUDIENCE: &str = "authenticated";
+pub const DEFAULT_TURN_DEADLINE: Duration = Duration::from_secs(25);
+/// The local JWT secret's file name inside the data dir.
+pub const LOCAL_SECRET_FILE: &str = "jwt-secret";
+
+/// A value that must never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    Anthropic,
+    OpenAi,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "anthropic",
+            Provider::OpenAi => "openai",
+        }
+    }
+
+    fn default_model(self) -> &'static str {
+        match self {
+            Provider::Anthropic => DEFAULT_ANTHROPIC_MODEL,
+            Provider::OpenAi => DEFAULT_OPENAI_MODEL,
+        }
+    }
+
+    fn default_for(role: ModelRole) -> Provider {
+        match role {
+            ModelRole::Chat | ModelRole::Checkin => Provider::Anthropic,
+            ModelRole::Deep => Provider::OpenAi,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnthropicSettings {
+    pub api_key: Secret,
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAiSettings {
+    pub api_key: Option<Secret>,
+    pub base_url: String,
+}
+
+/// Which provider and model serve a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleBinding {
+    pub provider: Provider,
+    pub model: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub hs256_secret: Option<Secret>,
+    pub jwks_url: Option<String>,
+    pub audience: String,
+    pub issuer: Option<String>,
+    /// An unknown `kid` triggers a JWKS refetch at most this often.
+    pub jwks_refetch_cooldown: Duration,
+    /// How long a fetched JWKS is trusted before it is fetched again.
+    pub jwks_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub auth: AuthConfig,
+    pub anthropic: Option<AnthropicSettings>,
+    pub openai: Option<OpenAiSettings>,
+    /// Empty when no provider is configured.
+    pub roles: HashMap<ModelRole, RoleBinding>,
+    pub turn_deadline: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {why}")]
+    Invalid { name: String, why: String },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Where the process runs, which decides where the JWT secret may come from.
+pub enum Mode<'a> {
+    /// In Lambda: `HEARTH_JWT_SECRET` or `HEARTH_JWKS_URL` is required.
+    Lambda,
+    /// On a laptop: without either, a secret is generated once in the data dir.
+    Local { data_dir: &'a Path },
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl Config {
+    /// Read the configuration through `var` (normally `std::env::var`).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>, mode: Mode<'_>) -> Result<Self, ConfigError> {
+        let get = |name: &str| non_empty(var(name));
+
+        let anthropic = get("ANTHROPIC_API_KEY").map(|key| AnthropicSettings {
+            api_key: Secret::new(key),
+            base_url: get("ANTHROPIC_BASE_URL").unwrap_or_else(|| DEFAULT_ANTHROPIC_BASE_URL.into()),
+        });
+        let openai_key = get("OPENAI_API_KEY");
+        let openai_base = get("OPENAI_BASE_URL");
+        let openai = (openai_key.is_some() || openai_base.is_some()).then(|| OpenAiSettings {
+            api_key: openai_key.map(Secret::new),
+            base_url: openai_base.unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.into()),
+        });
+
+        let mut roles = HashMap::new();
+        for role in ModelRole::ALL {
+            let explicit = match get(&format!("{}_PROVIDER", role.env_prefix())) {
+                None => None,
+                Some(p) => Some(match p.to_ascii_lowercase().as_str() {
+                    "anthropic" => Provider::Anthropic,
+                    "openai" => Provider::OpenAi,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: format!("{}_PROVIDER", role.env_prefix()),
+                            why: format!("'{p}' is not 'anthropic' or 'openai'"),
+                        });
+                    }
+                }),
+            };
+            let model = get(&format!("{}_MODEL", role.env_prefix()));
+            if let Some(binding) =
+                resolve_role(role, explicit, model, anthropic.is_some(), openai.is_some())?
+            {
+                roles.insert(role, binding);
+            }
+        }
+
+        let jwks_url = get("HEARTH_JWKS_URL");
+        let hs256_secret = match (get("HEARTH_JWT_SECRET"), &mode) {
+            (Some(s), _) => Some(Secret::new(s)),
+            (None, Mode::Lambda) if jwks_url.is_none() => {
+                return Err(ConfigError::Missing("HEARTH_JWT_SECRET (or HEARTH_JWKS_URL)"));
+            }
+            (None, Mode::Lambda) => None,
+            (None, Mode::Local { data_dir }) => Some(local_secret(data_dir)?),
+        };
+
+        let turn_deadline = match get("HEARTH_TURN_DEADLINE_SECS") {
+            None => DEFAULT_TURN_DEADLINE,
+            Some(v) => match v.parse::<u64>() {
+                Ok(s) if (1..=300).contains(&s) => Duration::from_secs(s),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "HEARTH_TURN_DEADLINE_SECS".into(),
+                        why: "expected whole seconds between 1 and 300".into(),
+                    });
+                }
+            },
+        };
+
+        Ok(Config {
+            auth: AuthConfig {
+                hs256_secret,
+                jwks_url,
+                audience: get("HEARTH_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
+                issuer: get("HEARTH_JWT_ISSUER"),
+                jwks_refetch_cooldown: Duration::from_secs(30),
+                jwks_ttl: Duration::from_secs(3600),
+            },
+            anthropic,
+            openai,
+            roles,
+            turn_deadline,
+        })
+    }
+
+    /// One line for a person who has configured no model provider.
+    pub fn no_provider_hint() -> &'static str {
+        "no model provider is configured: set ANTHROPIC_API_KEY, or OPENAI_API_KEY / OPENAI_BASE_URL \
+         (any OpenAI-compatible server, e.g. a local llama.cpp server)"
+    }
+}
+
+/// DESIGN.md's rule for one role. `Ok(None)` when no provider is configured.
+pub fn resolve_role(
+    role: ModelRole,
+    explicit: Option<Provider>,
+    model: Option<String>,
+    anthropic: bool,
+    openai: bool,
+) -> Result<Option<RoleBinding>, ConfigError> {
+    let configured = |p: Provider| match p {
+        Provider::Anthropic => anthropic,
+        Provider::OpenAi => openai,
+    };
+    let provider = match explicit {
+        Some(p) if configured(p) => p,
+        Some(p) => {
+            return Err(ConfigError::Invalid {
+                name: format!("{}_PROVIDER", role.env_prefix()),
+                why: format!(
+                    "{} is not configured (set {})",
+                    p.as_str(),
+                    match p {
+                        Provider::Anthropic => "ANTHROPIC_API_KEY",
+                        Provider::OpenAi => "OPENAI_API_KEY or OPENAI_BASE_URL",
+                    }
+                ),
+            });
+        }
+        None => {
+            let preferred = Provider::default_for(role);
+            let other = match preferred {
+                Provider::Anthropic => Provider::OpenAi,
+                Provider::OpenAi => Provider::Anthropic,
+            };
+            if configured(preferred) {
+                preferred
+            } else if configured(other) {
+                other
+            } else {
+                return Ok(None);
+            }
+        }
+    };
+    Ok(Some(RoleBinding {
+        provider,
+        model: model.unwrap_or_else(|| provider.default_model().to_string()),
+    }))
+}
+
+/// Read the local JWT secret, creating it (owner-only) on first use.
+pub fn local_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
+    use rand::RngCore;
+    let path = data_dir.join(LOCAL_SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(Secret::new(s.trim())),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ConfigError::Io(format!("cannot read {}: {e}", path.display()))),
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| ConfigError::Io(format!("cannot create {}: {e}", data_dir.display())))?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &secret)
+        .map_err(|e| ConfigError::Io(format!("cannot write {}: {e}", path.display())))?;
+    Ok(Secret::new(secret))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(mut f) => {
+            f.write_all(contents.as_bytes())?;
+            f.sync_all()
+        }
+        // Another process created it first; theirs wins.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn lambda_mode_requires_a_jwt_secret_or_jwks() {
+        let err = Config::from_env(env(&[]), Mode::Lambda).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("HEARTH_JWT_SECRET (or HEARTH_JWKS_URL)"));
+        assert!(Config::from_env(env(&[("HEARTH_JWKS_URL", "http://x")]), Mode::Lambda).is_ok());
+    }
+
+    #[test]
+    fn roles_use_their_default_provider_when_configured() {
+        let c = Config::from_env(
+            env(&[("HEARTH_JWT_SECRET", "s"), ("ANTHROPIC_API_KEY", "k"), ("OPENAI_API_KEY", "o")]),
+            Mode::Lambda,
+        )
+        .unwrap();
+        assert_eq!(c.roles[&ModelRole::Chat].provider, Provider::Anthropic);
+        assert_eq!(c.roles[&ModelRole::Chat].model, "claude-haiku-4-5");
+        assert_eq!(c.roles[&ModelRole::Deep].provider, Provider::OpenAi);
+        assert_eq!(c.roles[&ModelRole::Deep].model, DEFAULT_OPENAI_MODEL);
+    }
+
+    #[test]
+    fn a_role_falls_to_the_other_configured_provider() {
+        let c = Config::from_env(
+            env(&[("HEARTH_JWT_SECRET", "s"), ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"), ("HEARTH_CHAT_MODEL", "tiny")]),
+            Mode::Lambda,
+        )
+        .unwrap();
+        assert_eq!(c.roles[&ModelRole::Chat], RoleBinding { provider: Provider::OpenAi, model: "tiny".into() });
+        assert_eq!(c.roles[&ModelRole::Checkin].model, DEFAULT_OPENAI_MODEL);
+    }
+
+    #[test]
+    fn explicit_provider_wins_and_must_be_configured() {
+        let c = Config::from_env(
+            env(&[("HEARTH_JWT_SECRET", "s"), ("ANTHROPIC_API_KEY", "k"), ("OPENAI_API_KEY", "o"), ("HEARTH_DEEP_PROVIDER", "anthropic")]),
+            Mode::Lambda,
+        )
+        .unwrap();
+        assert_eq!(c.roles[&ModelRole::Deep].provider, Provider::Anthropic);
+        let err = Config::from_env(
+            env(&[("HEARTH_JWT_SECRET", "s"), ("HEARTH_CHAT_PROVIDER", "openai")]),
+            Mode::Lambda,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { .. }));
+    }
+
+    #[test]
+    fn no_provider_means_no_roles() {
+        let c = Config::from_env(env(&[("HEARTH_JWT_SECRET", "s")]), Mode::Lambda).unwrap();
+        assert!(c.roles.is_empty());
+    }
+
+    #[test]
+    fn local_secret_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = local_secret(dir.path()).unwrap();
+        let b = local_secret(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.expose().len(), 64);
+        assert_eq!(format!("{a:?}"), "Secret([redacted])");
+    }
+}

@@ -1,0 +1,43 @@
+//! Background jobs. Each carries a `kind` and everything its consumer needs
+//! to be idempotent under redelivery.
+
+use super::ids::{SessionId, UserId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Extract memories from messages `from_seq..=to_seq` of a session.
+    ExtractSession {
+        user: UserId,
+        session_id: SessionId,
+        from_seq: u64,
+        to_seq: u64,
+    },
+}
+
+impl Job {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::ExtractSession { .. } => "extract_session",
+        }
+    }
+
+    pub fn user(&self) -> &UserId {
+        match self {
+            Job::ExtractSession { user, .. } => user,
+        }
+    }
+
+    /// A key that is the same for every delivery of the same job.
+    pub fn dedup_key(&self) -> String {
+        match self {
+            Job::ExtractSession {
+                session_id,
+                from_seq,
+                to_seq,
+                ..
+            } => format!("extract_session:{session_id}:{from_seq}-{to_seq}"),
+        }
+    }
+}

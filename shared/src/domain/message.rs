@@ -1,0 +1,117 @@
+//! Sessions and messages: what a conversation is made of.
+
+use super::ids::{ClientMessageId, MessageId, SessionId};
+use super::route::Route;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// Tokens a model call consumed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+}
+
+/// One stored message of either role. `seq` orders a session's messages
+/// (1, 2, 3, ...) and is what extraction ranges and cursors refer to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub session_id: SessionId,
+    pub seq: u64,
+    pub role: Role,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+    pub external_id: Option<String>,
+    pub client_message_id: Option<ClientMessageId>,
+    /// Replies only: how the reply was produced.
+    pub reply: Option<ReplyMeta>,
+    /// User messages only: the reply that answered it, once there is one.
+    pub answered_by: Option<u64>,
+}
+
+/// What is recorded about how an assistant message came to be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyMeta {
+    pub route: Route,
+    pub model: String,
+    pub usage: Usage,
+    /// Ids of the memories and summaries that were in the prompt.
+    pub memories_used: Vec<String>,
+    /// How much context the reply was given.
+    pub context: ContextCounts,
+}
+
+/// Counts of what was in a reply's context.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextCounts {
+    pub turns: u32,
+    pub memories: u32,
+    pub summaries: u32,
+}
+
+/// Why a chat message was refused before anything was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentError {
+    #[error("message must not be empty")]
+    Empty,
+    #[error("message is longer than {max} characters")]
+    TooLong { max: usize },
+}
+
+/// Check a chat message against the documented limits.
+pub fn validate_content(content: &str) -> Result<(), ContentError> {
+    if content.trim().is_empty() {
+        return Err(ContentError::Empty);
+    }
+    let max = super::limits::MAX_MESSAGE_CHARS;
+    if content.chars().count() > max {
+        return Err(ContentError::TooLong { max });
+    }
+    Ok(())
+}
+
+/// A conversation's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+    pub message_count: u64,
+}
+
+/// A user message the chat turn is about to store.
+#[derive(Debug, Clone)]
+pub struct NewUserMessage {
+    /// `None` starts a new session with a generated id.
+    pub session_id: Option<SessionId>,
+    pub content: String,
+    pub client_message_id: Option<ClientMessageId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The result of storing a user message: the message, its session, and the
+/// reply if a retry finds the turn already answered.
+#[derive(Debug, Clone)]
+pub struct RecordedTurn {
+    pub session: Session,
+    pub message: Message,
+    pub reply: Option<Message>,
+    /// True when `client_message_id` matched a message stored earlier.
+    pub replayed: bool,
+}
+
+/// An assistant reply to store against the user message it answers.
+#[derive(Debug, Clone)]
+pub struct NewReply {
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+    pub meta: ReplyMeta,
+}

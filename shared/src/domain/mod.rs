@@ -1,0 +1,13 @@
+//! The domain: pure logic with no I/O. Everything else depends on it; it
+//! depends on nothing but data crates.
+
+pub mod completion;
+pub mod context;
+pub mod events;
+pub mod ids;
+pub mod jobs;
+pub mod limits;
+pub mod message;
+pub mod page;
+pub mod prompts;
+pub mod route;

@@ -1,0 +1,56 @@
+//! The HTTP API as one axum `Router`. `hearth serve` serves it with hyper;
+//! `functions/chat` hands the same router to `lambda_http`.
+
+pub mod error;
+pub mod extract;
+mod routes;
+pub mod views;
+
+use crate::app::App;
+use crate::domain::limits::MAX_BODY_BYTES;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole API, with a span per request carrying its id.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/v1/chat", post(routes::chat))
+        .route("/v1/sessions", get(routes::list_sessions))
+        .route("/v1/sessions/{id}/messages", get(routes::list_messages))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        user = tracing::field::Empty,
+                    )
+                })
+                .on_response(
+                    |res: &axum::http::Response<_>, latency: std::time::Duration, _span: &tracing::Span| {
+                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                    },
+                ),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(app)
+}

@@ -1,0 +1,104 @@
+//! The HTTP API (DESIGN.md, "The HTTP API"). Handlers are thin: extract,
+//! call a use case or the store, map the result to JSON.
+
+use super::error::{ApiError, store_error};
+use super::extract::{AuthUser, JsonBody, Paging};
+use super::views::{ChatResponse, List, MessageView, SessionView};
+use crate::app::App;
+use crate::domain::ids::{ClientMessageId, SessionId};
+use crate::service::chat::ChatRequest;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub async fn healthz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
+    if app.is_ready() {
+        Ok(Json(json!({"status": "ok"})))
+    } else {
+        Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "starting",
+            "Hearth is still starting",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatBody {
+    message: String,
+    session_id: Option<String>,
+    client_message_id: Option<String>,
+}
+
+pub async fn chat(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<ChatBody>,
+) -> Result<Json<ChatResponse>, ApiError> {
+    let session_id = body
+        .session_id
+        .map(SessionId::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let client_message_id = body
+        .client_message_id
+        .map(ClientMessageId::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let outcome = app
+        .chat
+        .turn(
+            &user,
+            ChatRequest {
+                message: body.message,
+                session_id,
+                client_message_id,
+            },
+        )
+        .await?;
+    Ok(Json(outcome.into()))
+}
+
+pub async fn list_sessions(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Paging(page): Paging,
+) -> Result<Json<List<SessionView>>, ApiError> {
+    let page = app
+        .store
+        .list_sessions(&user, &page)
+        .await
+        .map_err(|e| store_error(e, "session"))?;
+    Ok(Json(List::from_page(page, SessionView::from)))
+}
+
+pub async fn list_messages(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> Result<Json<List<MessageView>>, ApiError> {
+    // An id that cannot exist is as unknown as one that does not.
+    let session = SessionId::parse(id).map_err(|_| ApiError::not_found("session"))?;
+    let page = app
+        .store
+        .list_messages(&user, &session, &page)
+        .await
+        .map_err(|e| store_error(e, "session"))?;
+    Ok(Json(List::from_page(page, MessageView::from)))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed on this path",
+    )
+}

@@ -1,0 +1,119 @@
+//! The API's JSON shapes (DESIGN.md, "Shapes"). Internal fields such as a
+//! message's `seq` stay inside.
+
+use crate::domain::message::{ContextCounts, Message, Role, Session, Usage};
+use crate::domain::page::Page;
+use crate::domain::route::Route;
+use crate::service::chat::ChatOutcome;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    pub fn from_page<U>(page: Page<U>, f: impl Fn(U) -> T) -> Self {
+        Self {
+            items: page.items.into_iter().map(f).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+    pub message_count: u64,
+}
+
+impl From<Session> for SessionView {
+    fn from(s: Session) -> Self {
+        Self {
+            id: s.id.into(),
+            created_at: s.created_at,
+            last_message_at: s.last_message_at,
+            message_count: s.message_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct MessageView {
+    pub id: String,
+    pub session_id: String,
+    pub role: Role,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+    pub external_id: Option<String>,
+    pub route: Option<Route>,
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+    pub memories_used: Option<Vec<String>>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        let (route, model, usage, memories_used) = match m.reply {
+            Some(r) => (Some(r.route), Some(r.model), Some(r.usage), Some(r.memories_used)),
+            None => (None, None, None, None),
+        };
+        Self {
+            id: m.id.into(),
+            session_id: m.session_id.into(),
+            role: m.role,
+            content: m.content,
+            created_at: m.created_at,
+            external_id: m.external_id,
+            route,
+            model,
+            usage,
+            memories_used,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ReplyView {
+    pub id: String,
+    pub content: String,
+    pub model: String,
+    pub route: Route,
+}
+
+#[derive(Serialize)]
+pub struct ChatResponse {
+    pub session_id: String,
+    pub user_message_id: String,
+    pub reply: ReplyView,
+    pub memories_used: Vec<String>,
+    pub context: ContextCounts,
+}
+
+impl From<ChatOutcome> for ChatResponse {
+    fn from(o: ChatOutcome) -> Self {
+        let meta = o.reply.reply.unwrap_or_else(|| crate::domain::message::ReplyMeta {
+            route: Route::Support,
+            model: String::new(),
+            usage: Usage::default(),
+            memories_used: Vec::new(),
+            context: ContextCounts::default(),
+        });
+        Self {
+            session_id: o.session_id.into(),
+            user_message_id: o.user_message.id.into(),
+            reply: ReplyView {
+                id: o.reply.id.into(),
+                content: o.reply.content,
+                model: meta.model,
+                route: meta.route,
+            },
+            memories_used: meta.memories_used,
+            context: meta.context,
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Ports: one small async trait per capability the use cases need. Adapters
+//! in `adapters/` implement them; tests swap in fakes. Nothing here knows
+//! about DynamoDB, redb, HTTP or a particular model provider.
+
+use crate::domain::completion::{Completion, CompletionRequest};
+use crate::domain::events::DomainEvent;
+use crate::domain::ids::{SessionId, UserId};
+use crate::domain::jobs::Job;
+use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
+use crate::domain::page::{Page, PageRequest};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Errors any store can return. `Unavailable` is worth retrying later
+/// (throttling, I/O); the rest are final.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("the cursor is not valid for this list")]
+    BadCursor,
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+/// Conversations: sessions and their messages, always scoped to one user.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Durably store a user's message, creating the session when
+    /// `session_id` is `None`. Idempotent on `client_message_id`: a repeat
+    /// returns the message stored the first time (and its reply, if any)
+    /// with `replayed = true`, and stores nothing.
+    /// An unknown `session_id`, or another user's, is `NotFound`.
+    async fn record_user_message(
+        &self,
+        user: &UserId,
+        input: NewUserMessage,
+    ) -> Result<RecordedTurn, StoreError>;
+
+    /// Store the reply to the user message `answers` (its seq). At most one
+    /// reply is ever stored per user message: if one exists already, that one
+    /// is returned and nothing is written.
+    async fn record_reply(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        answers: u64,
+        reply: NewReply,
+    ) -> Result<Message, StoreError>;
+
+    async fn get_session(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+    ) -> Result<Option<Session>, StoreError>;
+
+    /// Sessions, newest first.
+    async fn list_sessions(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Session>, StoreError>;
+
+    /// A session's messages, oldest first. `NotFound` if the session is not the user's.
+    async fn list_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError>;
+
+    /// Up to `limit` messages with `seq <= up_to_seq`, oldest first: the
+    /// recent context of a turn. One bounded read.
+    async fn recent_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        up_to_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+}
+
+/// Why a model call failed, in terms the retry policy and the fallback
+/// rules act on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ModelError {
+    #[error("rate limited by the provider")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the provider is overloaded")]
+    Overloaded { retry_after: Option<Duration> },
+    #[error("the provider failed with HTTP {status}")]
+    Server { status: u16, retry_after: Option<Duration> },
+    #[error("the model call timed out")]
+    Timeout,
+    #[error("the turn's deadline passed")]
+    DeadlineExceeded,
+    #[error("could not reach the provider: {0}")]
+    Transport(String),
+    #[error("the provider refused the request (HTTP {status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("the provider's answer could not be read: {0}")]
+    InvalidResponse(String),
+}
+
+impl ModelError {
+    /// Worth another attempt under the shared retry policy.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ModelError::RateLimited { .. }
+                | ModelError::Overloaded { .. }
+                | ModelError::Server { .. }
+                | ModelError::Timeout
+                | ModelError::Transport(_)
+        )
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ModelError::RateLimited { retry_after }
+            | ModelError::Overloaded { retry_after }
+            | ModelError::Server { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// One provider's wire protocol. `model` is chosen per role by configuration.
+#[async_trait]
+pub trait ModelClient: Send + Sync {
+    /// `anthropic` or `openai`, for logs and accounting.
+    fn provider(&self) -> &'static str;
+
+    /// One completion, with the shared retry policy applied inside, never
+    /// running past `deadline`.
+    async fn complete(
+        &self,
+        model: &str,
+        request: &CompletionRequest,
+        deadline: Instant,
+    ) -> Result<Completion, ModelError>;
+}
+
+/// The job queue (SQS in production).
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn enqueue(&self, job: &Job) -> Result<(), StoreError>;
+}
+
+/// Domain events (EventBridge in production, an outbox locally).
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), StoreError>;
+}
+
+/// A push notification to one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushNotification {
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    Delivered,
+    /// The device token is no longer valid and should be forgotten.
+    Unregistered,
+}
+
+/// Push delivery (FCM HTTP v1 in production).
+#[async_trait]
+pub trait Push: Send + Sync {
+    async fn send(
+        &self,
+        device_token: &str,
+        notification: &PushNotification,
+    ) -> Result<PushOutcome, PushError>;
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PushError {
+    #[error("push failed, worth retrying: {0}")]
+    Retryable(String),
+    #[error("push failed: {0}")]
+    Failed(String),
+}
+
+/// The time, as the use cases see it; tests pin it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,5 @@
+//! Use cases: what the functions call. Each takes its ports as constructor
+//! arguments, so tests run them with fakes and no Lambda runtime.
+
+pub mod chat;
+pub mod models;
