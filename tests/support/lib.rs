@@ -1,1 +1,244 @@
+//! Test harness: start the real application on a random 127.0.0.1 port, on a
+//! fresh embedded store, with fake model servers that speak the providers'
+//! wire formats, and talk to it over HTTP exactly as a client would.
 
+use hearth::adapters::embedded::EmbeddedStore;
+use hearth::adapters::model_http::RetryPolicy;
+use hearth::app::App;
+use hearth::config::{Config, Mode};
+use hearth::ports::SystemClock;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tempfile::TempDir;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+
+/// A running Hearth and its fakes.
+pub struct TestApp {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub store: EmbeddedStore,
+    pub anthropic: Option<MockServer>,
+    pub openai: Option<MockServer>,
+    pub dir: TempDir,
+}
+
+/// What to start.
+pub struct Options {
+    pub anthropic: bool,
+    pub openai: bool,
+    /// Extra environment, as a deployment would set it.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            anthropic: true,
+            openai: false,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A fast retry policy, so failure tests do not wait on real backoff.
+pub fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(2),
+        attempt_timeout: Duration::from_secs(10),
+    }
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(opts: Options) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let anthropic = if opts.anthropic { Some(MockServer::start().await) } else { None };
+        let openai = if opts.openai { Some(MockServer::start().await) } else { None };
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("HEARTH_JWT_SECRET".into(), SECRET.into());
+        if let Some(a) = &anthropic {
+            env.insert("ANTHROPIC_API_KEY".into(), "sk-ant-test".into());
+            env.insert("ANTHROPIC_BASE_URL".into(), a.uri());
+        }
+        if let Some(o) = &openai {
+            env.insert("OPENAI_API_KEY".into(), "sk-openai-test".into());
+            env.insert("OPENAI_BASE_URL".into(), format!("{}/v1", o.uri()));
+        }
+        for (k, v) in opts.env {
+            env.insert(k.into(), v);
+        }
+        let mut config = Config::from_env(|k| env.get(k).cloned(), Mode::Lambda).expect("config");
+        config.auth.jwks_refetch_cooldown = Duration::ZERO;
+        let store = EmbeddedStore::open(dir.path()).expect("store");
+        let app = Arc::new(App::with_parts(
+            &config,
+            Arc::new(store.clone()),
+            reqwest::Client::new(),
+            fast_policy(),
+            Arc::new(SystemClock),
+        ));
+        let router = hearth::http::router(app);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve");
+        });
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            store,
+            anthropic,
+            openai,
+            dir,
+        }
+    }
+
+    pub fn anthropic(&self) -> &MockServer {
+        self.anthropic.as_ref().expect("anthropic fake")
+    }
+
+    pub fn openai(&self) -> &MockServer {
+        self.openai.as_ref().expect("openai fake")
+    }
+
+    /// A valid token for `user`.
+    pub fn token(&self, user: &str) -> String {
+        token_with(json!({"sub": user}))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.post(self.at(path)).bearer_auth(token).json(&body)).await
+    }
+
+    pub async fn post_raw(&self, token: &str, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        self.send(
+            self.http
+                .post(self.at(path))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.send(self.http.get(self.at(path)).bearer_auth(token)).await
+    }
+
+    pub async fn chat(&self, token: &str, body: Value) -> (u16, Value) {
+        self.post(token, "/v1/chat", body).await
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("response is not JSON (status {status}): {text}"));
+        (status, body)
+    }
+}
+
+/// An HS256 token signed with the test secret. `claims` overrides the
+/// defaults (`aud: authenticated`, `exp` in an hour); a `null` removes one.
+pub fn token_with(claims: Value) -> String {
+    sign(
+        jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+}
+
+pub fn sign(header: jsonwebtoken::Header, overrides: Value, key: &jsonwebtoken::EncodingKey) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({"aud": "authenticated", "exp": now + 3600, "iat": now});
+    for (k, v) in overrides.as_object().expect("claims object") {
+        if v.is_null() {
+            claims.as_object_mut().unwrap().remove(k);
+        } else {
+            claims[k] = v.clone();
+        }
+    }
+    jsonwebtoken::encode(&header, &claims, key).expect("sign")
+}
+
+/// A Messages API success body.
+pub fn anthropic_ok(text: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-4-5-20251001",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": null,
+        "usage": {"input_tokens": 42, "output_tokens": 11}
+    }))
+}
+
+/// A Messages API error body, e.g. (429, "rate_limit_error"), (529, "overloaded_error").
+pub fn anthropic_error(status: u16, kind: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "type": "error",
+        "error": {"type": kind, "message": format!("fake {kind}")}
+    }))
+}
+
+/// A chat completions success body.
+pub fn openai_ok(text: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-123",
+        "object": "chat.completion",
+        "created": 1_795_600_000,
+        "model": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 30, "completion_tokens": 9, "total_tokens": 39}
+    }))
+}
+
+/// A chat completions error body.
+pub fn openai_error(status: u16, kind: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "error": {"message": format!("fake {kind}"), "type": kind, "param": null, "code": null}
+    }))
+}
+
+/// Answer every Messages API call with `text`.
+pub async fn anthropic_answers(server: &MockServer, text: &str) {
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(anthropic_ok(text))
+        .mount(server)
+        .await;
+}
+
+/// Wait (bounded) until `server` has received `n` requests.
+pub async fn wait_for_requests(server: &MockServer, n: usize) {
+    for _ in 0..500 {
+        if server.received_requests().await.map_or(0, |r| r.len()) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the fake server never received {n} requests");
+}
+
+/// The JSON body of the `i`th request a fake received.
+pub async fn request_body(server: &MockServer, i: usize) -> Value {
+    let reqs = server.received_requests().await.expect("recording on");
+    serde_json::from_slice(&reqs[i].body).expect("JSON request")
+}

@@ -1,1 +1,185 @@
-fn main(){}
+//! `hearth`: the whole backend in one process for a laptop. `serve` runs the
+//! HTTP API on the embedded store; `token` mints a JWT the server accepts.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hearth::adapters::embedded::{EmbeddedStore, OpenError};
+use hearth::app::{App, http_client};
+use hearth::config::{Config, Mode, Secret, local_secret};
+use hearth::domain::ids::UserId;
+use hearth::domain::route::ModelRole;
+use hearth::telemetry::{self, LogFormat};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Written into the data dir while `hearth serve` holds it, so that another
+/// command can name the running server.
+const SERVER_FILE: &str = "server.json";
+
+#[derive(Parser)]
+#[command(name = "hearth", version, about = "Hearth, a memory-first companion backend, in one process")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (and, as they arrive, the worker and the hourly check-in).
+    Serve {
+        /// Address to listen on; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Print a JWT for USER that the server accepts.
+    Token {
+        #[arg(long)]
+        user: String,
+        /// Lifetime, e.g. 90s, 30m, 1h.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+        #[arg(long, default_value = "./.hearth")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// Where the embedded store and the local JWT secret live.
+    #[arg(long, default_value = "./.hearth")]
+    data_dir: PathBuf,
+    /// Which store to use.
+    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
+    backend: Backend,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    /// The durable embedded store in --data-dir.
+    Embedded,
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Token { user, ttl, data_dir } => token(&user, ttl, &data_dir),
+        Command::Serve { addr, data } => {
+            telemetry::init(LogFormat::Text);
+            match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt.block_on(serve(addr, data)),
+                Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hearth: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
+    let user = UserId::parse(user).context("--user")?;
+    let secret = match env_var("HEARTH_JWT_SECRET").filter(|s| !s.trim().is_empty()) {
+        Some(s) => Secret::new(s.trim()),
+        None => local_secret(data_dir)?,
+    };
+    let audience = env_var("HEARTH_JWT_AUDIENCE")
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| hearth::config::DEFAULT_AUDIENCE.into());
+    let issuer = env_var("HEARTH_JWT_ISSUER").filter(|s| !s.trim().is_empty());
+    let jwt = hearth::auth::mint_hs256(&secret, &user, &audience, issuer.as_deref(), ttl)?;
+    println!("{jwt}");
+    Ok(())
+}
+
+async fn serve(addr: SocketAddr, data: DataArgs) -> anyhow::Result<()> {
+    let Backend::Embedded = data.backend;
+    let data_dir = data.data_dir;
+    let config = Config::from_env(env_var, Mode::Local { data_dir: &data_dir })?;
+    let store = match EmbeddedStore::open(&data_dir) {
+        Ok(s) => s,
+        Err(OpenError::Locked(dir)) => anyhow::bail!(
+            "the data dir {} is held by {}; stop it, or use another --data-dir",
+            dir.display(),
+            running_server(&dir)
+        ),
+        Err(e) => return Err(e.into()),
+    };
+
+    if config.roles.is_empty() {
+        tracing::warn!("{}; POST /v1/chat will answer 503 until then", Config::no_provider_hint());
+    }
+    for role in ModelRole::ALL {
+        match config.roles.get(&role) {
+            Some(b) => tracing::info!("role {role}: {} {}", b.provider.as_str(), b.model),
+            None => tracing::info!("role {role}: not configured"),
+        }
+    }
+
+    let app = Arc::new(App::new(&config, Arc::new(store), http_client()));
+    let router = hearth::http::router(app);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let server_file = data_dir.join(SERVER_FILE);
+    let _ = std::fs::write(
+        &server_file,
+        serde_json::json!({"pid": std::process::id(), "url": format!("http://{local}")}).to_string(),
+    );
+    println!("listening on http://{local}");
+    let _ = std::io::stdout().flush();
+
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    let _ = std::fs::remove_file(&server_file);
+    served.context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Describe the server that holds `dir`, from the file it left there.
+fn running_server(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(SERVER_FILE))
+        .ok()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        .and_then(|v| Some((v["pid"].as_u64()?, v["url"].as_str()?.to_string())))
+        .map(|(pid, url)| format!("a running `hearth serve` (pid {pid}, {url})"))
+        .unwrap_or_else(|| "another running hearth process".into())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

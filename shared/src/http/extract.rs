@@ -58,9 +58,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if bytes.is_empty() {
             return Err(ApiError::invalid("request body is empty; expected JSON"));
         }
-        serde_json::from_slice(&bytes)
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
             .map(JsonBody)
-            .map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}")))
+            .map_err(|e| {
+                let at = e.path().to_string();
+                match at.as_str() {
+                    "." | "" => ApiError::invalid(format!("invalid JSON body: {}", e.inner())),
+                    _ => ApiError::invalid(format!("invalid JSON body: {at}: {}", e.inner())),
+                }
+            })
     }
 }
 
