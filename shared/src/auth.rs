@@ -118,10 +118,14 @@ impl Authenticator {
     fn validation(&self, alg: Algorithm) -> Validation {
         let mut v = Validation::new(alg);
         v.algorithms = vec![alg];
-        v.set_required_spec_claims(&["exp", "sub", "aud"]);
         v.set_audience(&[&self.audience]);
-        if let Some(iss) = &self.issuer {
-            v.set_issuer(&[iss]);
+        match &self.issuer {
+            // A configured issuer must be present, not only right when present.
+            Some(iss) => {
+                v.set_issuer(&[iss]);
+                v.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+            }
+            None => v.set_required_spec_claims(&["exp", "sub", "aud"]),
         }
         v.validate_nbf = true;
         v.leeway = LEEWAY_SECS;

@@ -74,12 +74,11 @@ impl RetryPolicy {
             if !err.is_retryable() || tried >= self.max_attempts {
                 return Err(err);
             }
-            let wait = err
-                .retry_after()
-                .unwrap_or_else(|| self.backoff(tried))
-                .min(self.max_delay);
-            if Instant::now() + wait >= deadline {
-                tracing::warn!(provider, error = %err, "no time left to retry before the deadline");
+            // Never retry sooner than the provider asked; if it asks for
+            // longer than we may wait, give up now rather than hammer it.
+            let wait = err.retry_after().unwrap_or_else(|| self.backoff(tried));
+            if wait > self.max_delay || Instant::now() + wait >= deadline {
+                tracing::warn!(provider, error = %err, wait_ms = wait.as_millis() as u64, "not retrying: the wait would pass the limit or the deadline");
                 return Err(err);
             }
             tracing::warn!(provider, error = %err, attempt = tried, wait_ms = wait.as_millis() as u64, "model call failed; retrying");
@@ -164,6 +163,32 @@ mod tests {
         assert!(!c(400).is_retryable());
         assert!(!c(401).is_retryable());
         assert!(!c(404).is_retryable());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_waited_out_before_the_next_attempt() {
+        let policy = RetryPolicy::default();
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(25);
+        let result = policy
+            .run("test", deadline, || async {
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    Err(ModelError::RateLimited { retry_after: Some(Duration::from_secs(4)) })
+                } else {
+                    Ok(Completion {
+                        content: "ok".into(),
+                        model: "m".into(),
+                        usage: Default::default(),
+                        finish: crate::domain::completion::FinishReason::Stop,
+                    })
+                }
+            })
+            .await;
+        assert!(result.is_ok());
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // Virtual time: exactly the wait the provider asked for, no less.
+        assert!(started.elapsed() >= Duration::from_secs(4));
     }
 
     #[test]
