@@ -35,3 +35,30 @@ async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
     run(service_fn(handle)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::sqs::SqsMessage;
+
+    fn record(id: Option<&str>, body: Option<&str>) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = id.map(Into::into);
+        m.body = body.map(Into::into);
+        m
+    }
+
+    #[tokio::test]
+    async fn every_record_without_a_handler_is_reported_failed_by_its_id() {
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            record(Some("m-1"), Some(r#"{"kind":"extract_session","user":"u","session_id":"s","from_seq":1,"to_seq":6}"#)),
+            record(Some("m-2"), Some("not json")),
+            record(Some(""), Some("{}")),
+            record(None, None),
+        ];
+        let resp = handle(LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap();
+        let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(ids, vec!["m-1", "m-2"]);
+    }
+}

@@ -1,0 +1,175 @@
+//! The `hearth` binary as a person runs it: `serve` on a random port, `token`,
+//! a chat turn against a fake Anthropic server, a hard kill and a restart.
+
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hearth");
+
+fn hearth(env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear().env("RUST_LOG", "warn").kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Start `hearth serve` and wait (bounded) for its "listening on" line.
+async fn serve(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = hearth(env)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn hearth serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                return url.to_string();
+            }
+        }
+        panic!("hearth serve exited before listening");
+    })
+    .await
+    .expect("hearth serve did not start in time");
+    (child, url)
+}
+
+async fn token(dir: &Path, user: &str) -> String {
+    let out = hearth(&[])
+        .args(["token", "--user", user, "--ttl", "30m", "--data-dir"])
+        .arg(dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "the token alone on one line");
+    text.trim().to_string()
+}
+
+async fn get(url: &str, token: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_restart_keeps_every_session_and_message() {
+    let anthropic = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+            "content": [{"type": "text", "text": "I'm listening."}],
+            "stop_reason": "end_turn", "usage": {"input_tokens": 9, "output_tokens": 3}
+        })))
+        .mount(&anthropic)
+        .await;
+    let base = anthropic.uri();
+    let env = [("ANTHROPIC_API_KEY", "sk-ant-test"), ("ANTHROPIC_BASE_URL", base.as_str())];
+    let dir = tempfile::tempdir().unwrap();
+
+    let (mut first, url) = serve(dir.path(), &env).await;
+    let tok = token(dir.path(), "alice").await;
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/chat"))
+        .bearer_auth(&tok)
+        .json(&json!({"message": "Please remember me."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let turn: Value = resp.json().await.unwrap();
+    let session = turn["session_id"].as_str().unwrap().to_string();
+
+    // A hard kill, not a clean shutdown: durability cannot rely on exit hooks.
+    first.kill().await.unwrap();
+
+    let (_second, url) = serve(dir.path(), &env).await;
+    let (status, sessions) = get(&format!("{url}/v1/sessions"), &tok).await;
+    assert_eq!(status, 200);
+    assert_eq!(sessions["items"][0]["id"], session.as_str());
+    let (_, messages) = get(&format!("{url}/v1/sessions/{session}/messages"), &tok).await;
+    let contents: Vec<&str> = messages["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, vec!["Please remember me.", "I'm listening."]);
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_exits_at_once_naming_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_first, url) = serve(dir.path(), &[]).await;
+    let out = tokio::time::timeout(
+        Duration::from_secs(20),
+        hearth(&[])
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .output(),
+    )
+    .await
+    .expect("the second server must not hang")
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("held by a running `hearth serve`"), "{stderr}");
+    assert!(stderr.contains(&url), "{stderr}");
+}
+
+#[tokio::test]
+async fn with_no_provider_serve_starts_and_chat_says_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, url) = serve(dir.path(), &[]).await;
+    let tok = token(dir.path(), "alice").await;
+    let (status, health) = get(&format!("{url}/healthz"), "").await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/chat"))
+        .bearer_auth(&tok)
+        .json(&json!({"message": "anyone there?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "model_unavailable");
+    let (_, sessions) = get(&format!("{url}/v1/sessions"), &tok).await;
+    assert_eq!(sessions["items"][0]["message_count"], 1, "the message is stored");
+}
+
+#[tokio::test]
+async fn token_uses_the_configured_secret_and_audience() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hearth(&[("HEARTH_JWT_SECRET", "shared"), ("HEARTH_JWT_AUDIENCE", "hearth-app"), ("HEARTH_JWT_ISSUER", "https://iss.example")])
+        .args(["token", "--user", "bob", "--ttl", "90s", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let jwt = String::from_utf8(out.stdout).unwrap();
+    let claims: Value = {
+        use base64::Engine;
+        let part = jwt.trim().split('.').nth(1).unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    };
+    assert_eq!(claims["sub"], "bob");
+    assert_eq!(claims["aud"], "hearth-app");
+    assert_eq!(claims["iss"], "https://iss.example");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 90);
+    assert!(!dir.path().join("jwt-secret").exists(), "no local secret when one is configured");
+    let bad = hearth(&[]).args(["token", "--user", "a#b"]).output().await.unwrap();
+    assert!(!bad.status.success());
+}
