@@ -206,6 +206,34 @@ impl Config {
         })
     }
 
+    /// With no provider configured, serve every role from the bundled local
+    /// model server (an OpenAI-compatible endpoint on 127.0.0.1).
+    /// `HEARTH_<ROLE>_MODEL` is ignored here: the local server has one model.
+    pub fn use_local_model(&mut self, base_url: &str, model: &str) {
+        self.openai = Some(OpenAiSettings {
+            api_key: None,
+            base_url: base_url.to_string(),
+        });
+        self.roles = ModelRole::ALL
+            .into_iter()
+            .map(|role| {
+                (
+                    role,
+                    RoleBinding {
+                        provider: Provider::OpenAi,
+                        model: model.to_string(),
+                    },
+                )
+            })
+            .collect();
+    }
+
+    /// True when no cloud key and no `OPENAI_BASE_URL` is set: the case in
+    /// which the bundled local model serves every role.
+    pub fn wants_local_model(&self) -> bool {
+        self.roles.is_empty()
+    }
+
     /// One line for a person who has configured no model provider.
     pub fn no_provider_hint() -> &'static str {
         "no model provider is configured: set ANTHROPIC_API_KEY, or OPENAI_API_KEY / OPENAI_BASE_URL \
@@ -362,6 +390,23 @@ mod tests {
     fn no_provider_means_no_roles() {
         let c = Config::from_env(env(&[("HEARTH_JWT_SECRET", "s")]), Mode::Lambda).unwrap();
         assert!(c.roles.is_empty());
+    }
+
+    #[test]
+    fn the_local_model_serves_every_role_only_when_nothing_is_configured() {
+        let mut c = Config::from_env(env(&[("HEARTH_JWT_SECRET", "s")]), Mode::Lambda).unwrap();
+        assert!(c.wants_local_model());
+        c.use_local_model("http://127.0.0.1:5555/v1", "smollm2");
+        for role in ModelRole::ALL {
+            assert_eq!(c.roles[&role], RoleBinding { provider: Provider::OpenAi, model: "smollm2".into() });
+        }
+        assert_eq!(c.openai.as_ref().unwrap().base_url, "http://127.0.0.1:5555/v1");
+        let explicit = Config::from_env(
+            env(&[("HEARTH_JWT_SECRET", "s"), ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")]),
+            Mode::Lambda,
+        )
+        .unwrap();
+        assert!(!explicit.wants_local_model(), "an explicit OPENAI_BASE_URL is used as given");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `hearth`: the whole backend in one process for a laptop. `serve` runs the
 //! HTTP API on the embedded store; `token` mints a JWT the server accepts.
 
+mod local_model;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hearth::adapters::embedded::{EmbeddedStore, OpenError};
@@ -36,6 +38,10 @@ enum Command {
         addr: SocketAddr,
         #[command(flatten)]
         data: DataArgs,
+        /// Where scripts/setup-local-model put the local model, used when no
+        /// provider is configured.
+        #[arg(long, env = "HEARTH_LLM_DIR", default_value = "./.llm")]
+        llm_dir: PathBuf,
     },
     /// Print a JWT for USER that the server accepts.
     Token {
@@ -73,10 +79,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Token { user, ttl, data_dir } => token(&user, ttl, &data_dir),
-        Command::Serve { addr, data } => {
+        Command::Serve { addr, data, llm_dir } => {
             telemetry::init(LogFormat::Text);
             match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt.block_on(serve(addr, data)),
+                Ok(rt) => rt.block_on(serve(addr, data, llm_dir)),
                 Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
             }
         }
@@ -105,10 +111,10 @@ fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(addr: SocketAddr, data: DataArgs) -> anyhow::Result<()> {
+async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
     let Backend::Embedded = data.backend;
     let data_dir = data.data_dir;
-    let config = Config::from_env(env_var, Mode::Local { data_dir: &data_dir })?;
+    let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data_dir })?;
     let store = match EmbeddedStore::open(&data_dir) {
         Ok(s) => s,
         Err(OpenError::Locked(dir)) => anyhow::bail!(
@@ -118,9 +124,29 @@ async fn serve(addr: SocketAddr, data: DataArgs) -> anyhow::Result<()> {
         ),
         Err(e) => return Err(e.into()),
     };
+    let http = http_client();
 
-    if config.roles.is_empty() {
-        tracing::warn!("{}; POST /v1/chat will answer 503 until then", Config::no_provider_hint());
+    // No cloud key and no OPENAI_BASE_URL: the bundled local model serves
+    // every role, and Hearth is ready only once it is healthy.
+    let mut local = None;
+    if config.wants_local_model() {
+        match local_model::locate(&llm_dir) {
+            Some(installed) => {
+                let log_file = data_dir.join("llama-server.log");
+                let model = local_model::LocalModel::start(&installed, &log_file, &http).await?;
+                config.use_local_model(&model.base_url, local_model::MODEL_ALIAS);
+                let (stop, stopped) = tokio::sync::oneshot::channel();
+                let pid = model.pid;
+                let task = tokio::spawn(model.supervise(log_file, stopped));
+                local = Some((pid, stop, task));
+            }
+            None => tracing::warn!(
+                "{}; or run ./scripts/setup-local-model to set up the bundled local model in {} \
+                 (./scripts/run does this). POST /v1/chat will answer 503 until then",
+                Config::no_provider_hint(),
+                llm_dir.display()
+            ),
+        }
     }
     for role in ModelRole::ALL {
         match config.roles.get(&role) {
@@ -129,23 +155,32 @@ async fn serve(addr: SocketAddr, data: DataArgs) -> anyhow::Result<()> {
         }
     }
 
-    let app = Arc::new(App::new(&config, Arc::new(store), http_client()));
+    let app = Arc::new(App::new(&config, Arc::new(store), http));
     let router = hearth::http::router(app);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
+    let local_addr = listener.local_addr()?;
     let server_file = data_dir.join(SERVER_FILE);
     let _ = std::fs::write(
         &server_file,
-        serde_json::json!({"pid": std::process::id(), "url": format!("http://{local}")}).to_string(),
+        serde_json::json!({
+            "pid": std::process::id(),
+            "url": format!("http://{local_addr}"),
+            "model_pid": local.as_ref().map(|(pid, _, _)| *pid),
+        })
+        .to_string(),
     );
-    println!("listening on http://{local}");
+    println!("listening on http://{local_addr}");
     let _ = std::io::stdout().flush();
 
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await;
+    if let Some((_, stop, task)) = local {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
     let _ = std::fs::remove_file(&server_file);
     served.context("server failed")?;
     tracing::info!("stopped");

@@ -14,7 +14,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_hearth");
 
 fn hearth(env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.env_clear().env("RUST_LOG", "warn").kill_on_drop(true);
+    // No local model either: these tests are about the store and auth.
+    cmd.env_clear()
+        .env("RUST_LOG", "warn")
+        .env("HEARTH_LLM_DIR", "/nonexistent/hearth-llm")
+        .kill_on_drop(true);
     for (k, v) in env {
         cmd.env(k, v);
     }
