@@ -5,7 +5,7 @@ use hearth_tests::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::Mock;
 
 async fn messages(app: &TestApp, token: &str, session: &str) -> Vec<Value> {
     let (status, body) = app.get(token, &format!("/v1/sessions/{session}/messages")).await;

@@ -3,6 +3,7 @@
 
 pub mod completion;
 pub mod context;
+pub mod crisis_resources;
 pub mod events;
 pub mod ids;
 pub mod jobs;
@@ -11,3 +12,6 @@ pub mod message;
 pub mod page;
 pub mod prompts;
 pub mod route;
+pub mod router;
+pub mod safety;
+pub mod text;

@@ -1,0 +1,146 @@
+//! The router: picks a route for every message, in-process, in microseconds,
+//! and says why. The crisis screen runs first and wins. Otherwise named
+//! features (weighted patterns) score `reasoning` and `pattern`; the higher
+//! score wins if it reaches the threshold, and everything else is `support`.
+
+use super::route::Route;
+use super::safety::{CrisisSignal, screen};
+use super::text::normalize;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A route and the evidence for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub route: Route,
+    pub crisis: Option<CrisisSignal>,
+    /// Names of the features that fired for the chosen route.
+    pub reasons: Vec<&'static str>,
+    pub score: f32,
+}
+
+/// A route's score must reach this to beat `support`.
+const THRESHOLD: f32 = 3.0;
+
+type Feature = (&'static str, f32, &'static str);
+
+const PATTERN: &[Feature] = &[
+    ("why_always", 3.0, r"\bwhy (do|does|did|am|is|do all) (i|it|this|everything|everyone|my \w+|relationships)\b.*\b(always|keep|every time|never|again)\b"),
+    ("why_keep", 3.0, r"\bwhy (does|do) (this|it|things) keep\b|\bwhy do i (always|keep|get so)\b"),
+    ("habitual", 3.0, r"\b(do|does|am|is) (i|it|my \w+) (always|usually|tend|generally)\b|\bdo i tend to\b"),
+    ("pattern_word", 3.0, r"\bpatterns?\b|\brecurring\b|\bin common\b|\bthemes?\b"),
+    ("progress", 2.0, r"\bprogress\b|\bimprov(e|ed|ing)\b|\b(getting|gotten|got) (better|worse)\b|\bbetter or worse\b|\bbiggest wins\b|\bmore consistent\b|\bhow consistent\b"),
+    ("over_time", 2.0, r"\blately\b|\brecently\b|\bover time\b|\bover the (past|last)\b|\bsince (we|i) (started|first|began)\b|\bcompared to\b|\bin the past\b|\b(past|last) (few|couple)\b|\bthe last few\b|\blooking back\b"),
+    ("have_i", 2.0, r"\bhave i (been|mentioned|made|talked|told)\b|\bhas (my|it|this) \w*\s?(been|become|changed|gotten)\b|\bhave (my|things) \w*\s?(become|been|gotten|changed|improved)\b|\bhow has my\b"),
+    ("from_what_ive_shared", 3.0, r"\b(from|based on) what i have (told|shared|said)\b|\bfrom our conversations\b|\blooking back at our conversations\b"),
+    ("have_you_noticed", 2.5, r"\bhave you noticed\b|\bdo you (notice|see)\b|\bwhat (do|did) you notice\b"),
+    ("keep_doing", 2.0, r"\bkeep (coming back|ending up|falling|having|saying|procrastinating|repeating|getting|doing|making)\b|\bgoing in circles\b|\bstuck on the same\b"),
+    ("same_again", 2.0, r"\bsame (mistakes?|problem|worries|kind|dream|thing|arguments?)\b|\bagain\b|\bthe (third|second|fourth) time\b"),
+    ("recall", 3.0, r"\bremind me\b|\bwhen did i last\b|\bwhat have i been\b|\bhow have i been\b|\bwhat (has|have|is) (been )?(changed|helped)\b|\bwhat seems to help\b|\bwhat (triggers|helps) my\b|\bwhat (tends|seems) to\b|\bwhat do my\b"),
+    ("frequency", 2.0, r"\bhow often\b|\b(more|less) (often|frequent)\b|\bevery (winter|summer|time|monday|sunday|week|month|year)\b|\bon days (i|when)\b|\bis there a connection\b|\b(mornings|evenings) or\b"),
+    ("am_i_trend", 2.0, r"\bam i (repeating|getting|making|spending|more|less|improving|actually|still)\b"),
+    ("before", 1.0, r"\b(before|in the past)\b"),
+    ("my_state", 1.0, r"\bmy (mood|moods|sleep|anxiety|stress)\b|\b(always|never|usually)\b"),
+];
+
+const REASONING: &[Feature] = &[
+    ("should_i", 3.0, r"\bshould (i|we)\b"),
+    ("help_me_think", 3.0, r"\bhelp me (decide|plan|think|figure|weigh|make|analy[sz]e|draft|work|choose|design|prepare|compare|budget|sort|organi[sz]e)\b|\b(could|can) you help me (decide|plan|think|figure|weigh|make|analy[sz]e|draft|work|choose|design|prepare|compare)\b"),
+    ("how_to_approach", 3.0, r"\bhow (do|should|can|could|would) (i|we|you) (decide|choose|approach|figure|weigh|handle|prepare|structure|split|budget|negotiate|compare|work out|go about|raise|rearrange|allocate|make a|plan|tell|set limits|pay|get|learn|manage|balance)\b"),
+    ("tradeoffs", 2.0, r"\bpros and cons\b|\btrade-?offs?\b|\b(my|the) options\b|\bfactors\b|\b(the )?risks\b"),
+    ("choice", 2.0, r"\bcompare\b|\bversus\b|\bvs\.?\b|\bweigh(ing)?\b|\bdecid(e|ing)\b|\bwhether (to|i should)\b|\btorn between\b|\bchoose between\b|\bprioriti[sz]e\b"),
+    ("need_plan", 3.0, r"\b(need|want|make|draft|design|create|build) (a |an |my )?([\w-]+ )?(plan|schedule|routine|budget|strategy)\b"),
+    ("plan", 2.0, r"\bplan\b|\bplanning\b|\bschedule\b|\bbudget\b|\broutine\b|\bstrategy\b|\bstep[- ]by[- ]step\b|\bsteps\b|\bwhat order\b|\bbreak (it )?down\b|\bwalk me through\b|\bsix months\b"),
+    ("what_should", 3.0, r"\bwhat should (i|my|we) (consider|do|say|compare|ask|plan|be)\b|\bwhat do i need to\b|\bwhat are (my|the) (options|risks)\b|\bwhat questions\b|\bwhat (factors|steps)\b|\bwhat should my\b|\bwhat would be a\b"),
+    ("reason_it", 2.0, r"\bthink (it |this )?through\b|\breason it out\b|\bwork (through|out)\b|\blogically\b|\banaly[sz]e\b"),
+    ("how_modal", 2.0, r"\bhow (could|can|should|would) (i|we)\b|\bexplain how\b"),
+    ("best_way", 3.0, r"\b(what is|what) the (best|smartest|most sensible) (way|order)\b|\bsensible way\b|\brealistic plan\b|\bbest way to\b|\bhow (would|do) you approach\b"),
+    ("or_choice", 1.0, r"\b(or|either)\b.*\?"),
+    ("money", 1.0, r"\b\d[\d,.]*k?\b|\b(loan|loans|debt|savings|rent|lease|mortgage|invest|insurance|deductible|premium|salary|raise|equity)\b"),
+];
+
+struct Compiled {
+    name: &'static str,
+    weight: f32,
+    re: Regex,
+}
+
+fn compile(features: &[Feature]) -> Vec<Compiled> {
+    features
+        .iter()
+        .map(|(name, weight, p)| Compiled {
+            name,
+            weight: *weight,
+            re: Regex::new(p).expect("router features are valid"),
+        })
+        .collect()
+}
+
+static PATTERN_RE: LazyLock<Vec<Compiled>> = LazyLock::new(|| compile(PATTERN));
+static REASONING_RE: LazyLock<Vec<Compiled>> = LazyLock::new(|| compile(REASONING));
+
+fn score(text: &str, features: &[Compiled]) -> (f32, Vec<&'static str>) {
+    let mut total = 0.0;
+    let mut reasons = Vec::new();
+    for f in features {
+        if f.re.is_match(text) {
+            total += f.weight;
+            reasons.push(f.name);
+        }
+    }
+    (total, reasons)
+}
+
+/// Route one message.
+pub fn route(message: &str) -> Decision {
+    if let Some(signal) = screen(message) {
+        return Decision {
+            route: Route::Crisis,
+            reasons: vec![signal.rule],
+            crisis: Some(signal),
+            score: f32::INFINITY,
+        };
+    }
+    let text = normalize(message);
+    let (mut r_score, mut r_reasons) = score(&text, &REASONING_RE);
+    // A long, multi-part message is more likely a problem to work through.
+    let words = text.split_whitespace().count();
+    if r_score > 0.0 && words > 20 {
+        r_score += 1.0;
+        r_reasons.push("long_message");
+    }
+    let (p_score, p_reasons) = score(&text, &PATTERN_RE);
+    let (route, score, reasons) = if p_score >= THRESHOLD && p_score >= r_score {
+        (Route::Pattern, p_score, p_reasons)
+    } else if r_score >= THRESHOLD {
+        (Route::Reasoning, r_score, r_reasons)
+    } else {
+        (Route::Support, 0.0, Vec::new())
+    };
+    Decision {
+        route,
+        crisis: None,
+        reasons,
+        score,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_explained() {
+        let d = route("Should I take the job in Berlin or stay? Help me decide.");
+        assert_eq!(d.route, Route::Reasoning);
+        assert!(d.reasons.contains(&"should_i"));
+        let d = route("Why do I always argue with my mum on Sundays?");
+        assert_eq!(d.route, Route::Pattern);
+        assert!(d.reasons.contains(&"why_always"));
+        let d = route("I had a nice walk today");
+        assert_eq!((d.route, d.reasons.len()), (Route::Support, 0));
+        let d = route("I want to kill myself");
+        assert_eq!(d.route, Route::Crisis);
+        assert_eq!(d.reasons, vec!["kill_myself"]);
+    }
+}
