@@ -7,7 +7,7 @@ use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::OpenAiClient;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
-use crate::ports::{Clock, ConversationStore, ModelClient, SystemClock};
+use crate::ports::{Clock, ConversationStore, EventBus, ModelClient, SystemClock};
 use crate::service::chat::ChatService;
 use crate::service::models::{Binding, ModelRoles};
 use std::collections::HashMap;
@@ -24,21 +24,34 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: &Config, store: Arc<dyn ConversationStore>, http: reqwest::Client) -> Self {
-        Self::with_parts(config, store, http, RetryPolicy::default(), Arc::new(SystemClock))
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn ConversationStore>,
+        events: Arc<dyn EventBus>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self::with_parts(config, store, events, http, RetryPolicy::default(), Arc::new(SystemClock))
     }
 
     /// As `new`, with the retry policy and clock chosen by the caller (tests).
     pub fn with_parts(
         config: &Config,
         store: Arc<dyn ConversationStore>,
+        events: Arc<dyn EventBus>,
         http: reqwest::Client,
         policy: RetryPolicy,
         clock: Arc<dyn Clock>,
     ) -> Self {
         let models = model_roles(config, &http, policy);
         Self {
-            chat: ChatService::new(Arc::clone(&store), models, clock, config.turn_deadline),
+            chat: ChatService::new(
+                Arc::clone(&store),
+                events,
+                models,
+                clock,
+                config.turn_deadline,
+                config.crisis_locale.clone(),
+            ),
             store,
             auth: Authenticator::new(&config.auth, http),
             ready: AtomicBool::new(true),

@@ -104,6 +104,8 @@ pub struct Config {
     /// Empty when no provider is configured.
     pub roles: HashMap<ModelRole, RoleBinding>,
     pub turn_deadline: Duration,
+    /// Whose crisis resources a crisis reply carries, e.g. `en-US`.
+    pub crisis_locale: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -190,6 +192,17 @@ impl Config {
             },
         };
 
+        let crisis_locale = get("HEARTH_CRISIS_LOCALE").unwrap_or_else(|| "en-US".into());
+        if !crate::domain::crisis_resources::is_known(&crisis_locale) {
+            return Err(ConfigError::Invalid {
+                name: "HEARTH_CRISIS_LOCALE".into(),
+                why: format!(
+                    "no crisis resources for '{crisis_locale}' (known: {})",
+                    crate::domain::crisis_resources::TABLE.iter().map(|r| r.locale).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+
         Ok(Config {
             auth: AuthConfig {
                 hs256_secret,
@@ -203,6 +216,7 @@ impl Config {
             openai,
             roles,
             turn_deadline,
+            crisis_locale,
         })
     }
 

@@ -10,6 +10,7 @@ use crate::domain::message::{
 };
 use crate::domain::page::PageRequest;
 use crate::domain::route::Route;
+use crate::domain::safety::CrisisCategory;
 use crate::ports::{ConversationStore, StoreError};
 use chrono::{Duration, TimeZone, Utc};
 use std::sync::Arc;
@@ -40,6 +41,7 @@ async fn say(
                 content: text.into(),
                 client_message_id: cmid.map(|c| ClientMessageId::parse(c).unwrap()),
                 created_at: at(minute),
+                crisis: None,
             },
         )
         .await
@@ -243,6 +245,37 @@ pub async fn foreign_cursor_is_rejected(store: Store) {
     ));
 }
 
+pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {
+    let (u, other) = (user("a"), user("b"));
+    let flagged = |minute, cmid: &str| NewUserMessage {
+        session_id: None,
+        content: "text that is never copied into the flag".into(),
+        client_message_id: Some(ClientMessageId::parse(cmid).unwrap()),
+        created_at: at(minute),
+        crisis: Some(CrisisCategory::Suicidal),
+    };
+    let first = store.record_user_message(&u, flagged(0, "c-1")).await.unwrap();
+    let again = store.record_user_message(&u, flagged(1, "c-1")).await.unwrap();
+    assert!(again.replayed);
+    let second = store.record_user_message(&u, flagged(2, "c-2")).await.unwrap();
+    say(&store, &u, None, "an ordinary message", None, 3).await.unwrap();
+
+    let flags = store.list_crisis_flags(&u, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(flags.items.len(), 2, "one flag per flagged message, none for the replay");
+    assert_eq!(flags.items[0].message_id, second.message.id, "newest first");
+    assert_eq!(flags.items[1].message_id, first.message.id);
+    assert_eq!(flags.items[1].session_id, first.session.id);
+    assert_eq!(flags.items[1].at, at(0));
+    assert_eq!(flags.items[1].category, CrisisCategory::Suicidal);
+    let page = store.list_crisis_flags(&u, &PageRequest::first(1)).await.unwrap();
+    let rest = store
+        .list_crisis_flags(&u, &PageRequest { limit: 1, cursor: page.next_cursor })
+        .await
+        .unwrap();
+    assert_eq!(rest.items[0].message_id, first.message.id);
+    assert!(store.list_crisis_flags(&other, &PageRequest::first(10)).await.unwrap().items.is_empty());
+}
+
 /// Run every contract case against one adapter.
 #[macro_export]
 macro_rules! conversation_store_contract {
@@ -258,6 +291,7 @@ macro_rules! conversation_store_contract {
             sessions_page_newest_first,
             recent_messages_are_bounded_and_end_at_seq,
             foreign_cursor_is_rejected,
+            crisis_flag_is_stored_with_its_message_once,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -8,6 +8,7 @@ use crate::domain::ids::{SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -74,6 +75,13 @@ pub trait ConversationStore: Send + Sync {
         session_id: &SessionId,
         page: &PageRequest,
     ) -> Result<Page<Message>, StoreError>;
+
+    /// The user's crisis flags, newest first.
+    async fn list_crisis_flags(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<CrisisFlag>, StoreError>;
 
     /// Up to `limit` messages with `seq <= up_to_seq`, oldest first: the
     /// recent context of a turn. One bounded read.
@@ -157,6 +165,15 @@ pub trait JobQueue: Send + Sync {
 #[async_trait]
 pub trait EventBus: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), StoreError>;
+}
+
+/// An event as the local outbox keeps it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OutboxEntry {
+    pub seq: u64,
+    pub source: String,
+    pub detail_type: String,
+    pub event: DomainEvent,
 }
 
 /// A push notification to one device.

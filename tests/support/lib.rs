@@ -83,6 +83,7 @@ impl TestApp {
         let app = Arc::new(App::with_parts(
             &config,
             Arc::new(store.clone()),
+            Arc::new(store.clone()),
             reqwest::Client::new(),
             fast_policy(),
             Arc::new(SystemClock),

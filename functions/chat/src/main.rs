@@ -25,6 +25,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let data_dir = std::env::var("HEARTH_DATA_DIR").map_or_else(|_| PathBuf::from("/tmp/hearth"), PathBuf::from);
     tracing::warn!(dir = %data_dir.display(), "using the embedded store; data lives only as long as this container");
     let store = EmbeddedStore::open(&data_dir)?;
-    let app = Arc::new(App::new(&config, Arc::new(store), http_client()));
+    let store = Arc::new(store);
+    let app = Arc::new(App::new(&config, store.clone(), store, http_client()));
     lambda_http::run(hearth::http::router(app)).await
 }

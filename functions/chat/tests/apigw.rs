@@ -52,7 +52,8 @@ async fn api_gateway_v2_events_reach_the_router_and_get_json_back() {
     .expect("config");
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let router = hearth::http::router(Arc::new(App::new(&config, Arc::new(store), reqwest_client())));
+    let store = Arc::new(store);
+    let router = hearth::http::router(Arc::new(App::new(&config, store.clone(), store, reqwest_client())));
 
     let user = hearth::domain::ids::UserId::parse("lambda-user").unwrap();
     let token = hearth::auth::mint_hs256(

@@ -155,7 +155,8 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
         }
     }
 
-    let app = Arc::new(App::new(&config, Arc::new(store), http));
+    let store = Arc::new(store);
+    let app = Arc::new(App::new(&config, store.clone(), store, http));
     let router = hearth::http::router(app);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -95,6 +95,9 @@ pub struct NewUserMessage {
     pub content: String,
     pub client_message_id: Option<ClientMessageId>,
     pub created_at: DateTime<Utc>,
+    /// Set when the crisis screen flagged the message: a crisis flag is
+    /// stored with it, in the same write.
+    pub crisis: Option<super::safety::CrisisCategory>,
 }
 
 /// The result of storing a user message: the message, its session, and the

@@ -1,9 +1,9 @@
 //! Every prompt Hearth sends, in one place. Prompts are data: a change to
 //! what a model is told shows up in the snapshot tests below, in review.
 
-use super::completion::CompletionRequest;
-use super::completion::Turn;
+use super::completion::{CompletionRequest, Turn};
 use super::context::ContextProfile;
+use super::route::Route;
 
 /// The chat role's system prompt for everyday support.
 pub const COMPANION_SYSTEM: &str = "\
@@ -15,10 +15,57 @@ Do not diagnose, prescribe or claim to be a therapist; when something sounds bey
 encourage the person to reach out to someone they trust or to a professional. \
 Never invent memories or facts about the person.";
 
-/// The request for a chat-role support reply.
-pub fn support_request(turns: Vec<Turn>, profile: ContextProfile) -> CompletionRequest {
+/// The chat role's system prompt when the screen found signs of crisis.
+/// Resources are added by code after the reply, so the model must not list them.
+pub const CRISIS_SYSTEM: &str = "\
+You are Hearth, a warm and steady companion. The person's last message suggests they may be in crisis or in danger. \
+Respond with calm, genuine care in three to five short sentences. \
+Thank them for telling you and take what they said seriously, without judgement, alarm or lecturing. \
+Gently ask whether they are safe right now. \
+Encourage them to contact a crisis line or emergency services now, and to reach out to someone they trust. \
+Never describe or discuss methods of self-harm, suicide or violence, and never agree that they should harm themselves or anyone else. \
+Do not list phone numbers or websites: the right resources for where they live are added after your reply. \
+Do not claim to be a therapist or a crisis service.";
+
+/// The deep role's system prompt for a problem to work through.
+pub const REASONING_SYSTEM: &str = "\
+You are Hearth, a warm companion who also helps people think clearly. \
+The person has a complex problem or decision. Help them work through it: \
+name what matters to them, lay out the realistic options and what each would cost or give them, \
+and suggest a sensible next step. Use short paragraphs, or a short list when it truly helps. \
+Stay kind and plain-spoken, respect that the decision is theirs, and ask one question if something important is missing. \
+Never invent memories or facts about the person.";
+
+/// The deep role's system prompt for questions about patterns over time.
+pub const PATTERN_SYSTEM: &str = "\
+You are Hearth, a warm companion who helps people notice patterns in their own lives. \
+The person is asking about something recurring, or about their progress over time. \
+Draw only on what is in this conversation and in the notes provided; say so plainly when there is not enough to go on. \
+Point out patterns gently and tentatively, as observations, not diagnoses, and name any progress you can see. \
+Keep it to one or two short paragraphs and end with one reflective question. \
+Never invent memories or facts about the person.";
+
+/// Said when a crisis reply cannot come from a model. Resources follow it.
+pub const FIXED_CRISIS_REPLY: &str = "\
+I'm really glad you told me, and I'm taking what you said seriously. \
+You deserve support right now from a person who can help. \
+Please reach out to one of the services below, now, and if you can, let someone you trust know how you're feeling. \
+Are you safe right now?";
+
+/// The system prompt for a route.
+pub fn system_for(route: Route) -> &'static str {
+    match route {
+        Route::Support => COMPANION_SYSTEM,
+        Route::Crisis => CRISIS_SYSTEM,
+        Route::Reasoning => REASONING_SYSTEM,
+        Route::Pattern => PATTERN_SYSTEM,
+    }
+}
+
+/// The request for a reply on `route`.
+pub fn reply_request(route: Route, turns: Vec<Turn>, profile: ContextProfile) -> CompletionRequest {
     CompletionRequest {
-        system: COMPANION_SYSTEM.to_string(),
+        system: system_for(route).to_string(),
         turns,
         max_tokens: profile.max_tokens,
         temperature: profile.temperature,
@@ -29,18 +76,44 @@ pub fn support_request(turns: Vec<Turn>, profile: ContextProfile) -> CompletionR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::context::estimate_tokens;
     use crate::domain::message::Role;
-    use crate::domain::route::Route;
 
-    #[test]
-    fn support_request_snapshot() {
-        let req = support_request(
+    fn request(route: Route) -> CompletionRequest {
+        reply_request(
+            route,
             vec![Turn {
                 role: Role::User,
                 content: "I had a long day.".into(),
             }],
-            ContextProfile::for_route(Route::Support),
-        );
-        insta::assert_json_snapshot!(req);
+            ContextProfile::for_route(route),
+        )
+    }
+
+    #[test]
+    fn support_request_snapshot() {
+        insta::assert_json_snapshot!(request(Route::Support));
+    }
+
+    #[test]
+    fn crisis_request_snapshot() {
+        insta::assert_json_snapshot!(request(Route::Crisis));
+    }
+
+    #[test]
+    fn reasoning_request_snapshot() {
+        insta::assert_json_snapshot!(request(Route::Reasoning));
+    }
+
+    #[test]
+    fn pattern_request_snapshot() {
+        insta::assert_json_snapshot!(request(Route::Pattern));
+    }
+
+    #[test]
+    fn system_prompts_fit_their_section_budgets() {
+        for route in [Route::Support, Route::Crisis, Route::Reasoning, Route::Pattern] {
+            assert!(estimate_tokens(system_for(route)) <= ContextProfile::for_route(route).budgets.system);
+        }
     }
 }

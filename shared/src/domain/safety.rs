@@ -37,6 +37,16 @@ impl CrisisCategory {
     }
 }
 
+/// A stored record that a person's message showed crisis, for later
+/// features such as gentler check-ins. It never holds the message text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrisisFlag {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub session_id: super::ids::SessionId,
+    pub message_id: super::ids::MessageId,
+    pub category: CrisisCategory,
+}
+
 /// Why a message was flagged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrisisSignal {

@@ -1,16 +1,30 @@
-//! The chat turn: store the person's message first, assemble context, ask
-//! the model, store the reply. Retries with the same `client_message_id`
-//! never store the message twice.
+//! The chat turn. In order:
+//! 1. route the message (pure; the crisis screen runs first and cannot fail);
+//! 2. store it, with a crisis flag in the same write when flagged: the
+//!    person's message is durable before anything that can fail;
+//! 3. publish `CrisisFlagged` (no message text) when flagged;
+//! 4. assemble the route's context within its budgets and the model window;
+//! 5. ask the route's role (falling back per DESIGN.md);
+//! 6. store the reply with its route, model, usage and `memories_used`.
+//!
+//! A crisis reply always ends with the crisis resources, added here by code.
+//! If the model fails it is a fixed safe reply, still a 200. A retry with the
+//! same `client_message_id` never stores the message twice.
 
 use super::models::{ModelFailure, ModelRoles};
-use crate::domain::context::{ContextProfile, conversation};
+use crate::domain::context::{ContextProfile, conversation, within_budget};
+use crate::domain::crisis_resources;
+use crate::domain::events::DomainEvent;
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
-    ContentError, ContextCounts, Message, NewReply, NewUserMessage, ReplyMeta, validate_content,
+    ContentError, ContextCounts, Message, NewReply, NewUserMessage, ReplyMeta, Usage,
+    validate_content,
 };
 use crate::domain::prompts;
 use crate::domain::route::Route;
-use crate::ports::{Clock, ConversationStore, StoreError};
+use crate::domain::router;
+use crate::domain::safety::CrisisCategory;
+use crate::ports::{Clock, ConversationStore, EventBus, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -53,33 +67,51 @@ impl From<StoreError> for ChatError {
     }
 }
 
+/// The ports and settings a chat turn needs.
 pub struct ChatService {
     store: Arc<dyn ConversationStore>,
+    events: Arc<dyn EventBus>,
     models: ModelRoles,
     clock: Arc<dyn Clock>,
     turn_deadline: Duration,
+    crisis_locale: String,
+}
+
+/// A reply before it is stored.
+struct Drafted {
+    content: String,
+    model: String,
+    usage: Usage,
 }
 
 impl ChatService {
     pub fn new(
         store: Arc<dyn ConversationStore>,
+        events: Arc<dyn EventBus>,
         models: ModelRoles,
         clock: Arc<dyn Clock>,
         turn_deadline: Duration,
+        crisis_locale: String,
     ) -> Self {
         Self {
             store,
+            events,
             models,
             clock,
             turn_deadline,
+            crisis_locale,
         }
     }
 
     pub async fn turn(&self, user: &UserId, req: ChatRequest) -> Result<ChatOutcome, ChatError> {
         let deadline = Instant::now() + self.turn_deadline;
         validate_content(&req.message)?;
+        let t = Instant::now();
+        let decision = router::route(&req.message);
+        let route = decision.route;
+        let crisis = decision.crisis.as_ref().map(|c| c.category);
+        let route_us = t.elapsed().as_micros() as u64;
 
-        // 1. The person's message is durable before anything that can fail.
         let t = Instant::now();
         let recorded = self
             .store
@@ -90,6 +122,7 @@ impl ChatService {
                     content: req.message,
                     client_message_id: req.client_message_id,
                     created_at: self.clock.now(),
+                    crisis,
                 },
             )
             .await?;
@@ -97,46 +130,41 @@ impl ChatService {
         let session_id = recorded.session.id.clone();
         if let Some(reply) = recorded.reply {
             tracing::info!(session = %session_id, "replayed an answered turn");
-            return Ok(ChatOutcome {
-                session_id,
-                user_message: recorded.message,
-                reply,
-            });
+            return Ok(ChatOutcome { session_id, user_message: recorded.message, reply });
+        }
+        if let (Some(category), false) = (crisis, recorded.replayed) {
+            self.publish_crisis(user, category, recorded.message.created_at).await;
         }
 
-        // 2. Context. Routing arrives with the routing issue; until then
-        // every message is everyday support.
-        let route = Route::Support;
-        let profile = ContextProfile::for_route(route);
         let t = Instant::now();
+        let profile = ContextProfile::for_route(route).fit(self.models.context_window(route));
         let recent = self
             .store
             .recent_messages(user, &session_id, recorded.message.seq, profile.recent_turns)
             .await?;
-        let turns = conversation(&recent);
-        let counts = ContextCounts {
-            turns: turns.len() as u32,
-            memories: 0,
-            summaries: 0,
-        };
-        let request = prompts::support_request(turns, profile);
+        let turns = conversation(within_budget(&recent, profile.budgets.turns));
+        let counts = ContextCounts { turns: turns.len() as u32, memories: 0, summaries: 0 };
+        let request = prompts::reply_request(route, turns, profile);
         let context_ms = ms(t);
 
-        // 3. The model, within the turn's deadline.
         let t = Instant::now();
-        let answer = self
-            .models
-            .complete(user, route, &request, deadline)
-            .await
-            .map_err(|e| match e {
-                ModelFailure::NotConfigured(hint) => ChatError::ModelUnavailable(hint),
-                ModelFailure::Failed(e) => ChatError::ModelUnavailable(format!(
-                    "the model could not answer ({e}); your message is saved, so try again"
-                )),
-            })?;
+        let answer = self.models.complete(user, route, &request, deadline).await;
         let model_ms = ms(t);
+        let drafted = match (crisis, answer) {
+            (None, Ok(a)) => Drafted {
+                content: a.completion.content,
+                model: a.completion.model,
+                usage: a.completion.usage,
+            },
+            (None, Err(ModelFailure::NotConfigured(hint))) => return Err(ChatError::ModelUnavailable(hint)),
+            (None, Err(ModelFailure::Failed(e))) => {
+                return Err(ChatError::ModelUnavailable(format!(
+                    "the model could not answer ({e}); your message is saved, so try again"
+                )));
+            }
+            (Some(category), answer) => self.crisis_reply(category, answer.ok().map(|a| a.completion)),
+        };
 
-        // 4. The reply, with how it was made.
         let t = Instant::now();
         let reply = self
             .store
@@ -145,12 +173,12 @@ impl ChatService {
                 &session_id,
                 recorded.message.seq,
                 NewReply {
-                    content: answer.completion.content,
+                    content: drafted.content,
                     created_at: self.clock.now(),
                     meta: ReplyMeta {
                         route,
-                        model: answer.completion.model,
-                        usage: answer.completion.usage,
+                        model: drafted.model,
+                        usage: drafted.usage,
                         memories_used: Vec::new(),
                         context: counts,
                     },
@@ -158,15 +186,45 @@ impl ChatService {
             )
             .await?;
         tracing::info!(
-            session = %session_id, %route, role = %answer.role,
-            store_ms, context_ms, model_ms, reply_ms = ms(t),
+            session = %session_id, %route, reasons = ?decision.reasons,
+            route_us, store_ms, context_ms, model_ms, reply_ms = ms(t),
             "turn complete"
         );
-        Ok(ChatOutcome {
-            session_id,
-            user_message: recorded.message,
-            reply,
-        })
+        Ok(ChatOutcome { session_id, user_message: recorded.message, reply })
+    }
+
+    /// The crisis reply: the model's words if it answered, else the fixed
+    /// safe reply; the resources for the locale are always appended by code.
+    fn crisis_reply(&self, category: CrisisCategory, answer: Option<crate::domain::completion::Completion>) -> Drafted {
+        let resources = crisis_resources::render(
+            crisis_resources::for_locale(&self.crisis_locale, &self.crisis_locale),
+            Some(category),
+        );
+        match answer.filter(|c| !c.content.trim().is_empty()) {
+            Some(c) => Drafted {
+                content: format!("{}\n\n{resources}", c.content.trim()),
+                model: c.model,
+                usage: c.usage,
+            },
+            None => {
+                tracing::warn!("crisis reply: the chat role did not answer; sending the fixed safe reply");
+                Drafted {
+                    content: format!("{}\n\n{resources}", prompts::FIXED_CRISIS_REPLY),
+                    model: "fixed".into(),
+                    usage: Usage::default(),
+                }
+            }
+        }
+    }
+
+    async fn publish_crisis(&self, user: &UserId, category: CrisisCategory, at: chrono::DateTime<chrono::Utc>) {
+        tracing::warn!(user = %user, category = category.as_str(), "crisis flagged");
+        let event = DomainEvent::CrisisFlagged { user: user.clone(), at };
+        if let Err(e) = self.events.publish(&[event]).await {
+            // The flag itself is stored with the message; only the
+            // notification failed. Answering the person comes first.
+            tracing::error!(user = %user, error = %e, "could not publish CrisisFlagged");
+        }
     }
 }
 

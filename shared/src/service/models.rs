@@ -52,6 +52,18 @@ impl ModelRoles {
         self.bindings.get(&role)
     }
 
+    /// The context window a route's prompt must fit: the smaller of its
+    /// primary and fallback models', since a fallback gets the same context.
+    pub fn context_window(&self, route: Route) -> u32 {
+        [Some(route.primary_role()), route.fallback_role()]
+            .into_iter()
+            .flatten()
+            .filter_map(|role| self.bindings.get(&role))
+            .map(|b| crate::domain::context::context_window(&b.model))
+            .min()
+            .unwrap_or(8_192)
+    }
+
     /// Answer `request` for `route`: its primary role, then its fallback
     /// role (if configured, and a different model) with the same context.
     pub async fn complete(

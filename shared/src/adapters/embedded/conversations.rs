@@ -1,13 +1,14 @@
 //! `ConversationStore` on the embedded engine. Each operation is one redb
 //! transaction, so a turn's several writes land together or not at all.
 
-use super::tables::{CLIENT_IDS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
+use super::tables::{CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, unavailable};
 use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::message::{
     Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
 };
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::safety::CrisisFlag;
 use crate::ports::{ConversationStore, StoreError};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, Table};
@@ -86,6 +87,14 @@ fn parse_session_cursor(c: &str) -> Result<(i64, String), StoreError> {
     Ok((ms, id.to_string()))
 }
 
+fn parse_flag_cursor(c: &str) -> Result<(i64, String), StoreError> {
+    let rest = c.strip_prefix("f.").ok_or(StoreError::BadCursor)?;
+    let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
+    let ms = ms.parse().map_err(|_| StoreError::BadCursor)?;
+    MessageId::parse(id).map_err(|_| StoreError::BadCursor)?;
+    Ok((ms, id.to_string()))
+}
+
 #[async_trait]
 impl ConversationStore for EmbeddedStore {
     async fn record_user_message(
@@ -158,6 +167,21 @@ impl ConversationStore for EmbeddedStore {
                     answered_by: None,
                 };
                 let message = append(&mut sessions, &mut messages, u, &mut session, message)?;
+                if let Some(category) = input.crisis {
+                    let flag = CrisisFlag {
+                        at: message.created_at,
+                        session_id: session.id.clone(),
+                        message_id: message.id.clone(),
+                        category,
+                    };
+                    tx.open_table(CRISIS_FLAGS)
+                        .map_err(unavailable)?
+                        .insert(
+                            (u, flag.at.timestamp_millis(), flag.message_id.as_str()),
+                            encode(&flag)?.as_slice(),
+                        )
+                        .map_err(unavailable)?;
+                }
                 if let Some(cmid) = &input.client_message_id {
                     client_ids
                         .insert((u, cmid.as_str()), (session.id.as_str(), message.seq))
@@ -309,6 +333,43 @@ impl ConversationStore for EmbeddedStore {
             }
             let next_cursor = match (more, items.last()) {
                 (true, Some(m)) => Some(message_cursor(m.seq)),
+                _ => None,
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn list_crisis_flags(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<CrisisFlag>, StoreError> {
+        let user = user.clone();
+        let limit = page.limit as usize;
+        let before = page.cursor.as_deref().map(parse_flag_cursor).transpose()?;
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let flags = tx.open_table(CRISIS_FLAGS).map_err(unavailable)?;
+            let lo = (u, i64::MIN, "");
+            let range = match &before {
+                Some((ms, id)) => flags.range(lo..(u, *ms, id.as_str())),
+                None => flags.range(lo..(u, i64::MAX, "\u{10FFFF}")),
+            }
+            .map_err(unavailable)?;
+            let mut items: Vec<CrisisFlag> = Vec::with_capacity(limit);
+            let mut more = false;
+            for entry in range.rev() {
+                let (_, v) = entry.map_err(unavailable)?;
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                items.push(decode(v.value())?);
+            }
+            let next_cursor = match (more, items.last()) {
+                (true, Some(f)) => Some(format!("f.{}.{}", f.at.timestamp_millis(), f.message_id)),
                 _ => None,
             };
             Ok(Page { items, next_cursor })

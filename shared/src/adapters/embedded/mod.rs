@@ -6,6 +6,9 @@
 //! the same data dir and corrupt it; `open` turns that into a clear error.
 
 mod conversations;
+mod outbox;
+
+pub use outbox::EVENT_SOURCE;
 mod tables;
 
 use crate::ports::StoreError;

@@ -15,6 +15,11 @@ pub const MESSAGES: TableDefinition<(&str, &str, u64), &[u8]> = TableDefinition:
 pub const CLIENT_IDS: TableDefinition<(&str, &str), (&str, u64)> =
     TableDefinition::new("client_message_ids");
 
+/// (user, at millis, message_id) -> CrisisFlag JSON
+pub const CRISIS_FLAGS: TableDefinition<(&str, i64, &str), &[u8]> = TableDefinition::new("crisis_flags");
+/// seq -> OutboxEntry JSON: domain events, in order (the local EventBus)
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
 /// Create every table, so that read transactions never meet a missing one.
 pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     let tx = db.begin_write()?;
@@ -22,6 +27,8 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(SESSIONS_BY_CREATED)?;
     tx.open_table(MESSAGES)?;
     tx.open_table(CLIENT_IDS)?;
+    tx.open_table(CRISIS_FLAGS)?;
+    tx.open_table(OUTBOX)?;
     tx.commit()?;
     Ok(())
 }
