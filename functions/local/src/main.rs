@@ -43,6 +43,16 @@ enum Command {
         #[arg(long, env = "HEARTH_LLM_DIR", default_value = "./.llm")]
         llm_dir: PathBuf,
     },
+    /// List the domain events in the local outbox, oldest first, as JSON lines.
+    Events {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only events after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
     /// Print a JWT for USER that the server accepts.
     Token {
         #[arg(long)]
@@ -81,10 +91,10 @@ fn main() -> ExitCode {
         Command::Token { user, ttl, data_dir } => token(&user, ttl, &data_dir),
         Command::Serve { addr, data, llm_dir } => {
             telemetry::init(LogFormat::Text);
-            match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt.block_on(serve(addr, data, llm_dir)),
-                Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
-            }
+            runtime().and_then(|rt| rt.block_on(serve(addr, data, llm_dir)))
+        }
+        Command::Events { data, after, limit } => {
+            runtime().and_then(|rt| rt.block_on(events(data, after, limit)))
         }
     };
     match result {
@@ -94,6 +104,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("cannot start the async runtime")
+}
+
+/// Open the embedded store in `dir`, or explain who holds it.
+fn open_store(data: &DataArgs) -> anyhow::Result<EmbeddedStore> {
+    let Backend::Embedded = data.backend;
+    match EmbeddedStore::open(&data.data_dir) {
+        Ok(s) => Ok(s),
+        Err(OpenError::Locked(dir)) => anyhow::bail!(
+            "the data dir {} is held by {}; stop it, or use another --data-dir",
+            dir.display(),
+            running_server(&dir)
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn events(data: DataArgs, after: u64, limit: usize) -> anyhow::Result<()> {
+    let store = open_store(&data)?;
+    let mut out = std::io::stdout().lock();
+    for entry in store.list_events(after, limit).await? {
+        writeln!(out, "{}", serde_json::to_string(&entry)?)?;
+    }
+    Ok(())
 }
 
 fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
@@ -112,18 +149,9 @@ fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
-    let Backend::Embedded = data.backend;
+    let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
+    let store = open_store(&data)?;
     let data_dir = data.data_dir;
-    let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data_dir })?;
-    let store = match EmbeddedStore::open(&data_dir) {
-        Ok(s) => s,
-        Err(OpenError::Locked(dir)) => anyhow::bail!(
-            "the data dir {} is held by {}; stop it, or use another --data-dir",
-            dir.display(),
-            running_server(&dir)
-        ),
-        Err(e) => return Err(e.into()),
-    };
     let http = http_client();
 
     // No cloud key and no OPENAI_BASE_URL: the bundled local model serves

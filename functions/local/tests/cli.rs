@@ -177,3 +177,40 @@ async fn token_uses_the_configured_secret_and_audience() {
     let bad = hearth(&[]).args(["token", "--user", "a#b"]).output().await.unwrap();
     assert!(!bad.status.success());
 }
+
+#[tokio::test]
+async fn a_crisis_turn_leaves_a_crisis_flagged_event_without_its_text_in_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    // No provider: the crisis reply is the fixed safe one, still a 200.
+    let (mut server, url) = serve(dir.path(), &[]).await;
+    let tok = token(dir.path(), "alice").await;
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/chat"))
+        .bearer_auth(&tok)
+        .json(&json!({"message": "I wrote goodbye letters to my family"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["reply"]["route"], "crisis");
+    assert_eq!(body["reply"]["model"], "fixed");
+    assert!(body["reply"]["content"].as_str().unwrap().contains("988"));
+
+    // While the server holds the data dir, `hearth events` says so at once.
+    let held = hearth(&[]).args(["events", "--data-dir"]).arg(dir.path()).output().await.unwrap();
+    assert!(!held.status.success());
+    assert!(String::from_utf8_lossy(&held.stderr).contains(&url));
+
+    server.kill().await.unwrap();
+    server.wait().await.unwrap();
+    let out = hearth(&[]).args(["events", "--data-dir"]).arg(dir.path()).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail_type"], "CrisisFlagged");
+    assert_eq!(events[0]["source"], "hearth");
+    assert_eq!(events[0]["event"]["user"], "alice");
+    assert!(!text.contains("goodbye letters"), "no message text in events");
+}
