@@ -6,7 +6,7 @@
 use super::route::Route;
 use super::safety::{CrisisSignal, screen};
 use super::text::normalize;
-use regex::Regex;
+use regex::RegexSet;
 use std::sync::LazyLock;
 
 /// A route and the evidence for it.
@@ -59,34 +59,29 @@ const REASONING: &[Feature] = &[
     ("money", 1.0, r"\b\d[\d,.]*k?\b|\b(loan|loans|debt|savings|rent|lease|mortgage|invest|insurance|deductible|premium|salary|raise|equity)\b"),
 ];
 
-struct Compiled {
-    name: &'static str,
-    weight: f32,
-    re: Regex,
+/// One automaton per route: a single pass finds every feature that fires.
+struct Features {
+    set: RegexSet,
+    table: &'static [Feature],
 }
 
-fn compile(features: &[Feature]) -> Vec<Compiled> {
-    features
-        .iter()
-        .map(|(name, weight, p)| Compiled {
-            name,
-            weight: *weight,
-            re: Regex::new(p).expect("router features are valid"),
-        })
-        .collect()
+fn compile(table: &'static [Feature]) -> Features {
+    Features {
+        set: RegexSet::new(table.iter().map(|(_, _, p)| p)).expect("router features are valid"),
+        table,
+    }
 }
 
-static PATTERN_RE: LazyLock<Vec<Compiled>> = LazyLock::new(|| compile(PATTERN));
-static REASONING_RE: LazyLock<Vec<Compiled>> = LazyLock::new(|| compile(REASONING));
+static PATTERN_RE: LazyLock<Features> = LazyLock::new(|| compile(PATTERN));
+static REASONING_RE: LazyLock<Features> = LazyLock::new(|| compile(REASONING));
 
-fn score(text: &str, features: &[Compiled]) -> (f32, Vec<&'static str>) {
+fn score(text: &str, features: &Features) -> (f32, Vec<&'static str>) {
     let mut total = 0.0;
     let mut reasons = Vec::new();
-    for f in features {
-        if f.re.is_match(text) {
-            total += f.weight;
-            reasons.push(f.name);
-        }
+    for i in features.set.matches(text).iter() {
+        let (name, weight, _) = features.table[i];
+        total += weight;
+        reasons.push(name);
     }
     (total, reasons)
 }

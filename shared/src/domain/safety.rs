@@ -13,7 +13,7 @@
 //! The result says which pattern fired, so every flag can be explained.
 
 use super::text::{clauses, normalize};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -118,6 +118,10 @@ static NEGATOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(not|never|no|nor|without|used to|no intention of|nothing like)\b").expect("valid")
 });
 
+/// All rules in one automaton: one pass over a clause finds which may fire.
+static SET: LazyLock<RegexSet> =
+    LazyLock::new(|| RegexSet::new(RULES.iter().map(|(_, _, p)| p)).expect("crisis patterns are valid"));
+
 static COMPILED: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     RULES
         .iter()
@@ -143,7 +147,8 @@ pub fn screen(message: &str) -> Option<CrisisSignal> {
     let text = normalize(message);
     let whole = std::iter::once((text.as_str(), true));
     for (scope, is_whole) in clauses(&text).map(|c| (c, false)).chain(whole) {
-        for rule in COMPILED.iter() {
+        for index in SET.matches(scope).iter() {
+            let rule = &COMPILED[index];
             if is_whole && !MESSAGE_SCOPE.contains(&rule.name) {
                 continue;
             }
