@@ -276,6 +276,41 @@ pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {
     assert!(store.list_crisis_flags(&other, &PageRequest::first(10)).await.unwrap().items.is_empty());
 }
 
+pub async fn activity_is_indexed_by_day(store: Store) {
+    // Users unique to this test, on a day no other test writes.
+    let day = |d: u32| Utc.with_ymd_and_hms(2031, 3, d, 12, 0, 0).unwrap();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let users: Vec<UserId> = (0..5).map(|i| UserId::parse(format!("act{i}-{tag}")).unwrap()).collect();
+    for (i, u) in users.iter().enumerate() {
+        let when = if i < 4 { day(10) } else { day(11) };
+        for _ in 0..2 {
+            store
+                .record_user_message(u, NewUserMessage {
+                    session_id: None,
+                    content: "hi".into(),
+                    client_message_id: None,
+                    created_at: when,
+                    crisis: None,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(3);
+    loop {
+        let p = store.active_users(day(10).date_naive(), &page).await.unwrap();
+        seen.extend(p.items.into_iter().filter(|u| u.as_str().ends_with(&tag)));
+        match p.next_cursor {
+            Some(c) => page = PageRequest { limit: 3, cursor: Some(c) },
+            None => break,
+        }
+    }
+    assert_eq!(seen, users[..4].to_vec(), "each active user once, in id order");
+    let next = store.active_users(day(11).date_naive(), &PageRequest::first(50)).await.unwrap();
+    assert!(next.items.contains(&users[4]) && !next.items.contains(&users[0]));
+}
+
 /// Run every contract case against one adapter.
 #[macro_export]
 macro_rules! conversation_store_contract {
@@ -292,6 +327,7 @@ macro_rules! conversation_store_contract {
             recent_messages_are_bounded_and_end_at_seq,
             foreign_cursor_is_rejected,
             crisis_flag_is_stored_with_its_message_once,
+            activity_is_indexed_by_day,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -10,7 +10,7 @@ use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Se
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -82,6 +82,14 @@ pub trait ConversationStore: Send + Sync {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<CrisisFlag>, StoreError>;
+
+    /// The people who sent a message on `day` (UTC), in user-id order: the
+    /// activity index the hourly passes use instead of a scan.
+    async fn active_users(
+        &self,
+        day: NaiveDate,
+        page: &PageRequest,
+    ) -> Result<Page<UserId>, StoreError>;
 
     /// Up to `limit` messages with `seq <= up_to_seq`, oldest first: the
     /// recent context of a turn. One bounded read.
@@ -159,6 +167,25 @@ pub trait ModelClient: Send + Sync {
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, job: &Job) -> Result<(), StoreError>;
+}
+
+/// One job as received from a queue: the raw body (parsed by the
+/// dispatcher, so that a malformed one is reported, not lost) and a receipt.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub message_id: String,
+    pub body: String,
+    pub receipt: String,
+    pub receive_count: u32,
+}
+
+/// Where the worker takes jobs from (SQS, or the embedded queue).
+#[async_trait]
+pub trait JobSource: Send + Sync {
+    /// Wait up to `wait` for at most `max` jobs.
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Delivery>, StoreError>;
+    /// The job succeeded: never deliver it again.
+    async fn ack(&self, delivery: &Delivery) -> Result<(), StoreError>;
 }
 
 /// Domain events (EventBridge in production, an outbox locally).

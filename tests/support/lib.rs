@@ -243,3 +243,41 @@ pub async fn request_body(server: &MockServer, i: usize) -> Value {
     let reqs = server.received_requests().await.expect("recording on");
     serde_json::from_slice(&reqs[i].body).expect("JSON request")
 }
+
+/// The AWS emulator (moto's server) that `scripts/test` starts.
+pub mod aws {
+    use hearth::adapters::dynamodb::DynamoStore;
+
+    /// The emulator's endpoint. The AWS tests need it: without it they fail
+    /// and say how to run them, rather than pass without testing anything.
+    pub fn endpoint() -> String {
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+            panic!("the AWS tests need moto's server: run ./scripts/test, or start `moto_server -H 127.0.0.1 -p PORT` and set AWS_ENDPOINT_URL")
+        })
+    }
+
+    /// An SDK configuration pointed at the emulator, with test credentials.
+    pub async fn sdk() -> aws_config::SdkConfig {
+        let endpoint = endpoint();
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await
+    }
+
+    /// A name no other test uses, so tests run in parallel.
+    pub fn unique(prefix: &str) -> String {
+        format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+    }
+
+    /// A new table with Hearth's schema.
+    pub async fn fresh_table() -> DynamoStore {
+        let sdk = sdk().await;
+        let client = aws_sdk_dynamodb::Client::new(&sdk);
+        let name = unique("t");
+        hearth::adapters::provision::create_table(&client, &name).await.expect("create table");
+        DynamoStore::new(client, name)
+    }
+}

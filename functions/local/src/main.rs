@@ -5,7 +5,10 @@ mod local_model;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use hearth::adapters::aws::{AwsAdapters, AwsResources};
 use hearth::adapters::embedded::{EmbeddedStore, OpenError};
+use hearth::ports::{ConversationStore, EventBus, JobSource};
+use hearth::service::jobs::{Dispatcher, run_worker};
 use hearth::app::{App, http_client};
 use hearth::config::{Config, Mode, Secret, local_secret};
 use hearth::domain::ids::UserId;
@@ -53,6 +56,12 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// Create the table, job queue (with DLQ) and event bus on AWS or an
+    /// emulator (AWS_ENDPOINT_URL), and print the variables to export.
+    Provision {
+        #[arg(long, default_value = "hearth")]
+        prefix: String,
+    },
     /// Print a JWT for USER that the server accepts.
     Token {
         #[arg(long)]
@@ -75,10 +84,13 @@ struct DataArgs {
     backend: Backend,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Backend {
     /// The durable embedded store in --data-dir.
     Embedded,
+    /// DynamoDB, SQS and EventBridge, named by HEARTH_TABLE, HEARTH_QUEUE_URL
+    /// and HEARTH_EVENT_BUS (AWS_ENDPOINT_URL for a local emulator).
+    Aws,
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -96,6 +108,7 @@ fn main() -> ExitCode {
         Command::Events { data, after, limit } => {
             runtime().and_then(|rt| rt.block_on(events(data, after, limit)))
         }
+        Command::Provision { prefix } => runtime().and_then(|rt| rt.block_on(provision(&prefix))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,7 +125,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Open the embedded store in `dir`, or explain who holds it.
 fn open_store(data: &DataArgs) -> anyhow::Result<EmbeddedStore> {
-    let Backend::Embedded = data.backend;
     match EmbeddedStore::open(&data.data_dir) {
         Ok(s) => Ok(s),
         Err(OpenError::Locked(dir)) => anyhow::bail!(
@@ -125,11 +137,27 @@ fn open_store(data: &DataArgs) -> anyhow::Result<EmbeddedStore> {
 }
 
 async fn events(data: DataArgs, after: u64, limit: usize) -> anyhow::Result<()> {
+    if data.backend == Backend::Aws {
+        anyhow::bail!("with --backend aws, events go to the EventBridge bus HEARTH_EVENT_BUS; read them with a rule or an archive there");
+    }
     let store = open_store(&data)?;
     let mut out = std::io::stdout().lock();
     for entry in store.list_events(after, limit).await? {
         writeln!(out, "{}", serde_json::to_string(&entry)?)?;
     }
+    Ok(())
+}
+
+async fn provision(prefix: &str) -> anyhow::Result<()> {
+    let max_receives = match env_var("HEARTH_JOB_MAX_RECEIVES") {
+        Some(v) => v.trim().parse().context("HEARTH_JOB_MAX_RECEIVES")?,
+        None => hearth::adapters::dynamodb::schema::DEFAULT_MAX_RECEIVES,
+    };
+    let sdk = hearth::adapters::aws::sdk_config().await;
+    let r = hearth::adapters::provision::provision(&sdk, prefix, max_receives).await?;
+    println!("HEARTH_TABLE={}", r.table);
+    println!("HEARTH_QUEUE_URL={}", r.queue_url);
+    println!("HEARTH_EVENT_BUS={}", r.event_bus);
     Ok(())
 }
 
@@ -150,7 +178,22 @@ fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
 
 async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
     let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
-    let store = open_store(&data)?;
+    // The stores, and for AWS the worker's job source.
+    let (store, events, jobs): (Arc<dyn ConversationStore>, Arc<dyn EventBus>, Option<Arc<dyn JobSource>>) =
+        match data.backend {
+            Backend::Embedded => {
+                let store = Arc::new(open_store(&data)?);
+                (store.clone(), store, None)
+            }
+            Backend::Aws => {
+                let resources = AwsResources::from_env(env_var)?;
+                let aws = AwsAdapters::new(&hearth::adapters::aws::sdk_config().await, &resources);
+                tracing::info!(table = %resources.table, queue = %resources.queue_url, bus = %resources.event_bus, "using AWS");
+                (Arc::new(aws.store), Arc::new(aws.events), Some(Arc::new(aws.queue)))
+            }
+        };
+    std::fs::create_dir_all(&data.data_dir)
+        .with_context(|| format!("cannot create {}", data.data_dir.display()))?;
     let data_dir = data.data_dir;
     let http = http_client();
 
@@ -183,8 +226,12 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
         }
     }
 
-    let store = Arc::new(store);
-    let app = Arc::new(App::new(&config, store.clone(), store, http));
+    let app = Arc::new(App::new(&config, store, events, http));
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = jobs.map(|source| {
+        // Job handlers are registered as their issues land (extraction next).
+        tokio::spawn(run_worker(source, Dispatcher::new(), worker_stopped))
+    });
     let router = hearth::http::router(app);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -206,6 +253,10 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await;
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     if let Some((_, stop, task)) = local {
         let _ = stop.send(());
         let _ = task.await;

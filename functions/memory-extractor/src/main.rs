@@ -1,64 +1,82 @@
-//! The memory-extractor function: an SQS consumer that parses each record on
-//! its own and reports failures per record (ReportBatchItemFailures), so one
-//! bad body never fails the batch.
+//! The memory-extractor function: an SQS consumer. Each record is parsed on
+//! its own and dispatched by its job `kind`; failures are reported per record
+//! (ReportBatchItemFailures), so one bad body never fails the batch, and a
+//! job that keeps failing reaches the DLQ through the queue's redrive policy.
 //!
 //! No job handler is registered yet (extraction arrives with the memory
-//! pipeline issue), so every record is reported as failed and, after the
-//! queue's redrive count, reaches the DLQ: nothing is dropped silently.
+//! pipeline issue), so every job is reported as failed, never dropped.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use hearth::domain::jobs::Job;
+use hearth::service::jobs::Dispatcher;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-async fn handle(event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+/// Run each record; report the ones that failed by their message id.
+pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
-    for record in event.payload.records {
+    for record in event.records {
         let Some(id) = record.message_id.filter(|id| !id.is_empty()) else {
-            tracing::error!("SQS record without a message id; cannot report it");
+            // Nothing to report it by; SQS redelivers it after the visibility timeout.
+            tracing::error!("SQS record without a message id");
             continue;
         };
-        let reason = match record.body.as_deref().map(serde_json::from_str::<Job>) {
-            None => "record has no body".to_string(),
-            Some(Err(e)) => format!("malformed job: {e}"),
-            Some(Ok(job)) => format!("no handler is registered for job kind {}", job.kind()),
+        let result = match record.body.as_deref() {
+            None => Err(hearth::service::jobs::JobError::Malformed("no body".into())),
+            Some(body) => dispatcher.dispatch(body).await,
         };
-        tracing::error!(message_id = %id, %reason, "job not processed");
-        let mut failure = BatchItemFailure::default();
-        failure.item_identifier = id;
-        response.batch_item_failures.push(failure);
+        if let Err(e) = result {
+            tracing::error!(message_id = %id, error = %e, "job failed");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
     }
-    Ok(response)
+    response
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    run(service_fn(handle)).await
+    let dispatcher = Dispatcher::new();
+    let dispatcher = &dispatcher;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handle(dispatcher, event.payload).await)
+    }))
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_lambda_events::event::sqs::SqsMessage;
+    use async_trait::async_trait;
+    use hearth::domain::jobs::Job;
+    use hearth::service::jobs::{JobError, JobHandler};
+    use std::sync::Arc;
 
-    fn record(id: Option<&str>, body: Option<&str>) -> SqsMessage {
-        let mut m = SqsMessage::default();
-        m.message_id = id.map(Into::into);
-        m.body = body.map(Into::into);
-        m
+    struct Accept;
+    #[async_trait]
+    impl JobHandler for Accept {
+        async fn handle(&self, _job: &Job) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    fn fixture() -> SqsEvent {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-extract-batch.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     #[tokio::test]
-    async fn every_record_without_a_handler_is_reported_failed_by_its_id() {
-        let mut event = SqsEvent::default();
-        event.records = vec![
-            record(Some("m-1"), Some(r#"{"kind":"extract_session","user":"u","session_id":"s","from_seq":1,"to_seq":6}"#)),
-            record(Some("m-2"), Some("not json")),
-            record(Some(""), Some("{}")),
-            record(None, None),
-        ];
-        let resp = handle(LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap();
+    async fn exactly_the_malformed_record_of_the_fixture_is_reported() {
+        let dispatcher = Dispatcher::new().register("extract_session", Arc::new(Accept));
+        let resp = handle(&dispatcher, fixture()).await;
         let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-        assert_eq!(ids, vec!["m-1", "m-2"]);
+        assert_eq!(ids, vec!["7b2c1e0a-5d43-4f7e-9c2b-0d6e1f3a9b11"]);
+    }
+
+    #[tokio::test]
+    async fn without_a_handler_every_job_fails_and_none_is_dropped() {
+        let resp = handle(&Dispatcher::new(), fixture()).await;
+        assert_eq!(resp.batch_item_failures.len(), 2);
+        assert!(resp.batch_item_failures.iter().all(|f| !f.item_identifier.is_empty()));
     }
 }

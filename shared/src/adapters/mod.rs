@@ -3,6 +3,11 @@
 //! built (`crate::app`).
 
 pub mod anthropic;
+pub mod aws;
+pub mod dynamodb;
 pub mod embedded;
+pub mod eventbridge;
 pub mod model_http;
 pub mod openai;
+pub mod provision;
+pub mod sqs;

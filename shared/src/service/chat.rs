@@ -21,7 +21,6 @@ use crate::domain::message::{
     validate_content,
 };
 use crate::domain::prompts;
-use crate::domain::route::Route;
 use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
 use crate::ports::{Clock, ConversationStore, EventBus, StoreError};

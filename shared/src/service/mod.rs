@@ -2,4 +2,5 @@
 //! arguments, so tests run them with fakes and no Lambda runtime.
 
 pub mod chat;
+pub mod jobs;
 pub mod models;

@@ -1,7 +1,7 @@
 //! `ConversationStore` on the embedded engine. Each operation is one redb
 //! transaction, so a turn's several writes land together or not at all.
 
-use super::tables::{CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
+use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, unavailable};
 use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::message::{
@@ -167,6 +167,11 @@ impl ConversationStore for EmbeddedStore {
                     answered_by: None,
                 };
                 let message = append(&mut sessions, &mut messages, u, &mut session, message)?;
+                let day = message.created_at.date_naive().to_string();
+                tx.open_table(ACTIVITY)
+                    .map_err(unavailable)?
+                    .insert((day.as_str(), u), message.created_at.timestamp_millis())
+                    .map_err(unavailable)?;
                 if let Some(category) = input.crisis {
                     let flag = CrisisFlag {
                         at: message.created_at,
@@ -370,6 +375,52 @@ impl ConversationStore for EmbeddedStore {
             }
             let next_cursor = match (more, items.last()) {
                 (true, Some(f)) => Some(format!("f.{}.{}", f.at.timestamp_millis(), f.message_id)),
+                _ => None,
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn active_users(
+        &self,
+        day: chrono::NaiveDate,
+        page: &PageRequest,
+    ) -> Result<Page<UserId>, StoreError> {
+        let limit = page.limit as usize;
+        let after = match page.cursor.as_deref() {
+            None => None,
+            Some(c) => Some(
+                c.strip_prefix("a.")
+                    .and_then(|u| UserId::parse(u).ok())
+                    .ok_or(StoreError::BadCursor)?,
+            ),
+        };
+        self.run(move |db| {
+            let d = day.to_string();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let activity = tx.open_table(ACTIVITY).map_err(unavailable)?;
+            let range = match &after {
+                Some(u) => activity.range((d.as_str(), u.as_str())..=(d.as_str(), "\u{10FFFF}")),
+                None => activity.range((d.as_str(), "")..=(d.as_str(), "\u{10FFFF}")),
+            }
+            .map_err(unavailable)?;
+            let mut items = Vec::with_capacity(limit);
+            let mut more = false;
+            for entry in range {
+                let (k, _) = entry.map_err(unavailable)?;
+                let (_, u) = k.value();
+                if after.as_ref().is_some_and(|a| a.as_str() == u) {
+                    continue;
+                }
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                items.push(UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+            let next_cursor = match (more, items.last()) {
+                (true, Some(u)) => Some(format!("a.{u}")),
                 _ => None,
             };
             Ok(Page { items, next_cursor })

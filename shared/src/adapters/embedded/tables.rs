@@ -17,6 +17,8 @@ pub const CLIENT_IDS: TableDefinition<(&str, &str), (&str, u64)> =
 
 /// (user, at millis, message_id) -> CrisisFlag JSON
 pub const CRISIS_FLAGS: TableDefinition<(&str, i64, &str), &[u8]> = TableDefinition::new("crisis_flags");
+/// (UTC day "YYYY-MM-DD", user) -> last message millis: the activity index
+pub const ACTIVITY: TableDefinition<(&str, &str), i64> = TableDefinition::new("activity_by_day");
 /// seq -> OutboxEntry JSON: domain events, in order (the local EventBus)
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
@@ -29,6 +31,7 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(CLIENT_IDS)?;
     tx.open_table(CRISIS_FLAGS)?;
     tx.open_table(OUTBOX)?;
+    tx.open_table(ACTIVITY)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,54 @@
+//! The AWS production path: clients built once from the SDK's standard
+//! configuration chain (region, credentials, and `AWS_ENDPOINT_URL` for a
+//! local emulator such as moto), and the resources named by the environment.
+
+use super::dynamodb::DynamoStore;
+use super::eventbridge::EventBridgeBus;
+use super::sqs::SqsQueue;
+use crate::config::ConfigError;
+
+/// `HEARTH_TABLE`, `HEARTH_QUEUE_URL`, `HEARTH_EVENT_BUS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub table: String,
+    pub queue_url: String,
+    pub event_bus: String,
+}
+
+impl AwsResources {
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        Ok(Self {
+            table: get("HEARTH_TABLE")?,
+            queue_url: get("HEARTH_QUEUE_URL")?,
+            event_bus: get("HEARTH_EVENT_BUS")?,
+        })
+    }
+}
+
+/// One SDK configuration for every client.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The three production adapters.
+pub struct AwsAdapters {
+    pub store: DynamoStore,
+    pub queue: SqsQueue,
+    pub events: EventBridgeBus,
+}
+
+impl AwsAdapters {
+    pub fn new(sdk: &aws_config::SdkConfig, resources: &AwsResources) -> Self {
+        Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table),
+            queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &resources.queue_url),
+            events: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &resources.event_bus),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Background jobs: parse each delivery on its own, dispatch it by `kind` to
+//! the handler registered for it, and say per delivery whether it succeeded.
+//! A malformed body or an unknown kind is a failure of that delivery only.
+//! The Lambda extractor and the local worker share this.
+
+use crate::domain::jobs::Job;
+use crate::ports::JobSource;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JobError {
+    #[error("malformed job: {0}")]
+    Malformed(String),
+    #[error("no handler is registered for job kind {0:?}")]
+    UnknownKind(String),
+    #[error("job failed: {0}")]
+    Failed(String),
+}
+
+/// Does one kind of job. Must be idempotent: a job may be delivered twice.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn handle(&self, job: &Job) -> Result<(), JobError>;
+}
+
+#[derive(Clone, Default)]
+pub struct Dispatcher {
+    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+}
+
+impl Dispatcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {
+        self.handlers.insert(kind, handler);
+        self
+    }
+
+    /// Parse and run one job body.
+    pub async fn dispatch(&self, body: &str) -> Result<(), JobError> {
+        let value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| JobError::Malformed(e.to_string()))?;
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .ok_or_else(|| JobError::Malformed("no \"kind\"".into()))?;
+        let handler = self
+            .handlers
+            .get(kind)
+            .ok_or_else(|| JobError::UnknownKind(kind.to_string()))?;
+        let job: Job = serde_json::from_value(value.clone()).map_err(|e| JobError::Malformed(e.to_string()))?;
+        handler.handle(&job).await
+    }
+}
+
+/// The in-process worker: take jobs from `source`, run them, ack each one
+/// that succeeded. A failed job is left for redelivery (and the DLQ).
+pub async fn run_worker(source: Arc<dyn JobSource>, dispatcher: Dispatcher, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let batch = tokio::select! {
+            batch = source.receive(10, Duration::from_secs(5)) => batch,
+            _ = stop.changed() => return,
+        };
+        match batch {
+            Ok(deliveries) => {
+                for d in deliveries {
+                    match dispatcher.dispatch(&d.body).await {
+                        Ok(()) => {
+                            if let Err(e) = source.ack(&d).await {
+                                tracing::error!(message_id = %d.message_id, error = %e, "job done but not acknowledged; it will run again");
+                            }
+                        }
+                        Err(e) => tracing::error!(
+                            message_id = %d.message_id, receive_count = d.receive_count, error = %e,
+                            "job failed; left for redelivery"
+                        ),
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not receive jobs; retrying in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}

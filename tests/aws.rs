@@ -1,0 +1,314 @@
+//! The AWS adapters against moto's server (started by scripts/test): the
+//! store contract on DynamoDB, conditional-write races, the SQS worker, the
+//! EventBridge bus, and template.yaml agreeing with the code's definitions.
+
+use async_trait::async_trait;
+use hearth::adapters::dynamodb::schema;
+use hearth::adapters::eventbridge::EventBridgeBus;
+use hearth::adapters::sqs::SqsQueue;
+use hearth::domain::events::DomainEvent;
+use hearth::domain::ids::{ClientMessageId, SessionId, UserId};
+use hearth::domain::jobs::Job;
+use hearth::domain::message::NewUserMessage;
+use hearth::domain::page::PageRequest;
+use hearth::ports::{ConversationStore, EventBus, JobQueue, JobSource};
+use hearth::service::jobs::{Dispatcher, JobError, JobHandler, run_worker};
+use hearth_tests::aws::{fresh_table, sdk, unique};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+async fn dynamo() -> (Arc<dyn ConversationStore>, ()) {
+    (Arc::new(fresh_table().await), ())
+}
+
+mod dynamodb_store {
+    use super::dynamo;
+    hearth::conversation_store_contract!(dynamo);
+}
+
+fn message(session: Option<&SessionId>, cmid: Option<&str>) -> NewUserMessage {
+    NewUserMessage {
+        session_id: session.cloned(),
+        content: "racing".into(),
+        client_message_id: cmid.map(|c| ClientMessageId::parse(c).unwrap()),
+        created_at: chrono::Utc::now(),
+        crisis: None,
+    }
+}
+
+#[tokio::test]
+async fn a_conditional_write_race_on_one_client_message_id_stores_one_message() {
+    let store = Arc::new(fresh_table().await);
+    let user = UserId::parse("racer").unwrap();
+    let first = store.record_user_message(&user, message(None, None)).await.unwrap();
+    let sid = first.session.id.clone();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, user, sid) = (store.clone(), user.clone(), sid.clone());
+            tokio::spawn(async move { store.record_user_message(&user, message(Some(&sid), Some("same-cmid"))).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap().message.id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every racer got the one stored message");
+    let page = store.list_messages(&user, &sid, &PageRequest::first(50)).await.unwrap();
+    assert_eq!(page.items.len(), 2, "the first message and exactly one raced message");
+}
+
+#[tokio::test]
+async fn concurrent_messages_in_one_session_each_get_their_own_seq() {
+    let store = Arc::new(fresh_table().await);
+    let user = UserId::parse("busy").unwrap();
+    let first = store.record_user_message(&user, message(None, None)).await.unwrap();
+    let sid = first.session.id.clone();
+    let tasks: Vec<_> = (0..5)
+        .map(|_| {
+            let (store, user, sid) = (store.clone(), user.clone(), sid.clone());
+            tokio::spawn(async move { store.record_user_message(&user, message(Some(&sid), None)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let page = store.list_messages(&user, &sid, &PageRequest::first(50)).await.unwrap();
+    let seqs: Vec<u64> = page.items.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=6).collect::<Vec<_>>(), "no message lost or overwritten");
+    assert_eq!(store.get_session(&user, &sid).await.unwrap().unwrap().message_count, 6);
+}
+
+struct Recorder(Mutex<Vec<Job>>);
+
+#[async_trait]
+impl JobHandler for Recorder {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        self.0.lock().unwrap().push(job.clone());
+        Ok(())
+    }
+}
+
+async fn queue() -> (SqsQueue, aws_sdk_sqs::Client, String) {
+    let sdk = sdk().await;
+    let client = aws_sdk_sqs::Client::new(&sdk);
+    let url = client.create_queue().queue_name(unique("q")).send().await.unwrap().queue_url.unwrap();
+    (SqsQueue::new(client.clone(), &url), client, url)
+}
+
+#[tokio::test]
+async fn jobs_on_sqs_are_consumed_by_the_worker_and_a_malformed_one_is_left_for_the_dlq() {
+    let (queue, client, url) = queue().await;
+    let job = Job::ExtractSession {
+        user: UserId::parse("u1").unwrap(),
+        session_id: SessionId::parse("s1").unwrap(),
+        from_seq: 1,
+        to_seq: 6,
+    };
+    queue.enqueue(&job).await.unwrap();
+    client.send_message().queue_url(&url).message_body("{\"kind\":").send().await.unwrap();
+
+    let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
+    let dispatcher = Dispatcher::new().register("extract_session", recorder.clone());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(run_worker(Arc::new(queue.clone()), dispatcher, stopped));
+    for _ in 0..100 {
+        if !recorder.0.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(*recorder.0.lock().unwrap(), vec![job]);
+
+    // The good job was acknowledged; the malformed one was not, so SQS
+    // delivers it again (and its redrive policy moves it to the DLQ).
+    let left = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    let attrs = left.attributes.unwrap();
+    let count = |k| attrs.get(&k).map(|v: &String| v.parse::<u32>().unwrap()).unwrap_or(0);
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
+        1,
+        "only the malformed job is still on the queue"
+    );
+}
+
+#[tokio::test]
+async fn events_reach_the_bus_in_batches_with_source_and_detail_type() {
+    let sdk = sdk().await;
+    let eb = aws_sdk_eventbridge::Client::new(&sdk);
+    let bus = unique("bus");
+    eb.create_event_bus().name(&bus).send().await.unwrap();
+    // A rule that copies every hearth event to a queue we can read.
+    let (_, sqs, url) = queue().await;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    eb.put_rule()
+        .name("all-hearth")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":["hearth"]}"#)
+        .send()
+        .await
+        .unwrap();
+    eb.put_targets()
+        .rule("all-hearth")
+        .event_bus_name(&bus)
+        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(arn).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    let user = UserId::parse("alice").unwrap();
+    let at = chrono::Utc::now();
+    let mut events: Vec<DomainEvent> = (0..11).map(|i| DomainEvent::MemoriesUpdated { user: user.clone(), count: i, at }).collect();
+    events.push(DomainEvent::CrisisFlagged { user: user.clone(), at });
+    EventBridgeBus::new(eb.clone(), &bus).publish(&events).await.unwrap();
+
+    let mut received = Vec::new();
+    for _ in 0..20 {
+        let out = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await.unwrap();
+        for m in out.messages.unwrap_or_default() {
+            received.push(serde_json::from_str::<serde_json::Value>(m.body.as_deref().unwrap()).unwrap());
+        }
+        if received.len() >= 12 {
+            break;
+        }
+    }
+    assert_eq!(received.len(), 12, "all 12 events, across two PutEvents batches");
+    assert!(received.iter().all(|e| e["source"] == "hearth"));
+    let crisis: Vec<_> = received.iter().filter(|e| e["detail-type"] == "CrisisFlagged").collect();
+    assert_eq!(crisis.len(), 1);
+    assert_eq!(crisis[0]["detail"]["user"], "alice");
+}
+
+#[tokio::test]
+async fn provisioning_is_idempotent_and_sets_the_redrive_policy() {
+    let sdk = sdk().await;
+    let prefix = unique("p");
+    let first = hearth::adapters::provision::provision(&sdk, &prefix, 5).await.unwrap();
+    let again = hearth::adapters::provision::provision(&sdk, &prefix, 5).await.unwrap();
+    assert_eq!(first, again);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&first.queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    let redrive: serde_json::Value =
+        serde_json::from_str(&attrs[&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy]).unwrap();
+    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "5");
+    assert!(redrive["deadLetterTargetArn"].as_str().unwrap().ends_with("-jobs-dlq"));
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = ddb.describe_table().table_name(&first.table).send().await.unwrap().table.unwrap();
+    assert_eq!(table.global_secondary_indexes().len(), 1);
+    assert_eq!(table.local_secondary_indexes().len(), 1);
+    let ttl = ddb.describe_time_to_live().table_name(&first.table).send().await.unwrap();
+    assert_eq!(ttl.time_to_live_description.unwrap().attribute_name(), Some(schema::TTL_ATTRIBUTE));
+}
+
+/// template.yaml and the code describe the same table and queue.
+mod template {
+    use super::schema;
+    use serde_yaml_ng::Value;
+
+    fn template() -> Value {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+        serde_yaml_ng::from_str(&text).unwrap()
+    }
+
+    fn strip(v: &Value) -> &Value {
+        match v {
+            Value::Tagged(t) => &t.value,
+            v => v,
+        }
+    }
+
+    fn key_spec(v: &Value) -> schema::KeySpec {
+        let elems = v.as_sequence().unwrap();
+        let find = |kind: &str| {
+            elems
+                .iter()
+                .find(|e| e["KeyType"].as_str() == Some(kind))
+                .map(|e| e["AttributeName"].as_str().unwrap().to_string())
+        };
+        schema::KeySpec { hash: find("HASH").unwrap(), range: find("RANGE") }
+    }
+
+    fn indexes(v: &Value) -> Vec<(String, schema::KeySpec)> {
+        let mut out: Vec<_> = v
+            .as_sequence()
+            .map(|s| s.iter().map(|i| (i["IndexName"].as_str().unwrap().to_string(), key_spec(&i["KeySchema"]))).collect())
+            .unwrap_or_default();
+        out.sort_by(|a: &(String, _), b| a.0.cmp(&b.0));
+        out
+    }
+
+    #[test]
+    fn the_table_in_template_yaml_matches_the_code() {
+        let t = template();
+        let table = &t["Resources"]["Table"]["Properties"];
+        let mut attrs: Vec<String> = table["AttributeDefinitions"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                assert_eq!(a["AttributeType"].as_str(), Some("S"));
+                a["AttributeName"].as_str().unwrap().to_string()
+            })
+            .collect();
+        attrs.sort();
+        let from_template = schema::TableSpec {
+            key: key_spec(&table["KeySchema"]),
+            global_indexes: indexes(&table["GlobalSecondaryIndexes"]),
+            local_indexes: indexes(&table["LocalSecondaryIndexes"]),
+            string_attributes: attrs,
+            ttl_attribute: table["TimeToLiveSpecification"]["AttributeName"].as_str().unwrap().to_string(),
+        };
+        assert_eq!(from_template, schema::table_spec());
+        assert_eq!(table["TimeToLiveSpecification"]["Enabled"].as_bool(), Some(true));
+        assert_eq!(table["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+        assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn the_queue_in_template_yaml_matches_the_code() {
+        let t = template();
+        let queue = &t["Resources"]["JobQueue"]["Properties"];
+        let max = strip(&queue["RedrivePolicy"]["maxReceiveCount"]);
+        let max = match max.as_u64() {
+            Some(n) => n,
+            None => {
+                let param = max.as_str().unwrap();
+                t["Parameters"][param]["Default"].as_u64().unwrap()
+            }
+        };
+        assert_eq!(max, u64::from(schema::DEFAULT_MAX_RECEIVES));
+        assert_eq!(queue["VisibilityTimeout"].as_u64(), Some(u64::from(schema::QUEUE_VISIBILITY_TIMEOUT_SECS)));
+        let dlq = &t["Resources"]["JobDeadLetterQueue"]["Properties"];
+        assert_eq!(dlq["MessageRetentionPeriod"].as_u64(), Some(u64::from(schema::DLQ_RETENTION_SECS)));
+        // The queue hides a job longer than the extractor may run.
+        let timeout = t["Resources"]["MemoryExtractorFunction"]["Properties"]["Timeout"].as_u64().unwrap();
+        assert!(u64::from(schema::QUEUE_VISIBILITY_TIMEOUT_SECS) > timeout);
+    }
+}
