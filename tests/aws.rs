@@ -11,7 +11,7 @@ use hearth::domain::ids::{ClientMessageId, SessionId, UserId};
 use hearth::domain::jobs::Job;
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
-use hearth::ports::{ConversationStore, EventBus, JobQueue, JobSource};
+use hearth::ports::{ConversationStore, EventBus, JobQueue};
 use hearth::service::jobs::{Dispatcher, JobError, JobHandler, run_worker};
 use hearth_tests::aws::{fresh_table, sdk, unique};
 use std::sync::{Arc, Mutex};
@@ -311,4 +311,32 @@ mod template {
         let timeout = t["Resources"]["MemoryExtractorFunction"]["Properties"]["Timeout"].as_u64().unwrap();
         assert!(u64::from(schema::QUEUE_VISIBILITY_TIMEOUT_SECS) > timeout);
     }
+}
+
+#[tokio::test]
+async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
+    use hearth::adapters::dynamodb::DynamoStore;
+    use hearth::adapters::embedded::EmbeddedStore;
+    use hearth::config::{Config, Mode};
+    let sdk = sdk().await;
+    let missing = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), unique("no-such-table"));
+    let dir = tempfile::tempdir().unwrap();
+    let events = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let env = |k: &str| (k == "HEARTH_JWT_SECRET").then(|| hearth_tests::SECRET.to_string());
+    let config = Config::from_env(env, Mode::Lambda).unwrap();
+    let app = Arc::new(hearth::app::App::new(&config, Arc::new(missing), events, reqwest::Client::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hearth::http::router(app)).await });
+    let token = hearth_tests::token_with(serde_json::json!({"sub": "alice"}));
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/chat"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"message": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "store_unavailable");
 }
