@@ -89,6 +89,17 @@ id_type!(
     ClientMessageId, "client_message_id"
 );
 
+id_type!(
+    /// One remembered fact.
+    MemoryId, "memory id"
+);
+
+impl MemoryId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+}
+
 impl SessionId {
     pub fn generate() -> Self {
         Self(uuid::Uuid::now_v7().to_string())

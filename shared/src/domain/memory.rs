@@ -1,0 +1,184 @@
+//! Memories: durable facts about a person, with provenance (the messages
+//! they came from) and history (a superseded memory stays, with an end date
+//! and a pointer to its successor). A memory the person edited is theirs:
+//! extraction never changes it. A forgotten memory leaves a tombstone so the
+//! same messages cannot bring it back.
+
+use super::ids::{MemoryId, MessageId, SessionId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The categories of the original system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    ValuesAndCoping,
+    Relationships,
+    WorkAndLife,
+    Progress,
+    TriggersAndBoundaries,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [
+        Category::ValuesAndCoping,
+        Category::Relationships,
+        Category::WorkAndLife,
+        Category::Progress,
+        Category::TriggersAndBoundaries,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::ValuesAndCoping => "values_and_coping",
+            Category::Relationships => "relationships",
+            Category::WorkAndLife => "work_and_life",
+            Category::Progress => "progress",
+            Category::TriggersAndBoundaries => "triggers_and_boundaries",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+pub const MAX_MEMORY_CHARS: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    pub id: MemoryId,
+    pub category: Category,
+    pub content: String,
+    pub importance: u8,
+    pub source_message_ids: Vec<MessageId>,
+    pub session_id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub superseded_by: Option<MemoryId>,
+    /// The person changed it; extraction leaves it alone from then on.
+    pub edited: bool,
+}
+
+impl Memory {
+    pub fn is_active(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// What is kept of a forgotten memory: enough to recognise it, so that the
+/// same messages do not bring it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub memory_id: MemoryId,
+    pub content: String,
+    pub source_message_ids: Vec<MessageId>,
+    pub forgotten_at: DateTime<Utc>,
+}
+
+/// Which memories a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryFilter {
+    pub category: Option<Category>,
+    pub include_superseded: bool,
+}
+
+impl MemoryFilter {
+    pub fn admits(&self, m: &Memory) -> bool {
+        self.category.is_none_or(|c| c == m.category) && (self.include_superseded || m.is_active())
+    }
+}
+
+/// A person's edit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryPatch {
+    pub content: Option<String>,
+    pub importance: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    #[error("nothing to change: give content and/or importance")]
+    Empty,
+    #[error("content must be 1 to {MAX_MEMORY_CHARS} characters")]
+    Content,
+    #[error("importance must be a whole number from 1 to 10")]
+    Importance,
+}
+
+impl MemoryPatch {
+    pub fn validate(&self) -> Result<(), PatchError> {
+        if self.content.is_none() && self.importance.is_none() {
+            return Err(PatchError::Empty);
+        }
+        if let Some(c) = &self.content
+            && (c.trim().is_empty() || c.chars().count() > MAX_MEMORY_CHARS)
+        {
+            return Err(PatchError::Content);
+        }
+        if let Some(i) = self.importance
+            && !(1..=10).contains(&i)
+        {
+            return Err(PatchError::Importance);
+        }
+        Ok(())
+    }
+
+    /// Apply to `m`, marking it edited.
+    pub fn apply(&self, m: &mut Memory, now: DateTime<Utc>) {
+        if let Some(c) = &self.content {
+            m.content = c.trim().to_string();
+        }
+        if let Some(i) = self.importance {
+            m.importance = i;
+        }
+        m.edited = true;
+        m.updated_at = now;
+    }
+}
+
+/// Where extraction stands in one session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractionState {
+    /// Messages up to this seq have been read by extraction.
+    pub extracted_through: u64,
+    /// Messages up to this seq are covered by an enqueued job.
+    pub enqueued_through: u64,
+    /// The session's rolling summary.
+    pub summary: Option<String>,
+}
+
+/// Messages that make an extraction due during a session.
+pub const EXTRACT_EVERY: u64 = 6;
+
+/// The range an extraction job should cover, if one is due: when at least
+/// `min_new` messages are not yet covered by a job.
+pub fn extraction_due(state: &ExtractionState, message_count: u64, min_new: u64) -> Option<(u64, u64)> {
+    let covered = state.enqueued_through.max(state.extracted_through);
+    (message_count >= covered + min_new.max(1)).then_some((covered + 1, message_count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sixth_message_makes_extraction_due_once() {
+        let mut s = ExtractionState::default();
+        assert_eq!(extraction_due(&s, 5, EXTRACT_EVERY), None);
+        assert_eq!(extraction_due(&s, 6, EXTRACT_EVERY), Some((1, 6)));
+        s.enqueued_through = 6;
+        assert_eq!(extraction_due(&s, 7, EXTRACT_EVERY), None);
+        assert_eq!(extraction_due(&s, 12, EXTRACT_EVERY), Some((7, 12)));
+        assert_eq!(extraction_due(&s, 8, 1), Some((7, 8)), "the idle sweep takes any unread rest");
+    }
+
+    #[test]
+    fn patches_are_validated() {
+        assert_eq!(MemoryPatch::default().validate(), Err(PatchError::Empty));
+        assert_eq!(MemoryPatch { importance: Some(11), ..Default::default() }.validate(), Err(PatchError::Importance));
+        assert_eq!(MemoryPatch { content: Some("  ".into()), ..Default::default() }.validate(), Err(PatchError::Content));
+        assert!(MemoryPatch { importance: Some(3), ..Default::default() }.validate().is_ok());
+    }
+}
