@@ -26,6 +26,15 @@ mod dynamodb_store {
     hearth::conversation_store_contract!(dynamo);
 }
 
+async fn dynamo_memories() -> (Arc<dyn hearth::ports::MemoryStore>, ()) {
+    (Arc::new(fresh_table().await), ())
+}
+
+mod dynamodb_memory_store {
+    use super::dynamo_memories;
+    hearth::memory_store_contract!(dynamo_memories);
+}
+
 fn message(session: Option<&SessionId>, cmid: Option<&str>) -> NewUserMessage {
     NewUserMessage {
         session_id: session.cloned(),

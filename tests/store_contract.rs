@@ -15,3 +15,14 @@ mod embedded_store {
     use super::embedded;
     hearth::conversation_store_contract!(embedded);
 }
+
+async fn embedded_memories() -> (Arc<dyn hearth::ports::MemoryStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = EmbeddedStore::open(dir.path()).expect("open");
+    (Arc::new(store), dir)
+}
+
+mod embedded_memory_store {
+    use super::embedded_memories;
+    hearth::memory_store_contract!(embedded_memories);
+}

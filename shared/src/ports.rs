@@ -4,7 +4,9 @@
 
 use crate::domain::completion::{Completion, CompletionRequest};
 use crate::domain::events::DomainEvent;
-use crate::domain::ids::{SessionId, UserId};
+use crate::domain::extraction::Plan;
+use crate::domain::ids::{MemoryId, SessionId, UserId};
+use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::jobs::Job;
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use crate::domain::page::{Page, PageRequest};
@@ -100,6 +102,61 @@ pub trait ConversationStore: Send + Sync {
         up_to_seq: u64,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError>;
+}
+
+/// The result of writing one extraction job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Applied,
+    /// The session's watermark had moved on: another delivery already did it.
+    AlreadyApplied,
+    /// A memory changed since the job read it (the person edited it).
+    Conflict,
+}
+
+/// Memories, tombstones, and each session's extraction state.
+#[async_trait]
+pub trait MemoryStore: Send + Sync {
+    /// Where extraction stands in a session (zeroes if it never ran).
+    async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError>;
+
+    /// Atomically claim the next range for a job, if at least `min_new` of
+    /// the session's `message_count` messages are not yet covered. Of
+    /// concurrent callers, one gets the range; the others get `None`.
+    async fn claim_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        message_count: u64,
+        min_new: u64,
+    ) -> Result<Option<(u64, u64)>, StoreError>;
+
+    /// Write one job's memories, summary and watermark together, only if
+    /// the watermark is still `expected_through` and no memory it changes
+    /// was changed meanwhile.
+    async fn apply_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        expected_through: u64,
+        new_through: u64,
+        plan: &Plan,
+    ) -> Result<ApplyOutcome, StoreError>;
+
+    /// Memories, newest first.
+    async fn list_memories(&self, user: &UserId, filter: &MemoryFilter, page: &PageRequest) -> Result<Page<Memory>, StoreError>;
+
+    /// Up to `limit` active memories, newest first (the extraction job's view).
+    async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError>;
+
+    /// The person's edit; `NotFound` if the memory is not theirs.
+    async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError>;
+
+    /// Forget a memory, keeping a tombstone; `NotFound` if it is not theirs.
+    async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Up to `limit` tombstones, newest first.
+    async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError>;
 }
 
 /// Why a model call failed, in terms the retry policy and the fallback

@@ -4,6 +4,7 @@
 //! which the API answers with a 503 JSON error.
 
 mod conversations;
+mod memories;
 pub mod schema;
 
 use crate::ports::StoreError;

@@ -2,7 +2,7 @@
 //! transaction, so a turn's several writes land together or not at all.
 
 use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
-use super::{EmbeddedStore, unavailable};
+use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::message::{
     Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
@@ -13,13 +13,6 @@ use crate::ports::{ConversationStore, StoreError};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, Table};
 
-fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
 
 fn load_session<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
     table: &T,

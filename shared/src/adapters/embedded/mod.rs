@@ -6,6 +6,7 @@
 //! the same data dir and corrupt it; `open` turns that into a clear error.
 
 mod conversations;
+mod memories;
 mod outbox;
 
 pub use outbox::EVENT_SOURCE;
@@ -64,6 +65,14 @@ impl EmbeddedStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
     }
+}
+
+pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Any redb failure is an I/O-level problem: worth retrying later.

@@ -22,6 +22,13 @@ pub const ACTIVITY: TableDefinition<(&str, &str), i64> = TableDefinition::new("a
 /// seq -> OutboxEntry JSON: domain events, in order (the local EventBus)
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
+/// (user, memory_id) -> Memory JSON (ids are time-ordered UUIDv7)
+pub const MEMORIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("memories");
+/// (user, memory_id) -> Tombstone JSON: what a forgotten memory leaves
+pub const TOMBSTONES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("tombstones");
+/// (user, session_id) -> ExtractionState JSON
+pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("extraction_state");
+
 /// Create every table, so that read transactions never meet a missing one.
 pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     let tx = db.begin_write()?;
@@ -32,6 +39,9 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(CRISIS_FLAGS)?;
     tx.open_table(OUTBOX)?;
     tx.open_table(ACTIVITY)?;
+    tx.open_table(MEMORIES)?;
+    tx.open_table(TOMBSTONES)?;
+    tx.open_table(EXTRACTION)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,288 @@
+//! `MemoryStore` on DynamoDB. A job's writes (memories, the ended ones it
+//! supersedes, the session's summary and watermark) are one
+//! TransactWriteItems, conditioned on the watermark and on each changed
+//! memory's `updated_at`, so a redelivered job or a concurrent edit by the
+//! person can never leave half a job written.
+//!
+//! Items: `MEM#<id>` (memory; `category` and `active` attributes for list
+//! filters), `T#<id>` (tombstone), `X#<session>` (extraction state).
+
+use super::schema::{PK, SK};
+use super::{DynamoStore, Item, build_err, data, json, n, s, sdk};
+use crate::domain::extraction::Plan;
+use crate::domain::ids::{MemoryId, SessionId, UserId};
+use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due};
+use crate::domain::page::{Page, PageRequest};
+use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use chrono::{DateTime, Utc};
+
+fn pk(user: &UserId) -> String {
+    format!("U#{user}")
+}
+fn mem_sk(id: &MemoryId) -> String {
+    format!("MEM#{id}")
+}
+fn state_sk(session: &SessionId) -> String {
+    format!("X#{session}")
+}
+
+fn condition_failed<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+    matches!(e, SdkError::ServiceError(se)
+        if matches!(se.err(), TransactWriteItemsError::TransactionCanceledException(tc)
+            if tc.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))))
+}
+
+impl DynamoStore {
+    fn memory_item(&self, user: &UserId, m: &Memory) -> Result<Item, StoreError> {
+        Ok(Item::from([
+            (PK.into(), s(pk(user))),
+            (SK.into(), s(mem_sk(&m.id))),
+            ("kind".into(), s("memory")),
+            ("category".into(), s(m.category.as_str())),
+            ("active".into(), AttributeValue::Bool(m.is_active())),
+            ("updated_at".into(), s(m.updated_at.to_rfc3339())),
+            ("data".into(), json(m)?),
+        ]))
+    }
+
+    async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk)?
+            .item)
+    }
+
+    /// Memories newest first, filtered, from an exclusive start.
+    async fn query_memories(&self, user: &UserId, filter: &MemoryFilter, limit: usize, before: Option<&MemoryId>) -> Result<(Vec<Memory>, bool), StoreError> {
+        let mut out = Vec::new();
+        let mut start = before.map(|id| Item::from([(PK.into(), s(pk(user))), (SK.into(), s(mem_sk(id)))]));
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+                .expression_attribute_values(":pk", s(pk(user)))
+                .expression_attribute_values(":p", s("MEM#"))
+                .scan_index_forward(false)
+                .limit(100)
+                .set_exclusive_start_key(start.take());
+            let mut filters = Vec::new();
+            if let Some(c) = filter.category {
+                filters.push("category = :c");
+                q = q.expression_attribute_values(":c", s(c.as_str()));
+            }
+            if !filter.include_superseded {
+                filters.push("active = :t");
+                q = q.expression_attribute_values(":t", AttributeValue::Bool(true));
+            }
+            if !filters.is_empty() {
+                q = q.filter_expression(filters.join(" AND "));
+            }
+            let page = q.send().await.map_err(sdk)?;
+            for item in page.items.unwrap_or_default() {
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                out.push(data(&item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok((out, false)),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl MemoryStore for DynamoStore {
+    async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError> {
+        match self.get_item(&pk(user), &state_sk(session)).await? {
+            Some(item) => data(&item),
+            None => Ok(ExtractionState::default()),
+        }
+    }
+
+    async fn claim_extraction(&self, user: &UserId, session: &SessionId, message_count: u64, min_new: u64) -> Result<Option<(u64, u64)>, StoreError> {
+        let mut state = self.extraction_state(user, session).await?;
+        let Some((from, to)) = extraction_due(&state, message_count, min_new) else {
+            return Ok(None);
+        };
+        let before = state.enqueued_through;
+        state.enqueued_through = to;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(state_sk(session))),
+                ("kind".into(), s("extraction_state")),
+                ("enqueued_through".into(), n(state.enqueued_through)),
+                ("extracted_through".into(), n(state.extracted_through)),
+                ("data".into(), json(&state)?),
+            ])))
+            .condition_expression("attribute_not_exists(PK) OR (enqueued_through = :before AND extracted_through = :x)")
+            .expression_attribute_values(":before", n(before))
+            .expression_attribute_values(":x", n(state.extracted_through))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some((from, to))),
+            // Another turn claimed it first.
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan) -> Result<ApplyOutcome, StoreError> {
+        let mut state = self.extraction_state(user, session).await?;
+        if state.extracted_through != expected_through {
+            return Ok(ApplyOutcome::AlreadyApplied);
+        }
+        state.extracted_through = new_through;
+        state.enqueued_through = state.enqueued_through.max(new_through);
+        state.summary = Some(plan.summary.clone());
+        let mut writes = Vec::with_capacity(plan.writes.len() + 1);
+        let state_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(state_sk(session))),
+                ("kind".into(), s("extraction_state")),
+                ("enqueued_through".into(), n(state.enqueued_through)),
+                ("extracted_through".into(), n(state.extracted_through)),
+                ("data".into(), json(&state)?),
+            ])))
+            .condition_expression(if expected_through == 0 {
+                "attribute_not_exists(PK) OR extracted_through = :x"
+            } else {
+                "extracted_through = :x"
+            })
+            .expression_attribute_values(":x", n(expected_through))
+            .build()
+            .map_err(build_err)?;
+        writes.push(TransactWriteItem::builder().put(state_put).build());
+        for w in &plan.writes {
+            let mut put = Put::builder().table_name(&self.table).set_item(Some(self.memory_item(user, &w.memory)?));
+            put = match w.seen_updated_at {
+                None => put.condition_expression("attribute_not_exists(PK)"),
+                Some(seen) => put
+                    .condition_expression("updated_at = :seen")
+                    .expression_attribute_values(":seen", s(seen.to_rfc3339())),
+            };
+            writes.push(TransactWriteItem::builder().put(put.build().map_err(build_err)?).build());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(ApplyOutcome::Applied),
+            Err(e) if condition_failed(&e) => {
+                // Which condition? Re-read the watermark to tell.
+                let now = self.extraction_state(user, session).await?;
+                Ok(if now.extracted_through != expected_through { ApplyOutcome::AlreadyApplied } else { ApplyOutcome::Conflict })
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn list_memories(&self, user: &UserId, filter: &MemoryFilter, page: &PageRequest) -> Result<Page<Memory>, StoreError> {
+        let before = match page.cursor.as_deref() {
+            None => None,
+            Some(c) => Some(c.strip_prefix("k.").and_then(|id| MemoryId::parse(id).ok()).ok_or(StoreError::BadCursor)?),
+        };
+        let (items, more) = self.query_memories(user, filter, page.limit as usize, before.as_ref()).await?;
+        let next_cursor = match (more, items.last()) {
+            (true, Some(m)) => Some(format!("k.{}", m.id)),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError> {
+        Ok(self.query_memories(user, &MemoryFilter::default(), limit, None).await?.0)
+    }
+
+    async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError> {
+        let item = self.get_item(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let mut m: Memory = data(&item)?;
+        let seen = m.updated_at;
+        patch.apply(&mut m, now);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.memory_item(user, &m)?))
+            .condition_expression("updated_at = :seen")
+            .expression_attribute_values(":seen", s(seen.to_rfc3339()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(m),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict("the memory changed meanwhile; try again".into()))
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let item = self.get_item(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let m: Memory = data(&item)?;
+        let tomb = Tombstone { memory_id: m.id.clone(), content: m.content, source_message_ids: m.source_message_ids, forgotten_at: now };
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(pk(user)))
+            .key(SK, s(mem_sk(id)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(build_err)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(format!("T#{id}"))),
+                ("kind".into(), s("tombstone")),
+                ("data".into(), json(&tomb)?),
+            ])))
+            .build()
+            .map_err(build_err)?;
+        match self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", s(pk(user)))
+            .expression_attribute_values(":p", s("T#"))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.items.unwrap_or_default().iter().map(data).collect()
+    }
+}

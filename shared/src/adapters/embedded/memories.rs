@@ -1,0 +1,212 @@
+//! `MemoryStore` on the embedded engine. Each operation is one redb write
+//! transaction, so a job's memories, summary and watermark land together.
+
+use super::tables::{EXTRACTION, MEMORIES, TOMBSTONES};
+use super::{EmbeddedStore, decode, encode, unavailable};
+use crate::domain::extraction::Plan;
+use crate::domain::ids::{MemoryId, SessionId, UserId};
+use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due};
+use crate::domain::page::{Page, PageRequest};
+use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use redb::{ReadableDatabase, ReadableTable};
+
+fn state_of<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(t: &T, u: &str, s: &str) -> Result<ExtractionState, StoreError> {
+    match t.get((u, s)).map_err(unavailable)? {
+        Some(v) => decode(v.value()),
+        None => Ok(ExtractionState::default()),
+    }
+}
+
+#[async_trait]
+impl MemoryStore for EmbeddedStore {
+    async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError> {
+        let (user, session) = (user.clone(), session.clone());
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            state_of(&tx.open_table(EXTRACTION).map_err(unavailable)?, user.as_str(), session.as_str())
+        })
+        .await
+    }
+
+    async fn claim_extraction(&self, user: &UserId, session: &SessionId, message_count: u64, min_new: u64) -> Result<Option<(u64, u64)>, StoreError> {
+        let (user, session) = (user.clone(), session.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), session.as_str());
+            let tx = db.begin_write().map_err(unavailable)?;
+            let claimed = {
+                let mut t = tx.open_table(EXTRACTION).map_err(unavailable)?;
+                let mut state = state_of(&t, u, s)?;
+                let due = extraction_due(&state, message_count, min_new);
+                if let Some((_, to)) = due {
+                    state.enqueued_through = to;
+                    t.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
+                }
+                due
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan) -> Result<ApplyOutcome, StoreError> {
+        let (user, session, plan) = (user.clone(), session.clone(), plan.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), session.as_str());
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut states = tx.open_table(EXTRACTION).map_err(unavailable)?;
+                let mut memories = tx.open_table(MEMORIES).map_err(unavailable)?;
+                let mut state = state_of(&states, u, s)?;
+                if state.extracted_through != expected_through {
+                    return Ok(ApplyOutcome::AlreadyApplied);
+                }
+                for w in &plan.writes {
+                    let stored: Option<Memory> = match memories.get((u, w.memory.id.as_str())).map_err(unavailable)? {
+                        Some(v) => Some(decode(v.value())?),
+                        None => None,
+                    };
+                    let unchanged = match (&stored, w.seen_updated_at) {
+                        (None, None) => true,
+                        (Some(m), Some(seen)) => m.updated_at == seen,
+                        _ => false,
+                    };
+                    if !unchanged {
+                        return Ok(ApplyOutcome::Conflict);
+                    }
+                    memories.insert((u, w.memory.id.as_str()), encode(&w.memory)?.as_slice()).map_err(unavailable)?;
+                }
+                state.extracted_through = new_through;
+                state.enqueued_through = state.enqueued_through.max(new_through);
+                state.summary = Some(plan.summary.clone());
+                states.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(ApplyOutcome::Applied)
+        })
+        .await
+    }
+
+    async fn list_memories(&self, user: &UserId, filter: &MemoryFilter, page: &PageRequest) -> Result<Page<Memory>, StoreError> {
+        let (user, filter) = (user.clone(), filter.clone());
+        let limit = page.limit as usize;
+        let before = match page.cursor.as_deref() {
+            None => None,
+            Some(c) => Some(
+                c.strip_prefix("k.")
+                    .and_then(|id| MemoryId::parse(id).ok())
+                    .ok_or(StoreError::BadCursor)?,
+            ),
+        };
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let memories = tx.open_table(MEMORIES).map_err(unavailable)?;
+            let range = match &before {
+                Some(id) => memories.range((u, "")..(u, id.as_str())),
+                None => memories.range((u, "")..=(u, "\u{10FFFF}")),
+            }
+            .map_err(unavailable)?;
+            let mut items: Vec<Memory> = Vec::with_capacity(limit);
+            let mut more = false;
+            for entry in range.rev() {
+                let (_, v) = entry.map_err(unavailable)?;
+                let m: Memory = decode(v.value())?;
+                if !filter.admits(&m) {
+                    continue;
+                }
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                items.push(m);
+            }
+            let next_cursor = match (more, items.last()) {
+                (true, Some(m)) => Some(format!("k.{}", m.id)),
+                _ => None,
+            };
+            Ok(Page { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError> {
+        let user = user.clone();
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let memories = tx.open_table(MEMORIES).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in memories.range((u, "")..=(u, "\u{10FFFF}")).map_err(unavailable)?.rev() {
+                let (_, v) = entry.map_err(unavailable)?;
+                let m: Memory = decode(v.value())?;
+                if m.is_active() {
+                    out.push(m);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError> {
+        let (user, id, patch) = (user.clone(), id.clone(), patch.clone());
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            let edited = {
+                let mut memories = tx.open_table(MEMORIES).map_err(unavailable)?;
+                let key = (user.as_str(), id.as_str());
+                let mut m: Memory = match memories.get(key).map_err(unavailable)? {
+                    Some(v) => decode(v.value())?,
+                    None => return Err(StoreError::NotFound),
+                };
+                patch.apply(&mut m, now);
+                memories.insert(key, encode(&m)?.as_slice()).map_err(unavailable)?;
+                m
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(edited)
+        })
+        .await
+    }
+
+    async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let (user, id) = (user.clone(), id.clone());
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut memories = tx.open_table(MEMORIES).map_err(unavailable)?;
+                let key = (user.as_str(), id.as_str());
+                let m: Memory = match memories.remove(key).map_err(unavailable)? {
+                    Some(v) => decode(v.value())?,
+                    None => return Err(StoreError::NotFound),
+                };
+                let tomb = Tombstone { memory_id: m.id, content: m.content, source_message_ids: m.source_message_ids, forgotten_at: now };
+                tx.open_table(TOMBSTONES).map_err(unavailable)?.insert(key, encode(&tomb)?.as_slice()).map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError> {
+        let user = user.clone();
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let t = tx.open_table(TOMBSTONES).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in t.range((u, "")..=(u, "\u{10FFFF}")).map_err(unavailable)?.rev().take(limit) {
+                let (_, v) = entry.map_err(unavailable)?;
+                out.push(decode(v.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
