@@ -330,10 +330,13 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
     let sdk = sdk().await;
     let missing = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), unique("no-such-table"));
     let dir = tempfile::tempdir().unwrap();
-    let events = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let local = EmbeddedStore::open(dir.path()).unwrap();
+    let queue = Arc::new(hearth::adapters::embedded::EmbeddedQueue::new(local.clone(), Default::default()));
+    let missing = Arc::new(missing);
+    let ports = hearth::app::Ports { conversations: missing.clone(), memories: missing, events: Arc::new(local), queue };
     let env = |k: &str| (k == "HEARTH_JWT_SECRET").then(|| hearth_tests::SECRET.to_string());
     let config = Config::from_env(env, Mode::Lambda).unwrap();
-    let app = Arc::new(hearth::app::App::new(&config, Arc::new(missing), events, reqwest::Client::new()));
+    let app = Arc::new(hearth::app::App::new(&config, ports, reqwest::Client::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hearth::http::router(app)).await });

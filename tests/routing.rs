@@ -113,7 +113,7 @@ async fn a_reasoning_message_reaches_the_deep_role_with_20_plus_turns() {
     assert_eq!(body["reply"]["route"], "reasoning");
     assert_eq!(body["reply"]["model"], "meta-llama/Llama-3.3-70B-Instruct-Turbo");
     assert_eq!(body["reply"]["content"], "Let's weigh it up.");
-    let sent = request_body(app.openai(), 0).await;
+    let sent = reply_requests(app.openai()).await.remove(0);
     let messages = sent["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     assert!(messages.len() - 1 >= 20, "{} turns", messages.len() - 1);
@@ -136,7 +136,7 @@ async fn a_pattern_question_goes_to_the_deep_role_with_the_whole_session() {
         .chat(&token, json!({"message": "Why do I always feel low on Sundays?", "session_id": session}))
         .await;
     assert_eq!(body["reply"]["route"], "pattern");
-    let sent = request_body(app.openai(), 0).await;
+    let sent = reply_requests(app.openai()).await.remove(0);
     let turns = sent["messages"].as_array().unwrap().len() - 1;
     assert_eq!(turns, 33, "all 33 messages of the session");
     assert!(sent["messages"][0]["content"].as_str().unwrap().contains("patterns"));
@@ -166,6 +166,7 @@ async fn budgets_hold_at_their_limits_for_a_small_window_model() {
         anthropic: false,
         openai: true,
         env: vec![("HEARTH_CHAT_MODEL", "smollm2-135m-instruct".into()), ("HEARTH_DEEP_MODEL", "smollm2-135m-instruct".into())],
+        ..Options::default()
     })
     .await;
     deep_answers(&app, &"z".repeat(2000)).await;
@@ -179,7 +180,9 @@ async fn budgets_hold_at_their_limits_for_a_small_window_model() {
     let question = format!("Why do I always feel this way? {}", "v".repeat(3900));
     let (status, body) = app.chat(&token, json!({"message": question, "session_id": session})).await;
     assert_eq!((status, body["reply"]["route"].as_str()), (200, Some("pattern")));
+    // Replies and extraction jobs alike fit the window.
     let reqs = app.openai().received_requests().await.unwrap();
+    assert!(!extraction_requests(app.openai()).await.is_empty(), "extraction ran on these long messages too");
     for req in reqs {
         let sent: Value = serde_json::from_slice(&req.body).unwrap();
         let chars: usize = sent["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().len()).sum();
@@ -187,6 +190,6 @@ async fn budgets_hold_at_their_limits_for_a_small_window_model() {
         let max_tokens = sent["max_tokens"].as_u64().unwrap() as usize;
         assert!(estimated + max_tokens <= 8_192, "prompt ~{estimated} + reply {max_tokens} exceeds the window");
         let last = sent["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap();
-        assert!(last.len() >= 3900, "the message being answered is always sent");
+        assert!(last.len() >= 3900, "the message being answered (or extracted) is always sent");
     }
 }

@@ -7,37 +7,48 @@ use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::OpenAiClient;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
-use crate::ports::{Clock, ConversationStore, EventBus, ModelClient, SystemClock};
+use crate::domain::jobs::Job;
+use crate::ports::{Clock, ConversationStore, EventBus, JobQueue, MemoryStore, ModelClient, SystemClock};
 use crate::service::chat::ChatService;
+use crate::service::extraction::Extractor;
+use crate::service::jobs::Dispatcher;
 use crate::service::models::{Binding, ModelRoles};
+use crate::service::sweep::IdleSweep;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Everything a request handler needs, built once per process.
+/// The adapters behind the ports: the embedded set locally, the AWS set in
+/// Lambda and with `--backend aws`.
+#[derive(Clone)]
+pub struct Ports {
+    pub conversations: Arc<dyn ConversationStore>,
+    pub memories: Arc<dyn MemoryStore>,
+    pub events: Arc<dyn EventBus>,
+    pub queue: Arc<dyn JobQueue>,
+}
+
+/// Everything a request handler or a job needs, built once per process.
 pub struct App {
     pub chat: ChatService,
-    pub store: Arc<dyn ConversationStore>,
+    pub ports: Ports,
     pub auth: Authenticator,
+    pub models: ModelRoles,
+    pub clock: Arc<dyn Clock>,
+    pub extract_idle: Duration,
     ready: AtomicBool,
 }
 
 impl App {
-    pub fn new(
-        config: &Config,
-        store: Arc<dyn ConversationStore>,
-        events: Arc<dyn EventBus>,
-        http: reqwest::Client,
-    ) -> Self {
-        Self::with_parts(config, store, events, http, RetryPolicy::default(), Arc::new(SystemClock))
+    pub fn new(config: &Config, ports: Ports, http: reqwest::Client) -> Self {
+        Self::with_parts(config, ports, http, RetryPolicy::default(), Arc::new(SystemClock))
     }
 
     /// As `new`, with the retry policy and clock chosen by the caller (tests).
     pub fn with_parts(
         config: &Config,
-        store: Arc<dyn ConversationStore>,
-        events: Arc<dyn EventBus>,
+        ports: Ports,
         http: reqwest::Client,
         policy: RetryPolicy,
         clock: Arc<dyn Clock>,
@@ -45,16 +56,42 @@ impl App {
         let models = model_roles(config, &http, policy);
         Self {
             chat: ChatService::new(
-                Arc::clone(&store),
-                events,
-                models,
-                clock,
+                ports.clone(),
+                models.clone(),
+                Arc::clone(&clock),
                 config.turn_deadline,
                 config.crisis_locale.clone(),
             ),
-            store,
+            ports,
             auth: Authenticator::new(&config.auth, http),
+            models,
+            clock,
+            extract_idle: config.extract_idle,
             ready: AtomicBool::new(true),
+        }
+    }
+
+    /// The job handlers, by kind: what the worker and the Lambda extractor run.
+    pub fn dispatcher(&self) -> Dispatcher {
+        let extractor = Extractor {
+            conversations: Arc::clone(&self.ports.conversations),
+            memories: Arc::clone(&self.ports.memories),
+            events: Arc::clone(&self.ports.events),
+            queue: Arc::clone(&self.ports.queue),
+            models: self.models.clone(),
+            clock: Arc::clone(&self.clock),
+        };
+        Dispatcher::new().register(Job::EXTRACT_SESSION, Arc::new(extractor))
+    }
+
+    /// The idle-session extraction sweep.
+    pub fn idle_sweep(&self) -> IdleSweep {
+        IdleSweep {
+            conversations: Arc::clone(&self.ports.conversations),
+            memories: Arc::clone(&self.ports.memories),
+            queue: Arc::clone(&self.ports.queue),
+            clock: Arc::clone(&self.clock),
+            idle: self.extract_idle,
         }
     }
 

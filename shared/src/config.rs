@@ -106,6 +106,10 @@ pub struct Config {
     pub turn_deadline: Duration,
     /// Whose crisis resources a crisis reply carries, e.g. `en-US`.
     pub crisis_locale: String,
+    /// A session idle this long with unread messages is extracted anyway.
+    pub extract_idle: Duration,
+    /// Deliveries before a job is dead-lettered.
+    pub job_max_receives: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -203,6 +207,18 @@ impl Config {
             });
         }
 
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(ConfigError::Invalid { name: name.into(), why: format!("expected a whole number from 1 to {max}") }),
+                },
+            }
+        };
+        let extract_idle = Duration::from_secs(60 * number("HEARTH_EXTRACT_IDLE_MINUTES", 30, 24 * 60)?);
+        let job_max_receives = number("HEARTH_JOB_MAX_RECEIVES", 5, 100)? as u32;
+
         Ok(Config {
             auth: AuthConfig {
                 hs256_secret,
@@ -217,6 +233,8 @@ impl Config {
             roles,
             turn_deadline,
             crisis_locale,
+            extract_idle,
+            job_max_receives,
         })
     }
 

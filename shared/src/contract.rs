@@ -395,6 +395,10 @@ pub mod memory {
         assert_eq!(store.claim_extraction(&u, &s, 7, 6).await.unwrap(), None);
         assert_eq!(store.claim_extraction(&u, &s, 12, 6).await.unwrap(), Some((7, 12)));
         assert_eq!(store.extraction_state(&u, &s).await.unwrap().enqueued_through, 12);
+        // A claim whose job could not be enqueued is given back, and taken again.
+        store.release_extraction(&u, &s, (7, 12)).await.unwrap();
+        assert_eq!(store.extraction_state(&u, &s).await.unwrap().enqueued_through, 6);
+        assert_eq!(store.claim_extraction(&u, &s, 12, 6).await.unwrap(), Some((7, 12)));
     }
 
     pub async fn a_job_is_written_together_and_only_once(store: Store) {

@@ -131,6 +131,11 @@ pub trait MemoryStore: Send + Sync {
         min_new: u64,
     ) -> Result<Option<(u64, u64)>, StoreError>;
 
+    /// Give back a claimed range whose job could not be enqueued, so the
+    /// next turn or the idle sweep claims it again. A no-op if anything
+    /// else moved the claim since.
+    async fn release_extraction(&self, user: &UserId, session: &SessionId, range: (u64, u64)) -> Result<(), StoreError>;
+
     /// Write one job's memories, summary and watermark together, only if
     /// the watermark is still `expected_through` and no memory it changes
     /// was changed meanwhile.
@@ -243,6 +248,12 @@ pub trait JobSource: Send + Sync {
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Delivery>, StoreError>;
     /// The job succeeded: never deliver it again.
     async fn ack(&self, delivery: &Delivery) -> Result<(), StoreError>;
+    /// The job failed with `error`. It is delivered again later, or
+    /// dead-lettered once it has been received the configured number of
+    /// times. SQS does this itself (visibility timeout, redrive policy).
+    async fn fail(&self, _delivery: &Delivery, _error: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Domain events (EventBridge in production, an outbox locally).

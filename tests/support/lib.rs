@@ -2,7 +2,8 @@
 //! fresh embedded store, with fake model servers that speak the providers'
 //! wire formats, and talk to it over HTTP exactly as a client would.
 
-use hearth::adapters::embedded::EmbeddedStore;
+use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore, QueuePolicy};
+use hearth::app::Ports;
 use hearth::adapters::model_http::RetryPolicy;
 use hearth::app::App;
 use hearth::config::{Config, Mode};
@@ -22,6 +23,9 @@ pub struct TestApp {
     pub url: String,
     pub http: reqwest::Client,
     pub store: EmbeddedStore,
+    pub queue: EmbeddedQueue,
+    pub app: Arc<App>,
+    _stop_worker: tokio::sync::watch::Sender<bool>,
     pub anthropic: Option<MockServer>,
     pub openai: Option<MockServer>,
     pub dir: TempDir,
@@ -33,6 +37,8 @@ pub struct Options {
     pub openai: bool,
     /// Extra environment, as a deployment would set it.
     pub env: Vec<(&'static str, String)>,
+    /// Retries of the local job queue: fast, for tests.
+    pub queue_policy: QueuePolicy,
 }
 
 impl Default for Options {
@@ -41,6 +47,7 @@ impl Default for Options {
             anthropic: true,
             openai: false,
             env: Vec::new(),
+            queue_policy: QueuePolicy { max_receives: 3, base_backoff: Duration::from_millis(50), max_backoff: Duration::from_millis(200) },
         }
     }
 }
@@ -80,15 +87,14 @@ impl TestApp {
         let mut config = Config::from_env(|k| env.get(k).cloned(), Mode::Lambda).expect("config");
         config.auth.jwks_refetch_cooldown = Duration::ZERO;
         let store = EmbeddedStore::open(dir.path()).expect("store");
-        let app = Arc::new(App::with_parts(
-            &config,
-            Arc::new(store.clone()),
-            Arc::new(store.clone()),
-            reqwest::Client::new(),
-            fast_policy(),
-            Arc::new(SystemClock),
-        ));
-        let router = hearth::http::router(app);
+        let queue = EmbeddedQueue::new(store.clone(), opts.queue_policy);
+        let shared = Arc::new(store.clone());
+        let ports = Ports { conversations: shared.clone(), memories: shared.clone(), events: shared, queue: Arc::new(queue.clone()) };
+        let app = Arc::new(App::with_parts(&config, ports, reqwest::Client::new(), fast_policy(), Arc::new(SystemClock)));
+        // The in-process worker, as in `hearth serve`.
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(hearth::service::jobs::run_worker(Arc::new(queue.clone()), app.dispatcher(), stopped));
+        let router = hearth::http::router(app.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move {
@@ -98,9 +104,12 @@ impl TestApp {
             url,
             http: reqwest::Client::new(),
             store,
+            queue,
+            app,
             anthropic,
             openai,
             dir,
+            _stop_worker: stop_worker,
         }
     }
 
@@ -280,4 +289,30 @@ pub mod aws {
         hearth::adapters::provision::create_table(&client, &name).await.expect("create table");
         DynamoStore::new(client, name)
     }
+}
+
+/// The JSON bodies a fake model received that were replies to chat turns
+/// (no `response_format`), in order.
+pub async fn reply_requests(server: &MockServer) -> Vec<Value> {
+    all_requests(server).await.into_iter().filter(|b| b.get("response_format").is_none() && !is_extraction(b)).collect()
+}
+
+/// The JSON bodies of extraction requests a fake model received, in order.
+pub async fn extraction_requests(server: &MockServer) -> Vec<Value> {
+    all_requests(server).await.into_iter().filter(is_extraction).collect()
+}
+
+fn is_extraction(b: &Value) -> bool {
+    let system = b["system"].as_str().or_else(|| b["messages"][0]["content"].as_str()).unwrap_or("");
+    system.contains("long-term memory")
+}
+
+async fn all_requests(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .expect("recording on")
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).expect("JSON request"))
+        .collect()
 }

@@ -21,6 +21,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         }
     };
     let aws = AwsAdapters::new(&sdk_config().await, &resources);
-    let app = Arc::new(App::new(&config, Arc::new(aws.store), Arc::new(aws.events), http_client()));
+    let app = Arc::new(App::new(&config, aws.ports(), http_client()));
     lambda_http::run(hearth::http::router(app)).await
 }

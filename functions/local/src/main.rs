@@ -6,9 +6,10 @@ mod local_model;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hearth::adapters::aws::{AwsAdapters, AwsResources};
-use hearth::adapters::embedded::{EmbeddedStore, OpenError};
-use hearth::ports::{ConversationStore, EventBus, JobSource};
-use hearth::service::jobs::{Dispatcher, run_worker};
+use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore, OpenError, QueuePolicy};
+use hearth::app::Ports;
+use hearth::ports::JobSource;
+use hearth::service::jobs::run_worker;
 use hearth::app::{App, http_client};
 use hearth::config::{Config, Mode, Secret, local_secret};
 use hearth::domain::ids::UserId;
@@ -55,6 +56,13 @@ enum Command {
         after: u64,
         #[arg(long, default_value_t = 1000)]
         limit: usize,
+    },
+    /// List the local job queue: pending jobs, or with --dead the dead-lettered ones.
+    Jobs {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        dead: bool,
     },
     /// Create the table, job queue (with DLQ) and event bus on AWS or an
     /// emulator (AWS_ENDPOINT_URL), and print the variables to export.
@@ -108,6 +116,7 @@ fn main() -> ExitCode {
         Command::Events { data, after, limit } => {
             runtime().and_then(|rt| rt.block_on(events(data, after, limit)))
         }
+        Command::Jobs { data, dead } => runtime().and_then(|rt| rt.block_on(jobs(data, dead))),
         Command::Provision { prefix } => runtime().and_then(|rt| rt.block_on(provision(&prefix))),
     };
     match result {
@@ -148,6 +157,24 @@ async fn events(data: DataArgs, after: u64, limit: usize) -> anyhow::Result<()> 
     Ok(())
 }
 
+async fn jobs(data: DataArgs, dead: bool) -> anyhow::Result<()> {
+    if data.backend == Backend::Aws {
+        anyhow::bail!("with --backend aws, jobs are on SQS (HEARTH_QUEUE_URL) and dead ones on its DLQ");
+    }
+    let queue = EmbeddedQueue::new(open_store(&data)?, QueuePolicy::default());
+    let mut out = std::io::stdout().lock();
+    if dead {
+        for job in queue.dead().await? {
+            writeln!(out, "{}", serde_json::to_string(&job)?)?;
+        }
+    } else {
+        for job in queue.pending().await? {
+            writeln!(out, "{}", serde_json::to_string(&job)?)?;
+        }
+    }
+    Ok(())
+}
+
 async fn provision(prefix: &str) -> anyhow::Result<()> {
     let max_receives = match env_var("HEARTH_JOB_MAX_RECEIVES") {
         Some(v) => v.trim().parse().context("HEARTH_JOB_MAX_RECEIVES")?,
@@ -178,20 +205,23 @@ fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
 
 async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
     let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
-    // The stores, and for AWS the worker's job source.
-    let (store, events, jobs): (Arc<dyn ConversationStore>, Arc<dyn EventBus>, Option<Arc<dyn JobSource>>) =
-        match data.backend {
-            Backend::Embedded => {
-                let store = Arc::new(open_store(&data)?);
-                (store.clone(), store, None)
-            }
-            Backend::Aws => {
-                let resources = AwsResources::from_env(env_var)?;
-                let aws = AwsAdapters::new(&hearth::adapters::aws::sdk_config().await, &resources);
-                tracing::info!(table = %resources.table, queue = %resources.queue_url, bus = %resources.event_bus, "using AWS");
-                (Arc::new(aws.store), Arc::new(aws.events), Some(Arc::new(aws.queue)))
-            }
-        };
+    // The ports, and the worker's job source, for the chosen backend.
+    let (ports, jobs): (Ports, Arc<dyn JobSource>) = match data.backend {
+        Backend::Embedded => {
+            let store = open_store(&data)?;
+            let policy = QueuePolicy { max_receives: config.job_max_receives, ..QueuePolicy::default() };
+            let queue = Arc::new(EmbeddedQueue::new(store.clone(), policy));
+            let store = Arc::new(store);
+            let ports = Ports { conversations: store.clone(), memories: store.clone(), events: store, queue: queue.clone() };
+            (ports, queue)
+        }
+        Backend::Aws => {
+            let resources = AwsResources::from_env(env_var)?;
+            let aws = AwsAdapters::new(&hearth::adapters::aws::sdk_config().await, &resources);
+            tracing::info!(table = %resources.table, queue = %resources.queue_url, bus = %resources.event_bus, "using AWS");
+            (aws.ports(), Arc::new(aws.queue.clone()))
+        }
+    };
     std::fs::create_dir_all(&data.data_dir)
         .with_context(|| format!("cannot create {}", data.data_dir.display()))?;
     let data_dir = data.data_dir;
@@ -226,12 +256,26 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
         }
     }
 
-    let app = Arc::new(App::new(&config, store, events, http));
+    let app = Arc::new(App::new(&config, ports, http));
+    // The in-process worker, and the idle-session sweep every 5 minutes.
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
-    let worker = jobs.map(|source| {
-        // Job handlers are registered as their issues land (extraction next).
-        tokio::spawn(run_worker(source, Dispatcher::new(), worker_stopped))
-    });
+    let worker = tokio::spawn(run_worker(jobs, app.dispatcher(), worker_stopped.clone()));
+    let sweeper = {
+        let (sweep, mut stopped) = (app.idle_sweep(), worker_stopped);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(300));
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {
+                        if let Err(e) = sweep.run().await {
+                            tracing::error!(error = %e, "idle sweep failed; it runs again in 5 minutes");
+                        }
+                    }
+                    _ = stopped.changed() => return,
+                }
+            }
+        })
+    };
     let router = hearth::http::router(app);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -254,9 +298,8 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
         .with_graceful_shutdown(shutdown_signal())
         .await;
     let _ = stop_worker.send(true);
-    if let Some(worker) = worker {
-        let _ = worker.await;
-    }
+    let _ = worker.await;
+    let _ = sweeper.await;
     if let Some((_, stop, task)) = local {
         let _ = stop.send(());
         let _ = task.await;

@@ -3,8 +3,8 @@
 //! (ReportBatchItemFailures), so one bad body never fails the batch, and a
 //! job that keeps failing reaches the DLQ through the queue's redrive policy.
 //!
-//! No job handler is registered yet (extraction arrives with the memory
-//! pipeline issue), so every job is reported as failed, never dropped.
+//! The handlers are the app's (`extract_session`: memory extraction), on
+//! DynamoDB, EventBridge and the configured model roles.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use hearth::service::jobs::Dispatcher;
@@ -35,8 +35,20 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    use hearth::adapters::aws::{AwsAdapters, AwsResources, sdk_config};
+    use hearth::config::{Config, Mode};
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let dispatcher = Dispatcher::new();
+    let env = |k: &str| std::env::var(k).ok();
+    let (config, resources) = match Config::from_env(env, Mode::Lambda).and_then(|c| Ok((c, AwsResources::from_env(env)?))) {
+        Ok(both) => both,
+        Err(e) => {
+            eprintln!("hearth memory-extractor: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = AwsAdapters::new(&sdk_config().await, &resources);
+    let app = hearth::app::App::new(&config, aws.ports(), hearth::app::http_client());
+    let dispatcher = app.dispatcher();
     let dispatcher = &dispatcher;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(handle(dispatcher, event.payload).await)

@@ -52,3 +52,16 @@ impl AwsAdapters {
         }
     }
 }
+
+impl AwsAdapters {
+    /// The ports, all on AWS.
+    pub fn ports(&self) -> crate::app::Ports {
+        let store = std::sync::Arc::new(self.store.clone());
+        crate::app::Ports {
+            conversations: store.clone(),
+            memories: store,
+            events: std::sync::Arc::new(self.events.clone()),
+            queue: std::sync::Arc::new(self.queue.clone()),
+        }
+    }
+}

@@ -17,9 +17,11 @@ pub enum Job {
 }
 
 impl Job {
+    pub const EXTRACT_SESSION: &'static str = "extract_session";
+
     pub fn kind(&self) -> &'static str {
         match self {
-            Job::ExtractSession { .. } => "extract_session",
+            Job::ExtractSession { .. } => Self::EXTRACT_SESSION,
         }
     }
 

@@ -86,6 +86,7 @@ pub fn store_error(e: StoreError, what: &str) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::not_found(what),
         StoreError::BadCursor => ApiError::invalid("cursor is not valid for this list"),
+        StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
         e => {
             tracing::error!(error = %e, "store failure");
             ApiError::new(

@@ -11,7 +11,7 @@ use crate::domain::limits::MAX_BODY_BYTES;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -25,6 +25,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/chat", post(routes::chat))
         .route("/v1/sessions", get(routes::list_sessions))
         .route("/v1/sessions/{id}/messages", get(routes::list_messages))
+        .route("/v1/memories", get(routes::list_memories))
+        .route("/v1/memories/{id}", patch(routes::edit_memory).delete(routes::forget_memory))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -3,7 +3,9 @@
 
 use super::error::{ApiError, store_error};
 use super::extract::{AuthUser, JsonBody, Paging};
-use super::views::{ChatResponse, List, MessageView, SessionView};
+use super::views::{ChatResponse, List, MemoryView, MessageView, SessionView};
+use crate::domain::ids::MemoryId;
+use crate::domain::memory::{Category, MemoryFilter, MemoryPatch};
 use crate::app::App;
 use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::service::chat::ChatRequest;
@@ -68,7 +70,8 @@ pub async fn list_sessions(
     Paging(page): Paging,
 ) -> Result<Json<List<SessionView>>, ApiError> {
     let page = app
-        .store
+        .ports
+        .conversations
         .list_sessions(&user, &page)
         .await
         .map_err(|e| store_error(e, "session"))?;
@@ -84,11 +87,89 @@ pub async fn list_messages(
     // An id that cannot exist is as unknown as one that does not.
     let session = SessionId::parse(id).map_err(|_| ApiError::not_found("session"))?;
     let page = app
-        .store
+        .ports
+        .conversations
         .list_messages(&user, &session, &page)
         .await
         .map_err(|e| store_error(e, "session"))?;
     Ok(Json(List::from_page(page, MessageView::from)))
+}
+
+#[derive(Deserialize)]
+pub struct MemoryQuery {
+    category: Option<String>,
+    include_superseded: Option<String>,
+}
+
+pub async fn list_memories(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Paging(page): Paging,
+    axum::extract::Query(q): axum::extract::Query<MemoryQuery>,
+) -> Result<Json<List<MemoryView>>, ApiError> {
+    let category = match q.category.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(Category::parse(c).ok_or_else(|| {
+            let known: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+            ApiError::invalid(format!("category must be one of {}", known.join(", ")))
+        })?),
+    };
+    let include_superseded = match q.include_superseded.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => return Err(ApiError::invalid("include_superseded must be true or false")),
+    };
+    let filter = MemoryFilter { category, include_superseded };
+    let page = app
+        .ports
+        .memories
+        .list_memories(&user, &filter, &page)
+        .await
+        .map_err(|e| store_error(e, "memory"))?;
+    Ok(Json(List::from_page(page, MemoryView::from)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryPatchBody {
+    content: Option<String>,
+    importance: Option<u8>,
+}
+
+fn memory_id(id: String) -> Result<MemoryId, ApiError> {
+    MemoryId::parse(id).map_err(|_| ApiError::not_found("memory"))
+}
+
+pub async fn edit_memory(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MemoryPatchBody>,
+) -> Result<Json<MemoryView>, ApiError> {
+    let id = memory_id(id)?;
+    let patch = MemoryPatch { content: body.content, importance: body.importance };
+    patch.validate().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let memory = app
+        .ports
+        .memories
+        .edit_memory(&user, &id, &patch, app.clock.now())
+        .await
+        .map_err(|e| store_error(e, "memory"))?;
+    Ok(Json(memory.into()))
+}
+
+pub async fn forget_memory(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = memory_id(id)?;
+    app.ports
+        .memories
+        .forget_memory(&user, &id, app.clock.now())
+        .await
+        .map_err(|e| store_error(e, "memory"))?;
+    Ok(Json(json!({"forgotten": id.as_str()})))
 }
 
 pub async fn not_found() -> ApiError {

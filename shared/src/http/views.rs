@@ -117,3 +117,34 @@ impl From<ChatOutcome> for ChatResponse {
         }
     }
 }
+
+#[derive(Serialize)]
+pub struct MemoryView {
+    pub id: String,
+    pub category: crate::domain::memory::Category,
+    pub content: String,
+    pub importance: u8,
+    pub source_message_ids: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub superseded_by: Option<String>,
+    pub edited: bool,
+}
+
+impl From<crate::domain::memory::Memory> for MemoryView {
+    fn from(m: crate::domain::memory::Memory) -> Self {
+        Self {
+            id: m.id.into(),
+            category: m.category,
+            content: m.content,
+            importance: m.importance,
+            source_message_ids: m.source_message_ids.into_iter().map(Into::into).collect(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            ended_at: m.ended_at,
+            superseded_by: m.superseded_by.map(Into::into),
+            edited: m.edited,
+        }
+    }
+}

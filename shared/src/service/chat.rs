@@ -23,7 +23,10 @@ use crate::domain::message::{
 use crate::domain::prompts;
 use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
-use crate::ports::{Clock, ConversationStore, EventBus, StoreError};
+use crate::app::Ports;
+use crate::domain::jobs::Job;
+use crate::domain::memory::EXTRACT_EVERY;
+use crate::ports::{Clock, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -68,8 +71,7 @@ impl From<StoreError> for ChatError {
 
 /// The ports and settings a chat turn needs.
 pub struct ChatService {
-    store: Arc<dyn ConversationStore>,
-    events: Arc<dyn EventBus>,
+    ports: Ports,
     models: ModelRoles,
     clock: Arc<dyn Clock>,
     turn_deadline: Duration,
@@ -85,16 +87,14 @@ struct Drafted {
 
 impl ChatService {
     pub fn new(
-        store: Arc<dyn ConversationStore>,
-        events: Arc<dyn EventBus>,
+        ports: Ports,
         models: ModelRoles,
         clock: Arc<dyn Clock>,
         turn_deadline: Duration,
         crisis_locale: String,
     ) -> Self {
         Self {
-            store,
-            events,
+            ports,
             models,
             clock,
             turn_deadline,
@@ -113,7 +113,8 @@ impl ChatService {
 
         let t = Instant::now();
         let recorded = self
-            .store
+            .ports
+            .conversations
             .record_user_message(
                 user,
                 NewUserMessage {
@@ -138,7 +139,8 @@ impl ChatService {
         let t = Instant::now();
         let profile = ContextProfile::for_route(route).fit(self.models.context_window(route));
         let recent = self
-            .store
+            .ports
+            .conversations
             .recent_messages(user, &session_id, recorded.message.seq, profile.recent_turns)
             .await?;
         let turns = conversation(within_budget(&recent, profile.budgets.turns));
@@ -166,7 +168,8 @@ impl ChatService {
 
         let t = Instant::now();
         let reply = self
-            .store
+            .ports
+            .conversations
             .record_reply(
                 user,
                 &session_id,
@@ -184,9 +187,11 @@ impl ChatService {
                 },
             )
             .await?;
+        let reply_ms = ms(t);
+        self.enqueue_extraction_if_due(user, &session_id, reply.seq).await;
         tracing::info!(
             session = %session_id, %route, reasons = ?decision.reasons,
-            route_us, store_ms, context_ms, model_ms, reply_ms = ms(t),
+            route_us, store_ms, context_ms, model_ms, reply_ms,
             "turn complete"
         );
         Ok(ChatOutcome { session_id, user_message: recorded.message, reply })
@@ -216,10 +221,36 @@ impl ChatService {
         }
     }
 
+    /// Every 6 new messages (either role), one extraction job for them, so
+    /// the session's next replies already benefit. The claim is atomic, so
+    /// racing turns enqueue one job. If the enqueue fails the claim is given
+    /// back, and the next turn or the idle sweep takes it; the person's turn
+    /// is not failed for it.
+    async fn enqueue_extraction_if_due(&self, user: &UserId, session: &SessionId, message_count: u64) {
+        let claimed = match self.ports.memories.claim_extraction(user, session, message_count, EXTRACT_EVERY).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(%session, error = %e, "could not check whether extraction is due");
+                return;
+            }
+        };
+        let Some((from_seq, to_seq)) = claimed else { return };
+        let job = Job::ExtractSession { user: user.clone(), session_id: session.clone(), from_seq, to_seq };
+        match self.ports.queue.enqueue(&job).await {
+            Ok(()) => tracing::info!(%session, from_seq, to_seq, "extraction job enqueued"),
+            Err(e) => {
+                tracing::error!(%session, error = %e, "could not enqueue extraction; releasing the claim");
+                if let Err(e) = self.ports.memories.release_extraction(user, session, (from_seq, to_seq)).await {
+                    tracing::error!(%session, error = %e, "could not release the claim; the idle sweep will not see it");
+                }
+            }
+        }
+    }
+
     async fn publish_crisis(&self, user: &UserId, category: CrisisCategory, at: chrono::DateTime<chrono::Utc>) {
         tracing::warn!(user = %user, category = category.as_str(), "crisis flagged");
         let event = DomainEvent::CrisisFlagged { user: user.clone(), at };
-        if let Err(e) = self.events.publish(&[event]).await {
+        if let Err(e) = self.ports.events.publish(&[event]).await {
             // The flag itself is stored with the message; only the
             // notification failed. Answering the person comes first.
             tracing::error!(user = %user, error = %e, "could not publish CrisisFlagged");

@@ -78,10 +78,15 @@ pub async fn run_worker(source: Arc<dyn JobSource>, dispatcher: Dispatcher, mut 
                                 tracing::error!(message_id = %d.message_id, error = %e, "job done but not acknowledged; it will run again");
                             }
                         }
-                        Err(e) => tracing::error!(
-                            message_id = %d.message_id, receive_count = d.receive_count, error = %e,
-                            "job failed; left for redelivery"
-                        ),
+                        Err(e) => {
+                            tracing::error!(
+                                message_id = %d.message_id, receive_count = d.receive_count, error = %e,
+                                "job failed; it will be retried, then dead-lettered"
+                            );
+                            if let Err(e) = source.fail(&d, &e.to_string()).await {
+                                tracing::error!(message_id = %d.message_id, error = %e, "could not record the job's failure");
+                            }
+                        }
                     }
                 }
             }

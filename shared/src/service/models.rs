@@ -55,7 +55,12 @@ impl ModelRoles {
     /// The context window a route's prompt must fit: the smaller of its
     /// primary and fallback models', since a fallback gets the same context.
     pub fn context_window(&self, route: Route) -> u32 {
-        [Some(route.primary_role()), route.fallback_role()]
+        self.context_window_for(route.primary_role(), route.fallback_role())
+    }
+
+    /// The smaller window of `primary` and `fallback`'s models.
+    pub fn context_window_for(&self, primary: ModelRole, fallback: Option<ModelRole>) -> u32 {
+        [Some(primary), fallback]
             .into_iter()
             .flatten()
             .filter_map(|role| self.bindings.get(&role))
@@ -73,7 +78,22 @@ impl ModelRoles {
         request: &CompletionRequest,
         deadline: Instant,
     ) -> Result<Answer, ModelFailure> {
-        let primary = route.primary_role();
+        self.complete_for(user, route.as_str(), route.primary_role(), route.fallback_role(), request, deadline)
+            .await
+    }
+
+    /// Answer with `primary`, falling back to `fallback`; `purpose` labels
+    /// the accounting (a route, or a job kind).
+    pub async fn complete_for(
+        &self,
+        user: &UserId,
+        purpose: &str,
+        primary: ModelRole,
+        fallback: Option<ModelRole>,
+        request: &CompletionRequest,
+        deadline: Instant,
+    ) -> Result<Answer, ModelFailure> {
+        let route = purpose;
         let Some(first) = self.bindings.get(&primary) else {
             return Err(ModelFailure::NotConfigured(self.not_configured_hint.clone()));
         };
@@ -81,8 +101,7 @@ impl ModelRoles {
             Ok(answer) => return Ok(answer),
             Err(e) => e,
         };
-        let fallback = route
-            .fallback_role()
+        let fallback = fallback
             .and_then(|role| self.bindings.get(&role).map(|b| (role, b)))
             .filter(|(_, b)| !(Arc::ptr_eq(&b.client, &first.client) && b.model == first.model));
         match fallback {
@@ -99,7 +118,7 @@ impl ModelRoles {
     async fn call(
         &self,
         user: &UserId,
-        route: Route,
+        route: &str,
         role: ModelRole,
         binding: &Binding,
         request: &CompletionRequest,

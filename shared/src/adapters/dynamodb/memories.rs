@@ -37,6 +37,17 @@ fn condition_failed<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>
 }
 
 impl DynamoStore {
+    fn state_item(&self, user: &UserId, session: &SessionId, state: &ExtractionState) -> Result<Item, StoreError> {
+        Ok(Item::from([
+            (PK.into(), s(pk(user))),
+            (SK.into(), s(state_sk(session))),
+            ("kind".into(), s("extraction_state")),
+            ("enqueued_through".into(), n(state.enqueued_through)),
+            ("extracted_through".into(), n(state.extracted_through)),
+            ("data".into(), json(state)?),
+        ]))
+    }
+
     fn memory_item(&self, user: &UserId, m: &Memory) -> Result<Item, StoreError> {
         Ok(Item::from([
             (PK.into(), s(pk(user))),
@@ -125,14 +136,7 @@ impl MemoryStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Item::from([
-                (PK.into(), s(pk(user))),
-                (SK.into(), s(state_sk(session))),
-                ("kind".into(), s("extraction_state")),
-                ("enqueued_through".into(), n(state.enqueued_through)),
-                ("extracted_through".into(), n(state.extracted_through)),
-                ("data".into(), json(&state)?),
-            ])))
+            .set_item(Some(self.state_item(user, session, &state)?))
             .condition_expression("attribute_not_exists(PK) OR (enqueued_through = :before AND extracted_through = :x)")
             .expression_attribute_values(":before", n(before))
             .expression_attribute_values(":x", n(state.extracted_through))
@@ -142,6 +146,28 @@ impl MemoryStore for DynamoStore {
             Ok(_) => Ok(Some((from, to))),
             // Another turn claimed it first.
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn release_extraction(&self, user: &UserId, session: &SessionId, (from, to): (u64, u64)) -> Result<(), StoreError> {
+        let mut state = self.extraction_state(user, session).await?;
+        if state.enqueued_through != to {
+            return Ok(());
+        }
+        state.enqueued_through = from.saturating_sub(1).max(state.extracted_through);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.state_item(user, session, &state)?))
+            .condition_expression("enqueued_through = :to")
+            .expression_attribute_values(":to", n(to))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(sdk(e)),
         }
     }
@@ -157,14 +183,7 @@ impl MemoryStore for DynamoStore {
         let mut writes = Vec::with_capacity(plan.writes.len() + 1);
         let state_put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(Item::from([
-                (PK.into(), s(pk(user))),
-                (SK.into(), s(state_sk(session))),
-                ("kind".into(), s("extraction_state")),
-                ("enqueued_through".into(), n(state.enqueued_through)),
-                ("extracted_through".into(), n(state.extracted_through)),
-                ("data".into(), json(&state)?),
-            ])))
+            .set_item(Some(self.state_item(user, session, &state)?))
             .condition_expression(if expected_through == 0 {
                 "attribute_not_exists(PK) OR extracted_through = :x"
             } else {

@@ -51,6 +51,24 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
+    async fn release_extraction(&self, user: &UserId, session: &SessionId, (from, to): (u64, u64)) -> Result<(), StoreError> {
+        let (user, session) = (user.clone(), session.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), session.as_str());
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut t = tx.open_table(EXTRACTION).map_err(unavailable)?;
+                let mut state = state_of(&t, u, s)?;
+                if state.enqueued_through == to {
+                    state.enqueued_through = from.saturating_sub(1);
+                    t.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
+                }
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
     async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan) -> Result<ApplyOutcome, StoreError> {
         let (user, session, plan) = (user.clone(), session.clone(), plan.clone());
         self.run(move |db| {

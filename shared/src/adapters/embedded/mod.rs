@@ -8,8 +8,10 @@
 mod conversations;
 mod memories;
 mod outbox;
+mod queue;
 
 pub use outbox::EVENT_SOURCE;
+pub use queue::{DeadJob, EmbeddedQueue, QueuePolicy, QueuedJob};
 mod tables;
 
 use crate::ports::StoreError;

@@ -29,6 +29,11 @@ pub const TOMBSTONES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::ne
 /// (user, session_id) -> ExtractionState JSON
 pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("extraction_state");
 
+/// job id -> QueuedJob JSON: the durable local job queue
+pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+/// job id -> DeadJob JSON: jobs that failed too often
+pub const DEAD_JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_jobs");
+
 /// Create every table, so that read transactions never meet a missing one.
 pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     let tx = db.begin_write()?;
@@ -42,6 +47,8 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(MEMORIES)?;
     tx.open_table(TOMBSTONES)?;
     tx.open_table(EXTRACTION)?;
+    tx.open_table(JOBS)?;
+    tx.open_table(DEAD_JOBS)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,136 @@
+//! The `extract_session` job: one model call per job. It reads the job's
+//! messages, the session's rolling summary and the memories most related to
+//! them, asks the deep role (falling back to chat) for schema-bound JSON,
+//! validates it, consolidates it with what is known, and writes the
+//! memories, summary and watermark together.
+//!
+//! Idempotent: a job whose range is already extracted is acknowledged with
+//! no model call, and the write is conditioned on the watermark, so any
+//! number of deliveries leave the memory set one delivery leaves.
+
+use super::jobs::{JobError, JobHandler};
+use super::models::{ModelFailure, ModelRoles};
+use crate::domain::completion::FinishReason;
+use crate::domain::events::DomainEvent;
+use crate::domain::extraction::{self, RELATED_MEMORIES};
+use crate::domain::jobs::Job;
+use crate::domain::route::ModelRole;
+use crate::domain::context::estimate_tokens;
+use crate::ports::{ApplyOutcome, Clock, ConversationStore, EventBus, JobQueue, MemoryStore};
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The most messages one job reads (a job normally covers about six).
+const MAX_JOB_MESSAGES: u64 = 200;
+/// Known memories the related ones are chosen from.
+const CANDIDATE_MEMORIES: usize = 500;
+/// Tombstones checked against new facts.
+const TOMBSTONES: usize = 500;
+/// A job's model deadline: a background job can wait longer than a chat turn.
+const JOB_DEADLINE: Duration = Duration::from_secs(90);
+
+pub struct Extractor {
+    pub conversations: Arc<dyn ConversationStore>,
+    pub memories: Arc<dyn MemoryStore>,
+    pub events: Arc<dyn EventBus>,
+    pub queue: Arc<dyn JobQueue>,
+    pub models: ModelRoles,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn failed(e: impl std::fmt::Display) -> JobError {
+    JobError::Failed(e.to_string())
+}
+
+#[async_trait]
+impl JobHandler for Extractor {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let Job::ExtractSession { user, session_id, to_seq, .. } = job;
+        let state = self.memories.extraction_state(user, session_id).await.map_err(failed)?;
+        if state.extracted_through >= *to_seq {
+            tracing::info!(%session_id, to_seq, "already extracted; acknowledged without a model call");
+            return Ok(());
+        }
+        // Everything not yet read, including any gap a dead-lettered job left.
+        let from = state.extracted_through + 1;
+        let count = (to_seq - from + 1).min(MAX_JOB_MESSAGES) as usize;
+        let messages = self
+            .conversations
+            .recent_messages(user, session_id, *to_seq, count)
+            .await
+            .map_err(failed)?;
+        if messages.is_empty() {
+            // Not this user's session, or erased: nothing to read, nothing to write.
+            tracing::warn!(%session_id, "extraction job found no messages; acknowledged");
+            return Ok(());
+        }
+        let text: String = messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
+        let known = self.memories.active_memories(user, CANDIDATE_MEMORIES).await.map_err(failed)?;
+        let related = extraction::rank_related(&known, &text, RELATED_MEMORIES);
+        let tombstones = self.memories.tombstones(user, TOMBSTONES).await.map_err(failed)?;
+
+        // The prompt must fit the smaller window of the deep and chat
+        // models: read the oldest messages that fit, and leave the rest to a
+        // follow-up job.
+        let window = self.models.context_window_for(ModelRole::Deep, Some(ModelRole::Chat));
+        let fixed = estimate_tokens(extraction::EXTRACTION_SYSTEM)
+            + estimate_tokens(&extraction::schema().to_string())
+            + related.iter().map(|m| estimate_tokens(&m.content) + 8).sum::<u32>()
+            + state.summary.as_deref().map_or(0, estimate_tokens)
+            + extraction::EXTRACTION_MAX_TOKENS
+            + 64;
+        let budget = ((window as f32 * 0.85) as u32).saturating_sub(fixed);
+        let mut used = 0;
+        let fitting = messages
+            .iter()
+            .take_while(|m| {
+                used += estimate_tokens(&m.content) + 8;
+                used <= budget
+            })
+            .count()
+            .max(1);
+        let messages = &messages[..fitting];
+        let through = messages.last().map_or(*to_seq, |m| m.seq);
+        let (request, handles) = extraction::request(messages, state.summary.as_deref(), &related);
+
+        let answer = self
+            .models
+            .complete_for(user, job.kind(), ModelRole::Deep, Some(ModelRole::Chat), &request, Instant::now() + JOB_DEADLINE)
+            .await
+            .map_err(|e| match e {
+                ModelFailure::NotConfigured(hint) => JobError::Failed(hint),
+                ModelFailure::Failed(e) => failed(e),
+            })?;
+        let completion = answer.completion;
+        let output = extraction::parse(&completion.content, completion.finish == FinishReason::Length, &handles)
+            .map_err(failed)?;
+        let plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
+        match self
+            .memories
+            .apply_extraction(user, session_id, state.extracted_through, through, &plan)
+            .await
+            .map_err(failed)?
+        {
+            ApplyOutcome::Applied => {
+                tracing::info!(%session_id, through, writes = plan.writes.len(), added = plan.added, "memories extracted");
+                let event = DomainEvent::MemoriesUpdated { user: user.clone(), count: plan.writes.len() as u32, at: self.clock.now() };
+                if let Err(e) = self.events.publish(&[event]).await {
+                    tracing::error!(error = %e, "memories stored, but MemoriesUpdated could not be published");
+                }
+                if through < *to_seq {
+                    let rest = Job::ExtractSession { user: user.clone(), session_id: session_id.clone(), from_seq: through + 1, to_seq: *to_seq };
+                    self.queue.enqueue(&rest).await.map_err(failed)?;
+                    tracing::info!(%session_id, from_seq = through + 1, to_seq, "the rest did not fit one prompt; enqueued a follow-up job");
+                }
+                Ok(())
+            }
+            ApplyOutcome::AlreadyApplied => {
+                tracing::info!(%session_id, "another delivery extracted this range first");
+                Ok(())
+            }
+            ApplyOutcome::Conflict => Err(JobError::Failed("a memory changed while the job ran; it will run again".into())),
+        }
+    }
+}
