@@ -11,7 +11,7 @@ use hearth::domain::ids::{ClientMessageId, SessionId, UserId};
 use hearth::domain::jobs::Job;
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
-use hearth::ports::{ConversationStore, EventBus, JobQueue};
+use hearth::ports::{ConversationStore, EventBus, JobQueue, MemoryStore};
 use hearth::service::jobs::{Dispatcher, JobError, JobHandler, run_worker};
 use hearth_tests::aws::{fresh_table, sdk, unique};
 use std::sync::{Arc, Mutex};
@@ -351,4 +351,168 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
     assert_eq!(resp.status(), 503);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "store_unavailable");
+}
+
+/// The memory pipeline on DynamoDB + SQS + EventBridge (moto), with the
+/// worker consuming SQS as `hearth serve --backend aws` does.
+mod pipeline {
+    use super::*;
+    use hearth::adapters::aws::{AwsAdapters, AwsResources};
+    use hearth::config::{Config, Mode};
+    use hearth_tests::{anthropic_answers, extraction_requests, openai_ok};
+    use serde_json::{Value, json};
+    use wiremock::matchers::body_string_contains;
+    use wiremock::{Mock, MockServer};
+
+    struct Stack {
+        url: String,
+        app: Arc<hearth::app::App>,
+        aws: AwsAdapters,
+        sqs: aws_sdk_sqs::Client,
+        dlq_url: String,
+        openai: MockServer,
+        _anthropic: MockServer,
+        _stop: tokio::sync::watch::Sender<bool>,
+    }
+
+    /// Table, bus, and a queue whose redrive sends a job to the DLQ after
+    /// 2 receives, hidden 1 s per receive, so failures surface quickly.
+    async fn stack(extraction: wiremock::ResponseTemplate) -> Stack {
+        let sdk = sdk().await;
+        let table = fresh_table().await;
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let dlq_url = sqs.create_queue().queue_name(unique("dlq")).send().await.unwrap().queue_url.unwrap();
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&dlq_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+            .clone();
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(unique("jobs"))
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "1")
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+                json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}).to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let bus = unique("bus");
+        aws_sdk_eventbridge::Client::new(&sdk).create_event_bus().name(&bus).send().await.unwrap();
+        let resources = AwsResources { table: table.table().to_string(), queue_url, event_bus: bus };
+        let aws = AwsAdapters::new(&sdk, &resources);
+
+        let anthropic = MockServer::start().await;
+        anthropic_answers(&anthropic, "I hear you.").await;
+        let openai = MockServer::start().await;
+        Mock::given(body_string_contains("memory_extraction")).respond_with(extraction).mount(&openai).await;
+        let env = [
+            ("HEARTH_JWT_SECRET", hearth_tests::SECRET.to_string()),
+            ("ANTHROPIC_API_KEY", "k".into()),
+            ("ANTHROPIC_BASE_URL", anthropic.uri()),
+            ("OPENAI_API_KEY", "o".into()),
+            ("OPENAI_BASE_URL", format!("{}/v1", openai.uri())),
+        ];
+        let config = Config::from_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()), Mode::Lambda).unwrap();
+        let app = Arc::new(hearth::app::App::with_parts(
+            &config,
+            aws.ports(),
+            reqwest::Client::new(),
+            hearth_tests::fast_policy(),
+            Arc::new(hearth::ports::SystemClock),
+        ));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(run_worker(Arc::new(aws.queue.clone()), app.dispatcher(), stopped));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = hearth::http::router(app.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Stack { url, app, aws, sqs, dlq_url, openai, _anthropic: anthropic, _stop: stop }
+    }
+
+    async fn post(stack: &Stack, body: Value) -> Value {
+        let token = hearth_tests::token_with(json!({"sub": "alice"}));
+        let resp = reqwest::Client::new().post(format!("{}/v1/chat", stack.url)).bearer_auth(token).json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    async fn six_messages(stack: &Stack) -> String {
+        let first = post(stack, json!({"message": "My sister Maya visits on Fridays."})).await;
+        let session = first["session_id"].as_str().unwrap().to_string();
+        for m in ["We bake.", "It helps."] {
+            post(stack, json!({"message": m, "session_id": session})).await;
+        }
+        session
+    }
+
+    async fn memories(stack: &Stack) -> Vec<hearth::domain::memory::Memory> {
+        let filter = hearth::domain::memory::MemoryFilter { include_superseded: true, category: None };
+        stack.aws.store.list_memories(&UserId::parse("alice").unwrap(), &filter, &PageRequest::first(50)).await.unwrap().items
+    }
+
+    async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+        for _ in 0..150 {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn jobs_from_the_chat_path_are_extracted_from_sqs_into_dynamodb_once_whatever_the_deliveries() {
+        let answer = json!({"memories": [{"op": "add", "category": "relationships", "content": "Has a sister named Maya.",
+                                           "importance": 6, "sources": ["m1"], "target": ""}], "summary": "Maya."});
+        let stack = stack(openai_ok(&answer.to_string())).await;
+        let session = six_messages(&stack).await;
+        assert!(eventually(|| async { memories(&stack).await.len() == 1 }).await, "extracted from SQS");
+        let before = memories(&stack).await;
+        assert_eq!(before[0].content, "Has a sister named Maya.");
+        // Two more deliveries of the same job.
+        let job = Job::ExtractSession { user: UserId::parse("alice").unwrap(), session_id: SessionId::parse(&session).unwrap(), from_seq: 1, to_seq: 6 };
+        stack.aws.queue.enqueue(&job).await.unwrap();
+        stack.aws.queue.enqueue(&job).await.unwrap();
+        let drained = eventually(|| async {
+            let attrs = stack.sqs.get_queue_attributes().queue_url(stack.aws_queue_url()).attribute_names(aws_sdk_sqs::types::QueueAttributeName::All).send().await.unwrap().attributes.unwrap();
+            let n = |k| attrs.get(&k).and_then(|v: &String| v.parse::<u32>().ok()).unwrap_or(0);
+            n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages) + n(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible) == 0
+        })
+        .await;
+        assert!(drained);
+        assert_eq!(memories(&stack).await, before);
+        assert_eq!(extraction_requests(&stack.openai).await.len(), 1, "redeliveries make no model call");
+        let state = stack.aws.store.extraction_state(&UserId::parse("alice").unwrap(), &SessionId::parse(&session).unwrap()).await.unwrap();
+        assert_eq!((state.extracted_through, state.summary.as_deref()), (6, Some("Maya.")));
+        let _ = &stack.app;
+    }
+
+    #[tokio::test]
+    async fn a_poison_job_reaches_the_dlq_with_nothing_written() {
+        let stack = stack(openai_ok("not json at all")).await;
+        six_messages(&stack).await;
+        let dead = eventually(|| async {
+            let out = stack.sqs.receive_message().queue_url(&stack.dlq_url).send().await.unwrap();
+            out.messages.is_some_and(|m| !m.is_empty())
+        })
+        .await;
+        assert!(dead, "the job was moved to the DLQ by the redrive policy");
+        assert!(memories(&stack).await.is_empty());
+        assert!(extraction_requests(&stack.openai).await.len() >= 2, "retried before dead-lettering");
+    }
+
+    impl Stack {
+        fn aws_queue_url(&self) -> &str {
+            self.aws.queue.url()
+        }
+    }
 }

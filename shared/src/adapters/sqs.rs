@@ -30,6 +30,10 @@ impl SqsQueue {
         Self { client, url: url.into() }
     }
 
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
 }
 
 #[async_trait]
