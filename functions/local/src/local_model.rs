@@ -48,7 +48,11 @@ impl LocalModel {
         cmd.arg("--model")
             .arg(&installed.model)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--alias", MODEL_ALIAS, "--ctx-size", "4096", "--parallel", "2"])
+            // Two slots of 8192 tokens each (llama.cpp splits --ctx-size
+            // across slots): SmolLM2's full window, which is what Hearth
+            // budgets prompts for, and a chat turn need not wait for an
+            // extraction job.
+            .args(["--alias", MODEL_ALIAS, "--ctx-size", "16384", "--parallel", "2"])
             .args(["--threads", &threads.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
