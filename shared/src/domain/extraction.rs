@@ -16,20 +16,27 @@ use std::collections::{HashMap, HashSet};
 /// At most this many memories per job: a job covers about six messages,
 /// which rarely hold more durable facts, and a bound keeps a small model
 /// from repeating itself until `max_tokens`.
-pub const MAX_MEMORIES_PER_JOB: usize = 4;
-pub const MAX_MEMORY_CONTENT: usize = 200;
-pub const MAX_SUMMARY_CHARS: usize = 400;
+pub const MAX_MEMORIES_PER_JOB: usize = 3;
+/// One fact is one short sentence.
+pub const MAX_MEMORY_CONTENT: usize = 120;
+/// Three short sentences.
+pub const MAX_SUMMARY_CHARS: usize = 280;
+/// Source messages cited per fact.
+pub const MAX_SOURCES: usize = 3;
 /// The related memories shown to the model.
 pub const RELATED_MEMORIES: usize = 8;
 
 /// Output budget. The original system gave its extraction model 180-230
 /// tokens for the memories alone. Here the answer also carries the rolling
-/// summary: at most 4 memories of about 60-75 tokens each as JSON (200
-/// characters of content plus keys), plus a 400-character summary (about
-/// 100 tokens) and the braces. That is about 400 tokens at the schema's
-/// limits. 512 leaves room for tokenizer variance, so a valid answer at the
-/// bounds is never cut off, while the bounded schema keeps typical answers
-/// near the original 200.
+/// summary. At the schema's limits it holds:
+/// - 3 memories, each 120 characters of content plus keys, handles and the
+///   whitespace a JSON grammar allows: about 90 tokens each;
+/// - a 280-character summary: about 70 tokens.
+///
+/// That is about 350 tokens at the schema's limits, and a tiny local model
+/// fills every string to its limit. 512 leaves room for tokenizer variance,
+/// so a valid answer at the bounds is never cut off, while typical answers
+/// from a capable model stay near the original 200.
 pub const EXTRACTION_MAX_TOKENS: u32 = 512;
 
 pub const EXTRACTION_SYSTEM: &str = "\
@@ -45,10 +52,15 @@ Cite the ids of the new messages each fact comes from. Use an empty target for \
 Also rewrite the session's rolling summary in at most three sentences. \
 Answer with JSON only, matching the schema.";
 
-/// The JSON schema the model must answer in. Every array and string is
-/// bounded.
-pub fn schema() -> serde_json::Value {
+/// The JSON schema the model must answer in, for a prompt with
+/// `messages` new messages and `memories` known ones. Every array and string
+/// is bounded, and handles are enums of the ones in the prompt, so a
+/// grammar-constrained model cannot cite what does not exist.
+pub fn schema(messages: usize, memories: usize) -> serde_json::Value {
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    let message_handles: Vec<String> = (1..=messages.max(1)).map(|i| format!("m{i}")).collect();
+    let mut targets: Vec<String> = vec![String::new()];
+    targets.extend((1..=memories).map(|i| format!("k{i}")));
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -66,8 +78,8 @@ pub fn schema() -> serde_json::Value {
                         "category": {"type": "string", "enum": categories},
                         "content": {"type": "string", "minLength": 3, "maxLength": MAX_MEMORY_CONTENT},
                         "importance": {"type": "integer", "minimum": 1, "maximum": 10},
-                        "sources": {"type": "array", "minItems": 1, "maxItems": 6, "items": {"type": "string", "maxLength": 5}},
-                        "target": {"type": "string", "maxLength": 4}
+                        "sources": {"type": "array", "minItems": 1, "maxItems": MAX_SOURCES, "items": {"type": "string", "enum": message_handles}},
+                        "target": {"type": "string", "enum": targets}
                     }
                 }
             },
@@ -113,7 +125,7 @@ pub fn request(new_messages: &[Message], summary: Option<&str>, related: &[Memor
         turns: vec![Turn { role: Role::User, content: text }],
         max_tokens: EXTRACTION_MAX_TOKENS,
         temperature: 0.2,
-        json_schema: Some(JsonSchema { name: "memory_extraction".into(), schema: schema() }),
+        json_schema: Some(JsonSchema { name: "memory_extraction".into(), schema: schema(new_messages.len(), related.len()) }),
     };
     (req, handles)
 }
@@ -427,14 +439,16 @@ mod tests {
     }
 
     #[test]
-    fn every_schema_bound_is_set() {
-        let s = schema();
+    fn every_schema_bound_is_set_and_handles_are_enums() {
+        let s = schema(2, 1);
         assert_eq!(s["properties"]["memories"]["maxItems"], MAX_MEMORIES_PER_JOB);
         assert_eq!(s["properties"]["summary"]["maxLength"], MAX_SUMMARY_CHARS);
         let item = &s["properties"]["memories"]["items"]["properties"];
         assert_eq!(item["content"]["maxLength"], MAX_MEMORY_CONTENT);
         assert_eq!(item["importance"]["maximum"], 10);
-        assert_eq!(item["sources"]["maxItems"], 6);
+        assert_eq!(item["sources"]["maxItems"], MAX_SOURCES);
+        assert_eq!(item["sources"]["items"]["enum"], json!(["m1", "m2"]));
+        assert_eq!(item["target"]["enum"], json!(["", "k1"]));
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl JobHandler for Extractor {
         // follow-up job.
         let window = self.models.context_window_for(ModelRole::Deep, Some(ModelRole::Chat));
         let fixed = estimate_tokens(extraction::EXTRACTION_SYSTEM)
-            + estimate_tokens(&extraction::schema().to_string())
+            + estimate_tokens(&extraction::schema(MAX_JOB_MESSAGES as usize, related.len()).to_string())
             + related.iter().map(|m| estimate_tokens(&m.content) + 8).sum::<u32>()
             + state.summary.as_deref().map_or(0, estimate_tokens)
             + extraction::EXTRACTION_MAX_TOKENS
