@@ -333,7 +333,7 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
     let local = EmbeddedStore::open(dir.path()).unwrap();
     let queue = Arc::new(hearth::adapters::embedded::EmbeddedQueue::new(local.clone(), Default::default()));
     let missing = Arc::new(missing);
-    let ports = hearth::app::Ports { conversations: missing.clone(), memories: missing, events: Arc::new(local), queue };
+    let ports = hearth::app::Ports { conversations: missing.clone(), memories: missing.clone(), ownership: missing, events: Arc::new(local), queue };
     let env = |k: &str| (k == "HEARTH_JWT_SECRET").then(|| hearth_tests::SECRET.to_string());
     let config = Config::from_env(env, Mode::Lambda).unwrap();
     let app = Arc::new(hearth::app::App::new(&config, ports, reqwest::Client::new()));
@@ -515,4 +515,50 @@ mod pipeline {
             self.aws.queue.url()
         }
     }
+}
+
+async fn dynamo_all() -> (Arc<hearth::adapters::dynamodb::DynamoStore>, ()) {
+    (Arc::new(fresh_table().await), ())
+}
+
+mod dynamodb_ownership {
+    use super::dynamo_all;
+    hearth::ownership_contract!(dynamo_all);
+}
+
+/// The standing rule on DynamoDB: every `kind` found in a person's
+/// partition is declared, exported and erased; after the erase a direct
+/// read of the partition finds only the erasure marker.
+#[tokio::test]
+async fn every_dynamodb_item_kind_is_covered_by_export_and_erase() {
+    use hearth::ports::DataOwnership;
+    let store = fresh_table().await;
+    let u = UserId::parse("covered").unwrap();
+    hearth::contract::ownership::seed(&store, &u).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk().await);
+    let read_partition = || async {
+        client
+            .query()
+            .table_name(store.table())
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("U#covered".into()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default()
+    };
+    let stored: std::collections::BTreeSet<String> =
+        read_partition().await.iter().map(|i| i["kind"].as_s().unwrap().clone()).collect();
+    let page = store.export_page(&u, None, 1 << 20).await.unwrap();
+    let exported: std::collections::BTreeSet<String> = page.items.iter().map(|i| i.kind.clone()).collect();
+    let receipt = store.erase(&u, chrono::Utc::now()).await.unwrap();
+    for kind in &stored {
+        assert!(store.item_kinds().contains(&kind.as_str()), "{kind} is stored but not declared");
+        assert!(exported.contains(kind), "export is missing {kind}");
+        assert!(receipt.get(kind).copied().unwrap_or(0) > 0, "erase did not delete {kind}");
+    }
+    assert_eq!(stored.len(), store.item_kinds().len(), "every declared kind was seeded");
+    let left: Vec<String> = read_partition().await.iter().map(|i| i["kind"].as_s().unwrap().clone()).collect();
+    assert_eq!(left, vec!["erasure".to_string()], "only the marker (user id and time) remains");
 }

@@ -8,7 +8,7 @@ use crate::adapters::openai::OpenAiClient;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
 use crate::domain::jobs::Job;
-use crate::ports::{Clock, ConversationStore, EventBus, JobQueue, MemoryStore, ModelClient, SystemClock};
+use crate::ports::{Clock, ConversationStore, DataOwnership, EventBus, JobQueue, MemoryStore, ModelClient, SystemClock};
 use crate::service::chat::ChatService;
 use crate::service::extraction::Extractor;
 use crate::service::jobs::Dispatcher;
@@ -27,6 +27,7 @@ pub struct Ports {
     pub memories: Arc<dyn MemoryStore>,
     pub events: Arc<dyn EventBus>,
     pub queue: Arc<dyn JobQueue>,
+    pub ownership: Arc<dyn DataOwnership>,
 }
 
 /// Everything a request handler or a job needs, built once per process.

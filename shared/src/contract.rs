@@ -406,10 +406,10 @@ pub mod memory {
         let a = fact("Has a sister named Maya.", Category::Relationships, 1);
         let b = fact("Works night shifts at a hospital.", Category::WorkAndLife, 2);
         let p = plan(vec![new(&a), new(&b)], "Talked about Maya and work.");
-        assert_eq!(store.apply_extraction(&u, &s, 0, 6, &p).await.unwrap(), ApplyOutcome::Applied);
+        assert_eq!(store.apply_extraction(&u, &s, 0, 6, &p, at(0)).await.unwrap(), ApplyOutcome::Applied);
         // A redelivery of the same job, and a stale one, change nothing.
         let again = plan(vec![new(&fact("Has a sister named Maya.", Category::Relationships, 3))], "other");
-        assert_eq!(store.apply_extraction(&u, &s, 0, 6, &again).await.unwrap(), ApplyOutcome::AlreadyApplied);
+        assert_eq!(store.apply_extraction(&u, &s, 0, 6, &again, at(0)).await.unwrap(), ApplyOutcome::AlreadyApplied);
         let state = store.extraction_state(&u, &s).await.unwrap();
         assert_eq!((state.extracted_through, state.summary.as_deref()), (6, Some("Talked about Maya and work.")));
         let all = store.list_memories(&u, &MemoryFilter::default(), &PageRequest::first(10)).await.unwrap();
@@ -421,14 +421,14 @@ pub mod memory {
         let (u, s) = (user("a"), SessionId::generate());
         let old = fact("Works as an accountant.", Category::WorkAndLife, 1);
         let other = fact("Walks to cope with stress.", Category::ValuesAndCoping, 2);
-        store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&old), new(&other)], "s1")).await.unwrap();
+        store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&old), new(&other)], "s1"), at(0)).await.unwrap();
         let successor = fact("Works at a bakery.", Category::WorkAndLife, 10);
         let mut ended = old.clone();
         ended.ended_at = Some(at(10));
         ended.superseded_by = Some(successor.id.clone());
         ended.updated_at = at(10);
         let p = plan(vec![MemoryWrite { memory: ended, seen_updated_at: Some(old.updated_at) }, new(&successor)], "s2");
-        assert_eq!(store.apply_extraction(&u, &s, 6, 12, &p).await.unwrap(), ApplyOutcome::Applied);
+        assert_eq!(store.apply_extraction(&u, &s, 6, 12, &p, at(0)).await.unwrap(), ApplyOutcome::Applied);
 
         let active = store.list_memories(&u, &MemoryFilter::default(), &PageRequest::first(10)).await.unwrap();
         assert_eq!(active.items.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), vec![successor.id.clone(), other.id.clone()]);
@@ -449,14 +449,14 @@ pub mod memory {
     pub async fn a_job_never_overwrites_an_edit_made_meanwhile(store: Store) {
         let (u, s) = (user("a"), SessionId::generate());
         let m = fact("Likes tea.", Category::ValuesAndCoping, 1);
-        store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&m)], "s")).await.unwrap();
+        store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&m)], "s"), at(0)).await.unwrap();
         let patch = MemoryPatch { content: Some("Loves green tea.".into()), importance: None };
         let edited = store.edit_memory(&u, &m.id, &patch, at(20)).await.unwrap();
         assert!(edited.edited);
         let mut stale = m.clone();
         stale.content = "Likes black tea.".into();
         let p = plan(vec![MemoryWrite { memory: stale, seen_updated_at: Some(m.updated_at) }], "s2");
-        assert_eq!(store.apply_extraction(&u, &s, 6, 12, &p).await.unwrap(), ApplyOutcome::Conflict);
+        assert_eq!(store.apply_extraction(&u, &s, 6, 12, &p, at(0)).await.unwrap(), ApplyOutcome::Conflict);
         let state = store.extraction_state(&u, &s).await.unwrap();
         assert_eq!(state.extracted_through, 6, "nothing of the job was written");
         let now = store.list_memories(&u, &MemoryFilter::default(), &PageRequest::first(5)).await.unwrap();
@@ -466,7 +466,7 @@ pub mod memory {
     pub async fn forgetting_leaves_a_tombstone_and_is_scoped_to_its_owner(store: Store) {
         let (u, other, s) = (user("a"), user("b"), SessionId::generate());
         let m = fact("Has a brother named Tom.", Category::Relationships, 1);
-        store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&m)], "s")).await.unwrap();
+        store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&m)], "s"), at(0)).await.unwrap();
         let patch = MemoryPatch { importance: Some(2), content: None };
         assert!(matches!(store.edit_memory(&other, &m.id, &patch, at(2)).await, Err(StoreError::NotFound)));
         assert!(matches!(store.forget_memory(&other, &m.id, at(2)).await, Err(StoreError::NotFound)));
@@ -498,6 +498,195 @@ macro_rules! memory_store_contract {
             async fn $case() {
                 let (store, _guard) = $factory().await;
                 $crate::contract::memory::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// The `DataOwnership` contract: run with `ownership_contract!(factory)`,
+/// where `factory` returns `(Arc<S>, guard)` for a store `S` that
+/// implements the conversation, memory and ownership ports.
+pub mod ownership {
+    use super::{at, user};
+    use crate::domain::extraction::{MemoryWrite, Plan};
+    use crate::domain::ids::{ClientMessageId, MemoryId, SessionId, UserId};
+    use crate::domain::memory::{Category, Memory};
+    use crate::domain::message::{NewUserMessage, Role};
+    use crate::domain::ownership::{ImportLine, parse_line};
+    use crate::domain::page::PageRequest;
+    use crate::domain::safety::CrisisCategory;
+    use crate::ports::{ApplyOutcome, ConversationStore, DataOwnership, MemoryStore};
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    /// Every kind a store can hold through the ports (queue and outbox kinds
+    /// are the embedded store's own, seeded by its tests).
+    pub const PORT_KINDS: &[&str] = &[
+        "session", "message", "client_message_id", "external_id", "crisis_flag", "activity", "memory", "tombstone", "summary",
+    ];
+
+    pub fn import_line(session: &str, ext: &str, minute: u32) -> ImportLine {
+        parse_line(&format!(
+            r#"{{"session_id":"{session}","role":"user","content":"imported {ext}","created_at":"2025-01-01T10:{minute:02}:00Z","external_id":"{ext}"}}"#
+        ))
+        .unwrap()
+    }
+
+    /// One of every port kind for `u`.
+    pub async fn seed<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: &S, u: &UserId) {
+        let t = store
+            .record_user_message(u, NewUserMessage {
+                session_id: None,
+                content: "I wrote goodbye letters".into(),
+                client_message_id: Some(ClientMessageId::parse("seed-1").unwrap()),
+                created_at: at(0),
+                crisis: Some(CrisisCategory::Suicidal),
+            })
+            .await
+            .unwrap();
+        store.import(u, &[import_line("imported-session", &format!("x-{u}"), 1)]).await.unwrap();
+        store.claim_extraction(u, &t.session.id, 1, 1).await.unwrap();
+        let keep = Memory {
+            id: MemoryId::generate(),
+            category: Category::Progress,
+            content: "Kept a journal for a week.".into(),
+            importance: 4,
+            source_message_ids: vec![t.message.id.clone()],
+            session_id: t.session.id.clone(),
+            created_at: at(1),
+            updated_at: at(1),
+            ended_at: None,
+            superseded_by: None,
+            edited: false,
+        };
+        let forget = Memory { id: MemoryId::generate(), content: "Has a cat.".into(), ..keep.clone() };
+        let plan = Plan {
+            writes: vec![MemoryWrite { memory: keep, seen_updated_at: None }, MemoryWrite { memory: forget.clone(), seen_updated_at: None }],
+            summary: "Seeded.".into(),
+            added: 2,
+        };
+        assert_eq!(store.apply_extraction(u, &t.session.id, 0, 1, &plan, at(0)).await.unwrap(), ApplyOutcome::Applied);
+        store.forget_memory(u, &forget.id, at(2)).await.unwrap();
+    }
+
+    async fn export_all<S: DataOwnership + ?Sized>(store: &S, u: &UserId, max_bytes: usize) -> (Vec<crate::domain::ownership::ExportItem>, usize) {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = store.export_page(u, cursor.as_deref(), max_bytes).await.unwrap();
+            pages += 1;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return (items, pages),
+            }
+        }
+    }
+
+    pub async fn export_holds_every_kind_across_pages<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+        let u = user("exp");
+        seed(&*store, &u).await;
+        let (items, pages) = export_all(&*store, &u, 400).await;
+        assert!(pages > 3, "small pages: {pages}");
+        let kinds: BTreeSet<&str> = items.iter().map(|i| i.kind.as_str()).collect();
+        for k in PORT_KINDS {
+            assert!(kinds.contains(k), "export is missing {k}: {kinds:?}");
+            assert!(store.item_kinds().contains(k), "{k} is not a declared kind");
+        }
+        let (whole, one) = export_all(&*store, &u, 1 << 20).await;
+        assert_eq!(one, 1);
+        assert_eq!(whole, items, "the same items whatever the page size");
+        let message = items.iter().find(|i| i.kind == "message").unwrap();
+        assert_eq!(message.data["content"], "I wrote goodbye letters");
+    }
+
+    pub async fn erase_leaves_nothing_and_spares_others<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+        let (gone, stays) = (user("gone"), user("stays"));
+        seed(&*store, &gone).await;
+        seed(&*store, &stays).await;
+        let before = export_all(&*store, &stays, 1 << 20).await.0;
+        let receipt = store.erase(&gone, at(30)).await.unwrap();
+        for k in PORT_KINDS {
+            assert!(receipt.get(*k).copied().unwrap_or(0) > 0, "receipt has no {k}: {receipt:?}");
+        }
+        assert!(export_all(&*store, &gone, 1 << 20).await.0.is_empty());
+        assert!(store.list_sessions(&gone, &PageRequest::first(10)).await.unwrap().items.is_empty());
+        assert!(store.active_memories(&gone, 10).await.unwrap().is_empty());
+        assert_eq!(export_all(&*store, &stays, 1 << 20).await.0, before, "another person's data is untouched");
+        let again = store.erase(&gone, at(31)).await.unwrap();
+        assert!(again.values().all(|n| *n == 0), "a repeat erase deletes nothing: {again:?}");
+    }
+
+    pub async fn no_job_writes_back_after_an_erase<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+        let u = user("race");
+        let t = store
+            .record_user_message(&u, NewUserMessage { session_id: None, content: "hi".into(), client_message_id: None, created_at: at(0), crisis: None })
+            .await
+            .unwrap();
+        store.erase(&u, at(10)).await.unwrap();
+        let m = Memory {
+            id: MemoryId::generate(),
+            category: Category::Progress,
+            content: "A fact from before the erase.".into(),
+            importance: 3,
+            source_message_ids: vec![t.message.id.clone()],
+            session_id: t.session.id.clone(),
+            created_at: at(11),
+            updated_at: at(11),
+            ended_at: None,
+            superseded_by: None,
+            edited: false,
+        };
+        let plan = Plan { writes: vec![MemoryWrite { memory: m, seen_updated_at: None }], summary: "s".into(), added: 1 };
+        // The job read messages written at minute 0; the erase began at 10.
+        assert_eq!(store.apply_extraction(&u, &t.session.id, 0, 1, &plan, at(0)).await.unwrap(), ApplyOutcome::Erased);
+        assert!(export_all(&*store, &u, 1 << 20).await.0.is_empty(), "nothing written back");
+        // New data, after the erase, is the person's fresh start.
+        let later = store.record_user_message(&u, NewUserMessage { session_id: None, content: "hello again".into(), client_message_id: None, created_at: at(20), crisis: None }).await.unwrap();
+        assert_eq!(store.apply_extraction(&u, &later.session.id, 0, 1, &plan, at(20)).await.unwrap(), ApplyOutcome::Applied);
+    }
+
+    pub async fn import_twice_gives_one_copy<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+        let u = user("imp");
+        let lines: Vec<ImportLine> = (0..5).map(|i| import_line("legacy-42", &format!("row-{i}"), i)).collect();
+        let first = store.import(&u, &lines).await.unwrap();
+        assert_eq!((first.imported, first.skipped), (5, 0));
+        assert_eq!(first.sessions, vec![(SessionId::parse("legacy-42").unwrap(), 5)]);
+        let second = store.import(&u, &lines).await.unwrap();
+        assert_eq!((second.imported, second.skipped), (0, 5));
+        let s = SessionId::parse("legacy-42").unwrap();
+        let page = store.list_messages(&u, &s, &PageRequest::first(50)).await.unwrap();
+        assert_eq!(page.items.len(), 5);
+        assert_eq!(page.items[0].external_id.as_deref(), Some("row-0"));
+        assert_eq!(page.items[0].role, Role::User);
+        assert_eq!(page.items[3].created_at.to_rfc3339(), "2025-01-01T10:03:00+00:00", "original timestamps kept");
+        let session = store.get_session(&u, &s).await.unwrap().unwrap();
+        assert_eq!(session.created_at.to_rfc3339(), "2025-01-01T10:00:00+00:00");
+        // Another person may use the same external ids and session id.
+        let other = user("imp2");
+        assert_eq!(store.import(&other, &lines).await.unwrap().imported, 5);
+    }
+
+}
+
+/// Run every `DataOwnership` contract case against one adapter.
+#[macro_export]
+macro_rules! ownership_contract {
+    ($factory:path) => {
+        $crate::ownership_contract!(@cases $factory;
+            export_holds_every_kind_across_pages,
+            erase_leaves_nothing_and_spares_others,
+            no_job_writes_back_after_an_erase,
+            import_twice_gives_one_copy,
+        );
+    };
+    (@cases $factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (store, _guard) = $factory().await;
+                $crate::contract::ownership::$case(store).await;
             }
         )*
     };

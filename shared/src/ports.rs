@@ -9,7 +9,9 @@ use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::jobs::Job;
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
+use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::{Page, PageRequest};
+use std::collections::BTreeMap;
 use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -112,6 +114,9 @@ pub enum ApplyOutcome {
     AlreadyApplied,
     /// A memory changed since the job read it (the person edited it).
     Conflict,
+    /// The person erased their data after the job's messages were written:
+    /// nothing may be written back.
+    Erased,
 }
 
 /// Memories, tombstones, and each session's extraction state.
@@ -139,6 +144,8 @@ pub trait MemoryStore: Send + Sync {
     /// Write one job's memories, summary and watermark together, only if
     /// the watermark is still `expected_through` and no memory it changes
     /// was changed meanwhile.
+    /// `data_as_of` is when the newest message the job read was written: if
+    /// an erase began after it, nothing is written (`Erased`).
     async fn apply_extraction(
         &self,
         user: &UserId,
@@ -146,6 +153,7 @@ pub trait MemoryStore: Send + Sync {
         expected_through: u64,
         new_through: u64,
         plan: &Plan,
+        data_as_of: DateTime<Utc>,
     ) -> Result<ApplyOutcome, StoreError>;
 
     /// Memories, newest first.
@@ -162,6 +170,24 @@ pub trait MemoryStore: Send + Sync {
 
     /// Up to `limit` tombstones, newest first.
     async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError>;
+}
+
+/// Export, erase and import: everything held about one person.
+#[async_trait]
+pub trait DataOwnership: Send + Sync {
+    /// The item kinds this store holds; export and erase cover every one.
+    fn item_kinds(&self) -> &'static [&'static str];
+
+    /// One page of everything held about `user`, at most about `max_bytes`.
+    async fn export_page(&self, user: &UserId, cursor: Option<&str>, max_bytes: usize) -> Result<Page<ExportItem>, StoreError>;
+
+    /// Erase everything held about `user`, counting per kind. It first marks
+    /// the erasure (so no job in flight can write back), then deletes in
+    /// batches; interrupted, it can simply be run again.
+    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, StoreError>;
+
+    /// Store imported history, skipping `external_id`s already imported.
+    async fn import(&self, user: &UserId, lines: &[ImportLine]) -> Result<ImportOutcome, StoreError>;
 }
 
 /// Why a model call failed, in terms the retry policy and the fallback

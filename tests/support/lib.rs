@@ -3,7 +3,6 @@
 //! wire formats, and talk to it over HTTP exactly as a client would.
 
 use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore, QueuePolicy};
-use hearth::app::Ports;
 use hearth::adapters::model_http::RetryPolicy;
 use hearth::app::App;
 use hearth::config::{Config, Mode};
@@ -88,8 +87,7 @@ impl TestApp {
         config.auth.jwks_refetch_cooldown = Duration::ZERO;
         let store = EmbeddedStore::open(dir.path()).expect("store");
         let queue = EmbeddedQueue::new(store.clone(), opts.queue_policy);
-        let shared = Arc::new(store.clone());
-        let ports = Ports { conversations: shared.clone(), memories: shared.clone(), events: shared, queue: Arc::new(queue.clone()) };
+        let ports = store.ports(queue.clone());
         let app = Arc::new(App::with_parts(&config, ports, reqwest::Client::new(), fast_policy(), Arc::new(SystemClock)));
         // The in-process worker, as in `hearth serve`.
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);

@@ -52,9 +52,7 @@ async fn api_gateway_v2_events_reach_the_router_and_get_json_back() {
     .expect("config");
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let queue = Arc::new(hearth::adapters::embedded::EmbeddedQueue::new(store.clone(), Default::default()));
-    let store = Arc::new(store);
-    let ports = hearth::app::Ports { conversations: store.clone(), memories: store.clone(), events: store, queue };
+    let ports = store.ports(hearth::adapters::embedded::EmbeddedQueue::new(store.clone(), Default::default()));
     let router = hearth::http::router(Arc::new(App::new(&config, ports, reqwest_client())));
 
     let user = hearth::domain::ids::UserId::parse("lambda-user").unwrap();

@@ -210,10 +210,8 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
         Backend::Embedded => {
             let store = open_store(&data)?;
             let policy = QueuePolicy { max_receives: config.job_max_receives, ..QueuePolicy::default() };
-            let queue = Arc::new(EmbeddedQueue::new(store.clone(), policy));
-            let store = Arc::new(store);
-            let ports = Ports { conversations: store.clone(), memories: store.clone(), events: store, queue: queue.clone() };
-            (ports, queue)
+            let queue = EmbeddedQueue::new(store.clone(), policy);
+            (store.ports(queue.clone()), Arc::new(queue))
         }
         Backend::Aws => {
             let resources = AwsResources::from_env(env_var)?;

@@ -59,7 +59,8 @@ impl AwsAdapters {
         let store = std::sync::Arc::new(self.store.clone());
         crate::app::Ports {
             conversations: store.clone(),
-            memories: store,
+            memories: store.clone(),
+            ownership: store,
             events: std::sync::Arc::new(self.events.clone()),
             queue: std::sync::Arc::new(self.queue.clone()),
         }

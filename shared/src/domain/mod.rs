@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod limits;
 pub mod memory;
 pub mod message;
+pub mod ownership;
 pub mod page;
 pub mod prompts;
 pub mod route;

@@ -11,7 +11,7 @@ use crate::domain::limits::MAX_BODY_BYTES;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -27,6 +27,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/sessions/{id}/messages", get(routes::list_messages))
         .route("/v1/memories", get(routes::list_memories))
         .route("/v1/memories/{id}", patch(routes::edit_memory).delete(routes::forget_memory))
+        .route("/v1/export", get(routes::export))
+        .route("/v1/me", delete(routes::erase))
+        .route(
+            "/v1/import",
+            post(routes::import).layer(DefaultBodyLimit::max(crate::domain::ownership::IMPORT_MAX_BYTES)),
+        )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

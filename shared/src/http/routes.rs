@@ -172,6 +172,64 @@ pub async fn forget_memory(
     Ok(Json(json!({"forgotten": id.as_str()})))
 }
 
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    cursor: Option<String>,
+}
+
+/// Everything held about the caller, a page of about 1 MB at a time.
+pub async fn export(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let cursor = q.cursor.filter(|c| !c.is_empty());
+    let page = app
+        .ports
+        .ownership
+        .export_page(&user, cursor.as_deref(), crate::domain::ownership::EXPORT_PAGE_BYTES)
+        .await
+        .map_err(|e| store_error(e, "export"))?;
+    Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})))
+}
+
+/// Erase everything held about the caller, with a receipt.
+pub async fn erase(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<Json<Value>, ApiError> {
+    let deleted = app
+        .ports
+        .ownership
+        .erase(&user, app.clock.now())
+        .await
+        .map_err(|e| store_error(e, "data"))?;
+    tracing::info!(user = %user, ?deleted, "erased");
+    Ok(Json(json!({"deleted": deleted})))
+}
+
+/// NDJSON history in; counts and per-line errors out.
+pub async fn import(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<crate::service::ownership::ImportReport>, ApiError> {
+    use crate::domain::ownership::IMPORT_MAX_BYTES;
+    use crate::service::ownership::{ImportError, import, parse_ndjson};
+    let bytes = body.map_err(|r| {
+        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("import body is larger than {IMPORT_MAX_BYTES} bytes; split the file"))
+        } else {
+            ApiError::invalid(format!("could not read the request body: {r}"))
+        }
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::invalid("import body must be UTF-8 NDJSON"))?;
+    let (lines, errors) = parse_ndjson(text).map_err(|e| match e {
+        ImportError::TooManyLines => ApiError::too_large(e.to_string()),
+        ImportError::Store(s) => store_error(s, "import"),
+    })?;
+    let mut report = import(&app.ports, &user, &lines, |_| {}).await.map_err(|e| store_error(e, "import"))?;
+    report.errors = errors;
+    Ok(Json(report))
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::not_found("route")
 }

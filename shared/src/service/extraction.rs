@@ -54,11 +54,12 @@ impl JobHandler for Extractor {
             return Ok(());
         }
         // Everything not yet read, including any gap a dead-lettered job left.
+        // Oldest first: a long gap is read from its start, the rest follows.
         let from = state.extracted_through + 1;
-        let count = (to_seq - from + 1).min(MAX_JOB_MESSAGES) as usize;
+        let until = (*to_seq).min(from + MAX_JOB_MESSAGES - 1);
         let messages = self
             .conversations
-            .recent_messages(user, session_id, *to_seq, count)
+            .recent_messages(user, session_id, until, (until - from + 1) as usize)
             .await
             .map_err(failed)?;
         if messages.is_empty() {
@@ -93,6 +94,7 @@ impl JobHandler for Extractor {
             .max(1);
         let messages = &messages[..fitting];
         let through = messages.last().map_or(*to_seq, |m| m.seq);
+        let data_as_of = messages.iter().map(|m| m.created_at).max().unwrap_or_else(|| self.clock.now());
         let (request, handles) = extraction::request(messages, state.summary.as_deref(), &related);
 
         let answer = self
@@ -109,7 +111,7 @@ impl JobHandler for Extractor {
         let plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
         match self
             .memories
-            .apply_extraction(user, session_id, state.extracted_through, through, &plan)
+            .apply_extraction(user, session_id, state.extracted_through, through, &plan, data_as_of)
             .await
             .map_err(failed)?
         {
@@ -128,6 +130,10 @@ impl JobHandler for Extractor {
             }
             ApplyOutcome::AlreadyApplied => {
                 tracing::info!(%session_id, "another delivery extracted this range first");
+                Ok(())
+            }
+            ApplyOutcome::Erased => {
+                tracing::info!(%session_id, "the person erased their data meanwhile; nothing written");
                 Ok(())
             }
             ApplyOutcome::Conflict => Err(JobError::Failed("a memory changed while the job ran; it will run again".into())),

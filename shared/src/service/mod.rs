@@ -5,4 +5,5 @@ pub mod chat;
 pub mod extraction;
 pub mod jobs;
 pub mod models;
+pub mod ownership;
 pub mod sweep;

@@ -499,3 +499,59 @@ impl ConversationStore for DynamoStore {
         Ok(messages)
     }
 }
+
+/// Store one imported message unless its `external_id` was imported before.
+/// Returns the session's message count after it, or `None` when skipped.
+pub(super) async fn write_imported(store: &DynamoStore, user: &UserId, line: &crate::domain::ownership::ImportLine) -> Result<Option<u64>, StoreError> {
+    let pk = user_pk(user);
+    let ext_sk = format!("E#{}", line.external_id);
+    for _ in 0..MAX_RACE_RETRIES {
+        if store.get(&pk, &ext_sk).await?.is_some() {
+            return Ok(None);
+        }
+        let existing = store.load_session(user, &line.session_id).await?;
+        let expected = existing.as_ref().map(|s| s.message_count);
+        let mut session = existing.unwrap_or(Session {
+            id: line.session_id.clone(),
+            created_at: line.created_at,
+            last_message_at: line.created_at,
+            message_count: 0,
+        });
+        session.message_count += 1;
+        session.last_message_at = session.last_message_at.max(line.created_at);
+        let message = Message {
+            id: MessageId::generate(),
+            session_id: session.id.clone(),
+            seq: session.message_count,
+            role: line.role,
+            content: line.content.clone(),
+            created_at: line.created_at,
+            external_id: Some(line.external_id.clone()),
+            client_message_id: None,
+            reply: None,
+            answered_by: None,
+        };
+        let writes = vec![
+            store.session_write(user, &session, expected)?,
+            store.put(store.message_item(user, &message)?, Some("attribute_not_exists(PK)"))?,
+            store.put(
+                Item::from([
+                    (PK.into(), s(&pk)),
+                    (SK.into(), s(&ext_sk)),
+                    ("kind".into(), s("external_id")),
+                    ("session_id".into(), s(session.id.as_str())),
+                    ("seq".into(), n(message.seq)),
+                ]),
+                Some("attribute_not_exists(PK)"),
+            )?,
+        ];
+        match store.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => return Ok(Some(session.message_count)),
+            Err(e) => match cancelled(e) {
+                Cancelled::Condition => continue,
+                Cancelled::Other(e) => return Err(e),
+            },
+        }
+    }
+    Err(StoreError::Conflict("too many concurrent writes to this session; try again".into()))
+}

@@ -17,7 +17,7 @@ use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 fn pk(user: &UserId) -> String {
@@ -28,6 +28,12 @@ fn mem_sk(id: &MemoryId) -> String {
 }
 fn state_sk(session: &SessionId) -> String {
     format!("X#{session}")
+}
+
+fn first_condition_failed<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+    matches!(e, SdkError::ServiceError(se)
+        if matches!(se.err(), TransactWriteItemsError::TransactionCanceledException(tc)
+            if tc.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")))
 }
 
 fn condition_failed<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
@@ -41,7 +47,7 @@ impl DynamoStore {
         Ok(Item::from([
             (PK.into(), s(pk(user))),
             (SK.into(), s(state_sk(session))),
-            ("kind".into(), s("extraction_state")),
+            ("kind".into(), s("summary")),
             ("enqueued_through".into(), n(state.enqueued_through)),
             ("extracted_through".into(), n(state.extracted_through)),
             ("data".into(), json(state)?),
@@ -172,7 +178,7 @@ impl MemoryStore for DynamoStore {
         }
     }
 
-    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan, data_as_of: DateTime<Utc>) -> Result<ApplyOutcome, StoreError> {
         let mut state = self.extraction_state(user, session).await?;
         if state.extracted_through != expected_through {
             return Ok(ApplyOutcome::AlreadyApplied);
@@ -180,7 +186,17 @@ impl MemoryStore for DynamoStore {
         state.extracted_through = new_through;
         state.enqueued_through = state.enqueued_through.max(new_through);
         state.summary = Some(plan.summary.clone());
-        let mut writes = Vec::with_capacity(plan.writes.len() + 1);
+        let mut writes = Vec::with_capacity(plan.writes.len() + 2);
+        // First: no erase began after the job's data was written.
+        let not_erased = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(pk(user)))
+            .key(SK, s(super::ownership::ERASURE_SK))
+            .condition_expression("attribute_not_exists(PK) OR erased_at < :asof")
+            .expression_attribute_values(":asof", n(data_as_of.timestamp_millis()))
+            .build()
+            .map_err(build_err)?;
+        writes.push(TransactWriteItem::builder().condition_check(not_erased).build());
         let state_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(self.state_item(user, session, &state)?))
@@ -206,7 +222,10 @@ impl MemoryStore for DynamoStore {
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(ApplyOutcome::Applied),
             Err(e) if condition_failed(&e) => {
-                // Which condition? Re-read the watermark to tell.
+                // Which condition failed? Reasons come in request order.
+                if first_condition_failed(&e) {
+                    return Ok(ApplyOutcome::Erased);
+                }
                 let now = self.extraction_state(user, session).await?;
                 Ok(if now.extracted_through != expected_through { ApplyOutcome::AlreadyApplied } else { ApplyOutcome::Conflict })
             }

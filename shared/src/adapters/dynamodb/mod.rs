@@ -5,6 +5,7 @@
 
 mod conversations;
 mod memories;
+mod ownership;
 pub mod schema;
 
 use crate::ports::StoreError;

@@ -1,7 +1,7 @@
 //! `MemoryStore` on the embedded engine. Each operation is one redb write
 //! transaction, so a job's memories, summary and watermark land together.
 
-use super::tables::{EXTRACTION, MEMORIES, TOMBSTONES};
+use super::tables::{ERASURES, EXTRACTION, MEMORIES, TOMBSTONES};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
@@ -69,12 +69,16 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan, data_as_of: DateTime<Utc>) -> Result<ApplyOutcome, StoreError> {
         let (user, session, plan) = (user.clone(), session.clone(), plan.clone());
         self.run(move |db| {
             let (u, s) = (user.as_str(), session.as_str());
             let tx = db.begin_write().map_err(unavailable)?;
             {
+                let erased = tx.open_table(ERASURES).map_err(unavailable)?.get(u).map_err(unavailable)?.map(|v| v.value());
+                if erased.is_some_and(|at| at >= data_as_of.timestamp_millis()) {
+                    return Ok(ApplyOutcome::Erased);
+                }
                 let mut states = tx.open_table(EXTRACTION).map_err(unavailable)?;
                 let mut memories = tx.open_table(MEMORIES).map_err(unavailable)?;
                 let mut state = state_of(&states, u, s)?;

@@ -8,10 +8,12 @@
 mod conversations;
 mod memories;
 mod outbox;
+mod ownership;
 mod queue;
 
 pub use outbox::EVENT_SOURCE;
 pub use queue::{DeadJob, EmbeddedQueue, QueuePolicy, QueuedJob};
+pub use tables::TABLE_KINDS;
 mod tables;
 
 use crate::ports::StoreError;
@@ -75,6 +77,20 @@ pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> 
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl EmbeddedStore {
+    /// Every port on this one store, with its durable job queue.
+    pub fn ports(&self, queue: EmbeddedQueue) -> crate::app::Ports {
+        let store = Arc::new(self.clone());
+        crate::app::Ports {
+            conversations: store.clone(),
+            memories: store.clone(),
+            events: store.clone(),
+            ownership: store,
+            queue: Arc::new(queue),
+        }
+    }
 }
 
 /// Any redb failure is an I/O-level problem: worth retrying later.

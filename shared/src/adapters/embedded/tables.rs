@@ -34,6 +34,31 @@ pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 /// job id -> DeadJob JSON: jobs that failed too often
 pub const DEAD_JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_jobs");
 
+/// (user, external_id) -> (session_id, seq): idempotency of imports
+pub const EXTERNAL_IDS: TableDefinition<(&str, &str), (&str, u64)> = TableDefinition::new("external_ids");
+/// user -> millis when their erase began: jobs with older data write nothing
+pub const ERASURES: TableDefinition<&str, i64> = TableDefinition::new("erasures");
+
+/// Every table, and the item kind it holds (export and erase cover each;
+/// a test fails if a table is missing here). `None`: no personal data.
+pub const TABLE_KINDS: &[(&str, Option<&str>)] = &[
+    ("sessions", Some("session")),
+    ("sessions_by_created", Some("session")),
+    ("messages", Some("message")),
+    ("client_message_ids", Some("client_message_id")),
+    ("external_ids", Some("external_id")),
+    ("crisis_flags", Some("crisis_flag")),
+    ("activity_by_day", Some("activity")),
+    ("memories", Some("memory")),
+    ("tombstones", Some("tombstone")),
+    ("extraction_state", Some("summary")),
+    ("jobs", Some("job")),
+    ("dead_jobs", Some("dead_job")),
+    ("outbox", Some("event")),
+    // Only the user id and when they erased: what enforces the erasure.
+    ("erasures", None),
+];
+
 /// Create every table, so that read transactions never meet a missing one.
 pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     let tx = db.begin_write()?;
@@ -49,6 +74,8 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(EXTRACTION)?;
     tx.open_table(JOBS)?;
     tx.open_table(DEAD_JOBS)?;
+    tx.open_table(EXTERNAL_IDS)?;
+    tx.open_table(ERASURES)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,199 @@
+//! Export, erase and import on DynamoDB. Everything a person owns is in
+//! their partition (`PK = U#<user>`), so export is a paged Query and erase
+//! is Query + BatchWriteItem in batches of 25, retrying unprocessed items
+//! with backoff. An interrupted erase is finished by running it again. An
+//! erasure marker is written first and checked by every extraction write.
+
+use super::conversations::write_imported;
+use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK};
+use super::{DynamoStore, Item, build_err, n, s, sdk};
+use crate::domain::ids::UserId;
+use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
+use crate::domain::page::Page;
+use crate::ports::{DataOwnership, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The erasure marker's sort key: only the user id and when they erased.
+pub const ERASURE_SK: &str = "ERASED";
+
+const KINDS: &[&str] = &[
+    "session", "message", "client_message_id", "external_id", "crisis_flag", "activity", "memory", "tombstone", "summary",
+];
+
+fn plain(v: &AttributeValue) -> serde_json::Value {
+    match v {
+        AttributeValue::S(s) => serde_json::Value::String(s.clone()),
+        AttributeValue::N(n) => n.parse::<f64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
+        AttributeValue::Bool(b) => serde_json::Value::Bool(*b),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// An item as exported: its `data` object, or its plain attributes.
+fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
+    let kind = match item.get("kind") {
+        Some(AttributeValue::S(k)) => k.as_str(),
+        _ => return Err(StoreError::Corrupt("item without kind".into())),
+    };
+    if kind == "erasure" {
+        return Ok(None);
+    }
+    let value = match item.get("data") {
+        Some(AttributeValue::S(d)) => serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        _ => serde_json::Value::Object(
+            item.iter()
+                .filter(|(k, _)| ![PK, SK, GSI1PK, LSI1SK, "kind"].contains(&k.as_str()))
+                .map(|(k, v)| (if k == GSI1SK { "user".to_string() } else { k.clone() }, plain(v)))
+                .collect(),
+        ),
+    };
+    let mut e = ExportItem::new(kind, value);
+    if kind == "summary"
+        && let Some(AttributeValue::S(sk)) = item.get(SK)
+    {
+        e.data.insert("session_id".into(), serde_json::Value::String(sk.trim_start_matches("X#").into()));
+    }
+    Ok(Some(e))
+}
+
+#[async_trait]
+impl DataOwnership for DynamoStore {
+    fn item_kinds(&self) -> &'static [&'static str] {
+        KINDS
+    }
+
+    async fn export_page(&self, user: &UserId, cursor: Option<&str>, max_bytes: usize) -> Result<Page<ExportItem>, StoreError> {
+        let pk = format!("U#{user}");
+        let mut start = match cursor {
+            None => None,
+            Some(c) => {
+                let sk = c.strip_prefix("d.").filter(|sk| !sk.is_empty()).ok_or(StoreError::BadCursor)?;
+                Some(Item::from([(PK.into(), s(&pk)), (SK.into(), s(sk))]))
+            }
+        };
+        let mut items = Vec::new();
+        let mut bytes = 0;
+        let mut last_sk: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .limit(100)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in out.items.unwrap_or_default() {
+                let Some(e) = export_item(&item)? else { continue };
+                let size = serde_json::to_vec(&e).map_err(|e| StoreError::Corrupt(e.to_string()))?.len();
+                if !items.is_empty() && bytes + size > max_bytes {
+                    // The next page starts after the last item of this one.
+                    return Ok(Page { items, next_cursor: last_sk.map(|sk| format!("d.{sk}")) });
+                }
+                bytes += size;
+                items.push(e);
+                if let Some(AttributeValue::S(sk)) = item.get(SK) {
+                    last_sk = Some(sk.clone());
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(Page { items, next_cursor: None }),
+            }
+        }
+    }
+
+    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, StoreError> {
+        let pk = format!("U#{user}");
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(&pk))
+            .item(SK, s(ERASURE_SK))
+            .item("kind", s("erasure"))
+            .item("erased_at", n(now.timestamp_millis()))
+            .send()
+            .await
+            .map_err(sdk)?;
+        let mut counts: BTreeMap<String, u64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .projection_expression("PK, SK, kind")
+                .limit(100)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let items: Vec<Item> = out
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|i| i.get(SK) != Some(&s(ERASURE_SK)))
+                .collect();
+            if items.is_empty() {
+                return Ok(counts);
+            }
+            for chunk in items.chunks(25) {
+                let mut requests: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|i| {
+                        let key = Item::from([(PK.into(), i[PK].clone()), (SK.into(), i[SK].clone())]);
+                        DeleteRequest::builder().set_key(Some(key)).build().map(|d| WriteRequest::builder().delete_request(d).build())
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(build_err)?;
+                // Throttled deletes come back unprocessed: retry them with backoff.
+                for attempt in 0..8u32 {
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.table, requests)
+                        .send()
+                        .await
+                        .map_err(sdk)?;
+                    requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+                    if requests.is_empty() {
+                        break;
+                    }
+                    if attempt == 7 {
+                        return Err(StoreError::Unavailable("erase was throttled; run it again to finish".into()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                for i in chunk {
+                    if let Some(AttributeValue::S(kind)) = i.get("kind") {
+                        *counts.entry(kind.clone()).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn import(&self, user: &UserId, lines: &[ImportLine]) -> Result<ImportOutcome, StoreError> {
+        let mut outcome = ImportOutcome::default();
+        let mut touched: BTreeMap<String, (crate::domain::ids::SessionId, u64)> = BTreeMap::new();
+        for line in lines {
+            match write_imported(self, user, line).await? {
+                Some(count) => {
+                    outcome.imported += 1;
+                    touched.insert(line.session_id.to_string(), (line.session_id.clone(), count));
+                }
+                None => outcome.skipped += 1,
+            }
+        }
+        outcome.sessions = touched.into_values().collect();
+        Ok(outcome)
+    }
+}
+
