@@ -57,6 +57,23 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// Write everything held about USER as one JSON document to stdout.
+    Export {
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Import NDJSON history (one `{session_id, role, content, created_at,
+    /// external_id}` per line) for USER, in batches, with a progress bar.
+    Import {
+        /// The NDJSON file.
+        file: PathBuf,
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// List the local job queue: pending jobs, or with --dead the dead-lettered ones.
     Jobs {
         #[command(flatten)]
@@ -116,6 +133,8 @@ fn main() -> ExitCode {
         Command::Events { data, after, limit } => {
             runtime().and_then(|rt| rt.block_on(events(data, after, limit)))
         }
+        Command::Export { user, data } => runtime().and_then(|rt| rt.block_on(export(&user, data))),
+        Command::Import { file, user, data } => runtime().and_then(|rt| rt.block_on(import(&file, &user, data))),
         Command::Jobs { data, dead } => runtime().and_then(|rt| rt.block_on(jobs(data, dead))),
         Command::Provision { prefix } => runtime().and_then(|rt| rt.block_on(provision(&prefix))),
     };
@@ -154,6 +173,87 @@ async fn events(data: DataArgs, after: u64, limit: usize) -> anyhow::Result<()> 
     for entry in store.list_events(after, limit).await? {
         writeln!(out, "{}", serde_json::to_string(&entry)?)?;
     }
+    Ok(())
+}
+
+/// The ports, and the worker's job source, for the chosen backend.
+async fn open_ports(data: &DataArgs, max_receives: u32) -> anyhow::Result<(Ports, Arc<dyn JobSource>)> {
+    Ok(match data.backend {
+        Backend::Embedded => {
+            let store = open_store(data)?;
+            let policy = QueuePolicy { max_receives, ..QueuePolicy::default() };
+            let queue = EmbeddedQueue::new(store.clone(), policy);
+            (store.ports(queue.clone()), Arc::new(queue))
+        }
+        Backend::Aws => {
+            let resources = AwsResources::from_env(env_var)?;
+            let aws = AwsAdapters::new(&hearth::adapters::aws::sdk_config().await, &resources);
+            tracing::info!(table = %resources.table, queue = %resources.queue_url, bus = %resources.event_bus, "using AWS");
+            (aws.ports(), Arc::new(aws.queue.clone()))
+        }
+    })
+}
+
+async fn export(user: &str, data: DataArgs) -> anyhow::Result<()> {
+    let user = UserId::parse(user).context("--user")?;
+    let (ports, _) = open_ports(&data, 5).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write!(out, "{{\"user\":{},\"exported_at\":{},\"items\":[", serde_json::to_string(user.as_str())?, serde_json::to_string(&chrono_now())?)?;
+    let (mut cursor, mut first, mut count) = (None::<String>, true, 0u64);
+    loop {
+        let page = ports.ownership.export_page(&user, cursor.as_deref(), hearth::domain::ownership::EXPORT_PAGE_BYTES).await?;
+        for item in &page.items {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            serde_json::to_writer(&mut out, item)?;
+            count += 1;
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    writeln!(out, "]}}")?;
+    out.flush()?;
+    eprintln!("exported {count} items");
+    Ok(())
+}
+
+fn chrono_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+async fn import(file: &Path, user: &str, data: DataArgs) -> anyhow::Result<()> {
+    use hearth::service::ownership::{import, parse_ndjson};
+    let user = UserId::parse(user).context("--user")?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    // The request limit does not apply to a file: parse it in request-sized chunks.
+    let all: Vec<&str> = text.lines().collect();
+    for (n, chunk) in all.chunks(hearth::domain::ownership::IMPORT_MAX_LINES).enumerate() {
+        let (ok, mut bad) = parse_ndjson(&chunk.join("\n")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for e in &mut bad {
+            e.line += n * hearth::domain::ownership::IMPORT_MAX_LINES;
+        }
+        lines.extend(ok);
+        errors.extend(bad);
+    }
+    for e in &errors {
+        eprintln!("line {}: {}", e.line, e.message);
+    }
+    let (ports, _) = open_ports(&data, 5).await?;
+    let bar = indicatif::ProgressBar::new(lines.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lines ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut report = import(&ports, &user, &lines, |n| bar.inc(n as u64)).await?;
+    bar.finish_and_clear();
+    report.errors = errors;
+    println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 
@@ -205,21 +305,7 @@ fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
 
 async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
     let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
-    // The ports, and the worker's job source, for the chosen backend.
-    let (ports, jobs): (Ports, Arc<dyn JobSource>) = match data.backend {
-        Backend::Embedded => {
-            let store = open_store(&data)?;
-            let policy = QueuePolicy { max_receives: config.job_max_receives, ..QueuePolicy::default() };
-            let queue = EmbeddedQueue::new(store.clone(), policy);
-            (store.ports(queue.clone()), Arc::new(queue))
-        }
-        Backend::Aws => {
-            let resources = AwsResources::from_env(env_var)?;
-            let aws = AwsAdapters::new(&hearth::adapters::aws::sdk_config().await, &resources);
-            tracing::info!(table = %resources.table, queue = %resources.queue_url, bus = %resources.event_bus, "using AWS");
-            (aws.ports(), Arc::new(aws.queue.clone()))
-        }
-    };
+    let (ports, jobs) = open_ports(&data, config.job_max_receives).await?;
     std::fs::create_dir_all(&data.data_dir)
         .with_context(|| format!("cannot create {}", data.data_dir.display()))?;
     let data_dir = data.data_dir;

@@ -214,3 +214,39 @@ async fn a_crisis_turn_leaves_a_crisis_flagged_event_without_its_text_in_the_out
     assert_eq!(events[0]["event"]["user"], "alice");
     assert!(!text.contains("goodbye letters"), "no message text in events");
 }
+
+#[tokio::test]
+async fn import_then_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.ndjson");
+    std::fs::write(
+        &file,
+        [
+            r#"{"session_id":"old-1","role":"user","content":"First day at the new job.","created_at":"2025-05-01T08:00:00Z","external_id":"a1"}"#,
+            r#"{"session_id":"old-1","role":"assistant","content":"How did it go?","created_at":"2025-05-01T08:00:05Z","external_id":"a2"}"#,
+            r#"{"session_id":"old-1","role":"nobody","content":"?","created_at":"2025-05-01T08:00:09Z","external_id":"a3"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let out = hearth(&[]).arg("import").arg(&file).args(["--user", "carol", "--data-dir"]).arg(&data).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["imported"].as_u64(), report["skipped"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(report["errors"][0]["line"], 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3: role"));
+    let again = hearth(&[]).arg("import").arg(&file).args(["--user", "carol", "--data-dir"]).arg(&data).output().await.unwrap();
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((report["imported"].as_u64(), report["skipped"].as_u64()), (Some(0), Some(2)));
+
+    let out = hearth(&[]).args(["export", "--user", "carol", "--data-dir"]).arg(&data).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["user"], "carol");
+    let items = doc["items"].as_array().unwrap();
+    let messages: Vec<&Value> = items.iter().filter(|i| i["kind"] == "message").collect();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["content"], "First day at the new job.");
+    assert!(items.iter().any(|i| i["kind"] == "job"), "extraction of the imported session is queued");
+}
