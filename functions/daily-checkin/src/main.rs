@@ -5,9 +5,6 @@
 //! itself arrives with its issue, in this same handler.)
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use hearth::adapters::aws::{AwsAdapters, AwsResources, sdk_config};
-use hearth::app::App;
-use hearth::config::{Config, Mode};
 use hearth::service::sweep::IdleSweep;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
@@ -20,16 +17,7 @@ async fn handle(sweep: &IdleSweep, event: LambdaEvent<EventBridgeEvent>) -> Resu
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let env = |k: &str| std::env::var(k).ok();
-    let (config, resources) = match Config::from_env(env, Mode::Lambda).and_then(|c| Ok((c, AwsResources::from_env(env)?))) {
-        Ok(both) => both,
-        Err(e) => {
-            eprintln!("hearth daily-checkin: {e}");
-            std::process::exit(2);
-        }
-    };
-    let aws = AwsAdapters::new(&sdk_config().await, &resources);
-    let app = App::new(&config, aws.ports(), hearth::app::http_client());
+    let app = hearth::adapters::aws::lambda_app("daily-checkin").await;
     let sweep = app.idle_sweep();
     let sweep = &sweep;
     run(service_fn(move |event| handle(sweep, event))).await

@@ -35,19 +35,8 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    use hearth::adapters::aws::{AwsAdapters, AwsResources, sdk_config};
-    use hearth::config::{Config, Mode};
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let env = |k: &str| std::env::var(k).ok();
-    let (config, resources) = match Config::from_env(env, Mode::Lambda).and_then(|c| Ok((c, AwsResources::from_env(env)?))) {
-        Ok(both) => both,
-        Err(e) => {
-            eprintln!("hearth memory-extractor: {e}");
-            std::process::exit(2);
-        }
-    };
-    let aws = AwsAdapters::new(&sdk_config().await, &resources);
-    let app = hearth::app::App::new(&config, aws.ports(), hearth::app::http_client());
+    let app = hearth::adapters::aws::lambda_app("memory-extractor").await;
     let dispatcher = app.dispatcher();
     let dispatcher = &dispatcher;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -66,3 +66,20 @@ impl AwsAdapters {
         }
     }
 }
+
+/// What every Lambda function does first: read the configuration and build
+/// the app on AWS, once per container. A missing variable stops the process
+/// with one line naming it.
+pub async fn lambda_app(function: &str) -> crate::app::App {
+    use crate::config::{Config, Mode};
+    let env = |k: &str| std::env::var(k).ok();
+    let (config, resources) = match Config::from_env(env, Mode::Lambda).and_then(|c| Ok((c, AwsResources::from_env(env)?))) {
+        Ok(both) => both,
+        Err(e) => {
+            eprintln!("hearth {function}: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = AwsAdapters::new(&sdk_config().await, &resources);
+    crate::app::App::new(&config, aws.ports(), crate::app::http_client())
+}

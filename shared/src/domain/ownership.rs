@@ -3,8 +3,8 @@
 //! `external_id`). The pure parts live here: item kinds, limits, and the
 //! validation of import lines.
 
-use super::ids::SessionId;
-use super::message::Role;
+use super::ids::{MessageId, SessionId};
+use super::message::{Message, Role, Session};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,32 @@ pub struct ImportLine {
     pub content: String,
     pub created_at: DateTime<Utc>,
     pub external_id: String,
+}
+
+impl ImportLine {
+    /// The session this line creates when its `session_id` is new: the id
+    /// as given, dated by the line.
+    pub fn new_session(&self) -> Session {
+        Session { id: self.session_id.clone(), created_at: self.created_at, last_message_at: self.created_at, message_count: 0 }
+    }
+
+    /// The message this line becomes, as the session's next one.
+    pub fn append_to(&self, session: &mut Session) -> Message {
+        session.message_count += 1;
+        session.last_message_at = session.last_message_at.max(self.created_at);
+        Message {
+            id: MessageId::generate(),
+            session_id: session.id.clone(),
+            seq: session.message_count,
+            role: self.role,
+            content: self.content.clone(),
+            created_at: self.created_at,
+            external_id: Some(self.external_id.clone()),
+            client_message_id: None,
+            reply: None,
+            answered_by: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]

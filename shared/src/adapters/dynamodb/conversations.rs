@@ -60,7 +60,7 @@ fn cancelled(e: SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Canc
 }
 
 impl DynamoStore {
-    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -511,26 +511,8 @@ pub(super) async fn write_imported(store: &DynamoStore, user: &UserId, line: &cr
         }
         let existing = store.load_session(user, &line.session_id).await?;
         let expected = existing.as_ref().map(|s| s.message_count);
-        let mut session = existing.unwrap_or(Session {
-            id: line.session_id.clone(),
-            created_at: line.created_at,
-            last_message_at: line.created_at,
-            message_count: 0,
-        });
-        session.message_count += 1;
-        session.last_message_at = session.last_message_at.max(line.created_at);
-        let message = Message {
-            id: MessageId::generate(),
-            session_id: session.id.clone(),
-            seq: session.message_count,
-            role: line.role,
-            content: line.content.clone(),
-            created_at: line.created_at,
-            external_id: Some(line.external_id.clone()),
-            client_message_id: None,
-            reply: None,
-            answered_by: None,
-        };
+        let mut session = existing.unwrap_or_else(|| line.new_session());
+        let message = line.append_to(&mut session);
         let writes = vec![
             store.session_write(user, &session, expected)?,
             store.put(store.message_item(user, &message)?, Some("attribute_not_exists(PK)"))?,

@@ -66,20 +66,6 @@ impl DynamoStore {
         ]))
     }
 
-    async fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        Ok(self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(pk))
-            .key(SK, s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk)?
-            .item)
-    }
-
     /// Memories newest first, filtered, from an exclusive start.
     async fn query_memories(&self, user: &UserId, filter: &MemoryFilter, limit: usize, before: Option<&MemoryId>) -> Result<(Vec<Memory>, bool), StoreError> {
         let mut out = Vec::new();
@@ -125,7 +111,7 @@ impl DynamoStore {
 #[async_trait]
 impl MemoryStore for DynamoStore {
     async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError> {
-        match self.get_item(&pk(user), &state_sk(session)).await? {
+        match self.get(&pk(user), &state_sk(session)).await? {
             Some(item) => data(&item),
             None => Ok(ExtractionState::default()),
         }
@@ -251,7 +237,7 @@ impl MemoryStore for DynamoStore {
     }
 
     async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError> {
-        let item = self.get_item(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let item = self.get(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
         let mut m: Memory = data(&item)?;
         let seen = m.updated_at;
         patch.apply(&mut m, now);
@@ -274,7 +260,7 @@ impl MemoryStore for DynamoStore {
     }
 
     async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let item = self.get_item(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let item = self.get(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
         let m: Memory = data(&item)?;
         let tomb = Tombstone { memory_id: m.id.clone(), content: m.content, source_message_ids: m.source_message_ids, forgotten_at: now };
         let delete = Delete::builder()

@@ -5,7 +5,7 @@
 use super::queue::{DeadJob, QueuedJob};
 use super::tables::*;
 use super::{EmbeddedStore, decode, encode, unavailable};
-use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::message::{Message, Session};
 use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
@@ -273,25 +273,12 @@ impl DataOwnership for EmbeddedStore {
                     let mut session: Session = match sessions.get((u, sid)).map_err(unavailable)? {
                         Some(v) => decode(v.value())?,
                         None => {
-                            let s = Session { id: line.session_id.clone(), created_at: line.created_at, last_message_at: line.created_at, message_count: 0 };
+                            let s = line.new_session();
                             by_created.insert((u, s.created_at.timestamp_millis(), sid), ()).map_err(unavailable)?;
                             s
                         }
                     };
-                    session.message_count += 1;
-                    session.last_message_at = session.last_message_at.max(line.created_at);
-                    let message = Message {
-                        id: MessageId::generate(),
-                        session_id: session.id.clone(),
-                        seq: session.message_count,
-                        role: line.role,
-                        content: line.content.clone(),
-                        created_at: line.created_at,
-                        external_id: Some(line.external_id.clone()),
-                        client_message_id: None,
-                        reply: None,
-                        answered_by: None,
-                    };
+                    let message = line.append_to(&mut session);
                     messages.insert((u, sid, message.seq), encode(&message)?.as_slice()).map_err(unavailable)?;
                     sessions.insert((u, sid), encode(&session)?.as_slice()).map_err(unavailable)?;
                     external.insert((u, line.external_id.as_str()), (sid, message.seq)).map_err(unavailable)?;
