@@ -307,3 +307,31 @@ async fn memory_endpoints_refuse_bad_input_and_other_peoples_memories() {
     assert_eq!(memories(&app, &token, "?category=progress").await.len(), 1);
     assert!(memories(&app, &token, "?category=relationships").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_memory_from_session_one_is_in_the_first_reply_of_session_two() {
+    let app = app().await;
+    extraction_answers(
+        app.openai(),
+        json!({"memories": [fact("add", "relationships", "Has a sister named Maya who visits on Fridays.", &["m1"], "")],
+               "summary": "They talked about Maya's Friday visits."}),
+    )
+    .await;
+    let token = app.token("alice");
+    six_messages(&app, &token, None, ["My sister Maya visits on Fridays.", "We bake bread.", "I love it."]).await;
+    drained(&app).await;
+    let memory_id = memories(&app, &token, "").await[0]["id"].as_str().unwrap().to_string();
+
+    // A new session: nothing of session one is in its turns.
+    let (status, reply) = app.chat(&token, json!({"message": "Maya is coming over tomorrow and I'm nervous."})).await;
+    assert_eq!(status, 200, "{reply}");
+    let sent = reply_requests(app.anthropic()).await.pop().unwrap();
+    let system = sent["system"].as_str().unwrap();
+    assert!(system.contains("Has a sister named Maya who visits on Fridays."), "{system}");
+    assert_eq!(sent["messages"].as_array().unwrap().len(), 1, "a fresh session's only turn");
+    assert_eq!(reply["memories_used"], json!([memory_id]));
+    assert_eq!(reply["context"]["memories"], 1);
+    // The stored reply says what it was given.
+    let (_, messages) = app.get(&token, &format!("/v1/sessions/{}/messages", reply["session_id"].as_str().unwrap())).await;
+    assert_eq!(messages["items"][1]["memories_used"], json!([memory_id]));
+}

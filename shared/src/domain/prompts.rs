@@ -62,10 +62,42 @@ pub fn system_for(route: Route) -> &'static str {
     }
 }
 
-/// The request for a reply on `route`.
+/// What Hearth knows, as it is put before the model: memories and session
+/// summaries, each on its own line. Empty sections are left out.
+pub fn known_context(memories: &[(String, String)], summaries: &[String]) -> Option<String> {
+    let mut out = String::new();
+    if !memories.is_empty() {
+        out.push_str("What you remember about this person (use it gently and naturally; never recite it as a list):\n");
+        for (category, content) in memories {
+            out.push_str(&format!("- [{category}] {content}\n"));
+        }
+    }
+    if !summaries.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("Summaries of your conversations with them, most recent first:\n");
+        for s in summaries {
+            out.push_str(&format!("- {s}\n"));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The request for a reply on `route`, with what Hearth knows, if anything.
 pub fn reply_request(route: Route, turns: Vec<Turn>, profile: ContextProfile) -> CompletionRequest {
+    reply_request_with(route, turns, profile, None)
+}
+
+/// As `reply_request`, with a `known` section after the system prompt.
+pub fn reply_request_with(route: Route, turns: Vec<Turn>, profile: ContextProfile, known: Option<String>) -> CompletionRequest {
+    let mut system = system_for(route).to_string();
+    if let Some(k) = known {
+        system.push_str("\n\n");
+        system.push_str(&k);
+    }
     CompletionRequest {
-        system: system_for(route).to_string(),
+        system,
         turns,
         max_tokens: profile.max_tokens,
         temperature: profile.temperature,
@@ -108,6 +140,21 @@ mod tests {
     #[test]
     fn pattern_request_snapshot() {
         insta::assert_json_snapshot!(request(Route::Pattern));
+    }
+
+    #[test]
+    fn support_request_with_memories_snapshot() {
+        let known = known_context(
+            &[("relationships".into(), "Has a sister named Maya who visits on Fridays.".into())],
+            &["They talked about baking with Maya.".into()],
+        );
+        let req = reply_request_with(
+            Route::Support,
+            vec![Turn { role: Role::User, content: "Maya is coming tomorrow.".into() }],
+            ContextProfile::for_route(Route::Support),
+            known,
+        );
+        insta::assert_json_snapshot!(req);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::domain::message::{
     validate_content,
 };
 use crate::domain::prompts;
+use crate::domain::route::Route;
 use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
 use crate::app::Ports;
@@ -106,6 +107,7 @@ impl ChatService {
         let deadline = Instant::now() + self.turn_deadline;
         validate_content(&req.message)?;
         let t = Instant::now();
+        let req_text = req.message.clone();
         let decision = router::route(&req.message);
         let route = decision.route;
         let crisis = decision.crisis.as_ref().map(|c| c.category);
@@ -144,8 +146,10 @@ impl ChatService {
             .recent_messages(user, &session_id, recorded.message.seq, profile.recent_turns)
             .await?;
         let turns = conversation(within_budget(&recent, profile.budgets.turns));
-        let counts = ContextCounts { turns: turns.len() as u32, memories: 0, summaries: 0 };
-        let request = prompts::reply_request(route, turns, profile);
+        let known = self.knowledge(user, &session_id, route, &req_text, profile).await;
+        let counts = ContextCounts { turns: turns.len() as u32, memories: known.memories.len() as u32, summaries: known.summaries.len() as u32 };
+        let memories_used = known.ids();
+        let request = prompts::reply_request_with(route, turns, profile, known.render());
         let context_ms = ms(t);
 
         let t = Instant::now();
@@ -181,7 +185,7 @@ impl ChatService {
                         route,
                         model: drafted.model,
                         usage: drafted.usage,
-                        memories_used: Vec::new(),
+                        memories_used,
                         context: counts,
                     },
                 },
@@ -221,6 +225,43 @@ impl ChatService {
         }
     }
 
+    /// What Hearth knows that fits this message: the related memories and
+    /// the session summaries the route calls for, within its budgets. A
+    /// bounded number of reads (at most `KNOWN_MEMORIES` memories and a few
+    /// summaries), however long the person's history. Failing to read them
+    /// degrades the reply, never fails it.
+    async fn knowledge(&self, user: &UserId, session: &SessionId, route: Route, text: &str, profile: ContextProfile) -> Known {
+        let (max_memories, max_summaries) = crate::domain::context::knowledge_counts(route);
+        let mut known = Known::default();
+        if max_memories > 0 {
+            match self.ports.memories.active_memories(user, KNOWN_MEMORIES).await {
+                Ok(all) => {
+                    let ranked = crate::domain::extraction::rank_related(&all, text, max_memories);
+                    known.memories = crate::domain::context::fit_items(ranked, profile.budgets.memories, |m| m.content.as_str());
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read memories; replying without them"),
+            }
+        }
+        if max_summaries > 0 {
+            let mut sessions = vec![session.clone()];
+            if max_summaries > 1
+                && let Ok(page) = self.ports.conversations.list_sessions(user, &crate::domain::page::PageRequest::first(max_summaries as u32 + 1)).await
+            {
+                sessions.extend(page.items.into_iter().map(|s| s.id).filter(|id| id != session));
+            }
+            let mut summaries = Vec::new();
+            for id in sessions.into_iter().take(max_summaries) {
+                if let Ok(state) = self.ports.memories.extraction_state(user, &id).await
+                    && let Some(summary) = state.summary
+                {
+                    summaries.push((id, summary));
+                }
+            }
+            known.summaries = crate::domain::context::fit_items(summaries, profile.budgets.summaries, |(_, s)| s.as_str());
+        }
+        known
+    }
+
     /// Every 6 new messages (either role), one extraction job for them, so
     /// the session's next replies already benefit. The claim is atomic, so
     /// racing turns enqueue one job. If the enqueue fails the claim is given
@@ -255,6 +296,32 @@ impl ChatService {
             // notification failed. Answering the person comes first.
             tracing::error!(user = %user, error = %e, "could not publish CrisisFlagged");
         }
+    }
+}
+
+/// The most memories a turn reads to rank from (a bounded read).
+const KNOWN_MEMORIES: usize = 200;
+
+#[derive(Default)]
+struct Known {
+    memories: Vec<crate::domain::memory::Memory>,
+    summaries: Vec<(SessionId, String)>,
+}
+
+impl Known {
+    /// What was in the prompt: memory ids, and `summary:<session>` for summaries.
+    fn ids(&self) -> Vec<String> {
+        self.memories
+            .iter()
+            .map(|m| m.id.to_string())
+            .chain(self.summaries.iter().map(|(s, _)| format!("summary:{s}")))
+            .collect()
+    }
+
+    fn render(&self) -> Option<String> {
+        let memories: Vec<(String, String)> = self.memories.iter().map(|m| (m.category.as_str().to_string(), m.content.clone())).collect();
+        let summaries: Vec<String> = self.summaries.iter().map(|(_, s)| s.clone()).collect();
+        prompts::known_context(&memories, &summaries)
     }
 }
 
