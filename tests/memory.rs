@@ -335,3 +335,35 @@ async fn a_memory_from_session_one_is_in_the_first_reply_of_session_two() {
     let (_, messages) = app.get(&token, &format!("/v1/sessions/{}/messages", reply["session_id"].as_str().unwrap())).await;
     assert_eq!(messages["items"][1]["memories_used"], json!([memory_id]));
 }
+
+#[tokio::test]
+async fn a_boundary_keeps_its_topic_out_until_the_person_raises_it() {
+    let app = app().await;
+    extraction_answers(
+        app.openai(),
+        json!({"memories": [
+            fact("add", "triggers_and_boundaries", "Does not want to talk about her divorce.", &["m1"], ""),
+            fact("add", "relationships", "Her divorce was finalised in March.", &["m1"], ""),
+            fact("add", "values_and_coping", "Cooking in March helps her unwind.", &["m3"], "")],
+         "summary": "She mentioned her divorce and asked not to discuss it."}),
+    )
+    .await;
+    let token = app.token("alice");
+    let session = six_messages(&app, &token, None, ["My divorce was finalised in March. I don't want to talk about it.", "OK.", "I like cooking."]).await;
+    drained(&app).await;
+    assert_eq!(memories(&app, &token, "").await.len(), 3);
+
+    // A message that shares a word ("March") with the divorce memory.
+    let (_, reply) = app.chat(&token, json!({"message": "Any ideas for cooking in March?", "session_id": session})).await;
+    let sent = reply_requests(app.anthropic()).await.pop().unwrap();
+    let system = sent["system"].as_str().unwrap();
+    assert!(system.contains("Cooking in March helps her unwind."), "{system}");
+    assert!(!system.contains("finalised"), "the boundary keeps the divorce out: {system}");
+    assert!(!system.contains("asked not to discuss it"), "and the summary that mentions it");
+    assert_eq!(reply["context"]["memories"], 1);
+
+    // When she raises it herself, Hearth may use what it knows.
+    app.chat(&token, json!({"message": "The divorce papers from March arrived.", "session_id": session})).await;
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"].as_str().unwrap().to_string();
+    assert!(system.contains("Her divorce was finalised in March."), "{system}");
+}

@@ -247,7 +247,9 @@ pub fn terms(text: &str) -> HashSet<String> {
     normalize(text)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 1 && !STOPWORDS.contains(w))
-        .map(|w| w.trim_end_matches('s').to_string())
+        // A plural's "s" goes ("dogs" -> "dog"); "illness", "stress" stay.
+        .map(|w| if w.ends_with("ss") { w } else { w.strip_suffix('s').unwrap_or(w) })
+        .map(str::to_string)
         .collect()
 }
 

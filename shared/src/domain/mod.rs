@@ -1,6 +1,7 @@
 //! The domain: pure logic with no I/O. Everything else depends on it; it
 //! depends on nothing but data crates.
 
+pub mod boundaries;
 pub mod completion;
 pub mod context;
 pub mod crisis_resources;

@@ -21,6 +21,8 @@ use crate::domain::message::{
     validate_content,
 };
 use crate::domain::prompts;
+use crate::domain::boundaries;
+use crate::domain::memory::Category;
 use crate::domain::route::Route;
 use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
@@ -236,7 +238,15 @@ impl ChatService {
         if max_memories > 0 {
             match self.ports.memories.active_memories(user, KNOWN_MEMORIES).await {
                 Ok(all) => {
-                    let ranked = crate::domain::extraction::rank_related(&all, text, max_memories);
+                    // Topics the person asked not to raise stay out, unless
+                    // they raise them now.
+                    known.boundaries = boundaries::boundaries(&all);
+                    let force = boundaries::in_force(&known.boundaries, text);
+                    let allowed: Vec<_> = all
+                        .into_iter()
+                        .filter(|m| m.category == Category::TriggersAndBoundaries || !boundaries::touches(&m.content, &force))
+                        .collect();
+                    let ranked = crate::domain::extraction::rank_related(&allowed, text, max_memories);
                     known.memories = crate::domain::context::fit_items(ranked, profile.budgets.memories, |m| m.content.as_str());
                 }
                 Err(e) => tracing::warn!(error = %e, "could not read memories; replying without them"),
@@ -257,6 +267,8 @@ impl ChatService {
                     summaries.push((id, summary));
                 }
             }
+            let force = boundaries::in_force(&known.boundaries, text);
+            summaries.retain(|(_, s)| !boundaries::touches(s, &force));
             known.summaries = crate::domain::context::fit_items(summaries, profile.budgets.summaries, |(_, s)| s.as_str());
         }
         known
@@ -304,6 +316,7 @@ const KNOWN_MEMORIES: usize = 200;
 
 #[derive(Default)]
 struct Known {
+    boundaries: Vec<boundaries::Boundary>,
     memories: Vec<crate::domain::memory::Memory>,
     summaries: Vec<(SessionId, String)>,
 }
