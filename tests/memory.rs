@@ -126,9 +126,11 @@ async fn concurrent_turns_still_enqueue_one_job() {
         assert_eq!(r.await.unwrap(), 200);
     }
     drained(&app).await;
-    // 14 messages: one job for 1-6, then exactly one for the next six.
+    // 14 messages: one job for 1-6, then exactly one more, whichever racing
+    // turn claimed it (7-12 or 7-14, depending on which reply came first).
     assert_eq!(extraction_requests(app.openai()).await.len(), 2);
-    assert_eq!(state_of(&app, "alice", &session).await.extracted_through % 6, 0);
+    let through = state_of(&app, "alice", &session).await.extracted_through;
+    assert!(through == 12 || through == 14, "extracted through {through}");
 }
 
 #[tokio::test]

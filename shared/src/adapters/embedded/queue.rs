@@ -91,12 +91,28 @@ impl EmbeddedQueue {
             .await
     }
 
-    /// One pass: deliver what is visible, dead-letter what is spent.
+    /// One pass: deliver what is visible, dead-letter what is spent. An idle
+    /// poll only reads: the write transaction (and its fsync) happens only
+    /// when a job is due.
     async fn take(&self, max: usize) -> Result<Vec<Delivery>, StoreError> {
         let policy = self.policy;
         self.store
             .run(move |db| {
                 let now = Utc::now();
+                {
+                    let tx = db.begin_read().map_err(unavailable)?;
+                    let jobs = tx.open_table(JOBS).map_err(unavailable)?;
+                    let mut due = false;
+                    for e in jobs.iter().map_err(unavailable)? {
+                        if decode::<QueuedJob>(e.map_err(unavailable)?.1.value())?.visible_at <= now {
+                            due = true;
+                            break;
+                        }
+                    }
+                    if !due {
+                        return Ok(Vec::new());
+                    }
+                }
                 let tx = db.begin_write().map_err(unavailable)?;
                 let mut out = Vec::new();
                 {
