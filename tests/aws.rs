@@ -98,6 +98,18 @@ impl JobHandler for Recorder {
     }
 }
 
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone()
+}
+
 async fn queue() -> (SqsQueue, aws_sdk_sqs::Client, String) {
     let sdk = sdk().await;
     let client = aws_sdk_sqs::Client::new(&sdk);
@@ -159,16 +171,7 @@ async fn events_reach_the_bus_in_batches_with_source_and_detail_type() {
     eb.create_event_bus().name(&bus).send().await.unwrap();
     // A rule that copies every hearth event to a queue we can read.
     let (_, sqs, url) = queue().await;
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let arn = queue_arn(&sqs, &url).await;
     eb.put_rule()
         .name("all-hearth")
         .event_bus_name(&bus)
@@ -382,16 +385,7 @@ mod pipeline {
         let table = fresh_table().await;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let dlq_url = sqs.create_queue().queue_name(unique("dlq")).send().await.unwrap().queue_url.unwrap();
-        let dlq_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
+        let dlq_arn = queue_arn(&sqs, &dlq_url).await;
         let queue_url = sqs
             .create_queue()
             .queue_name(unique("jobs"))

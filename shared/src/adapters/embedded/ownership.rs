@@ -125,6 +125,21 @@ fn remove_user_keys<V: redb::Value + 'static>(tx: &WriteTransaction, def: redb::
     Ok(keys.len() as u64)
 }
 
+/// Remove every entry of `u` from a table keyed (user, millis, id).
+fn remove_user_timed_keys<V: redb::Value + 'static>(tx: &WriteTransaction, def: redb::TableDefinition<(&str, i64, &str), V>, u: &str) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(def).map_err(unavailable)?;
+    let keys: Vec<(i64, String)> = t
+        .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
+        .map_err(unavailable)?
+        .map(|e| e.map(|(k, _)| (k.value().1, k.value().2.to_string())))
+        .collect::<Result<_, _>>()
+        .map_err(unavailable)?;
+    for (ms, id) in &keys {
+        t.remove((u, *ms, id.as_str())).map_err(unavailable)?;
+    }
+    Ok(keys.len() as u64)
+}
+
 #[async_trait]
 impl DataOwnership for EmbeddedStore {
     fn item_kinds(&self) -> &'static [&'static str] {
@@ -166,16 +181,7 @@ impl DataOwnership for EmbeddedStore {
             {
                 tx.open_table(ERASURES).map_err(unavailable)?.insert(u, now.timestamp_millis()).map_err(unavailable)?;
                 *counts.get_mut("session").unwrap() += remove_user_keys(&tx, SESSIONS, u)?;
-                let mut by_created = tx.open_table(SESSIONS_BY_CREATED).map_err(unavailable)?;
-                let keys: Vec<(i64, String)> = by_created
-                    .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
-                    .map_err(unavailable)?
-                    .map(|e| e.map(|(k, _)| (k.value().1, k.value().2.to_string())))
-                    .collect::<Result<_, _>>()
-                    .map_err(unavailable)?;
-                for (ms, id) in &keys {
-                    by_created.remove((u, *ms, id.as_str())).map_err(unavailable)?;
-                }
+                remove_user_timed_keys(&tx, SESSIONS_BY_CREATED, u)?;
                 let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
                 let keys: Vec<(String, u64)> = messages
                     .range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX))
@@ -189,17 +195,7 @@ impl DataOwnership for EmbeddedStore {
                 *counts.get_mut("message").unwrap() += keys.len() as u64;
                 *counts.get_mut("client_message_id").unwrap() += remove_user_keys(&tx, CLIENT_IDS, u)?;
                 *counts.get_mut("external_id").unwrap() += remove_user_keys(&tx, EXTERNAL_IDS, u)?;
-                let mut flags = tx.open_table(CRISIS_FLAGS).map_err(unavailable)?;
-                let keys: Vec<(i64, String)> = flags
-                    .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
-                    .map_err(unavailable)?
-                    .map(|e| e.map(|(k, _)| (k.value().1, k.value().2.to_string())))
-                    .collect::<Result<_, _>>()
-                    .map_err(unavailable)?;
-                for (ms, id) in &keys {
-                    flags.remove((u, *ms, id.as_str())).map_err(unavailable)?;
-                }
-                *counts.get_mut("crisis_flag").unwrap() += keys.len() as u64;
+                *counts.get_mut("crisis_flag").unwrap() += remove_user_timed_keys(&tx, CRISIS_FLAGS, u)?;
                 let mut activity = tx.open_table(ACTIVITY).map_err(unavailable)?;
                 let days: Vec<String> = activity
                     .iter()
