@@ -180,9 +180,16 @@ async fn budgets_hold_at_their_limits_for_a_small_window_model() {
     let question = format!("Why do I always feel this way? {}", "v".repeat(3900));
     let (status, body) = app.chat(&token, json!({"message": question, "session_id": session})).await;
     assert_eq!((status, body["reply"]["route"].as_str()), (200, Some("pattern")));
-    // Replies and extraction jobs alike fit the window.
-    let reqs = app.openai().received_requests().await.unwrap();
+    // Replies and extraction jobs alike fit the window. The worker runs the
+    // extraction in the background: wait (bounded) for its request.
+    for _ in 0..250 {
+        if !extraction_requests(app.openai()).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(!extraction_requests(app.openai()).await.is_empty(), "extraction ran on these long messages too");
+    let reqs = app.openai().received_requests().await.unwrap();
     for req in reqs {
         let sent: Value = serde_json::from_slice(&req.body).unwrap();
         let chars: usize = sent["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().len()).sum();
