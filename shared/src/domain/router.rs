@@ -4,7 +4,7 @@
 //! score wins if it reaches the threshold, and everything else is `support`.
 
 use super::route::Route;
-use super::safety::{CrisisSignal, screen};
+use super::safety::{CrisisSignal, screen_normalized};
 use super::text::normalize;
 use regex::RegexSet;
 use std::sync::LazyLock;
@@ -88,7 +88,8 @@ fn score(text: &str, features: &Features) -> (f32, Vec<&'static str>) {
 
 /// Route one message.
 pub fn route(message: &str) -> Decision {
-    if let Some(signal) = screen(message) {
+    let text = normalize(message);
+    if let Some(signal) = screen_normalized(&text) {
         return Decision {
             route: Route::Crisis,
             reasons: vec![signal.rule],
@@ -96,7 +97,6 @@ pub fn route(message: &str) -> Decision {
             score: f32::INFINITY,
         };
     }
-    let text = normalize(message);
     let (mut r_score, mut r_reasons) = score(&text, &REASONING_RE);
     // A long, multi-part message is more likely a problem to work through.
     let words = text.split_whitespace().count();

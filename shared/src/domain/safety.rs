@@ -47,6 +47,13 @@ pub struct CrisisFlag {
     pub category: CrisisCategory,
 }
 
+impl CrisisFlag {
+    /// The flag for a stored message the screen flagged.
+    pub fn for_message(message: &super::message::Message, category: CrisisCategory) -> Self {
+        Self { at: message.created_at, session_id: message.session_id.clone(), message_id: message.id.clone(), category }
+    }
+}
+
 /// Why a message was flagged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrisisSignal {
@@ -144,9 +151,14 @@ fn negated(before: &str) -> bool {
 
 /// Screen a message. `Some` means it shows crisis and must be routed `crisis`.
 pub fn screen(message: &str) -> Option<CrisisSignal> {
-    let text = normalize(message);
-    let whole = std::iter::once((text.as_str(), true));
-    for (scope, is_whole) in clauses(&text).map(|c| (c, false)).chain(whole) {
+    screen_normalized(&normalize(message))
+}
+
+/// `screen`, for text already passed through `text::normalize` (the router
+/// normalises once for both checks).
+pub fn screen_normalized(text: &str) -> Option<CrisisSignal> {
+    let whole = std::iter::once((text, true));
+    for (scope, is_whole) in clauses(text).map(|c| (c, false)).chain(whole) {
         for index in SET.matches(scope).iter() {
             let rule = &COMPILED[index];
             if is_whole && !MESSAGE_SCOPE.contains(&rule.name) {

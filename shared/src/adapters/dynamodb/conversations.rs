@@ -256,12 +256,7 @@ impl ConversationStore for DynamoStore {
                 )?);
             }
             if let Some(category) = input.crisis {
-                let flag = CrisisFlag {
-                    at: message.created_at,
-                    session_id: session.id.clone(),
-                    message_id: message.id.clone(),
-                    category,
-                };
+                let flag = CrisisFlag::for_message(&message, category);
                 writes.push(self.put(
                     Item::from([
                         (PK.into(), s(&pk)),

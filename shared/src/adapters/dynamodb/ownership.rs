@@ -60,6 +60,28 @@ fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
     Ok(Some(e))
 }
 
+impl DynamoStore {
+    /// Up to 100 items of one person's partition, from an exclusive start.
+    async fn query_partition(
+        &self,
+        pk: &str,
+        start: Option<Item>,
+        projection: Option<&str>,
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .set_projection_expression(projection.map(str::to_string))
+            .limit(100)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk)
+    }
+}
+
 #[async_trait]
 impl DataOwnership for DynamoStore {
     fn item_kinds(&self) -> &'static [&'static str] {
@@ -79,17 +101,7 @@ impl DataOwnership for DynamoStore {
         let mut bytes = 0;
         let mut last_sk: Option<String> = None;
         loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .limit(100)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk)?;
+            let out = self.query_partition(&pk, start.take(), None).await?;
             for item in out.items.unwrap_or_default() {
                 let Some(e) = export_item(&item)? else { continue };
                 let size = serde_json::to_vec(&e).map_err(|e| StoreError::Corrupt(e.to_string()))?.len();
@@ -124,17 +136,7 @@ impl DataOwnership for DynamoStore {
             .map_err(sdk)?;
         let mut counts: BTreeMap<String, u64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
         loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .projection_expression("PK, SK, kind")
-                .limit(100)
-                .send()
-                .await
-                .map_err(sdk)?;
+            let out = self.query_partition(&pk, None, Some("PK, SK, kind")).await?;
             let items: Vec<Item> = out
                 .items
                 .unwrap_or_default()

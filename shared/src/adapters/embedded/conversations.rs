@@ -166,12 +166,7 @@ impl ConversationStore for EmbeddedStore {
                     .insert((day.as_str(), u), message.created_at.timestamp_millis())
                     .map_err(unavailable)?;
                 if let Some(category) = input.crisis {
-                    let flag = CrisisFlag {
-                        at: message.created_at,
-                        session_id: session.id.clone(),
-                        message_id: message.id.clone(),
-                        category,
-                    };
+                    let flag = CrisisFlag::for_message(&message, category);
                     tx.open_table(CRISIS_FLAGS)
                         .map_err(unavailable)?
                         .insert(
