@@ -34,11 +34,19 @@ pub struct Boundary {
 
 /// The boundaries among `memories` (active `triggers_and_boundaries` only).
 pub fn boundaries(memories: &[Memory]) -> Vec<Boundary> {
-    memories
-        .iter()
-        .filter(|m| m.is_active() && m.category == Category::TriggersAndBoundaries)
-        .filter_map(|m| {
-            let text = normalize(&m.content);
+    from_texts(
+        memories
+            .iter()
+            .filter(|m| m.is_active() && m.category == Category::TriggersAndBoundaries)
+            .map(|m| m.content.as_str()),
+    )
+}
+
+/// The boundaries that the texts of `triggers_and_boundaries` memories state.
+pub fn from_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<Boundary> {
+    texts
+        .filter_map(|content| {
+            let text = normalize(content);
             NO_GO.iter().find_map(|re| re.captures(&text).and_then(|c| c.name("t").map(|t| t.as_str().to_string())))
         })
         .map(|topic| Boundary { topic: terms(&topic) })

@@ -15,6 +15,7 @@ pub mod message;
 pub mod ownership;
 pub mod page;
 pub mod prompts;
+pub mod retrieval;
 pub mod route;
 pub mod router;
 pub mod safety;
