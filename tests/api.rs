@@ -31,7 +31,7 @@ async fn chat_turn_answers_and_stores_both_messages() {
     assert_eq!(body["reply"]["route"], "support");
     assert_eq!(body["reply"]["model"], "claude-haiku-4-5-20251001");
     assert_eq!(body["memories_used"], json!([]));
-    assert_eq!(body["context"], json!({"turns": 1, "memories": 0, "summaries": 0}));
+    assert_eq!(body["context"], json!({"turns": 1, "memories": 0, "summaries": 0, "excerpts": 0}));
 
     let sent = request_body(app.anthropic(), 0).await;
     assert_eq!(sent["model"], "claude-haiku-4-5");

@@ -364,7 +364,9 @@ async fn a_boundary_keeps_its_topic_out_until_the_person_raises_it() {
     assert!(system.contains("Cooking in March helps her unwind."), "{system}");
     assert!(!system.contains("finalised"), "the boundary keeps the divorce out: {system}");
     assert!(!system.contains("asked not to discuss it"), "and the summary that mentions it");
-    assert_eq!(reply["context"]["memories"], 1);
+    assert!(!system.contains("My divorce was finalised"), "and the message that told it");
+    // The cooking memory, and the boundary itself (so the model knows it).
+    assert_eq!(reply["context"]["memories"], 2);
 
     // When she raises it herself, Hearth may use what it knows.
     app.chat(&token, json!({"message": "The divorce papers from March arrived.", "session_id": session})).await;

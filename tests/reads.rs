@@ -12,6 +12,7 @@ use hearth::domain::memory::{Category, ExtractionState, Memory, MemoryFilter, Me
 use hearth::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use hearth::domain::ownership::parse_line;
 use hearth::domain::page::{Page, PageRequest};
+use hearth::domain::retrieval::{IndexLogPage, job_ops};
 use hearth::domain::safety::CrisisFlag;
 use hearth::ports::{ApplyOutcome, ConversationStore, DataOwnership, MemoryStore, StoreError};
 use hearth_tests::*;
@@ -123,6 +124,10 @@ impl MemoryStore for Counting {
         let r = self.inner.tombstones(u, limit).await;
         self.read(len(&r), r)
     }
+    async fn index_entries(&self, u: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
+        let r = self.inner.index_entries(u, after, limit).await;
+        self.read(r.as_ref().map_or(0, |p| p.entries.len()), r)
+    }
 }
 
 /// `n` messages of history in one imported session, and `memories` memories.
@@ -154,9 +159,13 @@ async fn history(store: &EmbeddedStore, user: &UserId, n: usize, memories: usize
             },
             seen_updated_at: None,
         })
-        .collect();
-    let plan = Plan { writes, summary: "A long history.".into(), added: memories as u32 };
+        .collect::<Vec<MemoryWrite>>();
     let s = SessionId::parse("long-history").unwrap();
+    // What the worker's jobs would have indexed: every message, memory and the summary.
+    let messages = store.recent_messages(user, &s, n as u64, n).await.unwrap();
+    let written: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
+    let index = job_ops(&messages, &written, &s, "A long history.", Utc::now(), &Default::default());
+    let plan = Plan { writes, summary: "A long history.".into(), added: memories as u32, index };
     store.apply_extraction(user, &s, 0, n as u64, &plan, Utc::now()).await.unwrap();
 }
 
@@ -183,21 +192,33 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
     let config = hearth::config::Config::from_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()), hearth::config::Mode::Lambda).unwrap();
     let app = hearth::app::App::new(&config, ports, reqwest::Client::new());
 
-    let mut seen = Vec::new();
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
     for user in [&short, &long] {
-        counting.reset();
-        let req = hearth::service::chat::ChatRequest {
-            message: "I slept badly because of work again.".into(),
-            session_id: Some(SessionId::parse("long-history").unwrap()),
-            client_message_id: None,
-        };
-        app.chat.turn(user, req).await.unwrap();
-        seen.push(counting.counts());
+        for seen in [&mut cold, &mut warm] {
+            counting.reset();
+            let req = hearth::service::chat::ChatRequest {
+                message: "I slept badly because of work again.".into(),
+                session_id: Some(SessionId::parse("long-history").unwrap()),
+                client_message_id: None,
+            };
+            let outcome = app.chat.turn(user, req).await.unwrap();
+            assert!(!outcome.reply.reply.unwrap().memories_used.is_empty(), "retrieval found what it knows");
+            seen.push(counting.counts());
+        }
     }
-    let ((short_calls, short_items), (long_calls, long_items)) = (seen[0], seen[1]);
-    println!("store reads per turn: 10 messages -> {short_calls} calls, {short_items} items; 10,000 messages and 1,000 memories -> {long_calls} calls, {long_items} items");
+    let ((short_calls, short_items), (long_calls, long_items)) = (warm[0], warm[1]);
+    println!(
+        "store reads per turn (warm index): 10 messages -> {short_calls} calls, {short_items} items; \
+         10,000 messages and 1,000 memories -> {long_calls} calls, {long_items} items; \
+         the first turn in a cold process: {:?} and {:?}",
+        cold[0], cold[1]
+    );
     assert_eq!(short_calls, long_calls, "the same calls whatever the history");
-    // The bound: 10 recent messages + at most 200 memories ranked + a few
-    // single items (message, reply, summary state, claim).
-    assert!(long_items <= 10 + 200 + 10, "{long_items} items read");
+    // The bound: the 10 recent messages, the message and reply writes, the
+    // extraction claim, and the index log entries written since the last
+    // turn (none here).
+    assert!(long_items <= 10 + 5, "{long_items} items read");
+    // Cold, the index log is read in pages of 500 entries.
+    assert!(cold[1].0 <= warm[1].0 + 1, "a cold load of this log is one page: {:?}", cold[1]);
 }

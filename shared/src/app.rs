@@ -4,7 +4,9 @@
 
 use crate::adapters::anthropic::AnthropicClient;
 use crate::adapters::model_http::RetryPolicy;
-use crate::adapters::openai::OpenAiClient;
+use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
+use crate::ports::Embedder;
+use crate::service::retrieval::Retriever;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
 use crate::domain::jobs::Job;
@@ -38,6 +40,8 @@ pub struct App {
     pub models: ModelRoles,
     pub clock: Arc<dyn Clock>,
     pub extract_idle: Duration,
+    /// Each person's retrieval index, warm in this process.
+    pub retriever: Arc<Retriever>,
     ready: AtomicBool,
 }
 
@@ -55,6 +59,17 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let models = model_roles(config, &http, policy);
+        let embedder: Option<Arc<dyn Embedder>> = match (&config.embed_model, &config.openai) {
+            (Some(model), Some(o)) => Some(Arc::new(OpenAiEmbedder::new(
+                http.clone(),
+                &o.base_url,
+                o.api_key.as_ref().map(|k| k.expose().to_string()),
+                model,
+                policy,
+            ))),
+            _ => None,
+        };
+        let retriever = Arc::new(Retriever::new(Arc::clone(&ports.memories), embedder, config.index_cache_users));
         Self {
             chat: ChatService::new(
                 ports.clone(),
@@ -62,7 +77,9 @@ impl App {
                 Arc::clone(&clock),
                 config.turn_deadline,
                 config.crisis_locale.clone(),
+                Arc::clone(&retriever),
             ),
+            retriever,
             ports,
             auth: Authenticator::new(&config.auth, http),
             models,
@@ -81,6 +98,7 @@ impl App {
             queue: Arc::clone(&self.ports.queue),
             models: self.models.clone(),
             clock: Arc::clone(&self.clock),
+            retriever: Arc::clone(&self.retriever),
         };
         Dispatcher::new().register(Job::EXTRACT_SESSION, Arc::new(extractor))
     }

@@ -110,6 +110,11 @@ pub struct Config {
     pub extract_idle: Duration,
     /// Deliveries before a job is dead-lettered.
     pub job_max_receives: u32,
+    /// `HEARTH_EMBED_MODEL`: the OpenAI-compatible `/embeddings` model that
+    /// switches on semantic retrieval. Off when unset.
+    pub embed_model: Option<String>,
+    /// How many people's retrieval indexes a warm process keeps.
+    pub index_cache_users: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -218,6 +223,14 @@ impl Config {
         };
         let extract_idle = Duration::from_secs(60 * number("HEARTH_EXTRACT_IDLE_MINUTES", 30, 24 * 60)?);
         let job_max_receives = number("HEARTH_JOB_MAX_RECEIVES", 5, 100)? as u32;
+        let index_cache_users = number("HEARTH_INDEX_CACHE_USERS", 256, 100_000)? as usize;
+        let embed_model = get("HEARTH_EMBED_MODEL");
+        if embed_model.is_some() && openai.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "HEARTH_EMBED_MODEL".into(),
+                why: "the /embeddings endpoint is OpenAI-compatible: set OPENAI_BASE_URL (or OPENAI_API_KEY) too".into(),
+            });
+        }
 
         Ok(Config {
             auth: AuthConfig {
@@ -235,6 +248,8 @@ impl Config {
             crisis_locale,
             extract_idle,
             job_max_receives,
+            embed_model,
+            index_cache_users,
         })
     }
 

@@ -63,6 +63,7 @@ fn reply(text: &str, minute: i64) -> NewReply {
                 turns: 1,
                 memories: 1,
                 summaries: 0,
+                excerpts: 0,
             },
         },
     }
@@ -371,7 +372,7 @@ pub mod memory {
     }
 
     fn plan(writes: Vec<MemoryWrite>, summary: &str) -> Plan {
-        Plan { added: writes.len() as u32, writes, summary: summary.into() }
+        Plan { added: writes.len() as u32, writes, summary: summary.into(), index: Vec::new() }
     }
 
     fn new(m: &Memory) -> MemoryWrite {
@@ -560,10 +561,12 @@ pub mod ownership {
             edited: false,
         };
         let forget = Memory { id: MemoryId::generate(), content: "Has a cat.".into(), ..keep.clone() };
+        let index = crate::domain::retrieval::job_ops(&[], &[keep.clone(), forget.clone()], &t.session.id, "Seeded.", at(0), &Default::default());
         let plan = Plan {
             writes: vec![MemoryWrite { memory: keep, seen_updated_at: None }, MemoryWrite { memory: forget.clone(), seen_updated_at: None }],
             summary: "Seeded.".into(),
             added: 2,
+            index,
         };
         assert_eq!(store.apply_extraction(u, &t.session.id, 0, 1, &plan, at(0)).await.unwrap(), ApplyOutcome::Applied);
         store.forget_memory(u, &forget.id, at(2)).await.unwrap();
@@ -638,7 +641,7 @@ pub mod ownership {
             superseded_by: None,
             edited: false,
         };
-        let plan = Plan { writes: vec![MemoryWrite { memory: m, seen_updated_at: None }], summary: "s".into(), added: 1 };
+        let plan = Plan { writes: vec![MemoryWrite { memory: m, seen_updated_at: None }], summary: "s".into(), added: 1, index: Vec::new() };
         // The job read messages written at minute 0; the erase began at 10.
         assert_eq!(store.apply_extraction(&u, &t.session.id, 0, 1, &plan, at(0)).await.unwrap(), ApplyOutcome::Erased);
         assert!(export_all(&*store, &u, 1 << 20).await.0.is_empty(), "nothing written back");

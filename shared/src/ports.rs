@@ -11,6 +11,7 @@ use crate::domain::jobs::Job;
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::retrieval::IndexLogPage;
 use std::collections::BTreeMap;
 use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
@@ -170,6 +171,13 @@ pub trait MemoryStore: Send + Sync {
 
     /// Up to `limit` tombstones, newest first.
     async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError>;
+
+    /// The person's retrieval index log after entry `after`, oldest first,
+    /// at most `limit` entries, with the log's head, in one read.
+    /// The log is written in the same transaction as the change it records:
+    /// `apply_extraction` appends the plan's `index` ops, `edit_memory` and
+    /// `forget_memory` the memory's.
+    async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError>;
 }
 
 /// Export, erase and import: everything held about one person.
@@ -249,6 +257,15 @@ pub trait ModelClient: Send + Sync {
         request: &CompletionRequest,
         deadline: Instant,
     ) -> Result<Completion, ModelError>;
+}
+
+/// Text embeddings (an OpenAI-compatible `/embeddings` endpoint), for
+/// semantic retrieval. The worker embeds memories and summaries; a reply
+/// embeds only its query.
+#[async_trait]
+pub trait Embedder: Send + Sync {
+    /// One vector per text, in order, never running past `deadline`.
+    async fn embed(&self, texts: &[String], deadline: Instant) -> Result<Vec<Vec<f32>>, ModelError>;
 }
 
 /// The job queue (SQS in production).

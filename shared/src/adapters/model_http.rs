@@ -2,7 +2,6 @@
 //! honours `retry-after`, bounded by the turn's deadline) and the mapping of
 //! HTTP failures to `ModelError`.
 
-use crate::domain::completion::Completion;
 use crate::ports::ModelError;
 use rand::Rng;
 use reqwest::StatusCode;
@@ -46,15 +45,15 @@ impl RetryPolicy {
     /// Run `attempt` until it succeeds, fails for good, or the deadline would
     /// pass. Each attempt gets at most `attempt_timeout` and never more than
     /// what is left before `deadline`.
-    pub async fn run<F, Fut>(
+    pub async fn run<T, F, Fut>(
         &self,
         provider: &'static str,
         deadline: Instant,
         mut attempt: F,
-    ) -> Result<Completion, ModelError>
+    ) -> Result<T, ModelError>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Completion, ModelError>>,
+        Fut: Future<Output = Result<T, ModelError>>,
     {
         let mut tried = 0;
         loop {
@@ -139,6 +138,7 @@ pub fn error_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::completion::Completion;
     use reqwest::header::HeaderValue;
 
     #[test]

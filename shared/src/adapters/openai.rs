@@ -5,7 +5,7 @@
 use super::model_http::{RetryPolicy, classify, error_message, transport};
 use crate::domain::completion::{Completion, CompletionRequest, FinishReason};
 use crate::domain::message::{Role, Usage};
-use crate::ports::{ModelClient, ModelError};
+use crate::ports::{Embedder, ModelClient, ModelError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -150,5 +150,72 @@ impl ModelClient for OpenAiClient {
         self.policy
             .run(self.provider(), deadline, || self.attempt(&body))
             .await
+    }
+}
+
+/// The OpenAI-compatible embeddings client (`POST {base}/embeddings`), with
+/// the shared retry policy.
+pub struct OpenAiEmbedder {
+    http: reqwest::Client,
+    endpoint: String,
+    api_key: Option<String>,
+    model: String,
+    policy: RetryPolicy,
+}
+
+impl OpenAiEmbedder {
+    pub fn new(http: reqwest::Client, base_url: &str, api_key: Option<String>, model: &str, policy: RetryPolicy) -> Self {
+        Self {
+            http,
+            endpoint: format!("{}/embeddings", base_url.trim_end_matches('/')),
+            api_key,
+            model: model.to_string(),
+            policy,
+        }
+    }
+
+    async fn attempt(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let mut req = self.http.post(&self.endpoint).json(&json!({"model": self.model, "input": texts}));
+        if let Some(key) = &self.api_key {
+            req = req.bearer_auth(key);
+        }
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(classify(status, &headers, error_message(&bytes)));
+        }
+        let wire: WireEmbeddings = serde_json::from_slice(&bytes).map_err(|e| ModelError::InvalidResponse(format!("embeddings: {e}")))?;
+        if wire.data.len() != texts.len() {
+            return Err(ModelError::InvalidResponse(format!("embeddings: {} vectors for {} texts", wire.data.len(), texts.len())));
+        }
+        let mut out = vec![Vec::new(); texts.len()];
+        for d in wire.data {
+            let slot = out.get_mut(d.index).ok_or_else(|| ModelError::InvalidResponse(format!("embeddings: index {} out of range", d.index)))?;
+            *slot = d.embedding;
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Deserialize)]
+struct WireEmbeddings {
+    data: Vec<WireEmbedding>,
+}
+
+#[derive(Deserialize)]
+struct WireEmbedding {
+    index: usize,
+    embedding: Vec<f32>,
+}
+
+#[async_trait]
+impl Embedder for OpenAiEmbedder {
+    async fn embed(&self, texts: &[String], deadline: Instant) -> Result<Vec<Vec<f32>>, ModelError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.policy.run("openai", deadline, || self.attempt(texts)).await
     }
 }

@@ -124,17 +124,6 @@ impl ContextProfile {
     }
 }
 
-/// How many memories and summaries a route may put in its prompt, before
-/// the token budgets trim them.
-pub fn knowledge_counts(route: Route) -> (usize, usize) {
-    match route {
-        Route::Support => (5, 1),
-        Route::Reasoning => (10, 3),
-        Route::Pattern => (10, 8),
-        Route::Crisis => (0, 0),
-    }
-}
-
 /// The longest prefix of `items` whose estimated tokens fit `budget`.
 pub fn fit_items<T>(items: Vec<T>, budget: u32, text: impl Fn(&T) -> &str) -> Vec<T> {
     let mut used = 0;

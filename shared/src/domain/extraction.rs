@@ -96,7 +96,7 @@ pub struct Handles {
 }
 
 /// Build the extraction request. `related` are the known memories most
-/// related to the new messages (see `rank_related`).
+/// related to the new messages (see `retrieval::related_memories`).
 pub fn request(new_messages: &[Message], summary: Option<&str>, related: &[Memory]) -> (CompletionRequest, Handles) {
     let mut handles = Handles::default();
     let mut text = String::from("Rolling summary so far:\n");
@@ -260,21 +260,6 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     a.intersection(b).count() as f32 / a.union(b).count() as f32
 }
 
-/// The active memories most related to `text`: shared content words first,
-/// importance breaking ties. A simple lexical ranker; the retrieval engine
-/// replaces it.
-pub fn rank_related(memories: &[Memory], text: &str, k: usize) -> Vec<Memory> {
-    let query = terms(text);
-    let mut scored: Vec<(usize, u8, &Memory)> = memories
-        .iter()
-        .filter(|m| m.is_active())
-        .map(|m| (terms(&m.content).intersection(&query).count(), m.importance, m))
-        .filter(|(overlap, _, _)| *overlap > 0)
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.id.cmp(&b.2.id)));
-    scored.into_iter().take(k).map(|(_, _, m)| m.clone()).collect()
-}
-
 /// A memory write, with what the job saw of it when it was an existing one
 /// (so a concurrent edit by the person makes the write fail, not vanish).
 #[derive(Debug, Clone, PartialEq)]
@@ -289,6 +274,8 @@ pub struct Plan {
     pub writes: Vec<MemoryWrite>,
     pub summary: String,
     pub added: u32,
+    /// The retrieval index ops written with it (`retrieval::job_ops`).
+    pub index: Vec<crate::domain::retrieval::IndexOp>,
 }
 
 /// Is `candidate` a fact the person asked Hearth to forget?
@@ -385,7 +372,7 @@ pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone]
             }
         }
     }
-    Plan { writes: unique, summary: output.summary, added }
+    Plan { writes: unique, summary: output.summary, added, index: Vec::new() }
 }
 
 #[cfg(test)]
@@ -536,13 +523,13 @@ mod tests {
     }
 
     #[test]
-    fn the_ranker_prefers_shared_words_then_importance() {
+    fn related_memories_prefer_shared_words_then_importance() {
         let mut a = memory("a", "Loves hiking with her dog Biscuit.", false);
         a.importance = 3;
         let mut b = memory("b", "Her dog Biscuit is getting old.", false);
         b.importance = 9;
         let c = memory("c", "Works night shifts.", false);
-        let ranked = rank_related(&[a, b, c], "I took Biscuit the dog to the vet", 2);
+        let ranked = crate::domain::retrieval::related_memories(&[a, b, c], "I took Biscuit the dog to the vet", 2, at(0));
         let ids: Vec<&str> = ranked.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, vec!["b", "a"]);
     }

@@ -9,3 +9,8 @@ pub const MAX_MESSAGE_CHARS: usize = 4_000;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// Longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Search hits when `?limit=` is not given, and the most a client may ask for.
+pub const DEFAULT_SEARCH_HITS: usize = 10;
+pub const MAX_SEARCH_HITS: usize = 50;

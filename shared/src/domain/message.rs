@@ -43,7 +43,8 @@ pub struct ReplyMeta {
     pub route: Route,
     pub model: String,
     pub usage: Usage,
-    /// Ids of the memories and summaries that were in the prompt.
+    /// What was in the prompt: memory ids, `summary:<session>` and
+    /// `message:<id>` (excerpts of earlier sessions).
     pub memories_used: Vec<String>,
     /// How much context the reply was given.
     pub context: ContextCounts,
@@ -55,6 +56,9 @@ pub struct ContextCounts {
     pub turns: u32,
     pub memories: u32,
     pub summaries: u32,
+    /// Excerpts of earlier sessions' messages.
+    #[serde(default)]
+    pub excerpts: u32,
 }
 
 /// Why a chat message was refused before anything was stored.

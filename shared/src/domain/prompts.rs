@@ -62,9 +62,10 @@ pub fn system_for(route: Route) -> &'static str {
     }
 }
 
-/// What Hearth knows, as it is put before the model: memories and session
-/// summaries, each on its own line. Empty sections are left out.
-pub fn known_context(memories: &[(String, String)], summaries: &[String]) -> Option<String> {
+/// What Hearth knows, as it is put before the model: memories, session
+/// summaries and dated excerpts of earlier conversations, each on its own
+/// line. Empty sections are left out.
+pub fn known_context(memories: &[(String, String)], summaries: &[String], excerpts: &[(String, String)]) -> Option<String> {
     let mut out = String::new();
     if !memories.is_empty() {
         out.push_str("What you remember about this person (use it gently and naturally; never recite it as a list):\n");
@@ -76,9 +77,18 @@ pub fn known_context(memories: &[(String, String)], summaries: &[String]) -> Opt
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str("Summaries of your conversations with them, most recent first:\n");
+        out.push_str("Summaries of your conversations with them, most relevant first:\n");
         for s in summaries {
             out.push_str(&format!("- {s}\n"));
+        }
+    }
+    if !excerpts.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("Things they told you in earlier conversations:\n");
+        for (date, text) in excerpts {
+            out.push_str(&format!("- ({date}) {text}\n"));
         }
     }
     (!out.is_empty()).then_some(out)
@@ -147,6 +157,7 @@ mod tests {
         let known = known_context(
             &[("relationships".into(), "Has a sister named Maya who visits on Fridays.".into())],
             &["They talked about baking with Maya.".into()],
+            &[("2026-05-02".into(), "Maya and I baked bread all afternoon.".into())],
         );
         let req = reply_request_with(
             Route::Support,

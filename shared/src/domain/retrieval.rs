@@ -195,6 +195,62 @@ pub fn memory_op(m: &Memory, vector: Option<Vector>) -> IndexOp {
     }
 }
 
+/// One entry of a person's index log: the ops of one write, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexEntry {
+    pub seq: u64,
+    pub ops: Vec<IndexOp>,
+}
+
+/// A page of a person's index log, and its head (the last seq written;
+/// `u64::MAX` when the page stopped before the head). A head below the
+/// reader's position means the log was erased and begun again.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexLogPage {
+    pub entries: Vec<IndexEntry>,
+    pub head: u64,
+}
+
+/// The most bytes one stored log entry holds (a DynamoDB item is at most
+/// 400 KB with its keys).
+pub const MAX_ENTRY_BYTES: usize = 200_000;
+
+/// The ops of one write as stored log entries (JSON arrays), each at most
+/// [`MAX_ENTRY_BYTES`] unless one op alone is larger.
+pub fn log_chunks(ops: &[IndexOp]) -> Result<Vec<String>, serde_json::Error> {
+    let mut chunks = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut size = 2;
+    for op in ops {
+        let one = serde_json::to_string(op)?;
+        if !current.is_empty() && size + one.len() + 1 > MAX_ENTRY_BYTES {
+            chunks.push(format!("[{}]", current.join(",")));
+            current.clear();
+            size = 2;
+        }
+        size += one.len() + 1;
+        current.push(one);
+    }
+    if !current.is_empty() {
+        chunks.push(format!("[{}]", current.join(",")));
+    }
+    Ok(chunks)
+}
+
+/// The index ops of one extraction job: its messages, the memories it
+/// wrote (an ended one is removed) and the session's new summary. Vectors
+/// are looked up by doc key.
+pub fn job_ops(messages: &[Message], writes: &[Memory], session: &SessionId, summary: &str, at: DateTime<Utc>, vectors: &HashMap<String, Vector>) -> Vec<IndexOp> {
+    let mut ops: Vec<IndexOp> = messages.iter().map(|m| IndexOp::Put(Doc::message(m))).collect();
+    for m in writes {
+        ops.push(memory_op(m, vectors.get(&doc_key(DocKind::Memory, m.id.as_str())).cloned()));
+    }
+    if !summary.trim().is_empty() {
+        ops.push(IndexOp::Put(Doc::summary(session, summary, at, vectors.get(&doc_key(DocKind::Summary, session.as_str())).cloned())));
+    }
+    ops
+}
+
 static STEMMER: LazyLock<rust_stemmers::Stemmer> = LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
 
 const STOPWORDS: &[&str] = &[
@@ -500,6 +556,10 @@ impl Index {
     /// Search: items that relate to the query (lexically or, with vectors,
     /// semantically), best first, near duplicates dropped.
     pub fn search(&self, q: &Query<'_>, limit: usize) -> Vec<Hit<'_>> {
+        self.ranked(q, limit, true)
+    }
+
+    fn ranked(&self, q: &Query<'_>, limit: usize, dedupe: bool) -> Vec<Hit<'_>> {
         let mut scored: Vec<(u32, f32, f32)> = self.scored(q, &[]).into_iter().filter(|(_, _, r)| *r > MIN_RELEVANCE).collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut chosen: Vec<(Hit<'_>, &HashSet<String>)> = Vec::new();
@@ -508,7 +568,7 @@ impl Index {
                 break;
             }
             if let Some((hit, terms)) = self.hit(s)
-                && !chosen.iter().any(|(_, t)| jaccard(t, terms) >= NEAR_DUPLICATE)
+                && !(dedupe && chosen.iter().any(|(_, t)| jaccard(t, terms) >= NEAR_DUPLICATE))
             {
                 chosen.push((hit, terms));
             }
@@ -529,7 +589,14 @@ impl Index {
         let in_force_owned = self.boundaries();
         let in_force = boundaries::in_force(&in_force_owned, q.text);
         let mut scored = self.scored(q, &[DocKind::Memory, DocKind::Summary]);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Memories first, then summaries, then messages, each best first: a
+        // message that a memory already distils is its near duplicate.
+        let rank = |slot: u32| self.slots[slot as usize].as_ref().map_or(3, |s| match s.doc.kind {
+            DocKind::Memory => 0,
+            DocKind::Summary => 1,
+            DocKind::Message => 2,
+        });
+        scored.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(b.1.total_cmp(&a.1)).then(a.0.cmp(&b.0)));
         let mut chosen: Vec<&HashSet<String>> = Vec::new();
         // The current session's summary comes first when the route takes one.
         if quota.summaries > 0
@@ -584,6 +651,19 @@ impl Index {
                 .map(|d| d.text.as_str()),
         )
     }
+}
+
+/// The active memories most related to `text` (the extraction job's
+/// view): ranked by the same engine, near duplicates kept, since the job
+/// must see them to update or supersede them.
+pub fn related_memories(memories: &[Memory], text: &str, k: usize, now: DateTime<Utc>) -> Vec<Memory> {
+    let index = Index::from_docs(memories.iter().filter(|m| m.is_active()).map(|m| Doc::memory(m, None)));
+    let by_id: HashMap<&str, &Memory> = memories.iter().map(|m| (m.id.as_str(), m)).collect();
+    index
+        .ranked(&Query { text, vector: None, route: Route::Reasoning, now }, k, false)
+        .iter()
+        .filter_map(|h| by_id.get(h.doc.id.as_str()).map(|m| (*m).clone()))
+        .collect()
 }
 
 /// Cosine below which two texts are taken as unrelated: embedding models

@@ -27,6 +27,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/sessions/{id}/messages", get(routes::list_messages))
         .route("/v1/memories", get(routes::list_memories))
         .route("/v1/memories/{id}", patch(routes::edit_memory).delete(routes::forget_memory))
+        .route("/v1/search", get(routes::search))
         .route("/v1/export", get(routes::export))
         .route("/v1/me", delete(routes::erase))
         .route(

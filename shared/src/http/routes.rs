@@ -193,6 +193,57 @@ pub async fn export(
     Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})))
 }
 
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /v1/search?q=&limit=`: the retrieval engine over the caller's
+/// messages, memories and summaries, best first.
+pub async fn search(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    axum::extract::Query(q): axum::extract::Query<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::domain::limits::{DEFAULT_SEARCH_HITS, MAX_QUERY_CHARS, MAX_SEARCH_HITS};
+    let text = q.q.as_deref().map(str::trim).unwrap_or("");
+    if text.is_empty() {
+        return Err(ApiError::invalid("q is required: the words to search for"));
+    }
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(format!("q must be at most {MAX_QUERY_CHARS} characters")));
+    }
+    let limit = match q.limit.as_deref() {
+        None => DEFAULT_SEARCH_HITS,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_SEARCH_HITS).contains(n))
+            .ok_or_else(|| ApiError::invalid(format!("limit must be a whole number from 1 to {MAX_SEARCH_HITS}")))?,
+    };
+    let deadline = tokio::time::Instant::now() + crate::service::retrieval::QUERY_EMBED_BUDGET;
+    let vector = app.retriever.query_vector(text, deadline).await;
+    let index = app.retriever.index(&user).await.map_err(|e| store_error(e, "search index"))?;
+    let query = crate::domain::retrieval::Query { text, vector: vector.as_ref(), route: crate::domain::route::Route::Support, now: app.clock.now() };
+    let hits: Vec<Value> = index
+        .search(&query, limit)
+        .iter()
+        .map(|h| {
+            json!({
+                "kind": h.doc.kind.as_str(),
+                "id": h.doc.id,
+                "external_id": h.doc.external_id,
+                "session_id": h.doc.session_id.as_str(),
+                "text": h.doc.text,
+                "date": h.doc.at,
+                "score": (h.score * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"hits": hits})))
+}
+
 /// Erase everything held about the caller, with a receipt.
 pub async fn erase(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<Json<Value>, ApiError> {
     let deleted = app
@@ -201,6 +252,7 @@ pub async fn erase(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Res
         .erase(&user, app.clock.now())
         .await
         .map_err(|e| store_error(e, "data"))?;
+    app.retriever.forget(&user);
     tracing::info!(user = %user, ?deleted, "erased");
     Ok(Json(json!({"deleted": deleted})))
 }

@@ -12,7 +12,9 @@
 //! same `client_message_id` never stores the message twice.
 
 use super::models::{ModelFailure, ModelRoles};
-use crate::domain::context::{ContextProfile, conversation, within_budget};
+use crate::domain::context::{ContextProfile, conversation, estimate_tokens, fit_items, within_budget};
+use crate::domain::retrieval::{Query, Quota};
+use super::retrieval::Retriever;
 use crate::domain::crisis_resources;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
@@ -21,8 +23,6 @@ use crate::domain::message::{
     validate_content,
 };
 use crate::domain::prompts;
-use crate::domain::boundaries;
-use crate::domain::memory::Category;
 use crate::domain::route::Route;
 use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
@@ -79,6 +79,7 @@ pub struct ChatService {
     clock: Arc<dyn Clock>,
     turn_deadline: Duration,
     crisis_locale: String,
+    retriever: Arc<Retriever>,
 }
 
 /// A reply before it is stored.
@@ -95,6 +96,7 @@ impl ChatService {
         clock: Arc<dyn Clock>,
         turn_deadline: Duration,
         crisis_locale: String,
+        retriever: Arc<Retriever>,
     ) -> Self {
         Self {
             ports,
@@ -102,6 +104,7 @@ impl ChatService {
             clock,
             turn_deadline,
             crisis_locale,
+            retriever,
         }
     }
 
@@ -148,8 +151,13 @@ impl ChatService {
             .recent_messages(user, &session_id, recorded.message.seq, profile.recent_turns)
             .await?;
         let turns = conversation(within_budget(&recent, profile.budgets.turns));
-        let known = self.knowledge(user, &session_id, route, &req_text, profile).await;
-        let counts = ContextCounts { turns: turns.len() as u32, memories: known.memories.len() as u32, summaries: known.summaries.len() as u32 };
+        let known = self.knowledge(user, &session_id, route, &req_text, profile, deadline).await;
+        let counts = ContextCounts {
+            turns: turns.len() as u32,
+            memories: known.memories.len() as u32,
+            summaries: known.summaries.len() as u32,
+            excerpts: known.excerpts.len() as u32,
+        };
         let memories_used = known.ids();
         let request = prompts::reply_request_with(route, turns, profile, known.render());
         let context_ms = ms(t);
@@ -227,51 +235,35 @@ impl ChatService {
         }
     }
 
-    /// What Hearth knows that fits this message: the related memories and
-    /// the session summaries the route calls for, within its budgets. A
-    /// bounded number of reads (at most `KNOWN_MEMORIES` memories and a few
-    /// summaries), however long the person's history. Failing to read them
-    /// degrades the reply, never fails it.
-    async fn knowledge(&self, user: &UserId, session: &SessionId, route: Route, text: &str, profile: ContextProfile) -> Known {
-        let (max_memories, max_summaries) = crate::domain::context::knowledge_counts(route);
-        let mut known = Known::default();
-        if max_memories > 0 {
-            match self.ports.memories.active_memories(user, KNOWN_MEMORIES).await {
-                Ok(all) => {
-                    // Topics the person asked not to raise stay out, unless
-                    // they raise them now.
-                    known.boundaries = boundaries::boundaries(&all);
-                    let force = boundaries::in_force(&known.boundaries, text);
-                    let allowed: Vec<_> = all
-                        .into_iter()
-                        .filter(|m| m.category == Category::TriggersAndBoundaries || !boundaries::touches(&m.content, &force))
-                        .collect();
-                    let ranked = crate::domain::extraction::rank_related(&allowed, text, max_memories);
-                    known.memories = crate::domain::context::fit_items(ranked, profile.budgets.memories, |m| m.content.as_str());
-                }
-                Err(e) => tracing::warn!(error = %e, "could not read memories; replying without them"),
-            }
+    /// What Hearth knows that fits this message, chosen by the retrieval
+    /// engine within the route's quota and token budgets: memories,
+    /// session summaries (the current one first) and excerpts of earlier
+    /// sessions. One store read when the person's index is warm, however
+    /// long their history. Failing to read it degrades the reply, never
+    /// fails it.
+    async fn knowledge(&self, user: &UserId, session: &SessionId, route: Route, text: &str, profile: ContextProfile, deadline: Instant) -> Known {
+        let quota = Quota::for_route(route);
+        if quota.memories + quota.summaries + quota.messages == 0 {
+            return Known::default();
         }
-        if max_summaries > 0 {
-            let mut sessions = vec![session.clone()];
-            if max_summaries > 1
-                && let Ok(page) = self.ports.conversations.list_sessions(user, &crate::domain::page::PageRequest::first(max_summaries as u32 + 1)).await
-            {
-                sessions.extend(page.items.into_iter().map(|s| s.id).filter(|id| id != session));
+        let vector = self.retriever.query_vector(text, deadline).await;
+        let index = match self.retriever.index(user).await {
+            Ok(index) => index,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the retrieval index; replying without it");
+                return Known::default();
             }
-            let mut summaries = Vec::new();
-            for id in sessions.into_iter().take(max_summaries) {
-                if let Ok(state) = self.ports.memories.extraction_state(user, &id).await
-                    && let Some(summary) = state.summary
-                {
-                    summaries.push((id, summary));
-                }
-            }
-            let force = boundaries::in_force(&known.boundaries, text);
-            summaries.retain(|(_, s)| !boundaries::touches(s, &force));
-            known.summaries = crate::domain::context::fit_items(summaries, profile.budgets.summaries, |(_, s)| s.as_str());
-        }
-        known
+        };
+        let query = Query { text, vector: vector.as_ref(), route, now: self.clock.now() };
+        let chosen = index.select(&query, Some(session));
+        let memories = chosen.memories.iter().map(|h| (h.doc.id.clone(), h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone())).collect();
+        let summaries = chosen.summaries.iter().map(|h| (h.doc.session_id.clone(), h.doc.text.clone())).collect();
+        let excerpts: Vec<(String, String, String)> = chosen.messages.iter().map(|h| (h.doc.id.clone(), h.doc.at.format("%Y-%m-%d").to_string(), h.doc.text.clone())).collect();
+        let memories = fit_items(memories, profile.budgets.memories, |(_, _, t)| t.as_str());
+        let summaries = fit_items(summaries, profile.budgets.summaries, |(_, t)| t.as_str());
+        let used: u32 = summaries.iter().map(|(_, t)| estimate_tokens(t) + 4).sum();
+        let excerpts = fit_items(excerpts, profile.budgets.summaries.saturating_sub(used), |(_, _, t)| t.as_str());
+        Known { memories, summaries, excerpts }
     }
 
     /// Every 6 new messages (either role), one extraction job for them, so
@@ -311,30 +303,34 @@ impl ChatService {
     }
 }
 
-/// The most memories a turn reads to rank from (a bounded read).
-const KNOWN_MEMORIES: usize = 200;
-
+/// What went into a prompt, as chosen by retrieval.
 #[derive(Default)]
 struct Known {
-    boundaries: Vec<boundaries::Boundary>,
-    memories: Vec<crate::domain::memory::Memory>,
+    /// (memory id, category, text)
+    memories: Vec<(String, String, String)>,
+    /// (session, summary)
     summaries: Vec<(SessionId, String)>,
+    /// (message id, date, text)
+    excerpts: Vec<(String, String, String)>,
 }
 
 impl Known {
-    /// What was in the prompt: memory ids, and `summary:<session>` for summaries.
+    /// What was in the prompt: memory ids, `summary:<session>` for
+    /// summaries and `message:<id>` for excerpts.
     fn ids(&self) -> Vec<String> {
         self.memories
             .iter()
-            .map(|m| m.id.to_string())
+            .map(|(id, _, _)| id.clone())
             .chain(self.summaries.iter().map(|(s, _)| format!("summary:{s}")))
+            .chain(self.excerpts.iter().map(|(id, _, _)| format!("message:{id}")))
             .collect()
     }
 
     fn render(&self) -> Option<String> {
-        let memories: Vec<(String, String)> = self.memories.iter().map(|m| (m.category.as_str().to_string(), m.content.clone())).collect();
+        let memories: Vec<(String, String)> = self.memories.iter().map(|(_, c, t)| (c.clone(), t.clone())).collect();
         let summaries: Vec<String> = self.summaries.iter().map(|(_, s)| s.clone()).collect();
-        prompts::known_context(&memories, &summaries)
+        let excerpts: Vec<(String, String)> = self.excerpts.iter().map(|(_, d, t)| (d.clone(), t.clone())).collect();
+        prompts::known_context(&memories, &summaries, &excerpts)
     }
 }
 

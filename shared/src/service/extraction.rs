@@ -13,6 +13,8 @@ use super::models::{ModelFailure, ModelRoles};
 use crate::domain::completion::FinishReason;
 use crate::domain::events::DomainEvent;
 use crate::domain::extraction::{self, RELATED_MEMORIES};
+use crate::domain::retrieval::{self, DocKind, doc_key};
+use super::retrieval::Retriever;
 use crate::domain::jobs::Job;
 use crate::domain::route::ModelRole;
 use crate::domain::context::estimate_tokens;
@@ -38,6 +40,7 @@ pub struct Extractor {
     pub queue: Arc<dyn JobQueue>,
     pub models: ModelRoles,
     pub clock: Arc<dyn Clock>,
+    pub retriever: Arc<Retriever>,
 }
 
 fn failed(e: impl std::fmt::Display) -> JobError {
@@ -69,7 +72,7 @@ impl JobHandler for Extractor {
         }
         let text: String = messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
         let known = self.memories.active_memories(user, CANDIDATE_MEMORIES).await.map_err(failed)?;
-        let related = extraction::rank_related(&known, &text, RELATED_MEMORIES);
+        let related = retrieval::related_memories(&known, &text, RELATED_MEMORIES, self.clock.now());
         let tombstones = self.memories.tombstones(user, TOMBSTONES).await.map_err(failed)?;
 
         // The prompt must fit the smaller window of the deep and chat
@@ -108,7 +111,15 @@ impl JobHandler for Extractor {
         let completion = answer.completion;
         let output = extraction::parse(&completion.content, completion.finish == FinishReason::Length, &handles)
             .map_err(failed)?;
-        let plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
+        let mut plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
+        // The retrieval index learns the job's messages, memories and
+        // summary in the same write (vectors first, when semantic retrieval is on).
+        let mut to_embed: Vec<(String, String)> =
+            plan.writes.iter().filter(|w| w.memory.is_active()).map(|w| (doc_key(DocKind::Memory, w.memory.id.as_str()), w.memory.content.clone())).collect();
+        to_embed.push((doc_key(DocKind::Summary, session_id.as_str()), plan.summary.clone()));
+        let vectors = self.retriever.embed_items(to_embed).await.map_err(JobError::Failed)?;
+        let written: Vec<_> = plan.writes.iter().map(|w| w.memory.clone()).collect();
+        plan.index = retrieval::job_ops(messages, &written, session_id, &plan.summary, self.clock.now(), &vectors);
         match self
             .memories
             .apply_extraction(user, session_id, state.extracted_through, through, &plan, data_as_of)

@@ -6,4 +6,5 @@ pub mod extraction;
 pub mod jobs;
 pub mod models;
 pub mod ownership;
+pub mod retrieval;
 pub mod sweep;

@@ -13,6 +13,7 @@ use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::retrieval::{self, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -30,17 +31,32 @@ fn state_sk(session: &SessionId) -> String {
     format!("X#{session}")
 }
 
-fn first_condition_failed<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se)
-        if matches!(se.err(), TransactWriteItemsError::TransactionCanceledException(tc)
-            if tc.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")))
+/// The positions (in request order) of the transaction's failed conditions.
+fn failed_conditions<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> Vec<usize> {
+    match e {
+        SdkError::ServiceError(se) => match se.err() {
+            TransactWriteItemsError::TransactionCanceledException(tc) => tc
+                .cancellation_reasons()
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
 }
 
-fn condition_failed<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se)
-        if matches!(se.err(), TransactWriteItemsError::TransactionCanceledException(tc)
-            if tc.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))))
+/// The index log: `IXH` holds the last seq; `IX#<seq, 20 digits>` one entry.
+const INDEX_HEAD_SK: &str = "IXH";
+fn index_sk(seq: u64) -> String {
+    format!("IX#{seq:020}")
 }
+
+/// How often a write retries when another write to the same person's
+/// index log won the race for its head.
+const INDEX_RACE_ATTEMPTS: usize = 5;
 
 impl DynamoStore {
     fn state_item(&self, user: &UserId, session: &SessionId, state: &ExtractionState) -> Result<Item, StoreError> {
@@ -64,6 +80,82 @@ impl DynamoStore {
             ("updated_at".into(), s(m.updated_at.to_rfc3339())),
             ("data".into(), json(m)?),
         ]))
+    }
+
+    async fn index_head(&self, user: &UserId) -> Result<u64, StoreError> {
+        match self.get(&pk(user), INDEX_HEAD_SK).await? {
+            Some(item) => super::get_n(&item, "seq"),
+            None => Ok(0),
+        }
+    }
+
+    /// The writes that append `ops` after `head`: the entries, then the
+    /// head, conditioned on still being `head` (the head comes last, so a
+    /// failed condition at `position + entries` means a lost race).
+    fn index_writes(&self, user: &UserId, head: u64, ops: &[IndexOp]) -> Result<Vec<TransactWriteItem>, StoreError> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut writes = Vec::new();
+        let mut seq = head;
+        for chunk in retrieval::log_chunks(ops).map_err(|e| StoreError::Corrupt(e.to_string()))? {
+            seq += 1;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(Item::from([
+                    (PK.into(), s(pk(user))),
+                    (SK.into(), s(index_sk(seq))),
+                    ("kind".into(), s("search_index")),
+                    ("data".into(), s(chunk)),
+                ])))
+                .build()
+                .map_err(build_err)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        let mut head_put = Put::builder().table_name(&self.table).set_item(Some(Item::from([
+            (PK.into(), s(pk(user))),
+            (SK.into(), s(INDEX_HEAD_SK)),
+            ("kind".into(), s("search_index")),
+            ("seq".into(), n(seq)),
+        ])));
+        head_put = if head == 0 {
+            head_put.condition_expression("attribute_not_exists(PK)")
+        } else {
+            head_put.condition_expression("seq = :head").expression_attribute_values(":head", n(head))
+        };
+        writes.push(TransactWriteItem::builder().put(head_put.build().map_err(build_err)?).build());
+        Ok(writes)
+    }
+
+    /// Write `writes` and append `ops` to the index log in one transaction,
+    /// retrying when another append won the head. Returns the positions of
+    /// failed conditions among `writes`, if the transaction was cancelled.
+    async fn transact_with_index(&self, user: &UserId, writes: Vec<TransactWriteItem>, ops: &[IndexOp]) -> Result<Result<(), Vec<usize>>, StoreError> {
+        for _ in 0..INDEX_RACE_ATTEMPTS {
+            let head = self.index_head(user).await?;
+            let own = writes.len();
+            let mut all = writes.clone();
+            all.extend(self.index_writes(user, head, ops)?);
+            let head_at = all.len() - 1;
+            match self.client.transact_write_items().set_transact_items(Some(all)).send().await {
+                Ok(_) => return Ok(Ok(())),
+                Err(e) => {
+                    let failed = failed_conditions(&e);
+                    if failed.is_empty() {
+                        return Err(sdk(e));
+                    }
+                    let mine: Vec<usize> = failed.iter().copied().filter(|i| *i < own).collect();
+                    if !mine.is_empty() {
+                        return Ok(Err(mine));
+                    }
+                    if failed.contains(&head_at) {
+                        continue;
+                    }
+                    return Err(sdk(e));
+                }
+            }
+        }
+        Err(StoreError::Unavailable("the index log is busy; try again".into()))
     }
 
     /// Memories newest first, filtered, from an exclusive start.
@@ -205,17 +297,14 @@ impl MemoryStore for DynamoStore {
             };
             writes.push(TransactWriteItem::builder().put(put.build().map_err(build_err)?).build());
         }
-        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
-            Ok(_) => Ok(ApplyOutcome::Applied),
-            Err(e) if condition_failed(&e) => {
-                // Which condition failed? Reasons come in request order.
-                if first_condition_failed(&e) {
-                    return Ok(ApplyOutcome::Erased);
-                }
+        match self.transact_with_index(user, writes, &plan.index).await? {
+            Ok(()) => Ok(ApplyOutcome::Applied),
+            // Which condition failed? Reasons come in request order.
+            Err(failed) if failed.contains(&0) => Ok(ApplyOutcome::Erased),
+            Err(_) => {
                 let now = self.extraction_state(user, session).await?;
                 Ok(if now.extracted_through != expected_through { ApplyOutcome::AlreadyApplied } else { ApplyOutcome::Conflict })
             }
-            Err(e) => Err(sdk(e)),
         }
     }
 
@@ -241,21 +330,17 @@ impl MemoryStore for DynamoStore {
         let mut m: Memory = data(&item)?;
         let seen = m.updated_at;
         patch.apply(&mut m, now);
-        let result = self
-            .client
-            .put_item()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(self.memory_item(user, &m)?))
             .condition_expression("updated_at = :seen")
             .expression_attribute_values(":seen", s(seen.to_rfc3339()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(m),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                Err(StoreError::Conflict("the memory changed meanwhile; try again".into()))
-            }
-            Err(e) => Err(sdk(e)),
+            .build()
+            .map_err(build_err)?;
+        let writes = vec![TransactWriteItem::builder().put(put).build()];
+        match self.transact_with_index(user, writes, &[retrieval::memory_op(&m, None)]).await? {
+            Ok(()) => Ok(m),
+            Err(_) => Err(StoreError::Conflict("the memory changed meanwhile; try again".into())),
         }
     }
 
@@ -280,17 +365,11 @@ impl MemoryStore for DynamoStore {
             ])))
             .build()
             .map_err(build_err)?;
-        match self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(delete).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
-            Err(e) => Err(sdk(e)),
+        let writes = vec![TransactWriteItem::builder().delete(delete).build(), TransactWriteItem::builder().put(put).build()];
+        let remove = IndexOp::Remove { key: retrieval::doc_key(retrieval::DocKind::Memory, id.as_str()) };
+        match self.transact_with_index(user, writes, &[remove]).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::NotFound),
         }
     }
 
@@ -308,5 +387,37 @@ impl MemoryStore for DynamoStore {
             .await
             .map_err(sdk)?;
         out.items.unwrap_or_default().iter().map(data).collect()
+    }
+
+    async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
+        // Entries sort before the head (`IX#...` < `IXH`), so one Query
+        // returns the entries after `after` and then the head.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(pk(user)))
+            .expression_attribute_values(":from", s(index_sk(after.saturating_add(1))))
+            .expression_attribute_values(":to", s(INDEX_HEAD_SK))
+            .limit(limit.clamp(1, 999) as i32 + 1)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let mut page = IndexLogPage { entries: Vec::new(), head: if out.last_evaluated_key.is_some() { u64::MAX } else { 0 } };
+        for item in out.items.unwrap_or_default() {
+            let sk = super::get_s(&item, SK)?;
+            if sk == INDEX_HEAD_SK {
+                page.head = super::get_n(&item, "seq")?;
+                continue;
+            }
+            let seq = sk.strip_prefix("IX#").and_then(|n| n.parse().ok()).ok_or_else(|| StoreError::Corrupt("bad index entry key".into()))?;
+            if page.entries.len() < limit {
+                page.entries.push(IndexEntry { seq, ops: data(&item)? });
+            } else {
+                page.head = u64::MAX;
+            }
+        }
+        Ok(page)
     }
 }

@@ -1,7 +1,8 @@
 //! `MemoryStore` on the embedded engine. Each operation is one redb write
 //! transaction, so a job's memories, summary and watermark land together.
 
-use super::tables::{ERASURES, EXTRACTION, MEMORIES, TOMBSTONES};
+use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBSTONES};
+use crate::domain::retrieval::{self, IndexEntry, IndexLogPage, IndexOp};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
@@ -10,7 +11,23 @@ use crate::domain::page::{Page, PageRequest};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+
+/// Append `ops` to the person's index log, in the caller's transaction.
+fn append_index(tx: &WriteTransaction, u: &str, ops: &[IndexOp]) -> Result<(), StoreError> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let mut head = tx.open_table(INDEX_HEAD).map_err(unavailable)?;
+    let mut seq = head.get(u).map_err(unavailable)?.map_or(0, |v| v.value());
+    let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+    for chunk in retrieval::log_chunks(ops).map_err(|e| StoreError::Corrupt(e.to_string()))? {
+        seq += 1;
+        log.insert((u, seq), chunk.as_bytes()).map_err(unavailable)?;
+    }
+    head.insert(u, seq).map_err(unavailable)?;
+    Ok(())
+}
 
 fn state_of<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(t: &T, u: &str, s: &str) -> Result<ExtractionState, StoreError> {
     match t.get((u, s)).map_err(unavailable)? {
@@ -105,6 +122,7 @@ impl MemoryStore for EmbeddedStore {
                 state.summary = Some(plan.summary.clone());
                 states.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
             }
+            append_index(&tx, u, &plan.index)?;
             tx.commit().map_err(unavailable)?;
             Ok(ApplyOutcome::Applied)
         })
@@ -191,6 +209,7 @@ impl MemoryStore for EmbeddedStore {
                 memories.insert(key, encode(&m)?.as_slice()).map_err(unavailable)?;
                 m
             };
+            append_index(&tx, user.as_str(), &[retrieval::memory_op(&edited, None)])?;
             tx.commit().map_err(unavailable)?;
             Ok(edited)
         })
@@ -211,6 +230,7 @@ impl MemoryStore for EmbeddedStore {
                 let tomb = Tombstone { memory_id: m.id, content: m.content, source_message_ids: m.source_message_ids, forgotten_at: now };
                 tx.open_table(TOMBSTONES).map_err(unavailable)?.insert(key, encode(&tomb)?.as_slice()).map_err(unavailable)?;
             }
+            append_index(&tx, user.as_str(), &[IndexOp::Remove { key: retrieval::doc_key(retrieval::DocKind::Memory, id.as_str()) }])?;
             tx.commit().map_err(unavailable)
         })
         .await
@@ -228,6 +248,23 @@ impl MemoryStore for EmbeddedStore {
                 out.push(decode(v.value())?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
+        let user = user.clone();
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let head = tx.open_table(INDEX_HEAD).map_err(unavailable)?.get(u).map_err(unavailable)?.map_or(0, |v| v.value());
+            let log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+            let mut entries = Vec::new();
+            for entry in log.range((u, after.saturating_add(1))..=(u, u64::MAX)).map_err(unavailable)?.take(limit) {
+                let (k, v) = entry.map_err(unavailable)?;
+                entries.push(IndexEntry { seq: k.value().1, ops: decode(v.value())? });
+            }
+            Ok(IndexLogPage { entries, head })
         })
         .await
     }

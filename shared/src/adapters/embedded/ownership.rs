@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 const KINDS: &[&str] = &[
     "session", "message", "client_message_id", "external_id", "crisis_flag", "activity",
-    "memory", "tombstone", "summary", "job", "dead_job", "event",
+    "memory", "tombstone", "summary", "search_index", "job", "dead_job", "event",
 ];
 
 fn user_range(u: &str) -> std::ops::RangeInclusive<(&str, &str)> {
@@ -78,6 +78,12 @@ fn collect(tx: &ReadTransaction, user: &UserId) -> Result<Vec<ExportItem>, Store
         let mut state: serde_json::Value = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         state["session_id"] = json!(k.value().1);
         out.push(ExportItem::new("summary", state));
+    }
+    let t = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+    for e in t.range((u, 0)..=(u, u64::MAX)).map_err(unavailable)? {
+        let (k, v) = e.map_err(unavailable)?;
+        let ops: serde_json::Value = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push(ExportItem::new("search_index", json!({"seq": k.value().1, "ops": ops})));
     }
     let t = tx.open_table(JOBS).map_err(unavailable)?;
     for e in t.iter().map_err(unavailable)? {
@@ -209,6 +215,20 @@ impl DataOwnership for EmbeddedStore {
                 *counts.get_mut("memory").unwrap() += remove_user_keys(&tx, MEMORIES, u)?;
                 *counts.get_mut("tombstone").unwrap() += remove_user_keys(&tx, TOMBSTONES, u)?;
                 *counts.get_mut("summary").unwrap() += remove_user_keys(&tx, EXTRACTION, u)?;
+                {
+                    let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+                    let seqs: Vec<u64> = log
+                        .range((u, 0)..=(u, u64::MAX))
+                        .map_err(unavailable)?
+                        .map(|e| e.map(|(k, _)| k.value().1))
+                        .collect::<Result<_, _>>()
+                        .map_err(unavailable)?;
+                    for seq in &seqs {
+                        log.remove((u, *seq)).map_err(unavailable)?;
+                    }
+                    let head = tx.open_table(INDEX_HEAD).map_err(unavailable)?.remove(u).map_err(unavailable)?.is_some();
+                    *counts.get_mut("search_index").unwrap() += seqs.len() as u64 + head as u64;
+                }
                 for (def, kind) in [(JOBS, "job"), (DEAD_JOBS, "dead_job")] {
                     let mut t = tx.open_table(def).map_err(unavailable)?;
                     let ids: Vec<u64> = t

@@ -29,6 +29,11 @@ pub const TOMBSTONES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::ne
 /// (user, session_id) -> ExtractionState JSON
 pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("extraction_state");
 
+/// (user, seq) -> JSON array of retrieval IndexOps: the person's index log
+pub const INDEX_LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("index_log");
+/// user -> the last index log seq
+pub const INDEX_HEAD: TableDefinition<&str, u64> = TableDefinition::new("index_head");
+
 /// job id -> QueuedJob JSON: the durable local job queue
 pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 /// job id -> DeadJob JSON: jobs that failed too often
@@ -52,6 +57,8 @@ pub const TABLE_KINDS: &[(&str, Option<&str>)] = &[
     ("memories", Some("memory")),
     ("tombstones", Some("tombstone")),
     ("extraction_state", Some("summary")),
+    ("index_log", Some("search_index")),
+    ("index_head", Some("search_index")),
     ("jobs", Some("job")),
     ("dead_jobs", Some("dead_job")),
     ("outbox", Some("event")),
@@ -72,6 +79,8 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(MEMORIES)?;
     tx.open_table(TOMBSTONES)?;
     tx.open_table(EXTRACTION)?;
+    tx.open_table(INDEX_LOG)?;
+    tx.open_table(INDEX_HEAD)?;
     tx.open_table(JOBS)?;
     tx.open_table(DEAD_JOBS)?;
     tx.open_table(EXTERNAL_IDS)?;
