@@ -6,61 +6,15 @@ use hearth::domain::ids::{SessionId, UserId};
 use hearth::domain::jobs::Job;
 use hearth::ports::{JobQueue, MemoryStore};
 use hearth_tests::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::body_string_contains;
+use wiremock::{Mock, ResponseTemplate};
 
 async fn app() -> TestApp {
     let app = TestApp::start_with(Options { openai: true, ..Options::default() }).await;
     anthropic_answers(app.anthropic(), "I hear you.").await;
     app
-}
-
-/// The deep role answers extraction requests with `answer` (as JSON text).
-async fn extraction_answers(server: &MockServer, answer: Value) {
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .and(body_string_contains("memory_extraction"))
-        .respond_with(openai_ok(&answer.to_string()))
-        .mount(server)
-        .await;
-}
-
-fn fact(op: &str, category: &str, content: &str, sources: &[&str], target: &str) -> Value {
-    json!({"op": op, "category": category, "content": content, "importance": 7, "sources": sources, "target": target})
-}
-
-/// Three turns (six messages) in one session; returns the session id.
-async fn six_messages(app: &TestApp, token: &str, session: Option<&str>, lines: [&str; 3]) -> String {
-    let mut session = session.map(str::to_string);
-    for line in lines {
-        let mut body = json!({"message": line});
-        if let Some(s) = &session {
-            body["session_id"] = json!(s);
-        }
-        let (status, turn) = app.chat(token, body).await;
-        assert_eq!(status, 200, "{turn}");
-        session = Some(turn["session_id"].as_str().unwrap().to_string());
-    }
-    session.unwrap()
-}
-
-async fn memories(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
-    let (status, body) = app.get(token, &format!("/v1/memories{query}")).await;
-    assert_eq!(status, 200, "{body}");
-    body["items"].as_array().unwrap().clone()
-}
-
-/// Wait (bounded) until the worker has left no pending job.
-async fn drained(app: &TestApp) {
-    for _ in 0..200 {
-        if app.queue.pending().await.unwrap().is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the worker did not drain the queue: {:?}", app.queue.pending().await.unwrap());
 }
 
 fn state_of(app: &TestApp, user: &str, session: &str) -> impl std::future::Future<Output = hearth::domain::memory::ExtractionState> {

@@ -350,6 +350,7 @@ pub mod memory {
     use crate::domain::ids::{MemoryId, MessageId, SessionId};
     use crate::domain::memory::{Category, Memory, MemoryFilter, MemoryPatch};
     use crate::domain::page::PageRequest;
+    use crate::domain::retrieval::{DocKind, Index, job_ops};
     use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
     use std::sync::Arc;
 
@@ -464,6 +465,99 @@ pub mod memory {
         assert_eq!(now.items[0].content, "Loves green tea.");
     }
 
+    /// Replays a person's log into an index, as the retriever does.
+    async fn replay(store: &Store, u: &crate::domain::ids::UserId, page: usize) -> (Index, u64) {
+        let mut index = Index::new();
+        let mut reads = 0;
+        loop {
+            let p = store.index_entries(u, index.through(), page).await.unwrap();
+            reads += 1;
+            let n = p.entries.len();
+            for e in &p.entries {
+                index.apply(e.seq, &e.ops);
+            }
+            if n == 0 || index.through() >= p.head {
+                return (index, reads);
+            }
+        }
+    }
+
+    fn keys(index: &Index) -> Vec<String> {
+        let mut k: Vec<String> = index.docs().map(|d| d.key()).collect();
+        k.sort();
+        k
+    }
+
+    pub async fn the_index_log_records_each_change_in_its_write(store: Store) {
+        let (u, other, s) = (user("a"), user("b"), SessionId::generate());
+        let a = fact("Has a sister named Maya.", Category::Relationships, 1);
+        let b = fact("Works night shifts.", Category::WorkAndLife, 2);
+        let mut p = plan(vec![new(&a), new(&b)], "Talked about Maya.");
+        p.index = job_ops(&[], &[a.clone(), b.clone()], &s, "Talked about Maya.", at(3), &Default::default());
+        store.apply_extraction(&u, &s, 0, 6, &p, at(0)).await.unwrap();
+        let (index, _) = replay(&store, &u, 10).await;
+        let mut want = vec![format!("memory:{}", a.id), format!("memory:{}", b.id), format!("summary:{s}")];
+        want.sort();
+        assert_eq!(keys(&index), want);
+        // A redelivery writes nothing to the log either.
+        assert_eq!(store.apply_extraction(&u, &s, 0, 6, &p, at(0)).await.unwrap(), ApplyOutcome::AlreadyApplied);
+        let head = store.index_entries(&u, 0, 100).await.unwrap().head;
+        // An edit and a forget are in the log with them.
+        let patch = MemoryPatch { content: Some("Has a sister, Maya, in Leeds.".into()), importance: None };
+        store.edit_memory(&u, &a.id, &patch, at(5)).await.unwrap();
+        store.forget_memory(&u, &b.id, at(6)).await.unwrap();
+        let after = store.index_entries(&u, head, 100).await.unwrap();
+        assert_eq!(after.entries.len(), 2);
+        assert_eq!(after.head, head + 2);
+        let (index, _) = replay(&store, &u, 1).await;
+        assert_eq!(keys(&index), vec![format!("memory:{}", a.id), format!("summary:{s}")]);
+        assert!(index.docs().any(|d| d.text == "Has a sister, Maya, in Leeds."));
+        // Read in pages of one, from any point, and only the owner's.
+        let (_, reads) = replay(&store, &u, 1).await;
+        assert_eq!(reads, head + 2);
+        assert!(store.index_entries(&u, head + 2, 10).await.unwrap().entries.is_empty());
+        let theirs = store.index_entries(&other, 0, 10).await.unwrap();
+        assert_eq!((theirs.entries.len(), theirs.head), (0, 0));
+    }
+
+    pub async fn concurrent_index_writes_never_leave_a_gap(store: Store) {
+        let u = user("a");
+        let first = fact("Seed.", Category::Progress, 1);
+        let s0 = SessionId::generate();
+        let mut p = plan(vec![new(&first)], "s");
+        p.index = job_ops(&[], &[first.clone()], &s0, "s", at(1), &Default::default());
+        store.apply_extraction(&u, &s0, 0, 6, &p, at(0)).await.unwrap();
+        // Eight jobs for eight sessions, and edits, all at once.
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            let u = u.clone();
+            tasks.push(tokio::spawn(async move {
+                let s = SessionId::generate();
+                let m = fact(&format!("Fact {i}."), Category::Progress, i);
+                let mut p = plan(vec![new(&m)], &format!("Summary {i}."));
+                p.index = job_ops(&[], &[m.clone()], &s, &format!("Summary {i}."), at(2), &Default::default());
+                assert_eq!(store.apply_extraction(&u, &s, 0, 6, &p, at(0)).await.unwrap(), ApplyOutcome::Applied);
+            }));
+        }
+        for i in 0..4 {
+            let (store, u, id) = (store.clone(), u.clone(), first.id.clone());
+            tasks.push(tokio::spawn(async move {
+                let patch = MemoryPatch { content: None, importance: Some(i + 1) };
+                // A lost race with another edit is a clear Conflict, never a gap.
+                let _ = store.edit_memory(&u, &id, &patch, at(10 + i as i64)).await;
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let page = store.index_entries(&u, 0, 1_000).await.unwrap();
+        let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=page.head).collect::<Vec<_>>(), "entries 1..=head, no gap");
+        let (index, _) = replay(&store, &u, 3).await;
+        assert_eq!(index.docs().filter(|d| d.kind == DocKind::Memory).count(), 9);
+    }
+
     pub async fn forgetting_leaves_a_tombstone_and_is_scoped_to_its_owner(store: Store) {
         let (u, other, s) = (user("a"), user("b"), SessionId::generate());
         let m = fact("Has a brother named Tom.", Category::Relationships, 1);
@@ -491,6 +585,8 @@ macro_rules! memory_store_contract {
             supersede_keeps_history_and_lists_filter,
             a_job_never_overwrites_an_edit_made_meanwhile,
             forgetting_leaves_a_tombstone_and_is_scoped_to_its_owner,
+            the_index_log_records_each_change_in_its_write,
+            concurrent_index_writes_never_leave_a_gap,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
@@ -524,6 +620,7 @@ pub mod ownership {
     /// are the embedded store's own, seeded by its tests).
     pub const PORT_KINDS: &[&str] = &[
         "session", "message", "client_message_id", "external_id", "crisis_flag", "activity", "memory", "tombstone", "summary",
+        "search_index",
     ];
 
     pub fn import_line(session: &str, ext: &str, minute: u32) -> ImportLine {
@@ -616,6 +713,8 @@ pub mod ownership {
         assert!(export_all(&*store, &gone, 1 << 20).await.0.is_empty());
         assert!(store.list_sessions(&gone, &PageRequest::first(10)).await.unwrap().items.is_empty());
         assert!(store.active_memories(&gone, 10).await.unwrap().is_empty());
+        let log = store.index_entries(&gone, 0, 10).await.unwrap();
+        assert_eq!((log.entries.len(), log.head), (0, 0), "the index log is gone, head and all");
         assert_eq!(export_all(&*store, &stays, 1 << 20).await.0, before, "another person's data is untouched");
         let again = store.erase(&gone, at(31)).await.unwrap();
         assert!(again.values().all(|n| *n == 0), "a repeat erase deletes nothing: {again:?}");

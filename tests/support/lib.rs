@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
@@ -313,4 +313,50 @@ async fn all_requests(server: &MockServer) -> Vec<Value> {
         .iter()
         .map(|r| serde_json::from_slice(&r.body).expect("JSON request"))
         .collect()
+}
+
+/// The deep role answers extraction requests with `answer` (as JSON text).
+pub async fn extraction_answers(server: &MockServer, answer: Value) {
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("memory_extraction"))
+        .respond_with(openai_ok(&answer.to_string()))
+        .mount(server)
+        .await;
+}
+
+pub fn fact(op: &str, category: &str, content: &str, sources: &[&str], target: &str) -> Value {
+    json!({"op": op, "category": category, "content": content, "importance": 7, "sources": sources, "target": target})
+}
+
+/// Three turns (six messages) in one session; returns the session id.
+pub async fn six_messages(app: &TestApp, token: &str, session: Option<&str>, lines: [&str; 3]) -> String {
+    let mut session = session.map(str::to_string);
+    for line in lines {
+        let mut body = json!({"message": line});
+        if let Some(s) = &session {
+            body["session_id"] = json!(s);
+        }
+        let (status, turn) = app.chat(token, body).await;
+        assert_eq!(status, 200, "{turn}");
+        session = Some(turn["session_id"].as_str().unwrap().to_string());
+    }
+    session.unwrap()
+}
+
+pub async fn memories(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let (status, body) = app.get(token, &format!("/v1/memories{query}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+/// Wait (bounded) until the worker has left no pending job.
+pub async fn drained(app: &TestApp) {
+    for _ in 0..200 {
+        if app.queue.pending().await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the worker did not drain the queue: {:?}", app.queue.pending().await.unwrap());
 }

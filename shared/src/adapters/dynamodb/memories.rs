@@ -31,15 +31,16 @@ fn state_sk(session: &SessionId) -> String {
     format!("X#{session}")
 }
 
-/// The positions (in request order) of the transaction's failed conditions.
-fn failed_conditions<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>) -> Vec<usize> {
+/// The positions (in request order) of the transaction's cancellation
+/// reasons with `code`.
+fn cancelled_with<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>, code: &str) -> Vec<usize> {
     match e {
         SdkError::ServiceError(se) => match se.err() {
             TransactWriteItemsError::TransactionCanceledException(tc) => tc
                 .cancellation_reasons()
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .filter(|(_, r)| r.code() == Some(code))
                 .map(|(i, _)| i)
                 .collect(),
             _ => Vec::new(),
@@ -56,7 +57,7 @@ fn index_sk(seq: u64) -> String {
 
 /// How often a write retries when another write to the same person's
 /// index log won the race for its head.
-const INDEX_RACE_ATTEMPTS: usize = 5;
+const INDEX_RACE_ATTEMPTS: u32 = 12;
 
 impl DynamoStore {
     fn state_item(&self, user: &UserId, session: &SessionId, state: &ExtractionState) -> Result<Item, StoreError> {
@@ -131,7 +132,12 @@ impl DynamoStore {
     /// retrying when another append won the head. Returns the positions of
     /// failed conditions among `writes`, if the transaction was cancelled.
     async fn transact_with_index(&self, user: &UserId, writes: Vec<TransactWriteItem>, ops: &[IndexOp]) -> Result<Result<(), Vec<usize>>, StoreError> {
-        for _ in 0..INDEX_RACE_ATTEMPTS {
+        for attempt in 0..INDEX_RACE_ATTEMPTS {
+            if attempt > 0 {
+                // Jittered, growing pauses spread out the racers.
+                let cap = 10u64 << attempt.min(5);
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(cap / 4..=cap))).await;
+            }
             let head = self.index_head(user).await?;
             let own = writes.len();
             let mut all = writes.clone();
@@ -140,7 +146,11 @@ impl DynamoStore {
             match self.client.transact_write_items().set_transact_items(Some(all)).send().await {
                 Ok(_) => return Ok(Ok(())),
                 Err(e) => {
-                    let failed = failed_conditions(&e);
+                    // Another transaction on the same items was in flight: try again.
+                    if !cancelled_with(&e, "TransactionConflict").is_empty() {
+                        continue;
+                    }
+                    let failed = cancelled_with(&e, "ConditionalCheckFailed");
                     if failed.is_empty() {
                         return Err(sdk(e));
                     }

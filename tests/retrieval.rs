@@ -1,0 +1,193 @@
+//! Retrieval over HTTP on the embedded store: `GET /v1/search`, semantic
+//! blending against a fake OpenAI-compatible `/embeddings` endpoint, and
+//! `memories_used` matching what the prompt held.
+
+use hearth_tests::*;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+/// A fake embedding model: one dimension per concept, so that "puppy" and
+/// "dog" are near and share no word. Speaks the OpenAI wire format.
+struct ConceptEmbeddings;
+
+const CONCEPTS: &[&[&str]] = &[
+    &["dog", "puppy", "rex", "pet"],
+    &["work", "job", "office", "boss"],
+    &["sleep", "insomnia", "tired", "night"],
+    &["sister", "maya", "family"],
+];
+
+fn embed(text: &str) -> Vec<f32> {
+    let lower = text.to_lowercase();
+    let mut v: Vec<f32> = CONCEPTS.iter().map(|words| words.iter().filter(|w| lower.contains(*w)).count() as f32).collect();
+    v.push(0.05);
+    v
+}
+
+impl Respond for ConceptEmbeddings {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let data: Vec<Value> = body["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": embed(t.as_str().unwrap())}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
+    }
+}
+
+async fn app(semantic: bool) -> TestApp {
+    let env = if semantic { vec![("HEARTH_EMBED_MODEL", "concept-embed".to_string())] } else { Vec::new() };
+    let app = TestApp::start_with(Options { openai: true, env, ..Options::default() }).await;
+    anthropic_answers(app.anthropic(), "I hear you.").await;
+    Mock::given(method("POST")).and(path("/v1/embeddings")).respond_with(ConceptEmbeddings).mount(app.openai()).await;
+    app
+}
+
+async fn embedding_inputs(app: &TestApp) -> Vec<String> {
+    app.openai()
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/embeddings")
+        .flat_map(|r| {
+            let b: Value = serde_json::from_slice(&r.body).unwrap();
+            b["input"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+async fn search(app: &TestApp, token: &str, q: &str) -> Vec<Value> {
+    let (status, body) = app.get(token, &format!("/v1/search?q={q}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["hits"].as_array().unwrap().clone()
+}
+
+async fn walks_rex(app: &TestApp, token: &str) {
+    extraction_answers(
+        app.openai(),
+        json!({"memories": [fact("add", "values_and_coping", "Walks her dog Rex every morning to clear her head.", &["m1"], "")],
+               "summary": "Morning walks help."}),
+    )
+    .await;
+    six_messages(app, token, None, ["I walk Rex every morning.", "It clears my head.", "Yes, always."]).await;
+    drained(app).await;
+}
+
+#[tokio::test]
+async fn semantic_blending_finds_a_memory_that_shares_no_word_with_the_query() {
+    let app = app(true).await;
+    let token = app.token("alice");
+    walks_rex(&app, &token).await;
+    // The worker embedded the memory and the summary before writing them.
+    let inputs = embedding_inputs(&app).await;
+    assert!(inputs.contains(&"Walks her dog Rex every morning to clear her head.".to_string()), "{inputs:?}");
+    assert!(inputs.contains(&"Morning walks help.".to_string()), "{inputs:?}");
+
+    let hits = search(&app, &token, "puppy").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["kind"], "memory");
+    assert_eq!(hits[0]["text"], "Walks her dog Rex every morning to clear her head.");
+
+    // A reply embeds only its query.
+    let before = embedding_inputs(&app).await.len();
+    let (status, _) = app.chat(&token, json!({"message": "My puppy chewed my shoes."})).await;
+    assert_eq!(status, 200);
+    let after = embedding_inputs(&app).await;
+    assert_eq!(&after[before..], ["My puppy chewed my shoes."]);
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"].as_str().unwrap().to_string();
+    assert!(system.contains("Walks her dog Rex"), "{system}");
+}
+
+#[tokio::test]
+async fn without_an_embedding_model_retrieval_is_lexical_and_calls_no_embeddings() {
+    let app = app(false).await;
+    let token = app.token("alice");
+    walks_rex(&app, &token).await;
+    assert!(search(&app, &token, "puppy").await.is_empty(), "no shared word, no vectors: no hit");
+    assert_eq!(search(&app, &token, "dog").await.len(), 1);
+    assert!(embedding_inputs(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_embeddings_outage_degrades_the_reply_to_lexical_never_fails_it() {
+    let app = TestApp::start_with(Options { openai: true, env: vec![("HEARTH_EMBED_MODEL", "concept-embed".into())], ..Options::default() }).await;
+    anthropic_answers(app.anthropic(), "I hear you.").await;
+    Mock::given(path("/v1/embeddings")).respond_with(openai_error(503, "server_error")).mount(app.openai()).await;
+    let (status, body) = app.chat(&app.token("alice"), json!({"message": "Work was long today."})).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+fn row(session: &str, role: &str, content: &str, day: u32, ext: &str) -> String {
+    json!({"session_id": session, "role": role, "content": content, "created_at": format!("2026-03-{day:02}T09:00:00Z"), "external_id": ext}).to_string()
+}
+
+#[tokio::test]
+async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
+    let app = app(false).await;
+    extraction_answers(
+        app.openai(),
+        json!({"memories": [fact("add", "relationships", "Has a son named Leo who is starting school.", &["m1"], "")],
+               "summary": "Leo is nervous about starting school."}),
+    )
+    .await;
+    let token = app.token("alice");
+    let lines = [
+        row("old-1", "user", "My son Leo starts school on Monday.", 2, "sb-1"),
+        row("old-1", "assistant", "That's a big step.", 2, "sb-2"),
+        row("old-1", "user", "He cried at the school gate during the visit.", 3, "sb-3"),
+    ]
+    .join("\n");
+    let (status, report) = app.post_raw(&token, "/v1/import", lines).await;
+    assert_eq!(status, 200, "{report}");
+    drained(&app).await;
+
+    let hits = search(&app, &token, "school").await;
+    let kinds: Vec<&str> = hits.iter().map(|h| h["kind"].as_str().unwrap()).collect();
+    for k in ["memory", "summary", "message"] {
+        assert!(kinds.contains(&k), "{k} missing: {hits:?}");
+    }
+    let gate = hits.iter().find(|h| h["text"] == "He cried at the school gate during the visit.").expect("the imported message");
+    assert_eq!(gate["external_id"], "sb-3");
+    assert_eq!(gate["session_id"], "old-1");
+    assert_eq!(gate["date"], "2026-03-03T09:00:00Z");
+    assert!(gate["score"].as_f64().unwrap() > 0.0);
+    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+
+    let (_, one) = app.get(&token, "/v1/search?q=school&limit=1").await;
+    assert_eq!(one["hits"].as_array().unwrap().len(), 1);
+    for bad in ["/v1/search", "/v1/search?q=", "/v1/search?q=school&limit=0", "/v1/search?q=school&limit=51", "/v1/search?q=school&limit=ten"] {
+        let (status, err) = app.get(&token, bad).await;
+        assert_eq!(status, 400, "{bad}: {err}");
+        assert!(err["error"]["message"].as_str().is_some_and(|m| m.contains("q ") || m.contains("limit")), "{bad}: {err}");
+    }
+    let (status, _) = app.get(&token, &format!("/v1/search?q={}", "a".repeat(501))).await;
+    assert_eq!(status, 400);
+    assert!(search(&app, &app.token("bob"), "school").await.is_empty(), "another person's data is not searched");
+
+    // A forgotten memory is gone from search at once.
+    let memory = hits.iter().find(|h| h["kind"] == "memory").unwrap()["id"].as_str().unwrap().to_string();
+    let (status, _) = app.send(app.http.delete(app.at(&format!("/v1/memories/{memory}"))).bearer_auth(&token)).await;
+    assert_eq!(status, 200);
+    assert!(search(&app, &token, "school").await.iter().all(|h| h["kind"] != "memory"));
+
+    // A reply lists exactly what its prompt held, excerpts of earlier sessions included.
+    let (status, reply) = app.chat(&token, json!({"message": "Leo has his first day at school tomorrow and he cried at the gate again."})).await;
+    assert_eq!(status, 200, "{reply}");
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"].as_str().unwrap().to_string();
+    let used: Vec<String> = reply["memories_used"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    assert!(used.iter().any(|u| u.starts_with("message:")), "{used:?}\n{system}");
+    assert!(used.contains(&"summary:old-1".to_string()) || !system.contains("Leo is nervous"), "{used:?}");
+    assert_eq!(reply["context"]["excerpts"].as_u64().unwrap() as usize, used.iter().filter(|u| u.starts_with("message:")).count());
+    assert!(system.contains("He cried at the school gate during the visit."), "{system}");
+
+    // After an erase, nothing is found.
+    let (status, _) = app.send(app.http.delete(app.at("/v1/me")).bearer_auth(&token)).await;
+    assert_eq!(status, 200);
+    assert!(search(&app, &token, "school").await.is_empty());
+}
