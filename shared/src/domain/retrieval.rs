@@ -19,6 +19,7 @@
 //! duplicates (content-word overlap ≥ [`NEAR_DUPLICATE`]) are dropped.
 
 use super::boundaries::{self, Boundary};
+
 use super::ids::SessionId;
 use super::memory::{Category, Memory};
 use super::message::{Message, Role};
@@ -376,6 +377,22 @@ struct Slot {
     terms: HashSet<String>,
 }
 
+/// What scoring reads of an item, kept apart from the item in one dense
+/// array: scoring touches thousands of items per query, and reading a few
+/// bytes each (not the whole item) keeps that in cache.
+#[derive(Clone, Copy)]
+struct Meta {
+    live: bool,
+    kind: DocKind,
+    user_message: bool,
+    has_vector: bool,
+    importance: u8,
+    category: Option<Category>,
+    len: u32,
+    session: u32,
+    at: i64,
+}
+
 /// A person's index: an inverted index over every item, plus the kind
 /// lists that let memories and summaries be scored in full.
 #[derive(Default)]
@@ -388,6 +405,12 @@ pub struct Index {
     total_len: u64,
     live: u32,
     dead: u32,
+    /// The person's boundaries, as stemmed topic words (kept up to date
+    /// as `triggers_and_boundaries` memories come and go).
+    fences: Vec<HashSet<String>>,
+    fences_stale: bool,
+    meta: Vec<Meta>,
+    sessions: HashMap<String, u32>,
 }
 
 impl Index {
@@ -424,6 +447,19 @@ impl Index {
         if self.dead > 1_000 && self.dead > self.live {
             self.compact();
         }
+        self.refresh_fences();
+    }
+
+    fn refresh_fences(&mut self) {
+        if !self.fences_stale {
+            return;
+        }
+        self.fences = self.boundaries().iter().map(|b| b.topic.iter().flat_map(|w| tokens(w)).collect::<HashSet<String>>()).filter(|f| !f.is_empty()).collect();
+        self.fences_stale = false;
+    }
+
+    fn is_fence(doc: &Doc) -> bool {
+        doc.kind == DocKind::Memory && doc.category == Some(Category::TriggersAndBoundaries)
     }
 
     /// Build from docs directly (tests, benchmarks, evaluation).
@@ -432,10 +468,12 @@ impl Index {
         for d in docs {
             index.put(d);
         }
+        index.refresh_fences();
         index
     }
 
     fn put(&mut self, doc: Doc) {
+        self.fences_stale |= Self::is_fence(&doc);
         let key = doc.key();
         self.remove(&key);
         let toks = tokens(&doc.text);
@@ -451,6 +489,19 @@ impl Index {
         self.total_len += toks.len() as u64;
         self.live += 1;
         self.by_key.insert(key, slot);
+        let next = self.sessions.len() as u32;
+        let session = *self.sessions.entry(doc.session_id.as_str().to_string()).or_insert(next);
+        self.meta.push(Meta {
+            live: true,
+            kind: doc.kind,
+            user_message: doc.kind == DocKind::Message && doc.role == Some(Role::User),
+            has_vector: doc.vector.is_some(),
+            importance: doc.importance.min(10),
+            category: doc.category,
+            len: toks.len() as u32,
+            session,
+            at: doc.at.timestamp(),
+        });
         self.slots.push(Some(Slot { doc, len: toks.len() as u32, terms }));
     }
 
@@ -458,6 +509,8 @@ impl Index {
         if let Some(slot) = self.by_key.remove(key)
             && let Some(old) = self.slots[slot as usize].take()
         {
+            self.fences_stale |= Self::is_fence(&old.doc);
+            self.meta[slot as usize].live = false;
             self.total_len -= old.len as u64;
             self.live -= 1;
             self.dead += 1;
@@ -476,35 +529,44 @@ impl Index {
         self.slots.iter().flatten().map(|s| &s.doc)
     }
 
-    /// BM25 of every item that shares a content word with `text`, by slot.
-    fn bm25(&self, text: &str) -> HashMap<u32, f32> {
+    /// BM25 of every item that shares a content word with `text`: a dense
+    /// score per slot, and the slots that have one.
+    fn bm25(&self, text: &str) -> (Vec<f32>, Vec<u32>) {
         let mut query: Vec<String> = tokens(text);
         query.sort();
         query.dedup();
         let n = self.live.max(1) as f32;
         let avg = (self.total_len as f32 / n).max(1.0);
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores = vec![0.0f32; self.slots.len()];
+        let mut touched = Vec::new();
         for t in &query {
             let Some(list) = self.postings.get(t) else { continue };
-            let live: Vec<&(u32, u16)> = list.iter().filter(|(s, _)| self.slots[*s as usize].is_some()).collect();
-            let df = live.len() as f32;
+            let df = list.iter().filter(|(s, _)| self.meta[*s as usize].live).count() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            for (slot, tf) in live {
-                let len = self.slots[*slot as usize].as_ref().map_or(0, |s| s.len) as f32;
+            for (slot, tf) in list {
+                let s = &self.meta[*slot as usize];
+                if !s.live {
+                    continue;
+                }
                 let tf = *tf as f32;
-                *scores.entry(*slot).or_default() += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg));
+                let score = &mut scores[*slot as usize];
+                if *score == 0.0 {
+                    touched.push(*slot);
+                }
+                *score += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * s.len as f32 / avg));
             }
         }
-        scores
+        (scores, touched)
     }
 
     /// Plain BM25 over messages only: the baseline the evaluation compares against.
     pub fn bm25_messages(&self, text: &str, k: usize) -> Vec<Hit<'_>> {
-        let mut hits: Vec<Hit<'_>> = self
-            .bm25(text)
+        let (scores, touched) = self.bm25(text);
+        let mut hits: Vec<Hit<'_>> = touched
             .into_iter()
-            .filter_map(|(slot, s)| {
+            .filter_map(|slot| {
                 let doc = &self.slots[slot as usize].as_ref()?.doc;
+                let s = scores[slot as usize];
                 (doc.kind == DocKind::Message).then_some(Hit { doc, score: s, relevance: s })
             })
             .collect();
@@ -515,33 +577,39 @@ impl Index {
 
     /// Score items: those sharing a word with the query, plus (when
     /// `all_of` says so) every memory or summary.
-    fn scored(&self, q: &Query<'_>, all_of: &[DocKind]) -> Vec<(u32, f32, f32)> {
-        let lexical = self.bm25(q.text);
-        let max = lexical.values().copied().fold(0.0f32, f32::max);
-        let mut slots: Vec<u32> = lexical.keys().copied().collect();
-        if !all_of.is_empty() || q.vector.is_some() {
-            for (i, s) in self.slots.iter().enumerate() {
-                if let Some(s) = s
-                    && (all_of.contains(&s.doc.kind) || (q.vector.is_some() && s.doc.vector.is_some()))
-                    && !lexical.contains_key(&(i as u32))
-                {
+    /// Score items: those sharing a word with the query, every memory and
+    /// summary when `all` is set, and (with a query vector) every item that
+    /// has a vector. `keep` sees each candidate's metadata first.
+    fn scored(&self, q: &Query<'_>, all: bool, keep: impl Fn(&Meta) -> bool) -> Vec<(u32, f32, f32)> {
+        let (lexical, mut slots) = self.bm25(q.text);
+        let max = slots.iter().map(|s| lexical[*s as usize]).fold(0.0f32, f32::max);
+        if all || q.vector.is_some() {
+            for (i, m) in self.meta.iter().enumerate() {
+                if m.live && lexical[i] == 0.0 && ((all && m.kind != DocKind::Message) || (q.vector.is_some() && m.has_vector)) {
                     slots.push(i as u32);
                 }
             }
         }
+        let now = q.now.timestamp();
         slots
             .into_iter()
             .filter_map(|slot| {
-                let s = self.slots[slot as usize].as_ref()?;
-                let lex = if max > 0.0 { lexical.get(&slot).copied().unwrap_or(0.0) / max } else { 0.0 };
-                let relevance = match (q.vector, &s.doc.vector) {
-                    (Some(a), Some(b)) => (1.0 - WEIGHTS.semantic) * lex + WEIGHTS.semantic * semantic(a.cosine(b)),
+                let m = &self.meta[slot as usize];
+                if !m.live || !keep(m) {
+                    return None;
+                }
+                let lex = if max > 0.0 { lexical[slot as usize] / max } else { 0.0 };
+                let relevance = match (q.vector, m.has_vector) {
+                    (Some(a), true) => {
+                        let b = self.slots[slot as usize].as_ref()?.doc.vector.as_ref()?;
+                        (1.0 - WEIGHTS.semantic) * lex + WEIGHTS.semantic * semantic(a.cosine(b))
+                    }
                     _ => lex,
                 };
-                let age_days = (q.now - s.doc.at).num_seconds().max(0) as f32 / 86_400.0;
+                let age_days = (now - m.at).max(0) as f32 / 86_400.0;
                 let recency = (-std::f32::consts::LN_2 * age_days / HALF_LIFE_DAYS).exp();
-                let importance = s.doc.importance.min(10) as f32 / 10.0;
-                let fit = category_fit(q.route, s.doc.kind, s.doc.category);
+                let importance = m.importance as f32 / 10.0;
+                let fit = category_fit(q.route, m.kind, m.category);
                 let score = WEIGHTS.relevance * relevance + WEIGHTS.recency * recency + WEIGHTS.importance * importance + WEIGHTS.category * fit;
                 Some((slot, score, relevance))
             })
@@ -560,10 +628,9 @@ impl Index {
     }
 
     fn ranked(&self, q: &Query<'_>, limit: usize, dedupe: bool) -> Vec<Hit<'_>> {
-        let mut scored: Vec<(u32, f32, f32)> = self.scored(q, &[]).into_iter().filter(|(_, _, r)| *r > MIN_RELEVANCE).collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let scored: Vec<(u32, f32, f32)> = self.scored(q, false, |_| true).into_iter().filter(|(_, _, r)| *r > MIN_RELEVANCE).collect();
         let mut chosen: Vec<(Hit<'_>, &HashSet<String>)> = Vec::new();
-        for s in scored {
+        for s in BestFirst::new(scored, limit * 2) {
             if chosen.len() == limit {
                 break;
             }
@@ -586,58 +653,68 @@ impl Index {
         if quota.memories + quota.summaries + quota.messages == 0 {
             return out;
         }
-        let in_force_owned = self.boundaries();
-        let in_force = boundaries::in_force(&in_force_owned, q.text);
-        let mut scored = self.scored(q, &[DocKind::Memory, DocKind::Summary]);
-        // Memories first, then summaries, then messages, each best first: a
-        // message that a memory already distils is its near duplicate.
-        let rank = |slot: u32| self.slots[slot as usize].as_ref().map_or(3, |s| match s.doc.kind {
-            DocKind::Memory => 0,
-            DocKind::Summary => 1,
-            DocKind::Message => 2,
-        });
-        scored.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(b.1.total_cmp(&a.1)).then(a.0.cmp(&b.0)));
+        // Boundaries in force: those the message itself does not raise.
+        let said: HashSet<String> = tokens(q.text).into_iter().collect();
+        let in_force: Vec<&HashSet<String>> = self.fences.iter().filter(|f| f.is_disjoint(&said)).collect();
+        let touches = |terms: &HashSet<String>| in_force.iter().any(|f| !f.is_disjoint(terms));
+        // Candidates by kind, with the cheap conditions applied first.
+        let (mut memories, mut summaries, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+        let mut current_summary = None;
+        let current = current.and_then(|c| self.sessions.get(c.as_str()).copied());
+        // Messages of the current session are in its turns already.
+        let keep = |m: &Meta| m.kind != DocKind::Message || (m.user_message && Some(m.session) != current);
+        for c in self.scored(q, true, keep) {
+            let m = &self.meta[c.0 as usize];
+            match m.kind {
+                DocKind::Memory => memories.push(c),
+                DocKind::Summary if Some(m.session) == current => current_summary = Some(c),
+                DocKind::Summary => {
+                    if quota.earlier_summaries && (!quota.summaries_need_relevance || c.2 > MIN_RELEVANCE) {
+                        summaries.push(c)
+                    }
+                }
+                DocKind::Message => {
+                    if c.2 > MIN_RELEVANCE {
+                        messages.push(c)
+                    }
+                }
+            }
+        }
         let mut chosen: Vec<&HashSet<String>> = Vec::new();
         // The current session's summary comes first when the route takes one.
         if quota.summaries > 0
-            && let Some(current) = current
-            && let Some(slot) = self.by_key.get(&doc_key(DocKind::Summary, current.as_str()))
-            && let Some(&s) = scored.iter().find(|(s, _, _)| s == slot)
+            && let Some(s) = current_summary
             && let Some((hit, terms)) = self.hit(s)
-            && !boundaries::touches(&hit.doc.text, &in_force)
+            && !touches(terms)
         {
             out.summaries.push(hit);
             chosen.push(terms);
         }
+        // Memories first, then summaries, then messages, each best first: a
+        // message that a memory already distils is its near duplicate.
+        let scored = BestFirst::new(memories, quota.memories * 4)
+            .chain(BestFirst::new(summaries, quota.summaries * 4))
+            .chain(BestFirst::new(messages, quota.messages * 4));
         for s in scored {
+            if out.memories.len() == quota.memories && out.summaries.len() == quota.summaries && out.messages.len() == quota.messages {
+                break;
+            }
             let Some((hit, terms)) = self.hit(s) else { continue };
             let d = hit.doc;
+            let wanted = match d.kind {
+                DocKind::Memory => out.memories.len() < quota.memories,
+                DocKind::Summary => out.summaries.len() < quota.summaries,
+                DocKind::Message => out.messages.len() < quota.messages,
+            };
             let exempt = d.category == Some(Category::TriggersAndBoundaries);
-            if (!exempt && boundaries::touches(&d.text, &in_force)) || chosen.iter().any(|t| jaccard(t, terms) >= NEAR_DUPLICATE) {
+            if !wanted || (!exempt && touches(terms)) || chosen.iter().any(|t| jaccard(t, terms) >= NEAR_DUPLICATE) {
                 continue;
             }
-            let take = match d.kind {
-                DocKind::Memory => out.memories.len() < quota.memories,
-                DocKind::Summary => {
-                    quota.earlier_summaries
-                        && Some(&d.session_id) != current
-                        && out.summaries.len() < quota.summaries
-                        && (!quota.summaries_need_relevance || hit.relevance > MIN_RELEVANCE)
-                }
-                DocKind::Message => {
-                    out.messages.len() < quota.messages
-                        && Some(&d.session_id) != current
-                        && d.role == Some(Role::User)
-                        && hit.relevance > MIN_RELEVANCE
-                }
-            };
-            if take {
-                chosen.push(terms);
-                match d.kind {
-                    DocKind::Memory => out.memories.push(hit),
-                    DocKind::Summary => out.summaries.push(hit),
-                    DocKind::Message => out.messages.push(hit),
-                }
+            chosen.push(terms);
+            match d.kind {
+                DocKind::Memory => out.memories.push(hit),
+                DocKind::Summary => out.summaries.push(hit),
+                DocKind::Message => out.messages.push(hit),
             }
         }
         out
@@ -650,6 +727,49 @@ impl Index {
                 .filter(|d| d.kind == DocKind::Memory && d.category == Some(Category::TriggersAndBoundaries))
                 .map(|d| d.text.as_str()),
         )
+    }
+}
+
+/// Scored items best first, sorted only as far as they are read: each
+/// chunk (growing fourfold) is picked out with `select_nth_unstable_by`
+/// and then sorted, so taking the top few of 20,000 costs a linear pass.
+struct BestFirst {
+    items: Vec<(u32, f32, f32)>,
+    pos: usize,
+    ready: usize,
+    chunk: usize,
+}
+
+impl BestFirst {
+    fn new(items: Vec<(u32, f32, f32)>, first_chunk: usize) -> Self {
+        Self { items, pos: 0, ready: 0, chunk: first_chunk.max(8) }
+    }
+}
+
+fn best_first(a: &(u32, f32, f32), b: &(u32, f32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+impl Iterator for BestFirst {
+    type Item = (u32, f32, f32);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos == self.ready {
+            let rest = &mut self.items[self.pos..];
+            if rest.is_empty() {
+                return None;
+            }
+            let take = self.chunk.min(rest.len());
+            if take < rest.len() {
+                rest.select_nth_unstable_by(take - 1, best_first);
+            }
+            rest[..take].sort_by(best_first);
+            self.ready = self.pos + take;
+            self.chunk = self.chunk.saturating_mul(4);
+        }
+        let item = self.items[self.pos];
+        self.pos += 1;
+        Some(item)
     }
 }
 
@@ -816,6 +936,16 @@ mod tests {
         assert!(pattern.summaries.len() >= 2, "pattern: summaries across sessions");
         assert!(pattern.memories.iter().take(3).all(|h| h.doc.category == Some(Category::Progress)), "progress fits the pattern route");
         assert!(index.select(&q("hi", Route::Crisis), Some(&current)).memories.is_empty());
+    }
+
+    #[test]
+    fn best_first_yields_the_full_sort_order() {
+        let items: Vec<(u32, f32, f32)> = (0..1_000u32).map(|i| (i, ((i * 7919) % 1_009) as f32 / 7.0, 0.0)).collect();
+        let mut sorted = items.clone();
+        sorted.sort_by(best_first);
+        let lazy: Vec<_> = BestFirst::new(items, 3).collect();
+        assert_eq!(lazy, sorted);
+        assert!(BestFirst::new(Vec::new(), 5).next().is_none());
     }
 
     #[test]
