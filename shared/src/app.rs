@@ -69,7 +69,7 @@ impl App {
             ))),
             _ => None,
         };
-        let retriever = Arc::new(Retriever::new(Arc::clone(&ports.memories), embedder, config.index_cache_users));
+        let retriever = Arc::new(Retriever::new(Arc::clone(&ports.memories), embedder, config.index_cache_mb));
         Self {
             chat: ChatService::new(
                 ports.clone(),

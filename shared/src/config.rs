@@ -113,8 +113,8 @@ pub struct Config {
     /// `HEARTH_EMBED_MODEL`: the OpenAI-compatible `/embeddings` model that
     /// switches on semantic retrieval. Off when unset.
     pub embed_model: Option<String>,
-    /// How many people's retrieval indexes a warm process keeps.
-    pub index_cache_users: usize,
+    /// The memory a process may spend on warm retrieval indexes, in MiB.
+    pub index_cache_mb: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -223,7 +223,7 @@ impl Config {
         };
         let extract_idle = Duration::from_secs(60 * number("HEARTH_EXTRACT_IDLE_MINUTES", 30, 24 * 60)?);
         let job_max_receives = number("HEARTH_JOB_MAX_RECEIVES", 5, 100)? as u32;
-        let index_cache_users = number("HEARTH_INDEX_CACHE_USERS", 256, 100_000)? as usize;
+        let index_cache_mb = number("HEARTH_INDEX_CACHE_MB", 64, 1_000_000)? as usize;
         let embed_model = get("HEARTH_EMBED_MODEL");
         if embed_model.is_some() && openai.is_none() {
             return Err(ConfigError::Invalid {
@@ -249,7 +249,7 @@ impl Config {
             extract_idle,
             job_max_receives,
             embed_model,
-            index_cache_users,
+            index_cache_mb,
         })
     }
 

@@ -120,7 +120,7 @@ async fn main() {
     let config = hearth::config::Config::from_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()), hearth::config::Mode::Lambda).unwrap();
     let queue = EmbeddedQueue::new(store.clone(), Default::default());
     let app = Arc::new(hearth::app::App::new(&config, store.ports(queue), hearth::app::http_client()));
-    let router = hearth::http::router(app);
+    let router = hearth::http::router(Arc::clone(&app));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1/chat", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -152,6 +152,8 @@ async fn main() {
             println!("a reply's context: {} ; memories_used: {}", reply["context"], reply["memories_used"].as_array().map_or(0, Vec::len));
         }
     }
+    let index_mib = app.retriever.index(&user).await.unwrap().approx_bytes() as f64 / 1048576.0;
+    println!("the person's warm index: about {index_mib:.1} MiB (estimate)");
     let p50 = percentile(&mut overhead, 0.50);
     let p99 = percentile(&mut overhead, 0.99);
     let max = overhead.iter().copied().fold(0.0, f64::max);

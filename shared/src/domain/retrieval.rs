@@ -411,11 +411,19 @@ pub struct Index {
     fences_stale: bool,
     meta: Vec<Meta>,
     sessions: HashMap<String, u32>,
+    /// An estimate of the heap this index holds, kept as it changes.
+    bytes: usize,
 }
 
 impl Index {
     pub fn new() -> Index {
         Index::default()
+    }
+
+    /// About how many bytes of memory the index holds (text, words,
+    /// postings, vectors): what a process's index cache is bounded by.
+    pub fn approx_bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The last log entry applied (0: none).
@@ -502,6 +510,13 @@ impl Index {
             session,
             at: doc.at.timestamp(),
         });
+        self.bytes += doc.text.len() * 2
+            + doc.id.len()
+            + doc.vector.as_ref().map_or(0, |v| v.0.len())
+            + tf.len() * 48
+            + std::mem::size_of::<Slot>()
+            + std::mem::size_of::<Meta>()
+            + 64;
         self.slots.push(Some(Slot { doc, len: toks.len() as u32, terms }));
     }
 

@@ -1,5 +1,5 @@
-//! The retriever: each person's [`Index`], kept warm in the process and
-//! brought up to date from their index log before use.
+//! The retriever: each person's [`Index`], kept warm in the process (within
+//! a memory budget) and brought up to date from their index log before use.
 //!
 //! A warm index costs one store read per use (the log entries after the
 //! ones it has seen, with the log's head, in one Query), however long the
@@ -17,7 +17,7 @@ use crate::domain::retrieval::{Index, Vector};
 use crate::ports::{Embedder, MemoryStore, StoreError};
 use lru::LruCache;
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OwnedMutexGuard;
@@ -30,18 +30,39 @@ pub const QUERY_EMBED_BUDGET: Duration = Duration::from_millis(1_500);
 /// The most the worker waits to embed one job's items.
 const JOB_EMBED_BUDGET: Duration = Duration::from_secs(30);
 
-type Slot = Arc<tokio::sync::Mutex<Index>>;
+/// One person's cached index, and its last measured size.
+#[derive(Clone)]
+struct Slot {
+    index: Arc<tokio::sync::Mutex<Index>>,
+    bytes: Arc<AtomicUsize>,
+}
 
+/// Each person's index, least recently used first out, bounded by the
+/// indexes' estimated memory (`HEARTH_INDEX_CACHE_MB`): a Lambda container
+/// of 256 MB must not be filled by a few heavy users.
 pub struct Retriever {
     memories: Arc<dyn MemoryStore>,
     embedder: Option<Arc<dyn Embedder>>,
     cache: Mutex<LruCache<UserId, Slot>>,
+    budget_bytes: usize,
 }
 
 impl Retriever {
-    pub fn new(memories: Arc<dyn MemoryStore>, embedder: Option<Arc<dyn Embedder>>, cache_users: usize) -> Self {
-        let cap = NonZeroUsize::new(cache_users.max(1)).unwrap_or(NonZeroUsize::MIN);
-        Self { memories, embedder, cache: Mutex::new(LruCache::new(cap)) }
+    pub fn new(memories: Arc<dyn MemoryStore>, embedder: Option<Arc<dyn Embedder>>, cache_mb: usize) -> Self {
+        Self { memories, embedder, cache: Mutex::new(LruCache::unbounded()), budget_bytes: cache_mb.max(1) << 20 }
+    }
+
+    /// Evict least recently used indexes until the cache fits its budget;
+    /// the most recent one always stays.
+    fn evict(&self) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut total: usize = cache.iter().map(|(_, s)| s.bytes.load(Ordering::Relaxed)).sum();
+        while total > self.budget_bytes && cache.len() > 1 {
+            if let Some((user, slot)) = cache.pop_lru() {
+                total -= slot.bytes.load(Ordering::Relaxed);
+                tracing::debug!(user = %user, "index evicted from the cache");
+            }
+        }
     }
 
     pub fn semantic(&self) -> bool {
@@ -53,9 +74,11 @@ impl Retriever {
     pub async fn index(&self, user: &UserId) -> Result<OwnedMutexGuard<Index>, StoreError> {
         let slot = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(cache.get_or_insert(user.clone(), || Arc::new(tokio::sync::Mutex::new(Index::new()))))
+            cache
+                .get_or_insert(user.clone(), || Slot { index: Arc::new(tokio::sync::Mutex::new(Index::new())), bytes: Arc::new(AtomicUsize::new(0)) })
+                .clone()
         };
-        let mut index = slot.lock_owned().await;
+        let mut index = Arc::clone(&slot.index).lock_owned().await;
         loop {
             let page = self.memories.index_entries(user, index.through(), LOG_PAGE).await?;
             if page.head < index.through() {
@@ -71,6 +94,8 @@ impl Retriever {
                 break;
             }
         }
+        slot.bytes.store(index.approx_bytes(), Ordering::Relaxed);
+        self.evict();
         Ok(index)
     }
 
@@ -106,5 +131,61 @@ impl Retriever {
             .await
             .map_err(|e| format!("could not embed the job's memories: {e}"))?;
         Ok(items.into_iter().zip(vectors).filter_map(|((k, _), v)| Vector::from_f32(&v).map(|v| (k, v))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::embedded::EmbeddedStore;
+    use crate::domain::ids::{MemoryId, MessageId, SessionId};
+    use crate::domain::extraction::{MemoryWrite, Plan};
+    use crate::domain::memory::{Category, Memory};
+    use crate::domain::retrieval::job_ops;
+    use chrono::Utc;
+
+    async fn person(store: &EmbeddedStore, user: &UserId, facts: usize) {
+        let s = SessionId::parse("s").unwrap();
+        let writes: Vec<MemoryWrite> = (0..facts)
+            .map(|i| MemoryWrite {
+                memory: Memory {
+                    id: MemoryId::generate(),
+                    category: Category::Progress,
+                    content: format!("fact {i} about running and sleeping and working"),
+                    importance: 5,
+                    source_message_ids: vec![MessageId::parse("m").unwrap()],
+                    session_id: s.clone(),
+                    created_at: Utc::now(),
+                    updated_at: Utc::now(),
+                    ended_at: None,
+                    superseded_by: None,
+                    edited: false,
+                },
+                seen_updated_at: None,
+            })
+            .collect();
+        let memories: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
+        let index = job_ops(&[], &memories, &s, "summary", Utc::now(), &Default::default());
+        let plan = Plan { writes, summary: "summary".into(), added: facts as u32, index };
+        store.apply_extraction(user, &s, 0, 1, &plan, Utc::now()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_cache_stays_within_its_memory_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let users: Vec<UserId> = (0..4).map(|i| UserId::parse(format!("u{i}")).unwrap()).collect();
+        for u in &users {
+            person(&store, u, 2_000).await;
+        }
+        let retriever = Retriever::new(Arc::new(store), None, 1);
+        let one = retriever.index(&users[0]).await.unwrap().approx_bytes();
+        assert!(one > 300_000, "2,000 memories are not free: {one}");
+        for u in &users {
+            assert_eq!(retriever.index(u).await.unwrap().len(), 2_001);
+        }
+        let cache = retriever.cache.lock().unwrap();
+        assert!(cache.len() < users.len(), "a 1 MB budget holds fewer than four such indexes: {}", cache.len());
+        assert!(cache.contains(&users[3]), "the most recent stays");
     }
 }
