@@ -191,3 +191,89 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
     assert_eq!(status, 200);
     assert!(search(&app, &token, "school").await.is_empty());
 }
+
+/// A heavy history straight into the store, indexed as the worker would:
+/// `sessions` sessions, each with long messages and a long summary, and
+/// `memories` long memories.
+async fn heavy_history(app: &TestApp, user: &str, sessions: usize, memories: usize) {
+    use hearth::domain::extraction::{MemoryWrite, Plan};
+    use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
+    use hearth::domain::memory::{Category, Memory};
+    use hearth::domain::retrieval::{Doc, IndexOp, job_ops};
+    use hearth::ports::{ConversationStore, DataOwnership, MemoryStore};
+    let user = UserId::parse(user).unwrap();
+    let mut ops = Vec::new();
+    for i in 0..sessions {
+        let session = format!("past-{i}");
+        let lines = (0..6)
+            .map(|k| {
+                let text = format!("{k} work sleep family worries {} ", "and more about work and sleep ".repeat(60));
+                hearth::domain::ownership::parse_line(&row(&session, if k % 2 == 0 { "user" } else { "assistant" }, &text, 1 + (i % 27) as u32, &format!("{session}-{k}"))).unwrap()
+            })
+            .collect::<Vec<_>>();
+        app.store.import(&user, &lines).await.unwrap();
+        let sid = SessionId::parse(&session).unwrap();
+        ops.extend(job_ops(&app.store.recent_messages(&user, &sid, 6, 6).await.unwrap(), &[], &sid, "", chrono::Utc::now(), &Default::default()));
+        let summary = format!("Session {i}: work, sleep and family again. {}", "x".repeat(220));
+        ops.push(IndexOp::Put(Doc::summary(&sid, &summary, chrono::Utc::now(), None)));
+    }
+    let writes: Vec<MemoryWrite> = (0..memories)
+        .map(|i| MemoryWrite {
+            memory: Memory {
+                id: MemoryId::generate(),
+                category: Category::ALL[i % 5],
+                content: format!("Memory {i} about work, sleep and family: {}", "y".repeat(440)),
+                importance: 7,
+                source_message_ids: vec![MessageId::parse("past-0-0").unwrap()],
+                session_id: SessionId::parse("past-0").unwrap(),
+                created_at: chrono::Utc::now(),
+                updated_at: chrono::Utc::now(),
+                ended_at: None,
+                superseded_by: None,
+                edited: false,
+            },
+            seen_updated_at: None,
+        })
+        .collect();
+    let all: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
+    ops.extend(job_ops(&[], &all, &SessionId::parse("past-0").unwrap(), "", chrono::Utc::now(), &Default::default()));
+    let plan = Plan { writes, summary: "past".into(), added: memories as u32, index: ops };
+    app.store.apply_extraction(&user, &SessionId::parse("past-0").unwrap(), 0, 6, &plan, chrono::Utc::now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn retrieved_context_holds_the_route_budgets_with_a_large_history_and_a_small_window() {
+    use hearth::domain::context::{ContextProfile, estimate_tokens};
+    use hearth::domain::prompts::system_for;
+    use hearth::domain::route::Route;
+    let app = TestApp::start_with(Options {
+        anthropic: false,
+        openai: true,
+        env: vec![("HEARTH_CHAT_MODEL", "smollm2-135m-instruct".into()), ("HEARTH_DEEP_MODEL", "smollm2-135m-instruct".into())],
+        ..Options::default()
+    })
+    .await;
+    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(openai_ok("ok")).mount(app.openai()).await;
+    heavy_history(&app, "alice", 120, 400).await;
+    let token = app.token("alice");
+    for (message, route) in [
+        ("Work and sleep and family are all too much today.", Route::Support),
+        ("Should I quit my job to sleep more and see my family? Help me weigh it up.", Route::Reasoning),
+        ("Why do I always end up worrying about work, sleep and family?", Route::Pattern),
+    ] {
+        let (status, body) = app.chat(&token, json!({"message": message})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["reply"]["route"], route.as_str(), "{message}");
+        let sent: Value = app.openai().received_requests().await.unwrap().last().map(|r| serde_json::from_slice(&r.body).unwrap()).unwrap();
+        let system = sent["messages"][0]["content"].as_str().unwrap();
+        let known = system.strip_prefix(system_for(route)).expect("the route's system prompt, then what Hearth knows");
+        let profile = ContextProfile::for_route(route).fit(8_192);
+        let budget = profile.budgets.memories + profile.budgets.summaries;
+        // The section headers are the only text outside the budgets.
+        assert!(estimate_tokens(known) <= budget + 60, "{route:?}: ~{} tokens of knowledge for a budget of {budget}", estimate_tokens(known));
+        assert!(body["context"]["memories"].as_u64().unwrap() > 0, "{route:?}: {}", body["context"]);
+        let chars: usize = sent["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().len()).sum();
+        let estimated = chars / 4 + 4 * sent["messages"].as_array().unwrap().len();
+        assert!(estimated + sent["max_tokens"].as_u64().unwrap() as usize <= 8_192, "{route:?}: the whole prompt fits the window");
+    }
+}
