@@ -336,7 +336,7 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
     let local = EmbeddedStore::open(dir.path()).unwrap();
     let queue = Arc::new(hearth::adapters::embedded::EmbeddedQueue::new(local.clone(), Default::default()));
     let missing = Arc::new(missing);
-    let ports = hearth::app::Ports { conversations: missing.clone(), memories: missing.clone(), ownership: missing, events: Arc::new(local), queue };
+    let ports = hearth::app::Ports { conversations: missing.clone(), memories: missing.clone(), companion: missing.clone(), ownership: missing, events: Arc::new(local), queue };
     let env = |k: &str| (k == "HEARTH_JWT_SECRET").then(|| hearth_tests::SECRET.to_string());
     let config = Config::from_env(env, Mode::Lambda).unwrap();
     let app = Arc::new(hearth::app::App::new(&config, ports, reqwest::Client::new()));

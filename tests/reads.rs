@@ -184,6 +184,7 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
         memories: counting.clone(),
         events: Arc::new(inner.clone()),
         ownership: Arc::new(inner.clone()),
+        companion: Arc::new(inner.clone()),
         queue,
     };
     let anthropic = wiremock::MockServer::start().await;

@@ -10,7 +10,7 @@ use crate::service::retrieval::Retriever;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
 use crate::domain::jobs::Job;
-use crate::ports::{Clock, ConversationStore, DataOwnership, EventBus, JobQueue, MemoryStore, ModelClient, SystemClock};
+use crate::ports::{Clock, CompanionStore, ConversationStore, DataOwnership, EventBus, JobQueue, MemoryStore, ModelClient, SystemClock};
 use crate::service::chat::ChatService;
 use crate::service::extraction::Extractor;
 use crate::service::jobs::Dispatcher;
@@ -30,6 +30,7 @@ pub struct Ports {
     pub events: Arc<dyn EventBus>,
     pub queue: Arc<dyn JobQueue>,
     pub ownership: Arc<dyn DataOwnership>,
+    pub companion: Arc<dyn CompanionStore>,
 }
 
 /// Everything a request handler or a job needs, built once per process.

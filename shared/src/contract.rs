@@ -612,7 +612,9 @@ pub mod ownership {
     use crate::domain::ownership::{ImportLine, parse_line};
     use crate::domain::page::PageRequest;
     use crate::domain::safety::CrisisCategory;
-    use crate::ports::{ApplyOutcome, ConversationStore, DataOwnership, MemoryStore};
+    use crate::domain::checkin::{CheckIn, Settings};
+    use crate::domain::journal::{JournalItem, JournalKind};
+    use crate::ports::{ApplyOutcome, CompanionStore, ConversationStore, DataOwnership, MemoryStore};
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
@@ -620,7 +622,7 @@ pub mod ownership {
     /// are the embedded store's own, seeded by its tests).
     pub const PORT_KINDS: &[&str] = &[
         "session", "message", "client_message_id", "external_id", "crisis_flag", "activity", "memory", "tombstone", "summary",
-        "search_index",
+        "search_index", "settings", "checkin", "journal_entry", "journal_prompt",
     ];
 
     pub fn import_line(session: &str, ext: &str, minute: u32) -> ImportLine {
@@ -631,7 +633,7 @@ pub mod ownership {
     }
 
     /// One of every port kind for `u`.
-    pub async fn seed<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: &S, u: &UserId) {
+    pub async fn seed<S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized>(store: &S, u: &UserId) {
         let t = store
             .record_user_message(u, NewUserMessage {
                 session_id: None,
@@ -667,6 +669,54 @@ pub mod ownership {
         };
         assert_eq!(store.apply_extraction(u, &t.session.id, 0, 1, &plan, at(0)).await.unwrap(), ApplyOutcome::Applied);
         store.forget_memory(u, &forget.id, at(2)).await.unwrap();
+        let settings = Settings { timezone: "Asia/Tokyo".into(), push_token: Some("fcm-token".into()), ..Settings::defaults("en-US") };
+        store.put_settings(u, &settings).await.unwrap();
+        store.record_checkin(u, &checkin("2026-01-02", "How did the week end?")).await.unwrap();
+        store.add_journal(u, &JournalItem::new(JournalKind::Entry, "Walked by the sea.", at(3))).await.unwrap();
+        store.add_journal(u, &JournalItem::new(JournalKind::Prompt, "What did the sea give you?", at(4))).await.unwrap();
+    }
+
+    fn checkin(date: &str, text: &str) -> CheckIn {
+        let d: chrono::NaiveDate = date.parse().unwrap();
+        CheckIn { id: d.to_string(), local_date: d, text: text.into(), created_at: at(5), variant: "model".into(), model: Some("m".into()), pushed: false }
+    }
+
+    /// Settings, check-ins once per local date, and the journal newest first.
+    pub async fn settings_checkins_and_journal<S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized>(store: Arc<S>) {
+        let (u, other) = (user("comp"), user("other"));
+        assert_eq!(store.settings(&u).await.unwrap(), None);
+        let s = Settings { checkin_hour: 8, ..Settings::defaults("en-GB") };
+        store.put_settings(&u, &s).await.unwrap();
+        assert_eq!(store.settings(&u).await.unwrap(), Some(s));
+        assert_eq!(store.settings(&other).await.unwrap(), None);
+
+        let (first, created) = store.record_checkin(&u, &checkin("2026-03-08", "First.")).await.unwrap();
+        assert!(created);
+        let (again, created) = store.record_checkin(&u, &checkin("2026-03-08", "Second.")).await.unwrap();
+        assert!(!created, "one per local date");
+        assert_eq!(again.text, first.text);
+        store.record_checkin(&u, &checkin("2026-03-09", "Next day.")).await.unwrap();
+        store.mark_pushed(&u, "2026-03-09").await.unwrap();
+        let page = store.list_checkins(&u, &PageRequest::first(1)).await.unwrap();
+        assert_eq!(page.items[0].text, "Next day.");
+        assert!(page.items[0].pushed);
+        let rest = store.list_checkins(&u, &PageRequest { limit: 5, cursor: page.next_cursor }).await.unwrap();
+        assert_eq!(rest.items.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), ["First."]);
+        assert!(store.list_checkins(&other, &PageRequest::first(5)).await.unwrap().items.is_empty());
+
+        let mut ids = Vec::new();
+        for (i, kind) in [JournalKind::Entry, JournalKind::Prompt, JournalKind::Entry].into_iter().enumerate() {
+            let item = JournalItem::new(kind, &format!("item {i}"), at(i as i64));
+            store.add_journal(&u, &item).await.unwrap();
+            ids.push(item.id);
+        }
+        let entries = store.list_journal(&u, Some(JournalKind::Entry), &PageRequest::first(1)).await.unwrap();
+        assert_eq!(entries.items[0].text, "item 2", "newest first");
+        let older = store.list_journal(&u, Some(JournalKind::Entry), &PageRequest { limit: 5, cursor: entries.next_cursor }).await.unwrap();
+        assert_eq!(older.items.iter().map(|j| j.text.as_str()).collect::<Vec<_>>(), ["item 0"]);
+        assert_eq!(store.list_journal(&u, None, &PageRequest::first(10)).await.unwrap().items.len(), 3);
+        assert_eq!(store.get_journal(&u, &ids[1]).await.unwrap().unwrap().kind, JournalKind::Prompt);
+        assert_eq!(store.get_journal(&other, &ids[1]).await.unwrap(), None, "scoped to its owner");
     }
 
     async fn export_all<S: DataOwnership + ?Sized>(store: &S, u: &UserId, max_bytes: usize) -> (Vec<crate::domain::ownership::ExportItem>, usize) {
@@ -684,7 +734,7 @@ pub mod ownership {
         }
     }
 
-    pub async fn export_holds_every_kind_across_pages<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+    pub async fn export_holds_every_kind_across_pages<S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized>(store: Arc<S>) {
         let u = user("exp");
         seed(&*store, &u).await;
         let (items, pages) = export_all(&*store, &u, 400).await;
@@ -701,7 +751,7 @@ pub mod ownership {
         assert_eq!(message.data["content"], "I wrote goodbye letters");
     }
 
-    pub async fn erase_leaves_nothing_and_spares_others<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+    pub async fn erase_leaves_nothing_and_spares_others<S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized>(store: Arc<S>) {
         let (gone, stays) = (user("gone"), user("stays"));
         seed(&*store, &gone).await;
         seed(&*store, &stays).await;
@@ -720,7 +770,7 @@ pub mod ownership {
         assert!(again.values().all(|n| *n == 0), "a repeat erase deletes nothing: {again:?}");
     }
 
-    pub async fn no_job_writes_back_after_an_erase<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+    pub async fn no_job_writes_back_after_an_erase<S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized>(store: Arc<S>) {
         let u = user("race");
         let t = store
             .record_user_message(&u, NewUserMessage { session_id: None, content: "hi".into(), client_message_id: None, created_at: at(0), crisis: None })
@@ -749,7 +799,7 @@ pub mod ownership {
         assert_eq!(store.apply_extraction(&u, &later.session.id, 0, 1, &plan, at(20)).await.unwrap(), ApplyOutcome::Applied);
     }
 
-    pub async fn import_twice_gives_one_copy<S: ConversationStore + MemoryStore + DataOwnership + ?Sized>(store: Arc<S>) {
+    pub async fn import_twice_gives_one_copy<S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized>(store: Arc<S>) {
         let u = user("imp");
         let lines: Vec<ImportLine> = (0..5).map(|i| import_line("legacy-42", &format!("row-{i}"), i)).collect();
         let first = store.import(&u, &lines).await.unwrap();
@@ -781,6 +831,7 @@ macro_rules! ownership_contract {
             erase_leaves_nothing_and_spares_others,
             no_job_writes_back_after_an_erase,
             import_twice_gives_one_copy,
+            settings_checkins_and_journal,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -12,6 +12,8 @@ use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Se
 use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::retrieval::IndexLogPage;
+use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::journal::{JournalItem, JournalKind};
 use std::collections::BTreeMap;
 use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
@@ -178,6 +180,26 @@ pub trait MemoryStore: Send + Sync {
     /// `apply_extraction` appends the plan's `index` ops, `edit_memory` and
     /// `forget_memory` the memory's.
     async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError>;
+}
+
+/// Settings, check-ins and the journal: what the daily pass and the
+/// journal endpoints keep about a person.
+#[async_trait]
+pub trait CompanionStore: Send + Sync {
+    /// The person's settings, if they ever saved any.
+    async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError>;
+    async fn put_settings(&self, user: &UserId, settings: &Settings) -> Result<(), StoreError>;
+    /// Store a check-in once per local date: if that date has one already,
+    /// it is returned with `false` and nothing is written.
+    async fn record_checkin(&self, user: &UserId, checkin: &CheckIn) -> Result<(CheckIn, bool), StoreError>;
+    /// Mark a stored check-in as pushed.
+    async fn mark_pushed(&self, user: &UserId, id: &str) -> Result<(), StoreError>;
+    /// Check-ins, newest first.
+    async fn list_checkins(&self, user: &UserId, page: &PageRequest) -> Result<Page<CheckIn>, StoreError>;
+    async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError>;
+    /// Journal items, newest first.
+    async fn list_journal(&self, user: &UserId, kind: Option<JournalKind>, page: &PageRequest) -> Result<Page<JournalItem>, StoreError>;
+    async fn get_journal(&self, user: &UserId, id: &str) -> Result<Option<JournalItem>, StoreError>;
 }
 
 /// Export, erase and import: everything held about one person.

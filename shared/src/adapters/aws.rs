@@ -60,6 +60,7 @@ impl AwsAdapters {
         crate::app::Ports {
             conversations: store.clone(),
             memories: store.clone(),
+            companion: store.clone(),
             ownership: store,
             events: std::sync::Arc::new(self.events.clone()),
             queue: std::sync::Arc::new(self.queue.clone()),

@@ -2,6 +2,7 @@
 //! depends on nothing but data crates.
 
 pub mod boundaries;
+pub mod checkin;
 pub mod completion;
 pub mod context;
 pub mod crisis_resources;
@@ -9,6 +10,7 @@ pub mod events;
 pub mod extraction;
 pub mod ids;
 pub mod jobs;
+pub mod journal;
 pub mod limits;
 pub mod memory;
 pub mod message;

@@ -3,6 +3,7 @@
 //! retry policy; what still fails surfaces as `StoreError::Unavailable`,
 //! which the API answers with a 503 JSON error.
 
+mod companion;
 mod conversations;
 mod memories;
 mod ownership;

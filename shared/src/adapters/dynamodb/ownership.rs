@@ -22,7 +22,7 @@ pub const ERASURE_SK: &str = "ERASED";
 
 const KINDS: &[&str] = &[
     "session", "message", "client_message_id", "external_id", "crisis_flag", "activity", "memory", "tombstone", "summary",
-    "search_index",
+    "search_index", "settings", "checkin", "journal_entry", "journal_prompt",
 ];
 
 fn plain(v: &AttributeValue) -> serde_json::Value {

@@ -5,6 +5,7 @@
 //! redb holds an exclusive lock on its file, so a second process cannot open
 //! the same data dir and corrupt it; `open` turns that into a clear error.
 
+mod companion;
 mod conversations;
 mod memories;
 mod outbox;
@@ -87,6 +88,7 @@ impl EmbeddedStore {
             conversations: store.clone(),
             memories: store.clone(),
             events: store.clone(),
+            companion: store.clone(),
             ownership: store,
             queue: Arc::new(queue),
         }

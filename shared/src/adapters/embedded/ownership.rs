@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 
 const KINDS: &[&str] = &[
     "session", "message", "client_message_id", "external_id", "crisis_flag", "activity",
-    "memory", "tombstone", "summary", "search_index", "job", "dead_job", "event",
+    "memory", "tombstone", "summary", "search_index", "settings", "checkin", "journal_entry", "journal_prompt",
+    "job", "dead_job", "event",
 ];
 
 fn user_range(u: &str) -> std::ops::RangeInclusive<(&str, &str)> {
@@ -84,6 +85,18 @@ fn collect(tx: &ReadTransaction, user: &UserId) -> Result<Vec<ExportItem>, Store
         let (k, v) = e.map_err(unavailable)?;
         let ops: serde_json::Value = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         out.push(ExportItem::new("search_index", json!({"seq": k.value().1, "ops": ops})));
+    }
+    if let Some(v) = tx.open_table(SETTINGS).map_err(unavailable)?.get(u).map_err(unavailable)? {
+        out.push(ExportItem::new("settings", serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+    }
+    let t = tx.open_table(CHECKINS).map_err(unavailable)?;
+    for e in t.range(user_range(u)).map_err(unavailable)? {
+        out.push(ExportItem::new("checkin", serde_json::from_slice(e.map_err(unavailable)?.1.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+    }
+    let t = tx.open_table(JOURNAL).map_err(unavailable)?;
+    for e in t.range(user_range(u)).map_err(unavailable)? {
+        let item: crate::domain::journal::JournalItem = decode(e.map_err(unavailable)?.1.value())?;
+        out.push(ExportItem::new(item.kind.as_str(), value(&item)?));
     }
     let t = tx.open_table(JOBS).map_err(unavailable)?;
     for e in t.iter().map_err(unavailable)? {
@@ -228,6 +241,24 @@ impl DataOwnership for EmbeddedStore {
                     }
                     let head = tx.open_table(INDEX_HEAD).map_err(unavailable)?.remove(u).map_err(unavailable)?.is_some();
                     *counts.get_mut("search_index").unwrap() += seqs.len() as u64 + head as u64;
+                }
+                *counts.get_mut("settings").unwrap() += tx.open_table(SETTINGS).map_err(unavailable)?.remove(u).map_err(unavailable)?.is_some() as u64;
+                *counts.get_mut("checkin").unwrap() += remove_user_keys(&tx, CHECKINS, u)?;
+                {
+                    let mut journal = tx.open_table(JOURNAL).map_err(unavailable)?;
+                    let items: Vec<(String, crate::domain::journal::JournalKind)> = journal
+                        .range(user_range(u))
+                        .map_err(unavailable)?
+                        .map(|e| {
+                            let (k, v) = e.map_err(unavailable)?;
+                            let item: crate::domain::journal::JournalItem = decode(v.value())?;
+                            Ok((k.value().1.to_string(), item.kind))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for (id, kind) in &items {
+                        journal.remove((u, id.as_str())).map_err(unavailable)?;
+                        *counts.get_mut(kind.as_str()).unwrap() += 1;
+                    }
                 }
                 for (def, kind) in [(JOBS, "job"), (DEAD_JOBS, "dead_job")] {
                     let mut t = tx.open_table(def).map_err(unavailable)?;

@@ -34,6 +34,13 @@ pub const INDEX_LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new(
 /// user -> the last index log seq
 pub const INDEX_HEAD: TableDefinition<&str, u64> = TableDefinition::new("index_head");
 
+/// user -> Settings JSON
+pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// (user, local date) -> CheckIn JSON: one per person per local date
+pub const CHECKINS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("checkins");
+/// (user, journal id) -> JournalItem JSON (UUIDv7 ids: key order is time order)
+pub const JOURNAL: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("journal");
+
 /// job id -> QueuedJob JSON: the durable local job queue
 pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 /// job id -> DeadJob JSON: jobs that failed too often
@@ -59,6 +66,9 @@ pub const TABLE_KINDS: &[(&str, Option<&str>)] = &[
     ("extraction_state", Some("summary")),
     ("index_log", Some("search_index")),
     ("index_head", Some("search_index")),
+    ("settings", Some("settings")),
+    ("checkins", Some("checkin")),
+    ("journal", Some("journal_entry")),
     ("jobs", Some("job")),
     ("dead_jobs", Some("dead_job")),
     ("outbox", Some("event")),
@@ -81,6 +91,9 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(EXTRACTION)?;
     tx.open_table(INDEX_LOG)?;
     tx.open_table(INDEX_HEAD)?;
+    tx.open_table(SETTINGS)?;
+    tx.open_table(CHECKINS)?;
+    tx.open_table(JOURNAL)?;
     tx.open_table(JOBS)?;
     tx.open_table(DEAD_JOBS)?;
     tx.open_table(EXTERNAL_IDS)?;

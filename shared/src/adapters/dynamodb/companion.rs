@@ -1,0 +1,167 @@
+//! `CompanionStore` on DynamoDB. Items in the person's partition:
+//! `SETTINGS`, `CK#<local date>` (a conditional put makes one check-in per
+//! local date) and `J#<id>` (journal entries and prompts, UUIDv7 ids so
+//! that a descending Query is newest first).
+
+use super::schema::{PK, SK};
+use super::{DynamoStore, Item, data, json, s, sdk};
+use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::ids::UserId;
+use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::page::{Page, PageRequest};
+use crate::ports::{CompanionStore, StoreError};
+use async_trait::async_trait;
+
+fn pk(user: &UserId) -> String {
+    format!("U#{user}")
+}
+
+impl DynamoStore {
+    /// Items under `prefix`, newest first, from the cursor's key, filtered.
+    async fn newest_first<T: serde::de::DeserializeOwned>(
+        &self,
+        user: &UserId,
+        prefix: &str,
+        page: &PageRequest,
+        keep: impl Fn(&T) -> bool,
+        key_of: impl Fn(&T) -> String,
+    ) -> Result<Page<T>, StoreError> {
+        let mut start = match page.cursor.as_deref() {
+            None => None,
+            Some(c) => {
+                let k = c.strip_prefix("k.").ok_or(StoreError::BadCursor)?;
+                Some(Item::from([(PK.into(), s(pk(user))), (SK.into(), s(format!("{prefix}{k}")))]))
+            }
+        };
+        let limit = page.limit as usize;
+        let mut items: Vec<T> = Vec::new();
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+                .expression_attribute_values(":pk", s(pk(user)))
+                .expression_attribute_values(":p", s(prefix))
+                .scan_index_forward(false)
+                .limit(100)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in out.items.unwrap_or_default() {
+                let v: T = data(&item)?;
+                if !keep(&v) {
+                    continue;
+                }
+                if items.len() == limit {
+                    let next_cursor = items.last().map(|i| format!("k.{}", key_of(i)));
+                    return Ok(Page { items, next_cursor });
+                }
+                items.push(v);
+            }
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(Page { items, next_cursor: None }),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CompanionStore for DynamoStore {
+    async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError> {
+        self.get(&pk(user), "SETTINGS").await?.map(|i| data(&i)).transpose()
+    }
+
+    async fn put_settings(&self, user: &UserId, settings: &Settings) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s("SETTINGS")),
+                ("kind".into(), s("settings")),
+                ("data".into(), json(settings)?),
+            ])))
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn record_checkin(&self, user: &UserId, checkin: &CheckIn) -> Result<(CheckIn, bool), StoreError> {
+        let sk = format!("CK#{}", checkin.local_date);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(sk.clone())),
+                ("kind".into(), s("checkin")),
+                ("data".into(), json(checkin)?),
+            ])))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok((checkin.clone(), true)),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                let item = self.get(&pk(user), &sk).await?.ok_or(StoreError::NotFound)?;
+                Ok((data(&item)?, false))
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn mark_pushed(&self, user: &UserId, id: &str) -> Result<(), StoreError> {
+        let sk = format!("CK#{id}");
+        let item = self.get(&pk(user), &sk).await?.ok_or(StoreError::NotFound)?;
+        let mut c: CheckIn = data(&item)?;
+        c.pushed = true;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(sk)),
+                ("kind".into(), s("checkin")),
+                ("data".into(), json(&c)?),
+            ])))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn list_checkins(&self, user: &UserId, page: &PageRequest) -> Result<Page<CheckIn>, StoreError> {
+        self.newest_first(user, "CK#", page, |_: &CheckIn| true, |c| c.id.clone()).await
+    }
+
+    async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(format!("J#{}", item.id))),
+                ("kind".into(), s(item.kind.as_str())),
+                ("data".into(), json(item)?),
+            ])))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn list_journal(&self, user: &UserId, kind: Option<JournalKind>, page: &PageRequest) -> Result<Page<JournalItem>, StoreError> {
+        self.newest_first(user, "J#", page, |j: &JournalItem| kind.is_none_or(|k| j.kind == k), |j| j.id.clone()).await
+    }
+
+    async fn get_journal(&self, user: &UserId, id: &str) -> Result<Option<JournalItem>, StoreError> {
+        self.get(&pk(user), &format!("J#{id}")).await?.map(|i| data(&i)).transpose()
+    }
+}
