@@ -5,7 +5,8 @@
 use crate::adapters::anthropic::AnthropicClient;
 use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
-use crate::ports::Embedder;
+use crate::ports::{Embedder, Push};
+use crate::service::checkin::CheckinPass;
 use crate::service::retrieval::Retriever;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
@@ -43,6 +44,9 @@ pub struct App {
     pub extract_idle: Duration,
     /// Each person's retrieval index, warm in this process.
     pub retriever: Arc<Retriever>,
+    /// FCM push, when configured.
+    pub push: Option<Arc<dyn Push>>,
+    pub crisis_locale: String,
     ready: AtomicBool,
 }
 
@@ -81,6 +85,16 @@ impl App {
                 Arc::clone(&retriever),
             ),
             retriever,
+            push: config.fcm_service_account.as_ref().and_then(|sa| {
+                match crate::adapters::fcm::FcmPush::new(http.clone(), &config.fcm_base_url, sa.expose()) {
+                    Ok(p) => Some(Arc::new(p) as Arc<dyn Push>),
+                    Err(e) => {
+                        tracing::error!(error = %e, "FCM push is not available");
+                        None
+                    }
+                }
+            }),
+            crisis_locale: config.crisis_locale.clone(),
             ports,
             auth: Authenticator::new(&config.auth, http),
             models,
@@ -102,6 +116,19 @@ impl App {
             retriever: Arc::clone(&self.retriever),
         };
         Dispatcher::new().register(Job::EXTRACT_SESSION, Arc::new(extractor))
+    }
+
+    /// The hourly check-in pass.
+    pub fn checkin_pass(&self) -> CheckinPass {
+        CheckinPass {
+            conversations: Arc::clone(&self.ports.conversations),
+            companion: Arc::clone(&self.ports.companion),
+            events: Arc::clone(&self.ports.events),
+            push: self.push.clone(),
+            models: self.models.clone(),
+            retriever: Arc::clone(&self.retriever),
+            default_locale: self.crisis_locale.clone(),
+        }
     }
 
     /// The idle-session extraction sweep.

@@ -115,6 +115,10 @@ pub struct Config {
     pub embed_model: Option<String>,
     /// The memory a process may spend on warm retrieval indexes, in MiB.
     pub index_cache_mb: usize,
+    /// `HEARTH_FCM_SERVICE_ACCOUNT`: the service-account JSON (or a path to
+    /// it) for FCM push. Without it check-ins are stored and listed only.
+    pub fcm_service_account: Option<Secret>,
+    pub fcm_base_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -224,6 +228,20 @@ impl Config {
         let extract_idle = Duration::from_secs(60 * number("HEARTH_EXTRACT_IDLE_MINUTES", 30, 24 * 60)?);
         let job_max_receives = number("HEARTH_JOB_MAX_RECEIVES", 5, 100)? as u32;
         let index_cache_mb = number("HEARTH_INDEX_CACHE_MB", 64, 1_000_000)? as usize;
+        let fcm_service_account = match get("HEARTH_FCM_SERVICE_ACCOUNT") {
+            None => None,
+            Some(v) => {
+                let json = if v.starts_with('{') {
+                    v
+                } else {
+                    std::fs::read_to_string(&v).map_err(|e| ConfigError::Invalid { name: "HEARTH_FCM_SERVICE_ACCOUNT".into(), why: format!("not JSON, and not a readable file: {e}") })?
+                };
+                crate::adapters::fcm::FcmPush::new(reqwest::Client::new(), "http://unused", &json)
+                    .map_err(|why| ConfigError::Invalid { name: "HEARTH_FCM_SERVICE_ACCOUNT".into(), why })?;
+                Some(Secret::new(json))
+            }
+        };
+        let fcm_base_url = get("HEARTH_FCM_BASE_URL").unwrap_or_else(|| crate::adapters::fcm::DEFAULT_FCM_BASE_URL.into());
         let embed_model = get("HEARTH_EMBED_MODEL");
         if embed_model.is_some() && openai.is_none() {
             return Err(ConfigError::Invalid {
@@ -250,6 +268,8 @@ impl Config {
             job_max_receives,
             embed_model,
             index_cache_mb,
+            fcm_service_account,
+            fcm_base_url,
         })
     }
 

@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the HTTP API (and, as they arrive, the worker and the hourly check-in).
+    /// Serve the HTTP API, with the worker, the idle sweep and the hourly check-in pass.
     Serve {
         /// Address to listen on; port 0 picks a free one.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -87,6 +87,11 @@ enum Command {
         #[arg(long, default_value = "hearth")]
         prefix: String,
     },
+    /// The daily check-ins.
+    Checkins {
+        #[command(subcommand)]
+        command: CheckinsCommand,
+    },
     /// Print a JWT for USER that the server accepts.
     Token {
         #[arg(long)]
@@ -96,6 +101,20 @@ enum Command {
         ttl: Duration,
         #[arg(long, default_value = "./.hearth")]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckinsCommand {
+    /// Run one hourly check-in pass, as if it were --at (default: now), and
+    /// print what it did. Uses the configured model providers; with none,
+    /// check-ins get the fallback line.
+    Run {
+        /// The pass's time, RFC 3339, e.g. 2026-11-25T10:00:00Z.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -136,6 +155,7 @@ fn main() -> ExitCode {
         Command::Export { user, data } => runtime().and_then(|rt| rt.block_on(export(&user, data))),
         Command::Import { file, user, data } => runtime().and_then(|rt| rt.block_on(import(&file, &user, data))),
         Command::Jobs { data, dead } => runtime().and_then(|rt| rt.block_on(jobs(data, dead))),
+        Command::Checkins { command: CheckinsCommand::Run { at, data } } => runtime().and_then(|rt| rt.block_on(checkins_run(at, data))),
         Command::Provision { prefix } => runtime().and_then(|rt| rt.block_on(provision(&prefix))),
     };
     match result {
@@ -288,6 +308,22 @@ async fn provision(prefix: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn checkins_run(at: Option<chrono::DateTime<chrono::Utc>>, data: DataArgs) -> anyhow::Result<()> {
+    let config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
+    let (ports, _) = open_ports(&data, config.job_max_receives).await?;
+    let app = App::new(&config, ports, http_client());
+    let report = app.checkin_pass().run(at.unwrap_or_else(chrono::Utc::now)).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+/// The time until the next hour starts (UTC), plus a minute's margin.
+fn until_next_hour() -> Duration {
+    let now = chrono::Utc::now();
+    let into = now.timestamp().rem_euclid(3600) as u64;
+    Duration::from_secs(3600 - into + 60)
+}
+
 fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
     let user = UserId::parse(user).context("--user")?;
     let secret = match env_var("HEARTH_JWT_SECRET").filter(|s| !s.trim().is_empty()) {
@@ -360,6 +396,22 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
             }
         })
     };
+    // The check-in pass, once at the start of every hour.
+    let hourly = {
+        let (pass, mut stopped) = (app.checkin_pass(), stop_worker.subscribe());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(until_next_hour()) => {
+                        if let Err(e) = pass.run(chrono::Utc::now()).await {
+                            tracing::error!(error = %e, "check-in pass failed; it runs again next hour");
+                        }
+                    }
+                    _ = stopped.changed() => return,
+                }
+            }
+        })
+    };
     let router = hearth::http::router(app);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -384,6 +436,7 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
     let _ = stop_worker.send(true);
     let _ = worker.await;
     let _ = sweeper.await;
+    let _ = hourly.await;
     if let Some((_, stop, task)) = local {
         let _ = stop.send(());
         let _ = task.await;

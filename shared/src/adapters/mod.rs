@@ -7,6 +7,7 @@ pub mod aws;
 pub mod dynamodb;
 pub mod embedded;
 pub mod eventbridge;
+pub mod fcm;
 pub mod model_http;
 pub mod openai;
 pub mod provision;

@@ -2,6 +2,7 @@
 //! arguments, so tests run them with fakes and no Lambda runtime.
 
 pub mod chat;
+pub mod checkin;
 pub mod extraction;
 pub mod jobs;
 pub mod models;

@@ -1,0 +1,219 @@
+//! The hourly check-in pass. The same code runs in `functions/daily-checkin`
+//! (EventBridge schedule), in `hearth serve` (every hour) and in
+//! `hearth checkins run --at`. For each person who talked in the 24 hours
+//! before the pass (found through the activity index, never a scan), whose
+//! local hour is their check-in hour, with check-ins on and none yet on
+//! this local date, it:
+//! 1. writes one line with the check-in role from the last 24 hours and
+//!    what Hearth remembers (or the gentle variant with crisis resources
+//!    after a crisis flag in those 24 hours);
+//! 2. holds it under 100 characters: one stricter retry, then a safe
+//!    fallback line, never a sentence cut off;
+//! 3. stores it once per local date (a second pass finds it);
+//! 4. pushes it when the person has a push token, forgetting a token FCM
+//!    calls `UNREGISTERED`;
+//! 5. emits `CheckInReady`.
+
+use super::models::ModelRoles;
+use super::retrieval::Retriever;
+use crate::domain::checkin::{self, CheckIn, FALLBACK, GENTLE, LOOKBACK, Settings};
+use crate::domain::crisis_resources;
+use crate::domain::events::DomainEvent;
+use crate::domain::ids::UserId;
+use crate::domain::message::Role;
+use crate::domain::page::PageRequest;
+use crate::domain::prompts;
+use crate::domain::retrieval::Query;
+use crate::domain::route::{ModelRole, Route};
+use crate::ports::{CompanionStore, ConversationStore, EventBus, Push, PushError, PushNotification, PushOutcome, StoreError};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Sessions looked at for the last 24 hours, and messages read from each.
+const RECENT_SESSIONS: u32 = 5;
+const MESSAGES_PER_SESSION: usize = 30;
+const MODEL_DEADLINE: Duration = Duration::from_secs(30);
+
+/// What one pass did, for logs and the CLI.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PassReport {
+    /// People active in the 24 hours before the pass.
+    pub considered: u32,
+    pub written: u32,
+    pub pushed: u32,
+    /// Already had this local date's check-in.
+    pub already: u32,
+    pub failed: u32,
+}
+
+enum Outcome {
+    NotDue,
+    Already,
+    Written { pushed: bool },
+}
+
+pub struct CheckinPass {
+    pub conversations: Arc<dyn ConversationStore>,
+    pub companion: Arc<dyn CompanionStore>,
+    pub events: Arc<dyn EventBus>,
+    pub push: Option<Arc<dyn Push>>,
+    pub models: ModelRoles,
+    pub retriever: Arc<Retriever>,
+    pub default_locale: String,
+}
+
+impl CheckinPass {
+    /// One pass as if it were `at`.
+    pub async fn run(&self, at: DateTime<Utc>) -> Result<PassReport, StoreError> {
+        let mut report = PassReport::default();
+        let mut people = BTreeSet::new();
+        for day in [(at - LOOKBACK).date_naive(), at.date_naive()] {
+            let mut page = PageRequest::first(100);
+            loop {
+                let users = self.conversations.active_users(day, &page).await?;
+                people.extend(users.items);
+                match users.next_cursor {
+                    Some(c) => page = PageRequest { limit: 100, cursor: Some(c) },
+                    None => break,
+                }
+            }
+        }
+        for user in people {
+            report.considered += 1;
+            match self.one(&user, at).await {
+                Ok(Outcome::NotDue) => {}
+                Ok(Outcome::Already) => report.already += 1,
+                Ok(Outcome::Written { pushed }) => {
+                    report.written += 1;
+                    report.pushed += pushed as u32;
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::error!(user = %user, error = %e, "check-in failed for this person; the pass goes on");
+                }
+            }
+        }
+        tracing::info!(?report, %at, "check-in pass done");
+        Ok(report)
+    }
+
+    async fn one(&self, user: &UserId, at: DateTime<Utc>) -> Result<Outcome, StoreError> {
+        let settings = self.companion.settings(user).await?.unwrap_or_else(|| Settings::defaults(&self.default_locale));
+        let Some(date) = checkin::due(&settings, at) else { return Ok(Outcome::NotDue) };
+        let since = at - LOOKBACK;
+        let sessions = self.conversations.list_sessions(user, &PageRequest::first(RECENT_SESSIONS)).await?;
+        let recent_sessions: Vec<_> = sessions.items.iter().filter(|s| s.last_message_at > since && s.last_message_at <= at).collect();
+        if recent_sessions.is_empty() {
+            return Ok(Outcome::NotDue);
+        }
+        let latest = self.companion.list_checkins(user, &PageRequest::first(1)).await?;
+        if latest.items.first().is_some_and(|c| c.local_date == date) {
+            return Ok(Outcome::Already);
+        }
+        let mut recent: Vec<(DateTime<Utc>, Role, String)> = Vec::new();
+        for s in recent_sessions.iter().rev() {
+            for m in self.conversations.recent_messages(user, &s.id, s.message_count, MESSAGES_PER_SESSION).await? {
+                if m.created_at > since && m.created_at <= at {
+                    recent.push((m.created_at, m.role, m.content));
+                }
+            }
+        }
+        recent.sort_by_key(|(t, _, _)| *t);
+        let flags = self.conversations.list_crisis_flags(user, &PageRequest::first(1)).await?;
+        let in_crisis = flags.items.first().is_some_and(|f| f.at > since && f.at <= at);
+
+        let (text, variant, model) = if in_crisis {
+            let resources = crisis_resources::render(crisis_resources::for_locale(&settings.locale, &self.default_locale), None);
+            (format!("{GENTLE}\n\n{resources}"), "gentle", None)
+        } else {
+            let turns: Vec<(Role, String)> = recent.into_iter().map(|(_, r, t)| (r, t)).collect();
+            self.compose(user, &turns, at).await
+        };
+        let c = CheckIn { id: date.to_string(), local_date: date, text, created_at: at, variant: variant.into(), model, pushed: false };
+        let (stored, created) = self.companion.record_checkin(user, &c).await?;
+        if !created {
+            return Ok(Outcome::Already);
+        }
+        let pushed = self.push(user, &settings, &stored).await;
+        let event = DomainEvent::CheckInReady { user: user.clone(), checkin_id: stored.id.clone(), at };
+        if let Err(e) = self.events.publish(&[event]).await {
+            tracing::error!(user = %user, error = %e, "check-in stored, but CheckInReady could not be published");
+        }
+        tracing::info!(user = %user, date = %date, variant = stored.variant.as_str(), pushed, "check-in written");
+        Ok(Outcome::Written { pushed })
+    }
+
+    /// The model's line within the limit: one stricter retry, then the
+    /// fallback. Returns (text, variant, model).
+    async fn compose(&self, user: &UserId, recent: &[(Role, String)], at: DateTime<Utc>) -> (String, &'static str, Option<String>) {
+        let said: String = recent.iter().filter(|(r, _)| *r == Role::User).map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ");
+        let known = match self.retriever.index(user).await {
+            Ok(index) => {
+                let query = Query { text: &said, vector: None, route: Route::Support, now: at };
+                let chosen = index.select(&query, None);
+                let memories: Vec<(String, String)> = chosen
+                    .memories
+                    .iter()
+                    .map(|h| (h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone()))
+                    .collect();
+                prompts::known_context(&memories, &[], &[])
+            }
+            Err(e) => {
+                tracing::warn!(user = %user, error = %e, "could not read the index; the check-in goes without memories");
+                None
+            }
+        };
+        for stricter in [false, true] {
+            let request = checkin::request(recent, known.as_deref(), stricter);
+            match self.models.complete_for(user, "checkin", ModelRole::Checkin, Some(ModelRole::Chat), &request, Instant::now() + MODEL_DEADLINE).await {
+                Ok(a) => {
+                    let truncated = a.completion.finish == crate::domain::completion::FinishReason::Length;
+                    if let Some(line) = checkin::usable(&a.completion.content, truncated) {
+                        return (line, "model", Some(a.completion.model));
+                    }
+                    tracing::warn!(user = %user, chars = a.completion.content.chars().count(), stricter, "check-in line unusable (too long or cut off)");
+                }
+                Err(e) => {
+                    tracing::warn!(user = %user, error = %e, "the check-in role did not answer; sending the fallback line");
+                    break;
+                }
+            }
+        }
+        (FALLBACK.to_string(), "fallback", None)
+    }
+
+    /// Push the check-in if the person has a token. A token FCM no longer
+    /// knows is forgotten; other failures are logged, and the check-in
+    /// stays stored and listed.
+    async fn push(&self, user: &UserId, settings: &Settings, c: &CheckIn) -> bool {
+        let (Some(push), Some(token)) = (&self.push, &settings.push_token) else {
+            tracing::info!(user = %user, "no push configured or no device token; the check-in is stored and listed");
+            return false;
+        };
+        let note = PushNotification { title: "Hearth".into(), body: c.text.clone() };
+        match push.send(token, &note).await {
+            Ok(PushOutcome::Delivered) => {
+                if let Err(e) = self.companion.mark_pushed(user, &c.id).await {
+                    tracing::warn!(user = %user, error = %e, "pushed, but could not mark it");
+                }
+                true
+            }
+            Ok(PushOutcome::Unregistered) => {
+                tracing::info!(user = %user, "FCM says the device token is unregistered; forgetting it");
+                let mut s = settings.clone();
+                s.push_token = None;
+                if let Err(e) = self.companion.put_settings(user, &s).await {
+                    tracing::error!(user = %user, error = %e, "could not forget the unregistered token");
+                }
+                false
+            }
+            Err(PushError::Retryable(e) | PushError::Failed(e)) => {
+                tracing::error!(user = %user, error = %e, "push failed; the check-in stays stored");
+                false
+            }
+        }
+    }
+}
