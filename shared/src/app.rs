@@ -7,6 +7,7 @@ use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
 use crate::ports::{Embedder, Push};
 use crate::service::checkin::CheckinPass;
+use crate::service::journal::JournalService;
 use crate::service::retrieval::Retriever;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
@@ -114,8 +115,22 @@ impl App {
             models: self.models.clone(),
             clock: Arc::clone(&self.clock),
             retriever: Arc::clone(&self.retriever),
+            companion: Arc::clone(&self.ports.companion),
         };
-        Dispatcher::new().register(Job::EXTRACT_SESSION, Arc::new(extractor))
+        let extractor = Arc::new(extractor);
+        Dispatcher::new().register(Job::EXTRACT_SESSION, extractor.clone()).register(Job::EXTRACT_JOURNAL, extractor)
+    }
+
+    /// The journal use cases.
+    pub fn journal(&self) -> JournalService {
+        JournalService {
+            conversations: Arc::clone(&self.ports.conversations),
+            companion: Arc::clone(&self.ports.companion),
+            queue: Arc::clone(&self.ports.queue),
+            models: self.models.clone(),
+            retriever: Arc::clone(&self.retriever),
+            clock: Arc::clone(&self.clock),
+        }
     }
 
     /// The hourly check-in pass.

@@ -14,20 +14,24 @@ pub enum Job {
         from_seq: u64,
         to_seq: u64,
     },
+    /// Extract memories from one journal entry.
+    ExtractJournal { user: UserId, entry_id: String },
 }
 
 impl Job {
     pub const EXTRACT_SESSION: &'static str = "extract_session";
+    pub const EXTRACT_JOURNAL: &'static str = "extract_journal";
 
     pub fn kind(&self) -> &'static str {
         match self {
             Job::ExtractSession { .. } => Self::EXTRACT_SESSION,
+            Job::ExtractJournal { .. } => Self::EXTRACT_JOURNAL,
         }
     }
 
     pub fn user(&self) -> &UserId {
         match self {
-            Job::ExtractSession { user, .. } => user,
+            Job::ExtractSession { user, .. } | Job::ExtractJournal { user, .. } => user,
         }
     }
 
@@ -40,6 +44,7 @@ impl Job {
                 to_seq,
                 ..
             } => format!("extract_session:{session_id}:{from_seq}-{to_seq}"),
+            Job::ExtractJournal { entry_id, .. } => format!("extract_journal:{entry_id}"),
         }
     }
 }

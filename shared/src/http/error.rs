@@ -98,6 +98,18 @@ pub fn store_error(e: StoreError, what: &str) -> ApiError {
     }
 }
 
+impl From<crate::service::journal::JournalError> for ApiError {
+    fn from(e: crate::service::journal::JournalError) -> Self {
+        use crate::service::journal::JournalError;
+        match e {
+            JournalError::Invalid(m) if m.contains("at most") => Self::too_large(m),
+            JournalError::Invalid(m) => Self::invalid(m),
+            JournalError::ModelUnavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", m),
+            JournalError::Store(s) => store_error(s, "journal"),
+        }
+    }
+}
+
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
         match e {

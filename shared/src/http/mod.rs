@@ -30,6 +30,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/search", get(routes::search))
         .route("/v1/export", get(routes::export))
         .route("/v1/me", delete(routes::erase))
+        .route("/v1/me/settings", get(routes::get_settings).put(routes::put_settings))
+        .route("/v1/checkins", get(routes::list_checkins))
+        .route("/v1/journal/entries", post(routes::add_journal_entry).get(routes::list_journal_entries))
+        .route("/v1/journal/prompts", post(routes::new_journal_prompt).get(routes::list_journal_prompts))
         .route(
             "/v1/import",
             post(routes::import).layer(DefaultBodyLimit::max(crate::domain::ownership::IMPORT_MAX_BYTES)),

@@ -9,6 +9,8 @@ use crate::domain::memory::{Category, MemoryFilter, MemoryPatch};
 use crate::app::App;
 use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::service::chat::ChatRequest;
+use crate::domain::checkin::{CheckIn, Settings, SettingsPatch};
+use crate::domain::journal::{JournalItem, JournalKind};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -292,4 +294,59 @@ pub async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this method is not allowed on this path",
     )
+}
+
+fn locales() -> Vec<&'static str> {
+    crate::domain::crisis_resources::TABLE.iter().map(|r| r.locale).collect()
+}
+
+/// `GET /v1/me/settings`: saved settings, or the defaults.
+pub async fn get_settings(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<Json<Settings>, ApiError> {
+    let saved = app.ports.companion.settings(&user).await.map_err(|e| store_error(e, "settings"))?;
+    Ok(Json(saved.unwrap_or_else(|| Settings::defaults(&app.crisis_locale))))
+}
+
+/// `PUT /v1/me/settings`: change the fields given; an invalid one is a 400
+/// naming it.
+pub async fn put_settings(State(app): State<Arc<App>>, AuthUser(user): AuthUser, JsonBody(patch): JsonBody<SettingsPatch>) -> Result<Json<Settings>, ApiError> {
+    let current = app.ports.companion.settings(&user).await.map_err(|e| store_error(e, "settings"))?.unwrap_or_else(|| Settings::defaults(&app.crisis_locale));
+    let next = patch.apply(&current, &locales()).map_err(|e| ApiError::invalid(e.to_string()))?;
+    app.ports.companion.put_settings(&user, &next).await.map_err(|e| store_error(e, "settings"))?;
+    Ok(Json(next))
+}
+
+/// `GET /v1/checkins`: the daily check-ins, newest first.
+pub async fn list_checkins(State(app): State<Arc<App>>, AuthUser(user): AuthUser, Paging(page): Paging) -> Result<Json<List<CheckIn>>, ApiError> {
+    let page = app.ports.companion.list_checkins(&user, &page).await.map_err(|e| store_error(e, "check-in"))?;
+    Ok(Json(List::from_page(page, |c| c)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryBody {
+    text: String,
+}
+
+/// `POST /v1/journal/entries`: store an entry (and queue its extraction).
+pub async fn add_journal_entry(State(app): State<Arc<App>>, AuthUser(user): AuthUser, JsonBody(body): JsonBody<EntryBody>) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
+    let item = app.journal().add_entry(&user, &body.text).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(item)))
+}
+
+/// `GET /v1/journal/entries`: entries, newest first.
+pub async fn list_journal_entries(State(app): State<Arc<App>>, AuthUser(user): AuthUser, Paging(page): Paging) -> Result<Json<List<JournalItem>>, ApiError> {
+    let page = app.ports.companion.list_journal(&user, Some(JournalKind::Entry), &page).await.map_err(|e| store_error(e, "journal"))?;
+    Ok(Json(List::from_page(page, |j| j)))
+}
+
+/// `GET /v1/journal/prompts`: prompts written so far, newest first.
+pub async fn list_journal_prompts(State(app): State<Arc<App>>, AuthUser(user): AuthUser, Paging(page): Paging) -> Result<Json<List<JournalItem>>, ApiError> {
+    let page = app.ports.companion.list_journal(&user, Some(JournalKind::Prompt), &page).await.map_err(|e| store_error(e, "journal"))?;
+    Ok(Json(List::from_page(page, |j| j)))
+}
+
+/// `POST /v1/journal/prompts`: write, store and return a reflective prompt.
+pub async fn new_journal_prompt(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
+    let item = app.journal().prompt(&user).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(item)))
 }

@@ -18,7 +18,10 @@ use super::retrieval::Retriever;
 use crate::domain::jobs::Job;
 use crate::domain::route::ModelRole;
 use crate::domain::context::estimate_tokens;
-use crate::ports::{ApplyOutcome, Clock, ConversationStore, EventBus, JobQueue, MemoryStore};
+use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::memory::ExtractionState;
+use crate::domain::message::{Message, Role};
+use crate::ports::{ApplyOutcome, Clock, CompanionStore, ConversationStore, EventBus, JobQueue, MemoryStore};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +44,7 @@ pub struct Extractor {
     pub models: ModelRoles,
     pub clock: Arc<dyn Clock>,
     pub retriever: Arc<Retriever>,
+    pub companion: Arc<dyn CompanionStore>,
 }
 
 fn failed(e: impl std::fmt::Display) -> JobError {
@@ -50,7 +54,44 @@ fn failed(e: impl std::fmt::Display) -> JobError {
 #[async_trait]
 impl JobHandler for Extractor {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let Job::ExtractSession { user, session_id, to_seq, .. } = job;
+        match job {
+            Job::ExtractSession { user, session_id, to_seq, .. } => self.session(job, user, session_id, *to_seq).await,
+            Job::ExtractJournal { user, entry_id } => self.journal(job, user, entry_id).await,
+        }
+    }
+}
+
+impl Extractor {
+    /// A journal entry is extracted as a one-message session of its own,
+    /// `journal-<entry id>`, so the watermark makes redelivery a no-op.
+    async fn journal(&self, job: &Job, user: &UserId, entry_id: &str) -> Result<(), JobError> {
+        let Some(entry) = self.companion.get_journal(user, entry_id).await.map_err(failed)? else {
+            tracing::warn!(entry_id, "journal entry not found (erased?); acknowledged");
+            return Ok(());
+        };
+        let session_id = SessionId::parse(format!("journal-{entry_id}")).map_err(failed)?;
+        let state = self.memories.extraction_state(user, &session_id).await.map_err(failed)?;
+        if state.extracted_through >= 1 {
+            tracing::info!(entry_id, "journal entry already extracted; acknowledged");
+            return Ok(());
+        }
+        let message = Message {
+            id: MessageId::parse(&entry.id).map_err(failed)?,
+            session_id: session_id.clone(),
+            seq: 1,
+            role: Role::User,
+            content: entry.text,
+            created_at: entry.created_at,
+            external_id: None,
+            client_message_id: None,
+            reply: None,
+            answered_by: None,
+        };
+        self.extract(job, user, &session_id, &state, vec![message], 1).await
+    }
+
+    async fn session(&self, job: &Job, user: &UserId, session_id: &SessionId, to_seq: u64) -> Result<(), JobError> {
+        let to_seq = &to_seq;
         let state = self.memories.extraction_state(user, session_id).await.map_err(failed)?;
         if state.extracted_through >= *to_seq {
             tracing::info!(%session_id, to_seq, "already extracted; acknowledged without a model call");
@@ -70,6 +111,13 @@ impl JobHandler for Extractor {
             tracing::warn!(%session_id, "extraction job found no messages; acknowledged");
             return Ok(());
         }
+        self.extract(job, user, session_id, &state, messages, *to_seq).await
+    }
+
+    /// One model call over `messages` (the oldest that fit the window),
+    /// then one write of memories, summary, watermark and index.
+    async fn extract(&self, job: &Job, user: &UserId, session_id: &SessionId, state: &ExtractionState, messages: Vec<Message>, to_seq: u64) -> Result<(), JobError> {
+        let to_seq = &to_seq;
         let text: String = messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
         let known = self.memories.active_memories(user, CANDIDATE_MEMORIES).await.map_err(failed)?;
         let related = retrieval::related_memories(&known, &text, RELATED_MEMORIES, self.clock.now());
@@ -132,7 +180,9 @@ impl JobHandler for Extractor {
                 if let Err(e) = self.events.publish(&[event]).await {
                     tracing::error!(error = %e, "memories stored, but MemoriesUpdated could not be published");
                 }
-                if through < *to_seq {
+                if through < *to_seq
+                    && let Job::ExtractSession { .. } = job
+                {
                     let rest = Job::ExtractSession { user: user.clone(), session_id: session_id.clone(), from_seq: through + 1, to_seq: *to_seq };
                     self.queue.enqueue(&rest).await.map_err(failed)?;
                     tracing::info!(%session_id, from_seq = through + 1, to_seq, "the rest did not fit one prompt; enqueued a follow-up job");

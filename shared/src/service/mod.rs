@@ -5,6 +5,7 @@ pub mod chat;
 pub mod checkin;
 pub mod extraction;
 pub mod jobs;
+pub mod journal;
 pub mod models;
 pub mod ownership;
 pub mod retrieval;

@@ -1,0 +1,108 @@
+//! The journal: entries are stored and queued for extraction (so what a
+//! person writes there is remembered); a reflective prompt is written by
+//! the deep role from the last 72 hours of conversation, the recent
+//! entries and the relevant memories, then stored and returned.
+
+use super::models::{ModelFailure, ModelRoles};
+use super::retrieval::Retriever;
+use crate::domain::ids::UserId;
+use crate::domain::jobs::Job;
+use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
+use crate::domain::message::Role;
+use crate::domain::page::PageRequest;
+use crate::domain::prompts;
+use crate::domain::retrieval::Query;
+use crate::domain::route::{ModelRole, Route};
+use crate::ports::{Clock, CompanionStore, ConversationStore, JobQueue, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+const RECENT_SESSIONS: u32 = 10;
+const MESSAGES_PER_SESSION: usize = 40;
+const RECENT_ENTRIES: u32 = 5;
+const DEADLINE: Duration = Duration::from_secs(45);
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    ModelUnavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct JournalService {
+    pub conversations: Arc<dyn ConversationStore>,
+    pub companion: Arc<dyn CompanionStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub models: ModelRoles,
+    pub retriever: Arc<Retriever>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl JournalService {
+    /// Store an entry, then queue its extraction. The entry is durable
+    /// before the enqueue; a failed enqueue is an error the caller sees.
+    pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<JournalItem, JournalError> {
+        journal::validate_entry(text).map_err(JournalError::Invalid)?;
+        let item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
+        self.companion.add_journal(user, &item).await?;
+        self.queue.enqueue(&Job::ExtractJournal { user: user.clone(), entry_id: item.id.clone() }).await?;
+        Ok(item)
+    }
+
+    /// Write, store and return a reflective prompt.
+    pub async fn prompt(&self, user: &UserId) -> Result<JournalItem, JournalError> {
+        let now = self.clock.now();
+        let since = now - PROMPT_LOOKBACK;
+        let sessions = self.conversations.list_sessions(user, &PageRequest::first(RECENT_SESSIONS)).await?;
+        let mut recent = Vec::new();
+        for s in sessions.items.iter().filter(|s| s.last_message_at > since).rev() {
+            for m in self.conversations.recent_messages(user, &s.id, s.message_count, MESSAGES_PER_SESSION).await? {
+                if m.created_at > since {
+                    recent.push((m.created_at, m.role, m.content));
+                }
+            }
+        }
+        recent.sort_by_key(|(t, _, _)| *t);
+        let turns: Vec<(Role, String)> = recent.into_iter().map(|(_, r, t)| (r, t)).collect();
+        let entries = self.companion.list_journal(user, Some(JournalKind::Entry), &PageRequest::first(RECENT_ENTRIES)).await?.items;
+        let said: String = turns
+            .iter()
+            .filter(|(r, _)| *r == Role::User)
+            .map(|(_, t)| t.as_str())
+            .chain(entries.iter().map(|e| e.text.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let known = match self.retriever.index(user).await {
+            Ok(index) => {
+                let chosen = index.select(&Query { text: &said, vector: None, route: Route::Reasoning, now }, None);
+                let memories: Vec<(String, String)> =
+                    chosen.memories.iter().map(|h| (h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone())).collect();
+                prompts::known_context(&memories, &[], &[])
+            }
+            Err(e) => {
+                tracing::warn!(user = %user, error = %e, "could not read the index; the prompt goes without memories");
+                None
+            }
+        };
+        let request = journal::prompt_request(&turns, &entries, known.as_deref());
+        let answer = self
+            .models
+            .complete_for(user, "journal_prompt", ModelRole::Deep, Some(ModelRole::Chat), &request, Instant::now() + DEADLINE)
+            .await
+            .map_err(|e| match e {
+                ModelFailure::NotConfigured(hint) => JournalError::ModelUnavailable(hint),
+                ModelFailure::Failed(e) => JournalError::ModelUnavailable(format!("the model could not write a prompt ({e}); try again")),
+            })?;
+        let text = answer.completion.content.trim();
+        if text.is_empty() {
+            return Err(JournalError::ModelUnavailable("the model wrote an empty prompt; try again".into()));
+        }
+        let item = JournalItem::new(JournalKind::Prompt, text, now);
+        self.companion.add_journal(user, &item).await?;
+        Ok(item)
+    }
+}
