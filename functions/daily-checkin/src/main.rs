@@ -1,27 +1,11 @@
-//! The daily-checkin function, run hourly by an EventBridge schedule. Each
-//! run does two things, as of the event's time:
-//! - the check-in pass: people whose local check-in hour it is get their
-//!   daily check-in, stored, pushed and announced (`CheckInReady`);
-//! - the idle-session extraction sweep: a session idle for
-//!   `HEARTH_EXTRACT_IDLE_MINUTES` with unread messages gets an extraction
-//!   job, so short conversations are remembered too.
+//! The daily-checkin Lambda: the hourly pass in `lib.rs` behind lambda_runtime.
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use hearth::app::App;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-
-async fn handle(app: &App, event: LambdaEvent<EventBridgeEvent>) -> Result<serde_json::Value, Error> {
-    let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
-    let checkins = app.checkin_pass().run(at).await?;
-    let enqueued = app.idle_sweep().run().await?;
-    tracing::info!(%at, ?checkins, enqueued, "hourly pass done");
-    Ok(serde_json::json!({"checkins": checkins, "extraction_jobs_enqueued": enqueued}))
-}
+use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
     let app = hearth::adapters::aws::lambda_app("daily-checkin").await;
     let app = &app;
-    run(service_fn(move |event| handle(app, event))).await
+    run(service_fn(move |event| daily_checkin::handle(app, event))).await
 }
