@@ -7,7 +7,6 @@ use hearth::domain::checkin::Settings;
 use hearth::domain::ids::UserId;
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
-use hearth::ports::{CompanionStore, ConversationStore};
 use lambda_runtime::{Context, LambdaEvent};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
