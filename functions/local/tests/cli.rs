@@ -250,3 +250,32 @@ async fn import_then_export_from_the_command_line() {
     assert_eq!(messages[0]["content"], "First day at the new job.");
     assert!(items.iter().any(|i| i["kind"] == "job"), "extraction of the imported session is queued");
 }
+
+#[tokio::test]
+async fn checkins_run_writes_a_due_check_in_once_as_of_the_given_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // No provider: the turn answers 503, but the message is stored; the
+    // check-in then gets the fallback line.
+    let (mut server, url) = serve(dir.path(), &[]).await;
+    let tok = token(dir.path(), "dora").await;
+    let resp = reqwest::Client::new().post(format!("{url}/v1/chat")).bearer_auth(&tok).json(&json!({"message": "Long day."})).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    server.kill().await.unwrap();
+    server.wait().await.unwrap();
+
+    // Her default check-in hour is 19:00 UTC: the next one is within 24 hours.
+    let now = chrono::Utc::now();
+    let today = now.date_naive().and_hms_opt(19, 0, 0).unwrap().and_utc();
+    let at = if today > now { today } else { today + chrono::Duration::days(1) };
+    for (round, field) in [(0, "written"), (1, "already")] {
+        let out = hearth(&[]).args(["checkins", "run", "--at", &at.to_rfc3339(), "--data-dir"]).arg(dir.path()).output().await.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report[field], 1, "round {round}: {report}");
+    }
+    let out = hearth(&[]).args(["export", "--user", "dora", "--data-dir"]).arg(dir.path()).output().await.unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checkins: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "checkin").collect();
+    assert_eq!(checkins.len(), 1);
+    assert_eq!(checkins[0]["variant"], "fallback");
+}
