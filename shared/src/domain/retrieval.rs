@@ -204,12 +204,19 @@ pub struct IndexEntry {
 }
 
 /// A page of a person's index log, and its head (the last seq written;
-/// `u64::MAX` when the page stopped before the head). A head below the
-/// reader's position means the log was erased and begun again.
+/// `u64::MAX` when the page stopped before the head).
+///
+/// `generation` identifies the log: a random number chosen when its first
+/// entry is written. An erase deletes the log, and the next write begins a
+/// new one with a new generation, so a reader holding an index built from
+/// the old log knows to drop it, however far the new log has grown. It is
+/// `Some(0)` when there is no log, and `None` when the page stopped before
+/// the head.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndexLogPage {
     pub entries: Vec<IndexEntry>,
     pub head: u64,
+    pub generation: Option<u64>,
 }
 
 /// The most bytes one stored log entry holds (a DynamoDB item is at most
@@ -413,6 +420,8 @@ pub struct Index {
     sessions: HashMap<String, u32>,
     /// An estimate of the heap this index holds, kept as it changes.
     bytes: usize,
+    /// The generation of the log it was built from, once seen.
+    generation: Option<u64>,
 }
 
 impl Index {
@@ -424,6 +433,15 @@ impl Index {
     /// postings, vectors): what a process's index cache is bounded by.
     pub fn approx_bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// The generation of the log this index was built from, once known.
+    pub fn generation(&self) -> Option<u64> {
+        self.generation
+    }
+
+    pub fn set_generation(&mut self, generation: u64) {
+        self.generation = Some(generation);
     }
 
     /// The last log entry applied (0: none).
@@ -535,9 +553,10 @@ impl Index {
     /// Rebuild without the dead slots.
     fn compact(&mut self) {
         let docs: Vec<Doc> = std::mem::take(&mut self.slots).into_iter().flatten().map(|s| s.doc).collect();
-        let through = self.through;
+        let (through, generation) = (self.through, self.generation);
         *self = Index::from_docs(docs);
         self.through = through;
+        self.generation = generation;
     }
 
     pub fn docs(&self) -> impl Iterator<Item = &Doc> {

@@ -4,8 +4,9 @@
 //! A warm index costs one store read per use (the log entries after the
 //! ones it has seen, with the log's head, in one Query), however long the
 //! person's history. A cold one reads the log in pages of [`LOG_PAGE`]
-//! entries; see docs/data-model.md for the figures. A log whose head is
-//! behind the cached index was erased, and the index starts again.
+//! entries; see docs/data-model.md for the figures. A log of another
+//! generation than the cached index's, or whose head is behind it, was
+//! erased (and perhaps begun again): the index starts again.
 //!
 //! With `HEARTH_EMBED_MODEL` set, the query's vector is computed here on
 //! the reply's path (within [`QUERY_EMBED_BUDGET`]; on failure the reply
@@ -81,10 +82,14 @@ impl Retriever {
         let mut index = Arc::clone(&slot.index).lock_owned().await;
         loop {
             let page = self.memories.index_entries(user, index.through(), LOG_PAGE).await?;
-            if page.head < index.through() {
-                tracing::info!(user = %user, "the index log was erased; starting the index again");
+            let new_log = matches!((page.generation, index.generation()), (Some(now), Some(built)) if now != built);
+            if index.through() > 0 && (new_log || page.head < index.through()) {
+                tracing::info!(user = %user, "the index log was erased (and perhaps begun again); starting the index again");
                 *index = Index::new();
                 continue;
+            }
+            if let Some(g) = page.generation {
+                index.set_generation(g);
             }
             let read = page.entries.len();
             for e in &page.entries {
@@ -168,6 +173,53 @@ mod tests {
         let index = job_ops(&[], &memories, &s, "summary", Utc::now(), &Default::default());
         let plan = Plan { writes, summary: "summary".into(), added: facts as u32, index };
         store.apply_extraction(user, &s, 0, 1, &plan, Utc::now()).await.unwrap();
+    }
+
+    /// One extraction job's write for a session of its own, indexing `facts` memories.
+    async fn job(store: &EmbeddedStore, user: &UserId, session: &str, facts: &[&str]) {
+        let s = SessionId::parse(session).unwrap();
+        let memories: Vec<Memory> = facts
+            .iter()
+            .map(|f| Memory {
+                id: MemoryId::generate(),
+                category: Category::Progress,
+                content: f.to_string(),
+                importance: 5,
+                source_message_ids: vec![MessageId::parse("m").unwrap()],
+                session_id: s.clone(),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+                ended_at: None,
+                superseded_by: None,
+                edited: false,
+            })
+            .collect();
+        let index = job_ops(&[], &memories, &s, "summary", Utc::now(), &Default::default());
+        let writes = memories.into_iter().map(|memory| MemoryWrite { memory, seen_updated_at: None }).collect();
+        let plan = Plan { writes, summary: "summary".into(), added: facts.len() as u32, index };
+        store.apply_extraction(user, &s, 0, 1, &plan, Utc::now()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_warm_index_never_serves_what_an_erase_removed_even_after_the_new_log_outgrows_the_old() {
+        use crate::ports::DataOwnership;
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let user = UserId::parse("u").unwrap();
+        job(&store, &user, "s1", &["Secret about the old flat."]).await;
+        job(&store, &user, "s2", &["Another old secret."]).await;
+        // Another warm process holds an index built from the old log.
+        let other = Retriever::new(Arc::new(store.clone()), None, 64);
+        assert_eq!(other.index(&user).await.unwrap().docs().filter(|d| d.text.contains("secret")).count(), 1);
+        store.erase(&user, Utc::now()).await.unwrap();
+        // The person starts again; the new log grows past the old one's seq.
+        for i in 0..4 {
+            job(&store, &user, &format!("new-{i}"), &[&format!("New fact {i}.")]).await;
+        }
+        let index = other.index(&user).await.unwrap();
+        let texts: Vec<&str> = index.docs().map(|d| d.text.as_str()).collect();
+        assert!(texts.iter().all(|t| !t.to_lowercase().contains("secret")), "{texts:?}");
+        assert_eq!(texts.iter().filter(|t| t.starts_with("New fact")).count(), 4);
     }
 
     #[tokio::test]

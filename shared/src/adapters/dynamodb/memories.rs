@@ -83,17 +83,18 @@ impl DynamoStore {
         ]))
     }
 
-    async fn index_head(&self, user: &UserId) -> Result<u64, StoreError> {
+    /// The log's head and generation; a new generation when there is no log.
+    async fn index_head(&self, user: &UserId) -> Result<(u64, u64), StoreError> {
         match self.get(&pk(user), INDEX_HEAD_SK).await? {
-            Some(item) => super::get_n(&item, "seq"),
-            None => Ok(0),
+            Some(item) => Ok((super::get_n(&item, "seq")?, super::get_n(&item, "gen")?)),
+            None => Ok((0, rand::random::<u64>() >> 12 | 1)),
         }
     }
 
     /// The writes that append `ops` after `head`: the entries, then the
     /// head, conditioned on still being `head` (the head comes last, so a
     /// failed condition at `position + entries` means a lost race).
-    fn index_writes(&self, user: &UserId, head: u64, ops: &[IndexOp]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn index_writes(&self, user: &UserId, (head, generation): (u64, u64), ops: &[IndexOp]) -> Result<Vec<TransactWriteItem>, StoreError> {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
@@ -118,6 +119,7 @@ impl DynamoStore {
             (SK.into(), s(INDEX_HEAD_SK)),
             ("kind".into(), s("search_index")),
             ("seq".into(), n(seq)),
+            ("gen".into(), n(generation)),
         ])));
         head_put = if head == 0 {
             head_put.condition_expression("attribute_not_exists(PK)")
@@ -414,11 +416,13 @@ impl MemoryStore for DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        let mut page = IndexLogPage { entries: Vec::new(), head: if out.last_evaluated_key.is_some() { u64::MAX } else { 0 } };
+        let truncated = out.last_evaluated_key.is_some();
+        let mut page = IndexLogPage { entries: Vec::new(), head: if truncated { u64::MAX } else { 0 }, generation: (!truncated).then_some(0) };
         for item in out.items.unwrap_or_default() {
             let sk = super::get_s(&item, SK)?;
             if sk == INDEX_HEAD_SK {
                 page.head = super::get_n(&item, "seq")?;
+                page.generation = Some(super::get_n(&item, "gen")?);
                 continue;
             }
             let seq = sk.strip_prefix("IX#").and_then(|n| n.parse().ok()).ok_or_else(|| StoreError::Corrupt("bad index entry key".into()))?;
@@ -426,6 +430,7 @@ impl MemoryStore for DynamoStore {
                 page.entries.push(IndexEntry { seq, ops: data(&item)? });
             } else {
                 page.head = u64::MAX;
+                page.generation = None;
             }
         }
         Ok(page)

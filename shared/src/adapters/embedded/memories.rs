@@ -19,13 +19,13 @@ fn append_index(tx: &WriteTransaction, u: &str, ops: &[IndexOp]) -> Result<(), S
         return Ok(());
     }
     let mut head = tx.open_table(INDEX_HEAD).map_err(unavailable)?;
-    let mut seq = head.get(u).map_err(unavailable)?.map_or(0, |v| v.value());
+    let (mut seq, generation) = head.get(u).map_err(unavailable)?.map_or_else(|| (0, rand::random::<u64>() | 1), |v| v.value());
     let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
     for chunk in retrieval::log_chunks(ops).map_err(|e| StoreError::Corrupt(e.to_string()))? {
         seq += 1;
         log.insert((u, seq), chunk.as_bytes()).map_err(unavailable)?;
     }
-    head.insert(u, seq).map_err(unavailable)?;
+    head.insert(u, (seq, generation)).map_err(unavailable)?;
     Ok(())
 }
 
@@ -257,14 +257,14 @@ impl MemoryStore for EmbeddedStore {
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
-            let head = tx.open_table(INDEX_HEAD).map_err(unavailable)?.get(u).map_err(unavailable)?.map_or(0, |v| v.value());
+            let (head, generation) = tx.open_table(INDEX_HEAD).map_err(unavailable)?.get(u).map_err(unavailable)?.map_or((0, 0), |v| v.value());
             let log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
             let mut entries = Vec::new();
             for entry in log.range((u, after.saturating_add(1))..=(u, u64::MAX)).map_err(unavailable)?.take(limit) {
                 let (k, v) = entry.map_err(unavailable)?;
                 entries.push(IndexEntry { seq: k.value().1, ops: decode(v.value())? });
             }
-            Ok(IndexLogPage { entries, head })
+            Ok(IndexLogPage { entries, head, generation: Some(generation) })
         })
         .await
     }

@@ -31,8 +31,8 @@ pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> = TableDefinition::ne
 
 /// (user, seq) -> JSON array of retrieval IndexOps: the person's index log
 pub const INDEX_LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("index_log");
-/// user -> the last index log seq
-pub const INDEX_HEAD: TableDefinition<&str, u64> = TableDefinition::new("index_head");
+/// user -> (the last index log seq, the log's generation)
+pub const INDEX_HEAD: TableDefinition<&str, (u64, u64)> = TableDefinition::new("index_head");
 
 /// user -> Settings JSON
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
