@@ -27,6 +27,7 @@ use crate::domain::retrieval::Query;
 use crate::domain::route::{ModelRole, Route};
 use crate::ports::{CompanionStore, ConversationStore, EventBus, Push, PushError, PushNotification, PushOutcome, StoreError};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,8 @@ use tokio::time::Instant;
 const RECENT_SESSIONS: u32 = 5;
 const MESSAGES_PER_SESSION: usize = 30;
 const MODEL_DEADLINE: Duration = Duration::from_secs(30);
+/// People handled at once in one pass.
+const PEOPLE_AT_ONCE: usize = 8;
 
 /// What one pass did, for logs and the CLI.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -81,9 +84,20 @@ impl CheckinPass {
                 }
             }
         }
-        for user in people {
+        // People are independent: several at once, each mostly waiting on
+        // its model call, so an hour with many people due still fits the
+        // function's timeout.
+        let outcomes: Vec<(UserId, Result<Outcome, StoreError>)> = futures::stream::iter(people)
+            .map(|user| async move {
+                let outcome = self.one(&user, at).await;
+                (user, outcome)
+            })
+            .buffer_unordered(PEOPLE_AT_ONCE)
+            .collect()
+            .await;
+        for (user, outcome) in outcomes {
             report.considered += 1;
-            match self.one(&user, at).await {
+            match outcome {
                 Ok(Outcome::NotDue) => {}
                 Ok(Outcome::Already) => report.already += 1,
                 Ok(Outcome::Written { pushed }) => {
