@@ -11,6 +11,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::time::Instant;
 
+/// POST `body` with the optional bearer key; the body of a 2xx, or the
+/// error the retry policy acts on.
+async fn post_json(http: &reqwest::Client, endpoint: &str, api_key: Option<&str>, body: &impl Serialize) -> Result<Vec<u8>, ModelError> {
+    let mut req = http.post(endpoint).json(body);
+    if let Some(key) = api_key {
+        req = req.bearer_auth(key);
+    }
+    let resp = req.send().await.map_err(transport)?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.map_err(transport)?;
+    if !status.is_success() {
+        return Err(classify(status, &headers, error_message(&bytes)));
+    }
+    Ok(bytes.to_vec())
+}
+
 pub struct OpenAiClient {
     http: reqwest::Client,
     endpoint: String,
@@ -34,17 +51,7 @@ impl OpenAiClient {
     }
 
     async fn attempt(&self, body: &WireRequest<'_>) -> Result<Completion, ModelError> {
-        let mut req = self.http.post(&self.endpoint).json(body);
-        if let Some(key) = &self.api_key {
-            req = req.bearer_auth(key);
-        }
-        let resp = req.send().await.map_err(transport)?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            return Err(classify(status, &headers, error_message(&bytes)));
-        }
+        let bytes = post_json(&self.http, &self.endpoint, self.api_key.as_deref(), body).await?;
         let wire: WireResponse = serde_json::from_slice(&bytes)
             .map_err(|e| ModelError::InvalidResponse(format!("openai: {e}")))?;
         let choice = wire
@@ -175,17 +182,7 @@ impl OpenAiEmbedder {
     }
 
     async fn attempt(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let mut req = self.http.post(&self.endpoint).json(&json!({"model": self.model, "input": texts}));
-        if let Some(key) = &self.api_key {
-            req = req.bearer_auth(key);
-        }
-        let resp = req.send().await.map_err(transport)?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            return Err(classify(status, &headers, error_message(&bytes)));
-        }
+        let bytes = post_json(&self.http, &self.endpoint, self.api_key.as_deref(), &json!({"model": self.model, "input": texts})).await?;
         let wire: WireEmbeddings = serde_json::from_slice(&bytes).map_err(|e| ModelError::InvalidResponse(format!("embeddings: {e}")))?;
         if wire.data.len() != texts.len() {
             return Err(ModelError::InvalidResponse(format!("embeddings: {} vectors for {} texts", wire.data.len(), texts.len())));

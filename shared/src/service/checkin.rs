@@ -15,6 +15,7 @@
 //! 5. emits `CheckInReady`.
 
 use super::models::ModelRoles;
+use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::checkin::{self, CheckIn, FALLBACK, GENTLE, LOOKBACK, Settings};
 use crate::domain::crisis_resources;
@@ -22,8 +23,6 @@ use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
-use crate::domain::prompts;
-use crate::domain::retrieval::Query;
 use crate::domain::route::{ModelRole, Route};
 use crate::ports::{CompanionStore, ConversationStore, EventBus, Push, PushError, PushNotification, PushOutcome, StoreError};
 use chrono::{DateTime, Utc};
@@ -118,24 +117,14 @@ impl CheckinPass {
         let settings = self.companion.settings(user).await?.unwrap_or_else(|| Settings::defaults(&self.default_locale));
         let Some(date) = checkin::due(&settings, at) else { return Ok(Outcome::NotDue) };
         let since = at - LOOKBACK;
-        let sessions = self.conversations.list_sessions(user, &PageRequest::first(RECENT_SESSIONS)).await?;
-        let recent_sessions: Vec<_> = sessions.items.iter().filter(|s| s.last_message_at > since && s.last_message_at <= at).collect();
-        if recent_sessions.is_empty() {
+        let recent = conversation_between(&*self.conversations, user, since, at, RECENT_SESSIONS, MESSAGES_PER_SESSION).await?;
+        if recent.is_empty() {
             return Ok(Outcome::NotDue);
         }
         let latest = self.companion.list_checkins(user, &PageRequest::first(1)).await?;
         if latest.items.first().is_some_and(|c| c.local_date == date) {
             return Ok(Outcome::Already);
         }
-        let mut recent: Vec<(DateTime<Utc>, Role, String)> = Vec::new();
-        for s in recent_sessions.iter().rev() {
-            for m in self.conversations.recent_messages(user, &s.id, s.message_count, MESSAGES_PER_SESSION).await? {
-                if m.created_at > since && m.created_at <= at {
-                    recent.push((m.created_at, m.role, m.content));
-                }
-            }
-        }
-        recent.sort_by_key(|(t, _, _)| *t);
         let flags = self.conversations.list_crisis_flags(user, &PageRequest::first(1)).await?;
         let in_crisis = flags.items.first().is_some_and(|f| f.at > since && f.at <= at);
 
@@ -143,8 +132,7 @@ impl CheckinPass {
             let resources = crisis_resources::render(crisis_resources::for_locale(&settings.locale, &self.default_locale), None);
             (format!("{GENTLE}\n\n{resources}"), "gentle", None)
         } else {
-            let turns: Vec<(Role, String)> = recent.into_iter().map(|(_, r, t)| (r, t)).collect();
-            self.compose(user, &turns, at).await
+            self.compose(user, &recent, at).await
         };
         let c = CheckIn { id: date.to_string(), local_date: date, text, created_at: at, variant: variant.into(), model, pushed: false };
         let (stored, created) = self.companion.record_checkin(user, &c).await?;
@@ -164,22 +152,7 @@ impl CheckinPass {
     /// fallback. Returns (text, variant, model).
     async fn compose(&self, user: &UserId, recent: &[(Role, String)], at: DateTime<Utc>) -> (String, &'static str, Option<String>) {
         let said: String = recent.iter().filter(|(r, _)| *r == Role::User).map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ");
-        let known = match self.retriever.index(user).await {
-            Ok(index) => {
-                let query = Query { text: &said, vector: None, route: Route::Support, now: at };
-                let chosen = index.select(&query, None);
-                let memories: Vec<(String, String)> = chosen
-                    .memories
-                    .iter()
-                    .map(|h| (h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone()))
-                    .collect();
-                prompts::known_context(&memories, &[], &[])
-            }
-            Err(e) => {
-                tracing::warn!(user = %user, error = %e, "could not read the index; the check-in goes without memories");
-                None
-            }
-        };
+        let known = self.retriever.memories_section(user, &said, Route::Support, at, "check-in").await;
         for stricter in [false, true] {
             let request = checkin::request(recent, known.as_deref(), stricter);
             match self.models.complete_for(user, "checkin", ModelRole::Checkin, Some(ModelRole::Chat), &request, Instant::now() + MODEL_DEADLINE).await {

@@ -4,14 +4,13 @@
 //! entries and the relevant memories, then stored and returned.
 
 use super::models::{ModelFailure, ModelRoles};
+use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
-use crate::domain::prompts;
-use crate::domain::retrieval::Query;
 use crate::domain::route::{ModelRole, Route};
 use crate::ports::{Clock, CompanionStore, ConversationStore, JobQueue, StoreError};
 use std::sync::Arc;
@@ -57,17 +56,7 @@ impl JournalService {
     pub async fn prompt(&self, user: &UserId) -> Result<JournalItem, JournalError> {
         let now = self.clock.now();
         let since = now - PROMPT_LOOKBACK;
-        let sessions = self.conversations.list_sessions(user, &PageRequest::first(RECENT_SESSIONS)).await?;
-        let mut recent = Vec::new();
-        for s in sessions.items.iter().filter(|s| s.last_message_at > since).rev() {
-            for m in self.conversations.recent_messages(user, &s.id, s.message_count, MESSAGES_PER_SESSION).await? {
-                if m.created_at > since {
-                    recent.push((m.created_at, m.role, m.content));
-                }
-            }
-        }
-        recent.sort_by_key(|(t, _, _)| *t);
-        let turns: Vec<(Role, String)> = recent.into_iter().map(|(_, r, t)| (r, t)).collect();
+        let turns = conversation_between(&*self.conversations, user, since, now, RECENT_SESSIONS, MESSAGES_PER_SESSION).await?;
         let entries = self.companion.list_journal(user, Some(JournalKind::Entry), &PageRequest::first(RECENT_ENTRIES)).await?.items;
         let said: String = turns
             .iter()
@@ -76,18 +65,7 @@ impl JournalService {
             .chain(entries.iter().map(|e| e.text.as_str()))
             .collect::<Vec<_>>()
             .join(" ");
-        let known = match self.retriever.index(user).await {
-            Ok(index) => {
-                let chosen = index.select(&Query { text: &said, vector: None, route: Route::Reasoning, now }, None);
-                let memories: Vec<(String, String)> =
-                    chosen.memories.iter().map(|h| (h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone())).collect();
-                prompts::known_context(&memories, &[], &[])
-            }
-            Err(e) => {
-                tracing::warn!(user = %user, error = %e, "could not read the index; the prompt goes without memories");
-                None
-            }
-        };
+        let known = self.retriever.memories_section(user, &said, Route::Reasoning, now, "journal prompt").await;
         let request = journal::prompt_request(&turns, &entries, known.as_deref());
         let answer = self
             .models

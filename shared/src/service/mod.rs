@@ -8,5 +8,6 @@ pub mod jobs;
 pub mod journal;
 pub mod models;
 pub mod ownership;
+pub mod recent;
 pub mod retrieval;
 pub mod sweep;

@@ -14,7 +14,10 @@
 //! before they are written.
 
 use crate::domain::ids::UserId;
-use crate::domain::retrieval::{Index, Vector};
+use crate::domain::prompts;
+use crate::domain::retrieval::{Index, Query, Vector};
+use crate::domain::route::Route;
+use chrono::{DateTime, Utc};
 use crate::ports::{Embedder, MemoryStore, StoreError};
 use lru::LruCache;
 use std::collections::HashMap;
@@ -104,6 +107,24 @@ impl Retriever {
         Ok(index)
     }
 
+    /// The memories that relate to `text`, as a prompt section: what the
+    /// check-in and the journal prompt draw on. A failure to read the index
+    /// leaves the section out (`purpose` names who goes without).
+    pub async fn memories_section(&self, user: &UserId, text: &str, route: Route, now: DateTime<Utc>, purpose: &str) -> Option<String> {
+        match self.index(user).await {
+            Ok(index) => {
+                let chosen = index.select(&Query { text, vector: None, route, now }, None);
+                let memories: Vec<(String, String)> =
+                    chosen.memories.iter().map(|h| (h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone())).collect();
+                prompts::known_context(&memories, &[], &[])
+            }
+            Err(e) => {
+                tracing::warn!(user = %user, error = %e, "could not read the index; the {purpose} goes without memories");
+                None
+            }
+        }
+    }
+
     /// Drop a person's cached index (after their erase).
     pub fn forget(&self, user: &UserId) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).pop(user);
@@ -150,29 +171,9 @@ mod tests {
     use chrono::Utc;
 
     async fn person(store: &EmbeddedStore, user: &UserId, facts: usize) {
-        let s = SessionId::parse("s").unwrap();
-        let writes: Vec<MemoryWrite> = (0..facts)
-            .map(|i| MemoryWrite {
-                memory: Memory {
-                    id: MemoryId::generate(),
-                    category: Category::Progress,
-                    content: format!("fact {i} about running and sleeping and working"),
-                    importance: 5,
-                    source_message_ids: vec![MessageId::parse("m").unwrap()],
-                    session_id: s.clone(),
-                    created_at: Utc::now(),
-                    updated_at: Utc::now(),
-                    ended_at: None,
-                    superseded_by: None,
-                    edited: false,
-                },
-                seen_updated_at: None,
-            })
-            .collect();
-        let memories: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
-        let index = job_ops(&[], &memories, &s, "summary", Utc::now(), &Default::default());
-        let plan = Plan { writes, summary: "summary".into(), added: facts as u32, index };
-        store.apply_extraction(user, &s, 0, 1, &plan, Utc::now()).await.unwrap();
+        let texts: Vec<String> = (0..facts).map(|i| format!("fact {i} about running and sleeping and working")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        job(store, user, "s", &refs).await;
     }
 
     /// One extraction job's write for a session of its own, indexing `facts` memories.
