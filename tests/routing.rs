@@ -162,13 +162,7 @@ async fn a_deep_outage_falls_back_to_the_chat_role_and_says_which_model_answered
 async fn budgets_hold_at_their_limits_for_a_small_window_model() {
     // Every role on one small-window model: a long session of the longest
     // messages must still fit its 8K window.
-    let app = TestApp::start_with(Options {
-        anthropic: false,
-        openai: true,
-        env: vec![("HEARTH_CHAT_MODEL", "smollm2-135m-instruct".into()), ("HEARTH_DEEP_MODEL", "smollm2-135m-instruct".into())],
-        ..Options::default()
-    })
-    .await;
+    let app = TestApp::start_with(Options::small_window()).await;
     deep_answers(&app, &"z".repeat(2000)).await;
     let token = app.token("alice");
     let long = "w".repeat(4000);
@@ -192,10 +186,7 @@ async fn budgets_hold_at_their_limits_for_a_small_window_model() {
     let reqs = app.openai().received_requests().await.unwrap();
     for req in reqs {
         let sent: Value = serde_json::from_slice(&req.body).unwrap();
-        let chars: usize = sent["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().len()).sum();
-        let estimated = chars / 4 + 4 * sent["messages"].as_array().unwrap().len();
-        let max_tokens = sent["max_tokens"].as_u64().unwrap() as usize;
-        assert!(estimated + max_tokens <= 8_192, "prompt ~{estimated} + reply {max_tokens} exceeds the window");
+        assert!(request_tokens(&sent) <= 8_192, "prompt and reply ~{} tokens exceed the window", request_tokens(&sent));
         let last = sent["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap();
         assert!(last.len() >= 3900, "the message being answered (or extracted) is always sent");
     }

@@ -51,6 +51,26 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Every role on one OpenAI-compatible model with an 8K window.
+    pub fn small_window() -> Self {
+        Self {
+            anthropic: false,
+            openai: true,
+            env: vec![("HEARTH_CHAT_MODEL", "smollm2-135m-instruct".into()), ("HEARTH_DEEP_MODEL", "smollm2-135m-instruct".into())],
+            ..Options::default()
+        }
+    }
+}
+
+/// The estimated tokens of a chat completions request as sent (four
+/// characters a token, four per message) plus its reply.
+pub fn request_tokens(sent: &Value) -> usize {
+    let messages = sent["messages"].as_array().expect("messages");
+    let chars: usize = messages.iter().map(|m| m["content"].as_str().unwrap_or("").len()).sum();
+    chars / 4 + 4 * messages.len() + sent["max_tokens"].as_u64().unwrap_or(0) as usize
+}
+
 /// A fast retry policy, so failure tests do not wait on real backoff.
 pub fn fast_policy() -> RetryPolicy {
     RetryPolicy {

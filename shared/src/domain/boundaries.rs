@@ -4,8 +4,7 @@
 //! by filtering the matching memories and summaries out, not only by a line
 //! in the prompt.
 
-use super::extraction::terms;
-use super::memory::{Category, Memory};
+use super::retrieval::tokens;
 use super::text::normalize;
 use regex::Regex;
 use std::collections::HashSet;
@@ -26,20 +25,19 @@ static NO_GO: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-/// One topic the person does not want raised, as content words.
+/// One topic the person does not want raised, as the retrieval engine's
+/// stemmed content words, so that it is checked against each indexed
+/// item's own words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Boundary {
     pub topic: HashSet<String>,
 }
 
-/// The boundaries among `memories` (active `triggers_and_boundaries` only).
-pub fn boundaries(memories: &[Memory]) -> Vec<Boundary> {
-    from_texts(
-        memories
-            .iter()
-            .filter(|m| m.is_active() && m.category == Category::TriggersAndBoundaries)
-            .map(|m| m.content.as_str()),
-    )
+impl Boundary {
+    /// Does an item with these (stemmed) words touch the topic?
+    pub fn touches(&self, words: &HashSet<String>) -> bool {
+        !self.topic.is_disjoint(words)
+    }
 }
 
 /// The boundaries that the texts of `triggers_and_boundaries` memories state.
@@ -49,43 +47,22 @@ pub fn from_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<Boundary> {
             let text = normalize(content);
             NO_GO.iter().find_map(|re| re.captures(&text).and_then(|c| c.name("t").map(|t| t.as_str().to_string())))
         })
-        .map(|topic| Boundary { topic: terms(&topic) })
+        .map(|topic| Boundary { topic: tokens(&topic).into_iter().collect() })
         .filter(|b| !b.topic.is_empty())
         .collect()
 }
 
-/// The boundaries the person's own message does not raise.
-pub fn in_force<'a>(boundaries: &'a [Boundary], message: &str) -> Vec<&'a Boundary> {
-    let said = terms(message);
-    boundaries.iter().filter(|b| b.topic.is_disjoint(&said)).collect()
-}
-
-/// Does `text` touch a boundary in force?
-pub fn touches(text: &str, in_force: &[&Boundary]) -> bool {
-    let t = terms(text);
-    in_force.iter().any(|b| !b.topic.is_disjoint(&t))
+/// The boundaries the person's own message (its stemmed words) does not raise.
+pub fn in_force<'a>(boundaries: &'a [Boundary], said: &HashSet<String>) -> Vec<&'a Boundary> {
+    boundaries.iter().filter(|b| !b.touches(said)).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{MemoryId, MessageId, SessionId};
-    use chrono::Utc;
 
-    fn memory(category: Category, content: &str) -> Memory {
-        Memory {
-            id: MemoryId::generate(),
-            category,
-            content: content.into(),
-            importance: 5,
-            source_message_ids: vec![MessageId::parse("m").unwrap()],
-            session_id: SessionId::parse("s").unwrap(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            ended_at: None,
-            superseded_by: None,
-            edited: false,
-        }
+    fn words(text: &str) -> HashSet<String> {
+        tokens(text).into_iter().collect()
     }
 
     #[test]
@@ -97,21 +74,19 @@ mod tests {
             ("Her father's illness is off limits.", "illness"),
             ("Avoid mentioning the miscarriage.", "miscarriage"),
         ] {
-            let b = boundaries(&[memory(Category::TriggersAndBoundaries, content)]);
+            let b = from_texts([content].into_iter());
             assert_eq!(b.len(), 1, "{content}");
-            assert!(b[0].topic.contains(word), "{content}: {:?}", b[0].topic);
+            assert!(b[0].touches(&words(word)), "{content}: {:?}", b[0].topic);
         }
-        // Only boundary memories count.
-        assert!(boundaries(&[memory(Category::Relationships, "Does not want to talk about work.")]).is_empty());
-        assert!(boundaries(&[memory(Category::TriggersAndBoundaries, "Loud noises make her anxious.")]).is_empty());
+        assert!(from_texts(["Loud noises make her anxious."].into_iter()).is_empty());
     }
 
     #[test]
     fn a_boundary_holds_until_the_person_raises_the_topic() {
-        let b = boundaries(&[memory(Category::TriggersAndBoundaries, "Does not want to talk about her divorce.")]);
-        let force = in_force(&b, "What should I cook in March?");
-        assert!(touches("Her divorce was finalized in March.", &force));
-        assert!(!touches("Loves cooking pasta.", &force));
-        assert!(in_force(&b, "The divorce papers came today.").is_empty(), "she raised it herself");
+        let b = from_texts(["Does not want to talk about her divorce."].into_iter());
+        let force = in_force(&b, &words("What should I cook in March?"));
+        assert!(force.iter().any(|b| b.touches(&words("Her divorce was finalized in March."))));
+        assert!(!force.iter().any(|b| b.touches(&words("Loves cooking pasta."))));
+        assert!(in_force(&b, &words("The divorce papers came today.")).is_empty(), "she raised it herself");
     }
 }

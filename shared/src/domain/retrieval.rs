@@ -414,7 +414,7 @@ pub struct Index {
     dead: u32,
     /// The person's boundaries, as stemmed topic words (kept up to date
     /// as `triggers_and_boundaries` memories come and go).
-    fences: Vec<HashSet<String>>,
+    fences: Vec<Boundary>,
     fences_stale: bool,
     meta: Vec<Meta>,
     sessions: HashMap<String, u32>,
@@ -480,7 +480,7 @@ impl Index {
         if !self.fences_stale {
             return;
         }
-        self.fences = self.boundaries().iter().map(|b| b.topic.iter().flat_map(|w| tokens(w)).collect::<HashSet<String>>()).filter(|f| !f.is_empty()).collect();
+        self.fences = self.boundaries();
         self.fences_stale = false;
     }
 
@@ -689,8 +689,8 @@ impl Index {
         }
         // Boundaries in force: those the message itself does not raise.
         let said: HashSet<String> = tokens(q.text).into_iter().collect();
-        let in_force: Vec<&HashSet<String>> = self.fences.iter().filter(|f| f.is_disjoint(&said)).collect();
-        let touches = |terms: &HashSet<String>| in_force.iter().any(|f| !f.is_disjoint(terms));
+        let in_force = boundaries::in_force(&self.fences, &said);
+        let touches = |terms: &HashSet<String>| in_force.iter().any(|b| b.touches(terms));
         // Candidates by kind, with the cheap conditions applied first.
         let (mut memories, mut summaries, mut messages) = (Vec::new(), Vec::new(), Vec::new());
         let mut current_summary = None;
@@ -934,6 +934,14 @@ mod tests {
         assert!(index.is_empty());
         assert!(index.search(&q("park", Route::Support), 5).is_empty());
         assert_eq!(index.through(), 3);
+    }
+
+    #[test]
+    fn only_boundary_memories_state_boundaries() {
+        let index = Index::from_docs([memory("r", Category::Relationships, 5, "Does not want to talk about work.", 1)]);
+        assert!(index.boundaries().is_empty());
+        let index = Index::from_docs([memory("b", Category::TriggersAndBoundaries, 5, "Does not want to talk about work.", 1)]);
+        assert_eq!(index.boundaries().len(), 1);
     }
 
     #[test]

@@ -225,8 +225,8 @@ pub async fn search(
             .ok_or_else(|| ApiError::invalid(format!("limit must be a whole number from 1 to {MAX_SEARCH_HITS}")))?,
     };
     let deadline = tokio::time::Instant::now() + crate::service::retrieval::QUERY_EMBED_BUDGET;
-    let vector = app.retriever.query_vector(text, deadline).await;
-    let index = app.retriever.index(&user).await.map_err(|e| store_error(e, "search index"))?;
+    let (vector, index) = tokio::join!(app.retriever.query_vector(text, deadline), app.retriever.index(&user));
+    let index = index.map_err(|e| store_error(e, "search index"))?;
     let query = crate::domain::retrieval::Query { text, vector: vector.as_ref(), route: crate::domain::route::Route::Support, now: app.clock.now() };
     let hits: Vec<Value> = index
         .search(&query, limit)

@@ -246,8 +246,10 @@ impl ChatService {
         if quota.memories + quota.summaries + quota.messages == 0 {
             return Known::default();
         }
-        let vector = self.retriever.query_vector(text, deadline).await;
-        let index = match self.retriever.index(user).await {
+        // The query's embedding (a network call, when semantic retrieval is
+        // on) and the index refresh (a store read) overlap.
+        let (vector, index) = tokio::join!(self.retriever.query_vector(text, deadline), self.retriever.index(user));
+        let index = match index {
             Ok(index) => index,
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the retrieval index; replying without it");
