@@ -12,7 +12,7 @@ use hearth::domain::memory::{Category, ExtractionState, Memory, MemoryFilter, Me
 use hearth::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use hearth::domain::ownership::parse_line;
 use hearth::domain::page::{Page, PageRequest};
-use hearth::domain::retrieval::{IndexLogPage, job_ops};
+use hearth::domain::retrieval::{Embedding, IndexLogPage, job_ops};
 use hearth::domain::safety::CrisisFlag;
 use hearth::ports::{ApplyOutcome, ConversationStore, DataOwnership, MemoryStore, StoreError};
 use hearth_tests::*;
@@ -112,8 +112,15 @@ impl MemoryStore for Counting {
         let r = self.inner.active_memories(u, limit).await;
         self.read(len(&r), r)
     }
-    async fn edit_memory(&self, u: &UserId, id: &MemoryId, p: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError> {
-        let r = self.inner.edit_memory(u, id, p, now).await;
+    async fn edit_memory(
+        &self,
+        u: &UserId,
+        id: &MemoryId,
+        p: &MemoryPatch,
+        e: Option<Embedding>,
+        now: DateTime<Utc>,
+    ) -> Result<Memory, StoreError> {
+        let r = self.inner.edit_memory(u, id, p, e, now).await;
         self.read(1, r)
     }
     async fn forget_memory(&self, u: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {

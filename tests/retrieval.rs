@@ -103,6 +103,36 @@ async fn semantic_blending_finds_a_memory_that_shares_no_word_with_the_query() {
     assert!(system.contains("Walks her dog Rex"), "{system}");
 }
 
+async fn edit(app: &TestApp, token: &str, id: &str, body: Value) {
+    let (status, body) = app.send(app.http.patch(app.at(&format!("/v1/memories/{id}"))).bearer_auth(token).json(&body)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_edited_memory_keeps_a_vector_for_its_new_content() {
+    let app = app(true).await;
+    let token = app.token("alice");
+    walks_rex(&app, &token).await;
+    let id = search(&app, &token, "puppy").await[0]["id"].as_str().unwrap().to_string();
+
+    // An edit of importance only keeps the vector the index holds, and
+    // embeds nothing.
+    let before = embedding_inputs(&app).await.len();
+    edit(&app, &token, &id, json!({"importance": 9})).await;
+    assert_eq!(embedding_inputs(&app).await.len(), before);
+    let hits = search(&app, &token, "puppy").await;
+    assert_eq!((hits.len(), hits[0]["id"].as_str()), (1, Some(id.as_str())), "still found by meaning: {hits:?}");
+
+    // New content is embedded on the edit: the memory is found by the
+    // meaning of what it now says, and no longer by what it said.
+    edit(&app, &token, &id, json!({"content": "  Her sister Maya calls every Sunday.  "})).await;
+    assert_eq!(embedding_inputs(&app).await.last().map(String::as_str), Some("Her sister Maya calls every Sunday."));
+    let hits = search(&app, &token, "family").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0]["id"].as_str(), hits[0]["text"].as_str()), (Some(id.as_str()), Some("Her sister Maya calls every Sunday.")));
+    assert!(search(&app, &token, "puppy").await.iter().all(|h| h["id"] != id.as_str()));
+}
+
 #[tokio::test]
 async fn without_an_embedding_model_retrieval_is_lexical_and_calls_no_embeddings() {
     let app = app(false).await;

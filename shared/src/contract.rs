@@ -350,7 +350,7 @@ pub mod memory {
     use crate::domain::ids::{MemoryId, MessageId, SessionId};
     use crate::domain::memory::{Category, Memory, MemoryFilter, MemoryPatch};
     use crate::domain::page::PageRequest;
-    use crate::domain::retrieval::{DocKind, Index, job_ops};
+    use crate::domain::retrieval::{DocKind, Embedding, Index, Vector, job_ops};
     use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
     use std::sync::Arc;
 
@@ -453,7 +453,7 @@ pub mod memory {
         let m = fact("Likes tea.", Category::ValuesAndCoping, 1);
         store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&m)], "s"), at(0)).await.unwrap();
         let patch = MemoryPatch { content: Some("Loves green tea.".into()), importance: None };
-        let edited = store.edit_memory(&u, &m.id, &patch, at(20)).await.unwrap();
+        let edited = store.edit_memory(&u, &m.id, &patch, None, at(20)).await.unwrap();
         assert!(edited.edited);
         let mut stale = m.clone();
         stale.content = "Likes black tea.".into();
@@ -502,22 +502,33 @@ pub mod memory {
         // A redelivery writes nothing to the log either.
         assert_eq!(store.apply_extraction(&u, &s, 0, 6, &p, at(0)).await.unwrap(), ApplyOutcome::AlreadyApplied);
         let head = store.index_entries(&u, 0, 100).await.unwrap().head;
-        // An edit and a forget are in the log with them.
+        // An edit and a forget are in the log with them; the edit's
+        // vector, computed from its new content, is indexed with it.
         let patch = MemoryPatch { content: Some("Has a sister, Maya, in Leeds.".into()), importance: None };
-        store.edit_memory(&u, &a.id, &patch, at(5)).await.unwrap();
+        let vector = Vector::from_f32(&[0.6, 0.8]).unwrap();
+        let fresh = Embedding { text: "Has a sister, Maya, in Leeds.".into(), vector: vector.clone() };
+        store.edit_memory(&u, &a.id, &patch, Some(fresh.clone()), at(5)).await.unwrap();
         store.forget_memory(&u, &b.id, at(6)).await.unwrap();
         let after = store.index_entries(&u, head, 100).await.unwrap();
         assert_eq!(after.entries.len(), 2);
         assert_eq!(after.head, head + 2);
         let (index, _) = replay(&store, &u, 1).await;
         assert_eq!(keys(&index), vec![format!("memory:{}", a.id), format!("summary:{s}")]);
-        assert!(index.docs().any(|d| d.text == "Has a sister, Maya, in Leeds."));
+        let doc = index.doc(&format!("memory:{}", a.id)).unwrap();
+        assert_eq!((doc.text.as_str(), doc.vector.as_ref()), ("Has a sister, Maya, in Leeds.", Some(&vector)));
         // Read in pages of one, from any point, and only the owner's.
         let (_, reads) = replay(&store, &u, 1).await;
         assert_eq!(reads, head + 2);
         assert!(store.index_entries(&u, head + 2, 10).await.unwrap().entries.is_empty());
         let theirs = store.index_entries(&other, 0, 10).await.unwrap();
         assert_eq!((theirs.entries.len(), theirs.head), (0, 0));
+        // A vector of other text than the edit leaves (never lands on a
+        // racing edit's content): the memory is indexed without one.
+        let patch = MemoryPatch { content: Some("Has a sister, Maya, in York.".into()), importance: None };
+        store.edit_memory(&u, &a.id, &patch, Some(fresh), at(7)).await.unwrap();
+        let (index, _) = replay(&store, &u, 10).await;
+        let doc = index.doc(&format!("memory:{}", a.id)).unwrap();
+        assert_eq!((doc.text.as_str(), doc.vector.as_ref()), ("Has a sister, Maya, in York.", None));
     }
 
     pub async fn concurrent_index_writes_never_leave_a_gap(store: Store) {
@@ -545,7 +556,7 @@ pub mod memory {
             tasks.push(tokio::spawn(async move {
                 let patch = MemoryPatch { content: None, importance: Some(i + 1) };
                 // A lost race with another edit is a clear Conflict, never a gap.
-                let _ = store.edit_memory(&u, &id, &patch, at(10 + i as i64)).await;
+                let _ = store.edit_memory(&u, &id, &patch, None, at(10 + i as i64)).await;
             }));
         }
         for t in tasks {
@@ -563,7 +574,7 @@ pub mod memory {
         let m = fact("Has a brother named Tom.", Category::Relationships, 1);
         store.apply_extraction(&u, &s, 0, 6, &plan(vec![new(&m)], "s"), at(0)).await.unwrap();
         let patch = MemoryPatch { importance: Some(2), content: None };
-        assert!(matches!(store.edit_memory(&other, &m.id, &patch, at(2)).await, Err(StoreError::NotFound)));
+        assert!(matches!(store.edit_memory(&other, &m.id, &patch, None, at(2)).await, Err(StoreError::NotFound)));
         assert!(matches!(store.forget_memory(&other, &m.id, at(2)).await, Err(StoreError::NotFound)));
         store.forget_memory(&u, &m.id, at(3)).await.unwrap();
         assert!(store.list_memories(&u, &MemoryFilter { include_superseded: true, category: None }, &PageRequest::first(5)).await.unwrap().items.is_empty());

@@ -11,7 +11,7 @@ use crate::domain::jobs::Job;
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::retrieval::IndexLogPage;
+use crate::domain::retrieval::{Embedding, IndexLogPage};
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::journal::{JournalItem, JournalKind};
 use std::collections::BTreeMap;
@@ -166,7 +166,17 @@ pub trait MemoryStore: Send + Sync {
     async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError>;
 
     /// The person's edit; `NotFound` if the memory is not theirs.
-    async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError>;
+    /// `embedding` (semantic retrieval) is indexed with the memory if it
+    /// was computed from the edited content; otherwise the memory is
+    /// indexed without a vector.
+    async fn edit_memory(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        patch: &MemoryPatch,
+        embedding: Option<Embedding>,
+        now: DateTime<Utc>,
+    ) -> Result<Memory, StoreError>;
 
     /// Forget a memory, keeping a tombstone; `NotFound` if it is not theirs.
     async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError>;

@@ -196,6 +196,20 @@ pub fn memory_op(m: &Memory, vector: Option<Vector>) -> IndexOp {
     }
 }
 
+/// A vector and the text it was computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding {
+    pub text: String,
+    pub vector: Vector,
+}
+
+/// The index op for a memory after the person's edit. `embedding` is kept
+/// only if it was computed from the content as it now stands, so a vector
+/// read before a racing content edit never lands on the new text.
+pub fn edited_memory_op(m: &Memory, embedding: Option<Embedding>) -> IndexOp {
+    memory_op(m, embedding.filter(|e| e.text == m.content).map(|e| e.vector))
+}
+
 /// One entry of a person's index log: the ops of one write, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexEntry {
@@ -557,6 +571,11 @@ impl Index {
         *self = Index::from_docs(docs);
         self.through = through;
         self.generation = generation;
+    }
+
+    /// The live item with this key (`memory:<id>`, ...).
+    pub fn doc(&self, key: &str) -> Option<&Doc> {
+        self.by_key.get(key).and_then(|&slot| self.slots[slot as usize].as_ref()).map(|s| &s.doc)
     }
 
     pub fn docs(&self) -> impl Iterator<Item = &Doc> {

@@ -151,10 +151,11 @@ pub async fn edit_memory(
     let id = memory_id(id)?;
     let patch = MemoryPatch { content: body.content, importance: body.importance };
     patch.validate().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let embedding = app.retriever.edit_embedding(&user, &id, &patch).await;
     let memory = app
         .ports
         .memories
-        .edit_memory(&user, &id, &patch, app.clock.now())
+        .edit_memory(&user, &id, &patch, embedding, app.clock.now())
         .await
         .map_err(|e| store_error(e, "memory"))?;
     Ok(Json(memory.into()))

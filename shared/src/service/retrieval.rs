@@ -13,9 +13,10 @@
 //! ranks lexically), and the worker's memories and summaries are embedded
 //! before they are written.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{MemoryId, UserId};
+use crate::domain::memory::MemoryPatch;
 use crate::domain::prompts;
-use crate::domain::retrieval::{Index, Query, Vector};
+use crate::domain::retrieval::{DocKind, Embedding, Index, Query, Vector, doc_key};
 use crate::domain::route::Route;
 use chrono::{DateTime, Utc};
 use crate::ports::{Embedder, MemoryStore, StoreError};
@@ -133,12 +134,40 @@ impl Retriever {
     /// The query's vector, if semantic retrieval is on and the endpoint
     /// answers in time.
     pub async fn query_vector(&self, text: &str, deadline: Instant) -> Option<Vector> {
+        self.embed_one(text, deadline, "could not embed the query; ranking lexically").await
+    }
+
+    /// The embedding to index an edited memory with: the new content's
+    /// vector, or, for an edit of importance only, the vector the index
+    /// already holds for the memory. `None` when semantic retrieval is off
+    /// or the endpoint fails in time: the memory is then ranked lexically
+    /// until it next changes, and the edit itself goes ahead.
+    pub async fn edit_embedding(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch) -> Option<Embedding> {
+        self.embedder.as_ref()?;
+        if let Some(content) = &patch.content {
+            let text = content.trim().to_string();
+            let warning = "could not embed the edited memory; it is indexed without a vector";
+            let vector = self.embed_one(&text, Instant::now() + QUERY_EMBED_BUDGET, warning).await?;
+            return Some(Embedding { text, vector });
+        }
+        let index = match self.index(user).await {
+            Ok(index) => index,
+            Err(e) => {
+                tracing::warn!(user = %user, error = %e, "could not read the index; the edited memory is indexed without a vector");
+                return None;
+            }
+        };
+        let doc = index.doc(&doc_key(DocKind::Memory, id.as_str()))?;
+        Some(Embedding { text: doc.text.clone(), vector: doc.vector.clone()? })
+    }
+
+    async fn embed_one(&self, text: &str, deadline: Instant, warning: &str) -> Option<Vector> {
         let embedder = self.embedder.as_ref()?;
         let deadline = deadline.min(Instant::now() + QUERY_EMBED_BUDGET);
         match embedder.embed(&[text.to_string()], deadline).await {
             Ok(mut v) => v.pop().and_then(|v| Vector::from_f32(&v)),
             Err(e) => {
-                tracing::warn!(error = %e, "could not embed the query; ranking lexically");
+                tracing::warn!(error = %e, "{warning}");
                 None
             }
         }

@@ -13,7 +13,7 @@ use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::retrieval::{self, IndexEntry, IndexLogPage, IndexOp};
+use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -337,7 +337,14 @@ impl MemoryStore for DynamoStore {
         Ok(self.query_memories(user, &MemoryFilter::default(), limit, None).await?.0)
     }
 
-    async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError> {
+    async fn edit_memory(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        patch: &MemoryPatch,
+        embedding: Option<Embedding>,
+        now: DateTime<Utc>,
+    ) -> Result<Memory, StoreError> {
         let item = self.get(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
         let mut m: Memory = data(&item)?;
         let seen = m.updated_at;
@@ -350,7 +357,7 @@ impl MemoryStore for DynamoStore {
             .build()
             .map_err(build_err)?;
         let writes = vec![TransactWriteItem::builder().put(put).build()];
-        match self.transact_with_index(user, writes, &[retrieval::memory_op(&m, None)]).await? {
+        match self.transact_with_index(user, writes, &[retrieval::edited_memory_op(&m, embedding)]).await? {
             Ok(()) => Ok(m),
             Err(_) => Err(StoreError::Conflict("the memory changed meanwhile; try again".into())),
         }

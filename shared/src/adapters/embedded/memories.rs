@@ -2,7 +2,7 @@
 //! transaction, so a job's memories, summary and watermark land together.
 
 use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBSTONES};
-use crate::domain::retrieval::{self, IndexEntry, IndexLogPage, IndexOp};
+use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
@@ -194,7 +194,14 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn edit_memory(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch, now: DateTime<Utc>) -> Result<Memory, StoreError> {
+    async fn edit_memory(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        patch: &MemoryPatch,
+        embedding: Option<Embedding>,
+        now: DateTime<Utc>,
+    ) -> Result<Memory, StoreError> {
         let (user, id, patch) = (user.clone(), id.clone(), patch.clone());
         self.run(move |db| {
             let tx = db.begin_write().map_err(unavailable)?;
@@ -209,7 +216,7 @@ impl MemoryStore for EmbeddedStore {
                 memories.insert(key, encode(&m)?.as_slice()).map_err(unavailable)?;
                 m
             };
-            append_index(&tx, user.as_str(), &[retrieval::memory_op(&edited, None)])?;
+            append_index(&tx, user.as_str(), &[retrieval::edited_memory_op(&edited, embedding)])?;
             tx.commit().map_err(unavailable)?;
             Ok(edited)
         })
