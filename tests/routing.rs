@@ -116,7 +116,7 @@ async fn a_reasoning_message_reaches_the_deep_role_with_20_plus_turns() {
     let sent = reply_requests(app.openai()).await.remove(0);
     let messages = sent["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
-    assert!(messages.len() - 1 >= 20, "{} turns", messages.len() - 1);
+    assert!(messages.len() > 20, "{} turns", messages.len() - 1);
     assert_eq!(body["context"]["turns"].as_u64().unwrap() as usize, messages.len() - 1);
     assert_eq!(sent["max_tokens"], 600);
 }

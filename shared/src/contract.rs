@@ -536,7 +536,7 @@ pub mod memory {
         let first = fact("Seed.", Category::Progress, 1);
         let s0 = SessionId::generate();
         let mut p = plan(vec![new(&first)], "s");
-        p.index = job_ops(&[], &[first.clone()], &s0, "s", at(1), &Default::default());
+        p.index = job_ops(&[], std::slice::from_ref(&first), &s0, "s", at(1), &Default::default());
         store.apply_extraction(&u, &s0, 0, 6, &p, at(0)).await.unwrap();
         // Eight jobs for eight sessions, and edits, all at once.
         let mut tasks = Vec::new();
@@ -547,7 +547,7 @@ pub mod memory {
                 let s = SessionId::generate();
                 let m = fact(&format!("Fact {i}."), Category::Progress, i);
                 let mut p = plan(vec![new(&m)], &format!("Summary {i}."));
-                p.index = job_ops(&[], &[m.clone()], &s, &format!("Summary {i}."), at(2), &Default::default());
+                p.index = job_ops(&[], std::slice::from_ref(&m), &s, &format!("Summary {i}."), at(2), &Default::default());
                 assert_eq!(store.apply_extraction(&u, &s, 0, 6, &p, at(0)).await.unwrap(), ApplyOutcome::Applied);
             }));
         }

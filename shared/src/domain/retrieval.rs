@@ -983,7 +983,7 @@ mod tests {
     fn routes_take_their_quotas() {
         let mut docs = Vec::new();
         for i in 0..12 {
-            let s = SessionId::parse(&format!("s{i}")).unwrap();
+            let s = SessionId::parse(format!("s{i}")).unwrap();
             docs.push(Doc::summary(&s, &format!("Talked about {}", ["work", "sleep", "mum", "running", "exams", "money", "moving", "friends", "cooking", "music", "rain", "holidays"][i as usize]), at(30 - i), None));
             docs.push(memory(&format!("m{i}"), if i % 2 == 0 { Category::Progress } else { Category::WorkAndLife }, 5, ["apples", "boats", "cello", "dancing", "eagles", "forests", "gardens", "harbours", "islands", "jazz", "kites", "lanterns"][i as usize], i));
         }

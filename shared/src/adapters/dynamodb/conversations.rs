@@ -51,10 +51,9 @@ enum Cancelled {
 fn cancelled(e: SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Cancelled {
     if let SdkError::ServiceError(ref se) = e
         && let TransactWriteItemsError::TransactionCanceledException(tc) = se.err()
+        && tc.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
     {
-        if tc.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
-            return Cancelled::Condition;
-        }
+        return Cancelled::Condition;
     }
     Cancelled::Other(sdk(e))
 }

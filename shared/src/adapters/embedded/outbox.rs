@@ -19,11 +19,11 @@ impl EventBus for EmbeddedStore {
             let tx = db.begin_write().map_err(unavailable)?;
             {
                 let mut outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
-                let mut next = match outbox.last().map_err(unavailable)? {
+                let first = match outbox.last().map_err(unavailable)? {
                     Some((k, _)) => k.value() + 1,
                     None => 1,
                 };
-                for event in events {
+                for (next, event) in (first..).zip(events) {
                     let entry = OutboxEntry {
                         seq: next,
                         source: EVENT_SOURCE.into(),
@@ -32,7 +32,6 @@ impl EventBus for EmbeddedStore {
                     };
                     let bytes = serde_json::to_vec(&entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     outbox.insert(next, bytes.as_slice()).map_err(unavailable)?;
-                    next += 1;
                 }
             }
             tx.commit().map_err(unavailable)
