@@ -107,14 +107,18 @@ enum Command {
 #[derive(Subcommand)]
 enum CheckinsCommand {
     /// Run one hourly check-in pass, as if it were --at (default: now), and
-    /// print what it did. Uses the configured model providers; with none,
-    /// check-ins get the fallback line.
+    /// print what it did. Uses the configured model providers; with none, the
+    /// bundled local model as `serve` does (started for the pass, then
+    /// stopped); if that is not set up either, check-ins get the fallback line.
     Run {
         /// The pass's time, RFC 3339, e.g. 2026-11-25T10:00:00Z.
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
         #[command(flatten)]
         data: DataArgs,
+        /// Where scripts/setup-local-model put the local model.
+        #[arg(long, env = "HEARTH_LLM_DIR", default_value = "./.llm")]
+        llm_dir: PathBuf,
     },
 }
 
@@ -155,7 +159,10 @@ fn main() -> ExitCode {
         Command::Export { user, data } => runtime().and_then(|rt| rt.block_on(export(&user, data))),
         Command::Import { file, user, data } => runtime().and_then(|rt| rt.block_on(import(&file, &user, data))),
         Command::Jobs { data, dead } => runtime().and_then(|rt| rt.block_on(jobs(data, dead))),
-        Command::Checkins { command: CheckinsCommand::Run { at, data } } => runtime().and_then(|rt| rt.block_on(checkins_run(at, data))),
+        Command::Checkins { command: CheckinsCommand::Run { at, data, llm_dir } } => {
+            telemetry::init(LogFormat::Text);
+            runtime().and_then(|rt| rt.block_on(checkins_run(at, data, llm_dir)))
+        }
         Command::Provision { prefix } => runtime().and_then(|rt| rt.block_on(provision(&prefix))),
     };
     match result {
@@ -308,13 +315,65 @@ async fn provision(prefix: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn checkins_run(at: Option<chrono::DateTime<chrono::Utc>>, data: DataArgs) -> anyhow::Result<()> {
-    let config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
+async fn checkins_run(at: Option<chrono::DateTime<chrono::Utc>>, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
+    let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
     let (ports, _) = open_ports(&data, config.job_max_receives).await?;
-    let app = App::new(&config, ports, http_client());
-    let report = app.checkin_pass().run(at.unwrap_or_else(chrono::Utc::now)).await?;
-    println!("{}", serde_json::to_string(&report)?);
+    std::fs::create_dir_all(&data.data_dir).with_context(|| format!("cannot create {}", data.data_dir.display()))?;
+    let http = http_client();
+    let local = start_local_model(&mut config, &llm_dir, &data.data_dir, &http, "check-ins get the fallback line").await?;
+    let app = App::new(&config, ports, http);
+    let report = app.checkin_pass().run(at.unwrap_or_else(chrono::Utc::now)).await;
+    if let Some(model) = local {
+        model.stop().await;
+    }
+    println!("{}", serde_json::to_string(&report?)?);
     Ok(())
+}
+
+/// The bundled local model, running under this process's supervision.
+struct RunningModel {
+    pid: u32,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningModel {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// No cloud key and no OPENAI_BASE_URL: start the bundled local model (set
+/// up by scripts/setup-local-model in `llm_dir`), wait for its health, and
+/// point every role at it. If it is not set up, say how, and what happens
+/// meanwhile (`without`).
+async fn start_local_model(
+    config: &mut Config,
+    llm_dir: &Path,
+    data_dir: &Path,
+    http: &reqwest::Client,
+    without: &str,
+) -> anyhow::Result<Option<RunningModel>> {
+    if !config.wants_local_model() {
+        return Ok(None);
+    }
+    let Some(installed) = local_model::locate(llm_dir) else {
+        tracing::warn!(
+            "{}; or run ./scripts/setup-local-model to set up the bundled local model in {} \
+             (./scripts/run does this). Until then {without}",
+            Config::no_provider_hint(),
+            llm_dir.display()
+        );
+        return Ok(None);
+    };
+    let log_file = data_dir.join("llama-server.log");
+    let model = local_model::LocalModel::start(&installed, &log_file, http).await?;
+    config.use_local_model(&model.base_url, local_model::MODEL_ALIAS);
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let pid = model.pid;
+    let task = tokio::spawn(model.supervise(log_file, stopped));
+    Ok(Some(RunningModel { pid, stop, task }))
 }
 
 /// The time until the next hour starts (UTC), plus a minute's margin.
@@ -349,26 +408,7 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
 
     // No cloud key and no OPENAI_BASE_URL: the bundled local model serves
     // every role, and Hearth is ready only once it is healthy.
-    let mut local = None;
-    if config.wants_local_model() {
-        match local_model::locate(&llm_dir) {
-            Some(installed) => {
-                let log_file = data_dir.join("llama-server.log");
-                let model = local_model::LocalModel::start(&installed, &log_file, &http).await?;
-                config.use_local_model(&model.base_url, local_model::MODEL_ALIAS);
-                let (stop, stopped) = tokio::sync::oneshot::channel();
-                let pid = model.pid;
-                let task = tokio::spawn(model.supervise(log_file, stopped));
-                local = Some((pid, stop, task));
-            }
-            None => tracing::warn!(
-                "{}; or run ./scripts/setup-local-model to set up the bundled local model in {} \
-                 (./scripts/run does this). POST /v1/chat will answer 503 until then",
-                Config::no_provider_hint(),
-                llm_dir.display()
-            ),
-        }
-    }
+    let local = start_local_model(&mut config, &llm_dir, &data_dir, &http, "POST /v1/chat answers 503").await?;
     for role in ModelRole::ALL {
         match config.roles.get(&role) {
             Some(b) => tracing::info!("role {role}: {} {}", b.provider.as_str(), b.model),
@@ -423,7 +463,7 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
         serde_json::json!({
             "pid": std::process::id(),
             "url": format!("http://{local_addr}"),
-            "model_pid": local.as_ref().map(|(pid, _, _)| *pid),
+            "model_pid": local.as_ref().map(|m| m.pid),
         })
         .to_string(),
     );
@@ -437,9 +477,8 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
     let _ = worker.await;
     let _ = sweeper.await;
     let _ = hourly.await;
-    if let Some((_, stop, task)) = local {
-        let _ = stop.send(());
-        let _ = task.await;
+    if let Some(model) = local {
+        model.stop().await;
     }
     let _ = std::fs::remove_file(&server_file);
     served.context("server failed")?;

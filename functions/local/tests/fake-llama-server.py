@@ -2,13 +2,15 @@
 """A stand-in for llama.cpp's llama-server in the lifecycle tests: it takes
 the same arguments, records them, serves /health and an OpenAI-compatible
 /v1/chat/completions, and binds where it is told."""
-import json, sys
+import json, os, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = sys.argv[1:]
 opt = lambda name: args[args.index(name) + 1]
 with open(opt("--model") + ".args", "w") as f:
     json.dump(args, f)
+with open(opt("--model") + ".pid", "w") as f:
+    f.write(str(os.getpid()))
 
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
@@ -37,7 +39,7 @@ class Handler(BaseHTTPRequestHandler):
             "object": "chat.completion",
             "model": opt("--alias"),
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "local hello (%d messages)" % len(req["messages"])}}],
+                         "message": {"role": "assistant", "content": "local hello (%d messages)." % len(req["messages"])}}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 3},
         })
 

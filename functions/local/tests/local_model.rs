@@ -139,6 +139,43 @@ async fn with_no_keys_every_role_uses_the_local_model_which_stops_on_exit() {
 }
 
 #[tokio::test]
+async fn checkins_run_with_no_keys_writes_the_check_in_with_the_local_model_then_stops_it() {
+    let llm = fake_llm_dir();
+    let mut s = serve(llm.path(), &[]).await;
+    assert_eq!(chat(&s).await.0, 200);
+    unsafe { libc::kill(s.child.id().unwrap() as i32, libc::SIGTERM) };
+    tokio::time::timeout(Duration::from_secs(20), s.child.wait()).await.unwrap().unwrap();
+    let pid_file = llm.path().join("models/SmolLM2-135M-Instruct.Q4_1.gguf.pid");
+    std::fs::remove_file(&pid_file).unwrap();
+
+    // The person's default check-in hour, 19:00 UTC, within the next day.
+    let now = chrono::Utc::now();
+    let today = now.date_naive().and_hms_opt(19, 0, 0).unwrap().and_utc();
+    let at = if today > now { today } else { today + chrono::Duration::days(1) };
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HEARTH_LLM_DIR", llm.path())
+        .args(["checkins", "run", "--at", &at.to_rfc3339(), "--data-dir"])
+        .arg(s.data.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["written"], 1, "{report}");
+
+    // A model of its own was started for the pass, and stopped after it.
+    let pid: i32 = std::fs::read_to_string(&pid_file).expect("the pass started the model").trim().parse().unwrap();
+    assert!(wait_until(|| !alive(pid)).await, "the model server was left running");
+    let out = Command::new(BIN).args(["export", "--user", "alice", "--data-dir"]).arg(s.data.path()).output().await.unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checkin = doc["items"].as_array().unwrap().iter().find(|i| i["kind"] == "checkin").expect("a check-in").clone();
+    assert_eq!((checkin["variant"].as_str(), checkin["model"].as_str()), (Some("model"), Some("smollm2-135m-instruct")), "{checkin}");
+    assert!(checkin["text"].as_str().unwrap().starts_with("local hello"), "{checkin}");
+}
+
+#[tokio::test]
 async fn the_death_of_the_model_server_is_reported() {
     let llm = fake_llm_dir();
     let s = serve(llm.path(), &[]).await;
