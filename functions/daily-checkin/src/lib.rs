@@ -5,6 +5,12 @@
 //! - the idle-session extraction sweep: a session idle for
 //!   `HEARTH_EXTRACT_IDLE_MINUTES` with unread messages gets an extraction
 //!   job, so short conversations are remembered too.
+//!
+//! If anyone's check-in failed, the invocation fails after both have run,
+//! so that Lambda's asynchronous retries (two, set in template.yaml) run
+//! the pass again as of the same event time: those already written are
+//! found and not written again, and only the missing ones are tried. After
+//! the retries the event goes to the failure queue, which has an alarm.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use hearth::app::App;
@@ -15,5 +21,12 @@ pub async fn handle(app: &App, event: LambdaEvent<EventBridgeEvent>) -> Result<s
     let checkins = app.checkin_pass().run(at).await?;
     let enqueued = app.idle_sweep().run().await?;
     tracing::info!(%at, ?checkins, enqueued, "hourly pass done");
+    if checkins.failed > 0 {
+        return Err(format!(
+            "{} check-in(s) due at {at} failed (logged above); failing the invocation so that the pass runs again as of {at}",
+            checkins.failed
+        )
+        .into());
+    }
     Ok(serde_json::json!({"checkins": checkins, "extraction_jobs_enqueued": enqueued}))
 }

@@ -9,14 +9,26 @@ use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
 use lambda_runtime::{Context, LambdaEvent};
 use wiremock::matchers::{method, path};
+use aws_sdk_dynamodb::types::AttributeValue;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("the AWS tests need moto's server: run ./scripts/test, or set AWS_ENDPOINT_URL"))
 }
 
-#[tokio::test]
-async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
+struct Setup {
+    app: hearth::app::App,
+    ports: hearth::app::Ports,
+    sdk: aws_config::SdkConfig,
+    table: String,
+    event: EventBridgeEvent,
+    _anthropic: MockServer,
+}
+
+/// Fresh resources on moto, a fake model that writes a fine check-in, and
+/// the fixture event, whose time is 2026-11-25T19:00:00Z: 19:00 in London
+/// (UTC in November), 04:00 the next day in Tokyo.
+async fn setup() -> Setup {
     let _ = endpoint();
     let sdk = hearth::adapters::aws::sdk_config().await;
     let prefix = format!("sched-{}-{}", std::process::id(), rand_suffix());
@@ -37,33 +49,74 @@ async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
     let env = [("HEARTH_JWT_SECRET", "s".to_string()), ("ANTHROPIC_API_KEY", "k".to_string()), ("ANTHROPIC_BASE_URL", anthropic.uri())];
     let config = hearth::config::Config::from_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()), hearth::config::Mode::Lambda).unwrap();
     let app = hearth::app::App::new(&config, ports.clone(), reqwest::Client::new());
-
-    // The fixture's time is 2026-11-25T19:00:00Z: 19:00 in London (UTC in
-    // November), 04:00 the next day in Tokyo.
     let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/hourly-schedule.json")).unwrap();
     let event: EventBridgeEvent = serde_json::from_str(&raw).unwrap();
-    let at = event.time.unwrap();
+    Setup { app, ports, sdk, table: resources.table, event, _anthropic: anthropic }
+}
+
+/// `user` in `tz` talked five hours before the event.
+async fn active(s: &Setup, user: &UserId, tz: &str) {
+    let at = s.event.time.unwrap();
+    s.ports.companion.put_settings(user, &Settings { timezone: tz.into(), ..Settings::defaults("en-GB") }).await.unwrap();
+    s.ports
+        .conversations
+        .record_user_message(user, NewUserMessage { session_id: None, content: "Dentist tomorrow, dreading it.".into(), client_message_id: None, created_at: at - chrono::Duration::hours(5), crisis: None })
+        .await
+        .unwrap();
+}
+
+async fn run(s: &Setup) -> Result<serde_json::Value, lambda_runtime::Error> {
+    daily_checkin::handle(&s.app, LambdaEvent::new(s.event.clone(), Context::default())).await
+}
+
+#[tokio::test]
+async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
+    let s = setup().await;
     let (london, tokyo) = (UserId::parse("london").unwrap(), UserId::parse("tokyo").unwrap());
-    for (user, tz) in [(&london, "Europe/London"), (&tokyo, "Asia/Tokyo")] {
-        ports.companion.put_settings(user, &Settings { timezone: tz.into(), ..Settings::defaults("en-GB") }).await.unwrap();
-        ports
-            .conversations
-            .record_user_message(user, NewUserMessage { session_id: None, content: "Dentist tomorrow, dreading it.".into(), client_message_id: None, created_at: at - chrono::Duration::hours(5), crisis: None })
-            .await
-            .unwrap();
-    }
+    active(&s, &london, "Europe/London").await;
+    active(&s, &tokyo, "Asia/Tokyo").await;
 
     for round in 0..2 {
-        let out = daily_checkin::handle(&app, LambdaEvent::new(event.clone(), Context::default())).await.unwrap();
+        let out = run(&s).await.unwrap();
         let c = &out["checkins"];
         assert_eq!(c["written"], if round == 0 { 1 } else { 0 }, "{out}");
         assert_eq!(c["already"], if round == 0 { 0 } else { 1 }, "a repeated event gives no duplicate: {out}");
     }
-    let stored = ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap();
+    let stored = s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap();
     assert_eq!(stored.items.len(), 1);
     assert_eq!(stored.items[0].text, "How did the dentist visit go today?");
     assert_eq!(stored.items[0].local_date.to_string(), "2026-11-25");
-    assert!(ports.companion.list_checkins(&tokyo, &PageRequest::first(10)).await.unwrap().items.is_empty(), "not Tokyo's hour");
+    assert!(s.ports.companion.list_checkins(&tokyo, &PageRequest::first(10)).await.unwrap().items.is_empty(), "not Tokyo's hour");
+}
+
+#[tokio::test]
+async fn a_failed_check_in_fails_the_invocation_and_the_retry_writes_only_what_is_missing() {
+    let s = setup().await;
+    let (london, dublin) = (UserId::parse("london").unwrap(), UserId::parse("dublin").unwrap());
+    active(&s, &london, "Europe/London").await;
+    active(&s, &dublin, "Europe/Dublin").await;
+    // Dublin's settings cannot be read: her check-in fails, London's does not.
+    let dynamo = aws_sdk_dynamodb::Client::new(&s.sdk);
+    let settings_key = |user: &str| {
+        [
+            ("PK".to_string(), AttributeValue::S(format!("U#{user}"))),
+            ("SK".to_string(), AttributeValue::S("SETTINGS".into())),
+        ]
+    };
+    let mut broken = std::collections::HashMap::from(settings_key("dublin"));
+    broken.insert("data".into(), AttributeValue::S("{not json".into()));
+    dynamo.put_item().table_name(&s.table).set_item(Some(broken)).send().await.unwrap();
+
+    let err = run(&s).await.expect_err("a failed check-in fails the invocation, so that Lambda retries it");
+    assert!(err.to_string().contains("1 check-in(s) due at 2026-11-25 19:00:00 UTC failed"), "{err}");
+    assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "the others were written");
+
+    // The cause goes away; Lambda's retry carries the same event time.
+    dynamo.delete_item().table_name(&s.table).set_key(Some(std::collections::HashMap::from(settings_key("dublin")))).send().await.unwrap();
+    let out = run(&s).await.unwrap();
+    assert_eq!((out["checkins"]["written"].as_u64(), out["checkins"]["already"].as_u64()), (Some(1), Some(1)), "{out}");
+    assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "no duplicate");
+    assert_eq!(s.ports.companion.list_checkins(&dublin, &PageRequest::first(10)).await.unwrap().items.len(), 1);
 }
 
 fn rand_suffix() -> u32 {

@@ -443,8 +443,22 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(until_next_hour()) => {
-                        if let Err(e) = pass.run(chrono::Utc::now()).await {
-                            tracing::error!(error = %e, "check-in pass failed; it runs again next hour");
+                        // As the Lambda's retries do: a pass in which anyone
+                        // failed runs again as of the same time, twice at most
+                        // (what was written is found, not written again).
+                        let at = chrono::Utc::now();
+                        for attempt in 1..=3u64 {
+                            match pass.run(at).await {
+                                Ok(report) if report.failed == 0 => break,
+                                Ok(report) => tracing::error!(?report, attempt, "check-ins failed in this pass"),
+                                Err(e) => tracing::error!(error = %e, attempt, "check-in pass failed"),
+                            }
+                            if attempt < 3 {
+                                tokio::select! {
+                                    _ = tokio::time::sleep(Duration::from_secs(60 * attempt)) => {}
+                                    _ = stopped.changed() => return,
+                                }
+                            }
                         }
                     }
                     _ = stopped.changed() => return,
