@@ -313,6 +313,43 @@ async fn the_pass_pushes_and_forgets_an_unregistered_token() {
 }
 
 #[tokio::test]
+async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() {
+    let (oauth, fcm) = (oauth_server().await, MockServer::start().await);
+    let unavailable = json!({"error": {"code": 503, "status": "UNAVAILABLE", "message": "try later"}});
+    // FCM is down for the whole first pass (its three attempts), then back.
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503).set_body_json(unavailable)).up_to_n_times(3).with_priority(1).mount(&fcm).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "projects/hearth-test/messages/0:4"})))
+        .mount(&fcm)
+        .await;
+    let app = TestApp::start_with(Options {
+        env: vec![("HEARTH_FCM_SERVICE_ACCOUNT", service_account(&oauth)), ("HEARTH_FCM_BASE_URL", fcm.uri())],
+        ..Options::default()
+    })
+    .await;
+    anthropic_answers(app.anthropic(), "How was the walk?").await;
+    let when = at("2026-11-25T19:00:00Z");
+    settings(&app, "pia", json!({"push_token": "phone-ok"})).await;
+    say(&app, "pia", when - Duration::hours(2), "Went for a walk.", None).await;
+
+    let first = pass(&app, when).await;
+    assert_eq!((first.written, first.pushed, first.push_failed), (1, 0, 1), "{first:?}");
+    assert!(first.retry_would_help());
+    assert!(!checkins(&app, "pia").await[0].pushed, "stored, not pushed");
+
+    let again = pass(&app, when).await;
+    assert_eq!((again.written, again.already, again.pushed, again.push_failed), (0, 1, 1, 0), "{again:?}");
+    assert!(!again.retry_would_help());
+    let stored = checkins(&app, "pia").await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].pushed);
+    // A pushed check-in is not pushed again.
+    let sends = fcm.received_requests().await.unwrap().len();
+    assert_eq!(pass(&app, when).await.pushed, 0);
+    assert_eq!(fcm.received_requests().await.unwrap().len(), sends);
+}
+
+#[tokio::test]
 async fn journal_entries_are_stored_paged_limited_and_extracted() {
     let app = TestApp::start_with(Options { openai: true, ..Options::default() }).await;
     extraction_answers(

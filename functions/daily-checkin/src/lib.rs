@@ -6,11 +6,12 @@
 //!   `HEARTH_EXTRACT_IDLE_MINUTES` with unread messages gets an extraction
 //!   job, so short conversations are remembered too.
 //!
-//! If anyone's check-in failed, the invocation fails after both have run,
-//! so that Lambda's asynchronous retries (two, set in template.yaml) run
-//! the pass again as of the same event time: those already written are
-//! found and not written again, and only the missing ones are tried. After
-//! the retries the event goes to the failure queue, which has an alarm.
+//! If anyone's check-in failed, or could not be pushed while FCM was
+//! unavailable, the invocation fails after both have run, so that Lambda's
+//! asynchronous retries (two, set in template.yaml) run the pass again as
+//! of the same event time: those already written are found and not written
+//! again, only the missing ones are tried, and unpushed ones are pushed.
+//! After the retries the event goes to the failure queue, which has an alarm.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use hearth::app::App;
@@ -21,10 +22,10 @@ pub async fn handle(app: &App, event: LambdaEvent<EventBridgeEvent>) -> Result<s
     let checkins = app.checkin_pass().run(at).await?;
     let enqueued = app.idle_sweep().run().await?;
     tracing::info!(%at, ?checkins, enqueued, "hourly pass done");
-    if checkins.failed > 0 {
+    if checkins.retry_would_help() {
         return Err(format!(
-            "{} check-in(s) due at {at} failed (logged above); failing the invocation so that the pass runs again as of {at}",
-            checkins.failed
+            "{} check-in(s) due at {at} failed and {} could not be pushed (logged above); failing the invocation so that the pass runs again as of {at}",
+            checkins.failed, checkins.push_failed
         )
         .into());
     }

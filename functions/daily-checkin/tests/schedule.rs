@@ -108,7 +108,7 @@ async fn a_failed_check_in_fails_the_invocation_and_the_retry_writes_only_what_i
     dynamo.put_item().table_name(&s.table).set_item(Some(broken)).send().await.unwrap();
 
     let err = run(&s).await.expect_err("a failed check-in fails the invocation, so that Lambda retries it");
-    assert!(err.to_string().contains("1 check-in(s) due at 2026-11-25 19:00:00 UTC failed"), "{err}");
+    assert!(err.to_string().contains("1 check-in(s) due at 2026-11-25 19:00:00 UTC failed and 0 could not be pushed"), "{err}");
     assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "the others were written");
 
     // The cause goes away; Lambda's retry carries the same event time.

@@ -449,7 +449,7 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
                         let at = chrono::Utc::now();
                         for attempt in 1..=3u64 {
                             match pass.run(at).await {
-                                Ok(report) if report.failed == 0 => break,
+                                Ok(report) if !report.retry_would_help() => break,
                                 Ok(report) => tracing::error!(?report, attempt, "check-ins failed in this pass"),
                                 Err(e) => tracing::error!(error = %e, attempt, "check-in pass failed"),
                             }

@@ -13,6 +13,10 @@
 //! 4. pushes it when the person has a push token, forgetting a token FCM
 //!    calls `UNREGISTERED`;
 //! 5. emits `CheckInReady`.
+//!
+//! A pass run again as of the same time (a retry) writes only the missing
+//! check-ins, and pushes again any of today's that were stored but not
+//! pushed. The report counts both kinds of failure that a retry can mend.
 
 use super::models::ModelRoles;
 use super::recent::conversation_between;
@@ -48,13 +52,35 @@ pub struct PassReport {
     pub pushed: u32,
     /// Already had this local date's check-in.
     pub already: u32,
+    /// People whose check-in could not be written (a store error).
     pub failed: u32,
+    /// Check-ins stored but not pushed because FCM stayed unavailable
+    /// through its retries (429, 5xx): a pass run again pushes them.
+    pub push_failed: u32,
+}
+
+impl PassReport {
+    /// Whether running the pass again as of the same time could do more.
+    pub fn retry_would_help(&self) -> bool {
+        self.failed > 0 || self.push_failed > 0
+    }
+}
+
+/// What a push attempt came to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pushed {
+    Yes,
+    /// No token, no push configured, the token was unregistered, or FCM
+    /// refused it for good: trying again would not help.
+    No,
+    /// FCM was unavailable: worth trying again.
+    Later,
 }
 
 enum Outcome {
     NotDue,
-    Already,
-    Written { pushed: bool },
+    Already { pushed: Pushed },
+    Written { pushed: Pushed },
 }
 
 pub struct CheckinPass {
@@ -96,18 +122,24 @@ impl CheckinPass {
             .await;
         for (user, outcome) in outcomes {
             report.considered += 1;
-            match outcome {
-                Ok(Outcome::NotDue) => {}
-                Ok(Outcome::Already) => report.already += 1,
+            let pushed = match outcome {
+                Ok(Outcome::NotDue) => None,
+                Ok(Outcome::Already { pushed }) => {
+                    report.already += 1;
+                    Some(pushed)
+                }
                 Ok(Outcome::Written { pushed }) => {
                     report.written += 1;
-                    report.pushed += pushed as u32;
+                    Some(pushed)
                 }
                 Err(e) => {
                     report.failed += 1;
                     tracing::error!(user = %user, error = %e, "check-in failed for this person; the pass goes on");
+                    None
                 }
-            }
+            };
+            report.pushed += (pushed == Some(Pushed::Yes)) as u32;
+            report.push_failed += (pushed == Some(Pushed::Later)) as u32;
         }
         tracing::info!(?report, %at, "check-in pass done");
         Ok(report)
@@ -122,8 +154,8 @@ impl CheckinPass {
             return Ok(Outcome::NotDue);
         }
         let latest = self.companion.list_checkins(user, &PageRequest::first(1)).await?;
-        if latest.items.first().is_some_and(|c| c.local_date == date) {
-            return Ok(Outcome::Already);
+        if let Some(today) = latest.items.into_iter().find(|c| c.local_date == date) {
+            return Ok(Outcome::Already { pushed: self.push_again(user, &settings, &today).await });
         }
         let flags = self.conversations.list_crisis_flags(user, &PageRequest::first(1)).await?;
         let in_crisis = flags.items.first().is_some_and(|f| f.at > since && f.at <= at);
@@ -137,14 +169,14 @@ impl CheckinPass {
         let c = CheckIn { id: date.to_string(), local_date: date, text, created_at: at, variant: variant.into(), model, pushed: false };
         let (stored, created) = self.companion.record_checkin(user, &c).await?;
         if !created {
-            return Ok(Outcome::Already);
+            return Ok(Outcome::Already { pushed: self.push_again(user, &settings, &stored).await });
         }
         let pushed = self.push(user, &settings, &stored).await;
         let event = DomainEvent::CheckInReady { user: user.clone(), checkin_id: stored.id.clone(), at };
         if let Err(e) = self.events.publish(&[event]).await {
             tracing::error!(user = %user, error = %e, "check-in stored, but CheckInReady could not be published");
         }
-        tracing::info!(user = %user, date = %date, variant = stored.variant.as_str(), pushed, "check-in written");
+        tracing::info!(user = %user, date = %date, variant = stored.variant.as_str(), pushed = (pushed == Pushed::Yes), "check-in written");
         Ok(Outcome::Written { pushed })
     }
 
@@ -172,13 +204,23 @@ impl CheckinPass {
         (FALLBACK.to_string(), "fallback", None)
     }
 
+    /// Today's check-in was stored by an earlier pass: push it if that
+    /// pass could not.
+    async fn push_again(&self, user: &UserId, settings: &Settings, c: &CheckIn) -> Pushed {
+        if c.pushed || self.push.is_none() || settings.push_token.is_none() {
+            return Pushed::No;
+        }
+        tracing::info!(user = %user, date = %c.local_date, "today's check-in was stored but not pushed; pushing it now");
+        self.push(user, settings, c).await
+    }
+
     /// Push the check-in if the person has a token. A token FCM no longer
     /// knows is forgotten; other failures are logged, and the check-in
     /// stays stored and listed.
-    async fn push(&self, user: &UserId, settings: &Settings, c: &CheckIn) -> bool {
+    async fn push(&self, user: &UserId, settings: &Settings, c: &CheckIn) -> Pushed {
         let (Some(push), Some(token)) = (&self.push, &settings.push_token) else {
             tracing::info!(user = %user, "no push configured or no device token; the check-in is stored and listed");
-            return false;
+            return Pushed::No;
         };
         let note = PushNotification { title: "Hearth".into(), body: c.text.clone() };
         match push.send(token, &note).await {
@@ -186,7 +228,7 @@ impl CheckinPass {
                 if let Err(e) = self.companion.mark_pushed(user, &c.id).await {
                     tracing::warn!(user = %user, error = %e, "pushed, but could not mark it");
                 }
-                true
+                Pushed::Yes
             }
             Ok(PushOutcome::Unregistered) => {
                 tracing::info!(user = %user, "FCM says the device token is unregistered; forgetting it");
@@ -195,11 +237,15 @@ impl CheckinPass {
                 if let Err(e) = self.companion.put_settings(user, &s).await {
                     tracing::error!(user = %user, error = %e, "could not forget the unregistered token");
                 }
-                false
+                Pushed::No
             }
-            Err(PushError::Retryable(e) | PushError::Failed(e)) => {
+            Err(PushError::Retryable(e)) => {
+                tracing::error!(user = %user, error = %e, "FCM unavailable; the check-in stays stored, and a pass run again pushes it");
+                Pushed::Later
+            }
+            Err(PushError::Failed(e)) => {
                 tracing::error!(user = %user, error = %e, "push failed; the check-in stays stored");
-                false
+                Pushed::No
             }
         }
     }
