@@ -275,6 +275,18 @@ async fn fcm_retries_a_503_and_reports_an_unregistered_token() {
     assert_eq!(push.send("device-gone", &note()).await.unwrap(), PushOutcome::Unregistered);
 }
 
+/// An app that pushes through `fcm`, with a check-in role that writes a
+/// fine line.
+async fn push_app(oauth: &MockServer, fcm: &MockServer) -> TestApp {
+    let app = TestApp::start_with(Options {
+        env: vec![("HEARTH_FCM_SERVICE_ACCOUNT", service_account(oauth)), ("HEARTH_FCM_BASE_URL", fcm.uri())],
+        ..Options::default()
+    })
+    .await;
+    anthropic_answers(app.anthropic(), "How was the walk?").await;
+    app
+}
+
 #[tokio::test]
 async fn the_pass_pushes_and_forgets_an_unregistered_token() {
     let (oauth, fcm) = (oauth_server().await, MockServer::start().await);
@@ -289,12 +301,7 @@ async fn the_pass_pushes_and_forgets_an_unregistered_token() {
             "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED"}]}})))
         .mount(&fcm)
         .await;
-    let app = TestApp::start_with(Options {
-        env: vec![("HEARTH_FCM_SERVICE_ACCOUNT", service_account(&oauth)), ("HEARTH_FCM_BASE_URL", fcm.uri())],
-        ..Options::default()
-    })
-    .await;
-    anthropic_answers(app.anthropic(), "How was the walk?").await;
+    let app = push_app(&oauth, &fcm).await;
     let when = at("2026-11-25T19:00:00Z");
     settings(&app, "pia", json!({"push_token": "phone-ok"})).await;
     settings(&app, "gus", json!({"push_token": "phone-gone"})).await;
@@ -322,12 +329,7 @@ async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() 
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "projects/hearth-test/messages/0:4"})))
         .mount(&fcm)
         .await;
-    let app = TestApp::start_with(Options {
-        env: vec![("HEARTH_FCM_SERVICE_ACCOUNT", service_account(&oauth)), ("HEARTH_FCM_BASE_URL", fcm.uri())],
-        ..Options::default()
-    })
-    .await;
-    anthropic_answers(app.anthropic(), "How was the walk?").await;
+    let app = push_app(&oauth, &fcm).await;
     let when = at("2026-11-25T19:00:00Z");
     settings(&app, "pia", json!({"push_token": "phone-ok"})).await;
     say(&app, "pia", when - Duration::hours(2), "Went for a walk.", None).await;
