@@ -6,8 +6,9 @@
 //!   `HEARTH_EXTRACT_IDLE_MINUTES` with unread messages gets an extraction
 //!   job, so short conversations are remembered too.
 //!
-//! If anyone's check-in failed, or could not be pushed while FCM was
-//! unavailable, the invocation fails after both have run, so that Lambda's
+//! The pass begins nobody too close to the invocation's deadline. If anyone
+//! was not reached, or their check-in failed, or could not be pushed while
+//! FCM was unavailable, the invocation fails after both have run, so that Lambda's
 //! asynchronous retries (two, set in template.yaml) run the pass again as
 //! of the same event time: those already written are found and not written
 //! again, only the missing ones are tried, and unpushed ones are pushed.
@@ -19,15 +20,26 @@ use lambda_runtime::{Error, LambdaEvent};
 
 pub async fn handle(app: &App, event: LambdaEvent<EventBridgeEvent>) -> Result<serde_json::Value, Error> {
     let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
-    let checkins = app.checkin_pass().run(at).await?;
+    let checkins = app.checkin_pass().run_within(at, deadline(&event.context)).await?;
     let enqueued = app.idle_sweep().run().await?;
     tracing::info!(%at, ?checkins, enqueued, "hourly pass done");
     if checkins.retry_would_help() {
         return Err(format!(
-            "{} check-in(s) due at {at} failed and {} could not be pushed (logged above); failing the invocation so that the pass runs again as of {at}",
-            checkins.failed, checkins.push_failed
+            "of the check-ins due at {at}, {} failed, {} could not be pushed and {} people were not reached in time (logged above); \
+             failing the invocation so that the pass runs again as of {at}",
+            checkins.failed, checkins.push_failed, checkins.not_reached
         )
         .into());
     }
     Ok(serde_json::json!({"checkins": checkins, "extraction_jobs_enqueued": enqueued}))
+}
+
+/// When the invocation times out, as an `Instant` (none if the context
+/// has no deadline, as in a test's default context).
+fn deadline(context: &lambda_runtime::Context) -> Option<tokio::time::Instant> {
+    if context.deadline == 0 {
+        return None;
+    }
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64;
+    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms)))
 }

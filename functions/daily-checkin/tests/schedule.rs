@@ -66,7 +66,11 @@ async fn active(s: &Setup, user: &UserId, tz: &str) {
 }
 
 async fn run(s: &Setup) -> Result<serde_json::Value, lambda_runtime::Error> {
-    daily_checkin::handle(&s.app, LambdaEvent::new(s.event.clone(), Context::default())).await
+    run_in(s, Context::default()).await
+}
+
+async fn run_in(s: &Setup, context: Context) -> Result<serde_json::Value, lambda_runtime::Error> {
+    daily_checkin::handle(&s.app, LambdaEvent::new(s.event.clone(), context)).await
 }
 
 #[tokio::test]
@@ -108,7 +112,7 @@ async fn a_failed_check_in_fails_the_invocation_and_the_retry_writes_only_what_i
     dynamo.put_item().table_name(&s.table).set_item(Some(broken)).send().await.unwrap();
 
     let err = run(&s).await.expect_err("a failed check-in fails the invocation, so that Lambda retries it");
-    assert!(err.to_string().contains("1 check-in(s) due at 2026-11-25 19:00:00 UTC failed and 0 could not be pushed"), "{err}");
+    assert!(err.to_string().contains("of the check-ins due at 2026-11-25 19:00:00 UTC, 1 failed, 0 could not be pushed and 0 people were not reached"), "{err}");
     assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "the others were written");
 
     // The cause goes away; Lambda's retry carries the same event time.
@@ -121,4 +125,24 @@ async fn a_failed_check_in_fails_the_invocation_and_the_retry_writes_only_what_i
 
 fn rand_suffix() -> u32 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+}
+
+#[tokio::test]
+async fn an_invocation_near_its_deadline_begins_nobody_and_fails_so_that_the_retry_does() {
+    let s = setup().await;
+    let london = UserId::parse("london").unwrap();
+    active(&s, &london, "Europe/London").await;
+    // Ten seconds left: less than one person may take.
+    let mut context = Context::default();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    context.deadline = now_ms + 10_000;
+    let err = run_in(&s, context).await.expect_err("people not reached fail the invocation");
+    assert!(err.to_string().contains("1 people were not reached"), "{err}");
+    assert!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.is_empty(), "nobody begun");
+
+    // Lambda's retry, with time to spare, reaches her.
+    let mut context = Context::default();
+    context.deadline = now_ms + 300_000;
+    let out = run_in(&s, context).await.unwrap();
+    assert_eq!(out["checkins"]["written"], 1, "{out}");
 }

@@ -16,7 +16,8 @@
 //!
 //! A pass run again as of the same time (a retry) writes only the missing
 //! check-ins, and pushes again any of today's that were stored but not
-//! pushed. The report counts both kinds of failure that a retry can mend.
+//! pushed. The report counts what a retry can mend: failed check-ins,
+//! unpushed ones, and people not reached before the pass's deadline.
 
 use super::models::ModelRoles;
 use super::recent::conversation_between;
@@ -42,6 +43,9 @@ const MESSAGES_PER_SESSION: usize = 30;
 const MODEL_DEADLINE: Duration = Duration::from_secs(30);
 /// People handled at once in one pass.
 const PEOPLE_AT_ONCE: usize = 8;
+/// The most one person can take: two model calls and a push with its
+/// retries. A pass with a deadline begins nobody closer to it than this.
+const ONE_PERSON_AT_MOST: Duration = Duration::from_secs(75);
 
 /// What one pass did, for logs and the CLI.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -57,12 +61,15 @@ pub struct PassReport {
     /// Check-ins stored but not pushed because FCM stayed unavailable
     /// through its retries (429, 5xx): a pass run again pushes them.
     pub push_failed: u32,
+    /// People not reached before the pass's deadline (the Lambda's time
+    /// running out): a pass run again reaches them.
+    pub not_reached: u32,
 }
 
 impl PassReport {
     /// Whether running the pass again as of the same time could do more.
     pub fn retry_would_help(&self) -> bool {
-        self.failed > 0 || self.push_failed > 0
+        self.failed > 0 || self.push_failed > 0 || self.not_reached > 0
     }
 }
 
@@ -78,6 +85,7 @@ enum Pushed {
 }
 
 enum Outcome {
+    NotReached,
     NotDue,
     Already { pushed: Pushed },
     Written { pushed: Pushed },
@@ -96,6 +104,13 @@ pub struct CheckinPass {
 impl CheckinPass {
     /// One pass as if it were `at`.
     pub async fn run(&self, at: DateTime<Utc>) -> Result<PassReport, StoreError> {
+        self.run_within(at, None).await
+    }
+
+    /// One pass as if it were `at`, beginning nobody after `deadline` less
+    /// the most one person can take, so that the pass ends with its report
+    /// (and those not reached counted) rather than being cut off mid-write.
+    pub async fn run_within(&self, at: DateTime<Utc>, deadline: Option<Instant>) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
         let mut people = BTreeSet::new();
         for day in [(at - LOOKBACK).date_naive(), at.date_naive()] {
@@ -114,6 +129,9 @@ impl CheckinPass {
         // function's timeout.
         let outcomes: Vec<(UserId, Result<Outcome, StoreError>)> = futures::stream::iter(people)
             .map(|user| async move {
+                if deadline.is_some_and(|d| Instant::now() + ONE_PERSON_AT_MOST > d) {
+                    return (user, Ok(Outcome::NotReached));
+                }
                 let outcome = self.one(&user, at).await;
                 (user, outcome)
             })
@@ -123,6 +141,10 @@ impl CheckinPass {
         for (user, outcome) in outcomes {
             report.considered += 1;
             let pushed = match outcome {
+                Ok(Outcome::NotReached) => {
+                    report.not_reached += 1;
+                    None
+                }
                 Ok(Outcome::NotDue) => None,
                 Ok(Outcome::Already { pushed }) => {
                     report.already += 1;
