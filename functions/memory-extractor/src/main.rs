@@ -3,6 +3,11 @@
 //! (ReportBatchItemFailures), so one bad body never fails the batch, and a
 //! job that keeps failing reaches the DLQ through the queue's redrive policy.
 //!
+//! The records of a batch (up to 10) run at once: each mostly waits on its
+//! model call, and one after another they could outlast the function's
+//! timeout, which would return the whole batch to the queue and spend a
+//! receive of jobs that never ran.
+//!
 //! The handlers are the app's (`extract_session`: memory extraction), on
 //! DynamoDB, EventBridge and the configured model roles.
 
@@ -10,26 +15,28 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use hearth::service::jobs::Dispatcher;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-/// Run each record; report the ones that failed by their message id.
+/// Run the records, all at once; report the ones that failed by their
+/// message id.
 pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let runs = event.records.into_iter().map(|record| async move {
         let Some(id) = record.message_id.filter(|id| !id.is_empty()) else {
             // Nothing to report it by; SQS redelivers it after the visibility timeout.
             tracing::error!("SQS record without a message id");
-            continue;
+            return None;
         };
         let result = match record.body.as_deref() {
             None => Err(hearth::service::jobs::JobError::Malformed("no body".into())),
             Some(body) => dispatcher.dispatch(body).await,
         };
-        if let Err(e) = result {
+        result.err().map(|e| {
             tracing::error!(message_id = %id, error = %e, "job failed");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        }
-    }
+            failure
+        })
+    });
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = futures::future::join_all(runs).await.into_iter().flatten().collect();
     response
 }
 
@@ -72,6 +79,35 @@ mod tests {
         let resp = handle(&dispatcher, fixture()).await;
         let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         assert_eq!(ids, vec!["7b2c1e0a-5d43-4f7e-9c2b-0d6e1f3a9b11"]);
+    }
+
+    /// Each job waits until all three have begun: run one after another,
+    /// the first would wait for ever.
+    struct Together(tokio::sync::Barrier);
+    #[async_trait]
+    impl JobHandler for Together {
+        async fn handle(&self, _job: &Job) -> Result<(), JobError> {
+            self.0.wait().await;
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_records_of_a_batch_run_at_once() {
+        let mut event = fixture();
+        let good = event.records[0].clone();
+        event.records = (0..3)
+            .map(|i| {
+                let mut r = good.clone();
+                r.message_id = Some(format!("m{i}"));
+                r
+            })
+            .collect();
+        let dispatcher = Dispatcher::new().register("extract_session", Arc::new(Together(tokio::sync::Barrier::new(3))));
+        let resp = tokio::time::timeout(std::time::Duration::from_secs(10), handle(&dispatcher, event))
+            .await
+            .expect("the jobs of a batch ran one after another");
+        assert!(resp.batch_item_failures.is_empty());
     }
 
     #[tokio::test]
