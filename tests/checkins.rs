@@ -352,6 +352,35 @@ async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() 
 }
 
 #[tokio::test]
+async fn a_fanned_out_check_in_job_fails_while_fcm_is_down_and_its_redelivery_pushes_once() {
+    let (oauth, fcm) = (oauth_server().await, MockServer::start().await);
+    let unavailable = json!({"error": {"code": 503, "status": "UNAVAILABLE", "message": "try later"}});
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503).set_body_json(unavailable)).up_to_n_times(3).with_priority(1).mount(&fcm).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "projects/hearth-test/messages/0:5"})))
+        .mount(&fcm)
+        .await;
+    let app = push_app(&oauth, &fcm).await;
+    let when = at("2026-11-25T19:00:00Z");
+    settings(&app, "pia", json!({"push_token": "phone-ok"})).await;
+    say(&app, "pia", when - Duration::hours(2), "Went for a walk.", None).await;
+
+    // The job as the fan-out enqueues it, delivered three times.
+    let job = serde_json::to_string(&hearth::domain::jobs::Job::Checkin { user: UserId::parse("pia").unwrap(), at: when }).unwrap();
+    let dispatcher = app.app.dispatcher();
+    let first = dispatcher.dispatch(&job).await;
+    assert!(first.is_err(), "FCM down: the job fails, to be redelivered");
+    let stored = checkins(&app, "pia").await;
+    assert_eq!((stored.len(), stored[0].pushed), (1, false), "but the check-in is stored");
+    dispatcher.dispatch(&job).await.unwrap();
+    assert!(checkins(&app, "pia").await[0].pushed);
+    let sends = fcm.received_requests().await.unwrap().len();
+    dispatcher.dispatch(&job).await.unwrap();
+    assert_eq!(fcm.received_requests().await.unwrap().len(), sends, "a pushed check-in is not pushed again");
+    assert_eq!(checkins(&app, "pia").await.len(), 1);
+}
+
+#[tokio::test]
 async fn journal_entries_are_stored_paged_limited_and_extracted() {
     let app = TestApp::start_with(Options { openai: true, ..Options::default() }).await;
     extraction_answers(

@@ -118,7 +118,10 @@ impl App {
             companion: Arc::clone(&self.ports.companion),
         };
         let extractor = Arc::new(extractor);
-        Dispatcher::new().register(Job::EXTRACT_SESSION, extractor.clone()).register(Job::EXTRACT_JOURNAL, extractor)
+        Dispatcher::new()
+            .register(Job::EXTRACT_SESSION, extractor.clone())
+            .register(Job::EXTRACT_JOURNAL, extractor)
+            .register(Job::CHECKIN, Arc::new(self.checkin_pass()))
     }
 
     /// The journal use cases.

@@ -1,18 +1,20 @@
 //! The daily-checkin function, run hourly by an EventBridge schedule. Each
 //! run does two things, as of the event's time:
-//! - the check-in pass: people whose local check-in hour it is get their
-//!   daily check-in, stored, pushed and announced (`CheckInReady`);
+//! - the check-in pass, fanned out: a `checkin` job on the job queue for
+//!   each person whose local check-in hour it is. The job workers (the
+//!   memory-extractor function) write, store, push and announce each one
+//!   (`CheckInReady`), so any number of people due in one hour fits;
 //! - the idle-session extraction sweep: a session idle for
 //!   `HEARTH_EXTRACT_IDLE_MINUTES` with unread messages gets an extraction
 //!   job, so short conversations are remembered too.
 //!
-//! The pass begins nobody too close to the invocation's deadline. If anyone
-//! was not reached, or their check-in failed, or could not be pushed while
-//! FCM was unavailable, the invocation fails after both have run, so that Lambda's
-//! asynchronous retries (two, set in template.yaml) run the pass again as
-//! of the same event time: those already written are found and not written
-//! again, only the missing ones are tried, and unpushed ones are pushed.
-//! After the retries the event goes to the failure queue, which has an alarm.
+//! The fan-out begins nobody too close to the invocation's deadline. If
+//! anyone was not reached, or their settings could not be read, or their
+//! job could not be enqueued, the invocation fails after both have run, so
+//! that Lambda's asynchronous retries (two, set in template.yaml) run the
+//! pass again as of the same event time. A second job for someone whose
+//! check-in is done finds it and does nothing. After the retries the event
+//! goes to the failure queue, which has an alarm.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use hearth::app::App;
@@ -20,14 +22,14 @@ use lambda_runtime::{Error, LambdaEvent};
 
 pub async fn handle(app: &App, event: LambdaEvent<EventBridgeEvent>) -> Result<serde_json::Value, Error> {
     let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
-    let checkins = app.checkin_pass().run_within(at, deadline(&event.context)).await?;
+    let checkins = app.checkin_pass().fan_out(&*app.ports.queue, at, deadline(&event.context)).await?;
     let enqueued = app.idle_sweep().run().await?;
     tracing::info!(%at, ?checkins, enqueued, "hourly pass done");
     if checkins.retry_would_help() {
         return Err(format!(
-            "of the check-ins due at {at}, {} failed, {} could not be pushed and {} people were not reached in time (logged above); \
+            "of the people due at {at}, {} failed and {} were not reached in time (logged above); \
              failing the invocation so that the pass runs again as of {at}",
-            checkins.failed, checkins.push_failed, checkins.not_reached
+            checkins.failed, checkins.not_reached
         )
         .into());
     }

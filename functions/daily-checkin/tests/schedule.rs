@@ -1,12 +1,15 @@
 //! The scheduled event in `events/hourly-schedule.json` runs the Lambda's
 //! handler against moto's server (started by scripts/test): DynamoDB, SQS
-//! and EventBridge through the AWS SDK, as in production.
+//! and EventBridge through the AWS SDK, as in production. The handler fans
+//! the pass out as `checkin` jobs on SQS; the tests then run those jobs as
+//! the job workers do.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use hearth::domain::checkin::Settings;
 use hearth::domain::ids::UserId;
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
+use hearth::ports::JobSource;
 use lambda_runtime::{Context, LambdaEvent};
 use wiremock::matchers::{method, path};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,6 +22,7 @@ fn endpoint() -> String {
 struct Setup {
     app: hearth::app::App,
     ports: hearth::app::Ports,
+    jobs: hearth::adapters::sqs::SqsQueue,
     sdk: aws_config::SdkConfig,
     table: String,
     event: EventBridgeEvent,
@@ -51,7 +55,7 @@ async fn setup() -> Setup {
     let app = hearth::app::App::new(&config, ports.clone(), reqwest::Client::new());
     let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/hourly-schedule.json")).unwrap();
     let event: EventBridgeEvent = serde_json::from_str(&raw).unwrap();
-    Setup { app, ports, sdk, table: resources.table, event, _anthropic: anthropic }
+    Setup { app, ports, jobs: adapters.queue.clone(), sdk, table: resources.table, event, _anthropic: anthropic }
 }
 
 /// `user` in `tz` talked five hours before the event.
@@ -73,6 +77,33 @@ async fn run_in(s: &Setup, context: Context) -> Result<serde_json::Value, lambda
     daily_checkin::handle(&s.app, LambdaEvent::new(s.event.clone(), context)).await
 }
 
+/// The job workers: run every `checkin` job on the queue through the app's
+/// dispatcher, as the memory-extractor function does, acknowledging those
+/// that succeed. Returns how many ran and how many failed. (Other jobs, the
+/// idle sweep's extractions, are acknowledged unrun.)
+async fn work(s: &Setup) -> (u32, u32) {
+    let dispatcher = s.app.dispatcher();
+    let (mut ran, mut failed) = (0, 0);
+    loop {
+        let batch = s.jobs.receive(10, std::time::Duration::from_millis(300)).await.unwrap();
+        if batch.is_empty() {
+            return (ran, failed);
+        }
+        for d in batch {
+            let job: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+            if job["kind"] != "checkin" {
+                s.jobs.ack(&d).await.unwrap();
+                continue;
+            }
+            ran += 1;
+            match dispatcher.dispatch(&d.body).await {
+                Ok(()) => s.jobs.ack(&d).await.unwrap(),
+                Err(_) => failed += 1,
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
     let s = setup().await;
@@ -80,11 +111,12 @@ async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
     active(&s, &london, "Europe/London").await;
     active(&s, &tokyo, "Asia/Tokyo").await;
 
-    for round in 0..2 {
+    // A repeated event fans out again; the second job finds the check-in.
+    for _ in 0..2 {
         let out = run(&s).await.unwrap();
-        let c = &out["checkins"];
-        assert_eq!(c["written"], if round == 0 { 1 } else { 0 }, "{out}");
-        assert_eq!(c["already"], if round == 0 { 0 } else { 1 }, "a repeated event gives no duplicate: {out}");
+        assert_eq!((out["checkins"]["considered"].as_u64(), out["checkins"]["enqueued"].as_u64()), (Some(2), Some(1)), "only London is due: {out}");
+        assert_eq!(work(&s).await, (1, 0));
+        assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "no duplicate");
     }
     let stored = s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap();
     assert_eq!(stored.items.len(), 1);
@@ -94,12 +126,12 @@ async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
 }
 
 #[tokio::test]
-async fn a_failed_check_in_fails_the_invocation_and_the_retry_writes_only_what_is_missing() {
+async fn a_person_who_cannot_be_looked_at_fails_the_invocation_and_the_retry_writes_only_what_is_missing() {
     let s = setup().await;
     let (london, dublin) = (UserId::parse("london").unwrap(), UserId::parse("dublin").unwrap());
     active(&s, &london, "Europe/London").await;
     active(&s, &dublin, "Europe/Dublin").await;
-    // Dublin's settings cannot be read: her check-in fails, London's does not.
+    // Dublin's settings cannot be read: her job is not enqueued, London's is.
     let dynamo = aws_sdk_dynamodb::Client::new(&s.sdk);
     let settings_key = |user: &str| {
         [
@@ -112,13 +144,15 @@ async fn a_failed_check_in_fails_the_invocation_and_the_retry_writes_only_what_i
     dynamo.put_item().table_name(&s.table).set_item(Some(broken)).send().await.unwrap();
 
     let err = run(&s).await.expect_err("a failed check-in fails the invocation, so that Lambda retries it");
-    assert!(err.to_string().contains("of the check-ins due at 2026-11-25 19:00:00 UTC, 1 failed, 0 could not be pushed and 0 people were not reached"), "{err}");
+    assert!(err.to_string().contains("of the people due at 2026-11-25 19:00:00 UTC, 1 failed and 0 were not reached"), "{err}");
+    assert_eq!(work(&s).await, (1, 0));
     assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "the others were written");
 
     // The cause goes away; Lambda's retry carries the same event time.
     dynamo.delete_item().table_name(&s.table).set_key(Some(std::collections::HashMap::from(settings_key("dublin")))).send().await.unwrap();
     let out = run(&s).await.unwrap();
-    assert_eq!((out["checkins"]["written"].as_u64(), out["checkins"]["already"].as_u64()), (Some(1), Some(1)), "{out}");
+    assert_eq!(out["checkins"]["enqueued"], 2, "{out}");
+    assert_eq!(work(&s).await, (2, 0));
     assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1, "no duplicate");
     assert_eq!(s.ports.companion.list_checkins(&dublin, &PageRequest::first(10)).await.unwrap().items.len(), 1);
 }
@@ -128,21 +162,23 @@ fn rand_suffix() -> u32 {
 }
 
 #[tokio::test]
-async fn an_invocation_near_its_deadline_begins_nobody_and_fails_so_that_the_retry_does() {
+async fn an_invocation_near_its_deadline_enqueues_nobody_and_fails_so_that_the_retry_does() {
     let s = setup().await;
     let london = UserId::parse("london").unwrap();
     active(&s, &london, "Europe/London").await;
-    // Ten seconds left: less than one person may take.
+    // Ten seconds left: within the fan-out's margin.
     let mut context = Context::default();
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     context.deadline = now_ms + 10_000;
     let err = run_in(&s, context).await.expect_err("people not reached fail the invocation");
-    assert!(err.to_string().contains("1 people were not reached"), "{err}");
-    assert!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.is_empty(), "nobody begun");
+    assert!(err.to_string().contains("1 were not reached"), "{err}");
+    assert_eq!(work(&s).await, (0, 0), "nobody begun");
 
     // Lambda's retry, with time to spare, reaches her.
     let mut context = Context::default();
     context.deadline = now_ms + 300_000;
     let out = run_in(&s, context).await.unwrap();
-    assert_eq!(out["checkins"]["written"], 1, "{out}");
+    assert_eq!(out["checkins"]["enqueued"], 1, "{out}");
+    assert_eq!(work(&s).await, (1, 0));
+    assert_eq!(s.ports.companion.list_checkins(&london, &PageRequest::first(10)).await.unwrap().items.len(), 1);
 }

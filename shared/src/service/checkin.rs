@@ -1,9 +1,13 @@
 //! The hourly check-in pass. The same code runs in `functions/daily-checkin`
 //! (EventBridge schedule), in `hearth serve` (every hour) and in
-//! `hearth checkins run --at`. For each person who talked in the 24 hours
+//! `hearth checkins run --at`. The Lambda fans the pass out: it enqueues a
+//! `checkin` job per person due, and the job workers run the per-person
+//! step below, so the number of people due in one hour is bounded by the
+//! workers' concurrency, not by one invocation's timeout. `serve` and the
+//! CLI run the step inline. For each person who talked in the 24 hours
 //! before the pass (found through the activity index, never a scan), whose
 //! local hour is their check-in hour, with check-ins on and none yet on
-//! this local date, it:
+//! this local date, the step:
 //! 1. writes one line with the check-in role from the last 24 hours and
 //!    what Hearth remembers (or the gentle variant with crisis resources
 //!    after a crisis flag in those 24 hours);
@@ -26,10 +30,13 @@ use crate::domain::checkin::{self, CheckIn, FALLBACK, GENTLE, LOOKBACK, Settings
 use crate::domain::crisis_resources;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
+use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
 use crate::domain::route::{ModelRole, Route};
-use crate::ports::{CompanionStore, ConversationStore, EventBus, Push, PushError, PushNotification, PushOutcome, StoreError};
+use super::jobs::{JobError, JobHandler};
+use crate::ports::{CompanionStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification, PushOutcome, StoreError};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use std::collections::BTreeSet;
@@ -43,9 +50,11 @@ const MESSAGES_PER_SESSION: usize = 30;
 const MODEL_DEADLINE: Duration = Duration::from_secs(30);
 /// People handled at once in one pass.
 const PEOPLE_AT_ONCE: usize = 8;
-/// The most one person can take: two model calls and a push with its
-/// retries. A pass with a deadline begins nobody closer to it than this.
-const ONE_PERSON_AT_MOST: Duration = Duration::from_secs(75);
+/// People whose settings the fan-out reads at once.
+const FAN_OUT_AT_ONCE: usize = 16;
+/// The fan-out begins nobody closer than this to its deadline, leaving
+/// time for the rest of the invocation (the idle sweep).
+const FAN_OUT_MARGIN: Duration = Duration::from_secs(20);
 
 /// What one pass did, for logs and the CLI.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -61,15 +70,34 @@ pub struct PassReport {
     /// Check-ins stored but not pushed because FCM stayed unavailable
     /// through its retries (429, 5xx): a pass run again pushes them.
     pub push_failed: u32,
-    /// People not reached before the pass's deadline (the Lambda's time
-    /// running out): a pass run again reaches them.
-    pub not_reached: u32,
 }
 
 impl PassReport {
     /// Whether running the pass again as of the same time could do more.
     pub fn retry_would_help(&self) -> bool {
-        self.failed > 0 || self.push_failed > 0 || self.not_reached > 0
+        self.failed > 0 || self.push_failed > 0
+    }
+}
+
+/// What a fan-out did: one `checkin` job enqueued per person due.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FanOutReport {
+    /// People active in the 24 hours before the pass.
+    pub considered: u32,
+    /// Jobs enqueued, one per person whose check-in hour it is.
+    pub enqueued: u32,
+    /// People whose settings could not be read or whose job could not be
+    /// enqueued.
+    pub failed: u32,
+    /// People not reached before the deadline.
+    pub not_reached: u32,
+}
+
+impl FanOutReport {
+    /// Whether running the fan-out again as of the same time could do more
+    /// (a second job for someone already done finds their check-in).
+    pub fn retry_would_help(&self) -> bool {
+        self.failed > 0 || self.not_reached > 0
     }
 }
 
@@ -84,8 +112,13 @@ enum Pushed {
     Later,
 }
 
-enum Outcome {
+enum FanOut {
+    NotDue,
+    Enqueued,
     NotReached,
+}
+
+enum Outcome {
     NotDue,
     Already { pushed: Pushed },
     Written { pushed: Pushed },
@@ -102,36 +135,15 @@ pub struct CheckinPass {
 }
 
 impl CheckinPass {
-    /// One pass as if it were `at`.
+    /// One pass as if it were `at`, every person's check-in written here
+    /// (`hearth serve`, `hearth checkins run`).
     pub async fn run(&self, at: DateTime<Utc>) -> Result<PassReport, StoreError> {
-        self.run_within(at, None).await
-    }
-
-    /// One pass as if it were `at`, beginning nobody after `deadline` less
-    /// the most one person can take, so that the pass ends with its report
-    /// (and those not reached counted) rather than being cut off mid-write.
-    pub async fn run_within(&self, at: DateTime<Utc>, deadline: Option<Instant>) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
-        let mut people = BTreeSet::new();
-        for day in [(at - LOOKBACK).date_naive(), at.date_naive()] {
-            let mut page = PageRequest::first(100);
-            loop {
-                let users = self.conversations.active_users(day, &page).await?;
-                people.extend(users.items);
-                match users.next_cursor {
-                    Some(c) => page = PageRequest { limit: 100, cursor: Some(c) },
-                    None => break,
-                }
-            }
-        }
+        let people = self.active_people(at).await?;
         // People are independent: several at once, each mostly waiting on
-        // its model call, so an hour with many people due still fits the
-        // function's timeout.
+        // its model call.
         let outcomes: Vec<(UserId, Result<Outcome, StoreError>)> = futures::stream::iter(people)
             .map(|user| async move {
-                if deadline.is_some_and(|d| Instant::now() + ONE_PERSON_AT_MOST > d) {
-                    return (user, Ok(Outcome::NotReached));
-                }
                 let outcome = self.one(&user, at).await;
                 (user, outcome)
             })
@@ -141,10 +153,6 @@ impl CheckinPass {
         for (user, outcome) in outcomes {
             report.considered += 1;
             let pushed = match outcome {
-                Ok(Outcome::NotReached) => {
-                    report.not_reached += 1;
-                    None
-                }
                 Ok(Outcome::NotDue) => None,
                 Ok(Outcome::Already { pushed }) => {
                     report.already += 1;
@@ -165,6 +173,65 @@ impl CheckinPass {
         }
         tracing::info!(?report, %at, "check-in pass done");
         Ok(report)
+    }
+
+    /// One pass as if it were `at`, fanned out: a `checkin` job on `queue`
+    /// for each person whose check-in hour it is, for the job workers to
+    /// write (the scheduled Lambda). It begins nobody within a margin of
+    /// `deadline`, so that it ends with its report rather than being cut
+    /// off; those not reached are counted.
+    pub async fn fan_out(&self, queue: &dyn JobQueue, at: DateTime<Utc>, deadline: Option<Instant>) -> Result<FanOutReport, StoreError> {
+        let people = self.active_people(at).await?;
+        let mut report = FanOutReport { considered: people.len() as u32, ..FanOutReport::default() };
+        let outcomes: Vec<(UserId, Result<FanOut, StoreError>)> = futures::stream::iter(people)
+            .map(|user| async move {
+                if deadline.is_some_and(|d| Instant::now() + FAN_OUT_MARGIN > d) {
+                    return (user, Ok(FanOut::NotReached));
+                }
+                let outcome = async {
+                    let settings = self.companion.settings(&user).await?.unwrap_or_else(|| Settings::defaults(&self.default_locale));
+                    if checkin::due(&settings, at).is_none() {
+                        return Ok(FanOut::NotDue);
+                    }
+                    queue.enqueue(&Job::Checkin { user: user.clone(), at }).await.map(|()| FanOut::Enqueued)
+                }
+                .await;
+                (user, outcome)
+            })
+            .buffer_unordered(FAN_OUT_AT_ONCE)
+            .collect()
+            .await;
+        for (user, outcome) in outcomes {
+            match outcome {
+                Ok(FanOut::NotDue) => {}
+                Ok(FanOut::Enqueued) => report.enqueued += 1,
+                Ok(FanOut::NotReached) => report.not_reached += 1,
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::error!(user = %user, error = %e, "could not look at or enqueue this person's check-in");
+                }
+            }
+        }
+        tracing::info!(?report, %at, "check-in pass fanned out");
+        Ok(report)
+    }
+
+    /// The people who talked in the 24 hours before `at`, from the
+    /// activity index (the UTC days those hours touch).
+    async fn active_people(&self, at: DateTime<Utc>) -> Result<BTreeSet<UserId>, StoreError> {
+        let mut people = BTreeSet::new();
+        for day in [(at - LOOKBACK).date_naive(), at.date_naive()] {
+            let mut page = PageRequest::first(100);
+            loop {
+                let users = self.conversations.active_users(day, &page).await?;
+                people.extend(users.items);
+                match users.next_cursor {
+                    Some(c) => page = PageRequest { limit: 100, cursor: Some(c) },
+                    None => break,
+                }
+            }
+        }
+        Ok(people)
     }
 
     async fn one(&self, user: &UserId, at: DateTime<Utc>) -> Result<Outcome, StoreError> {
@@ -191,7 +258,9 @@ impl CheckinPass {
         let c = CheckIn { id: date.to_string(), local_date: date, text, created_at: at, variant: variant.into(), model, pushed: false };
         let (stored, created) = self.companion.record_checkin(user, &c).await?;
         if !created {
-            return Ok(Outcome::Already { pushed: self.push_again(user, &settings, &stored).await });
+            // Another job for the same person won the race just now, and
+            // is pushing it.
+            return Ok(Outcome::Already { pushed: Pushed::No });
         }
         let pushed = self.push(user, &settings, &stored).await;
         let event = DomainEvent::CheckInReady { user: user.clone(), checkin_id: stored.id.clone(), at };
@@ -226,8 +295,8 @@ impl CheckinPass {
         (FALLBACK.to_string(), "fallback", None)
     }
 
-    /// Today's check-in was stored by an earlier pass: push it if that
-    /// pass could not.
+    /// Today's check-in was stored by an earlier pass (or a job): push it
+    /// if that could not.
     async fn push_again(&self, user: &UserId, settings: &Settings, c: &CheckIn) -> Pushed {
         if c.pushed || self.push.is_none() || settings.push_token.is_none() {
             return Pushed::No;
@@ -269,6 +338,24 @@ impl CheckinPass {
                 tracing::error!(user = %user, error = %e, "push failed; the check-in stays stored");
                 Pushed::No
             }
+        }
+    }
+}
+
+/// A fanned-out `checkin` job: the same per-person step as the inline pass.
+/// A store error, or a push that FCM could not take yet, fails the job, so
+/// that its redelivery finishes it (the check-in is written once per local
+/// date whatever happens).
+#[async_trait]
+impl JobHandler for CheckinPass {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let Job::Checkin { user, at } = job else { return Err(JobError::UnknownKind(job.kind().into())) };
+        match self.one(user, *at).await {
+            Ok(Outcome::Already { pushed: Pushed::Later } | Outcome::Written { pushed: Pushed::Later }) => {
+                Err(JobError::Failed("the check-in is stored, but FCM was unavailable; its redelivery pushes it".into()))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(JobError::Failed(e.to_string())),
         }
     }
 }

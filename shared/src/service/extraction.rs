@@ -57,6 +57,7 @@ impl JobHandler for Extractor {
         match job {
             Job::ExtractSession { user, session_id, to_seq, .. } => self.session(job, user, session_id, *to_seq).await,
             Job::ExtractJournal { user, entry_id } => self.journal(job, user, entry_id).await,
+            Job::Checkin { .. } => Err(JobError::UnknownKind(job.kind().into())),
         }
     }
 }
