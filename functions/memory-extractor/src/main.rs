@@ -111,6 +111,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_check_in_job_fixture_is_the_job_the_hourly_pass_enqueues() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-checkin-job.json");
+        let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let job: Job = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+        assert!(matches!(&job, Job::Checkin { at, .. } if at.to_rfc3339() == "2026-11-25T19:00:00+00:00"), "{job:?}");
+        let dispatcher = Dispatcher::new().register(Job::CHECKIN, Arc::new(Accept));
+        assert!(handle(&dispatcher, event).await.batch_item_failures.is_empty());
+    }
+
+    #[tokio::test]
     async fn without_a_handler_every_job_fails_and_none_is_dropped() {
         let resp = handle(&Dispatcher::new(), fixture()).await;
         assert_eq!(resp.batch_item_failures.len(), 2);
