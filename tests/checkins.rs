@@ -319,11 +319,11 @@ async fn the_pass_pushes_and_forgets_an_unregistered_token() {
     assert_eq!(s["push_token"], "phone-ok");
 }
 
-#[tokio::test]
-async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() {
+/// Pia, with a push token, talked two hours before 19:00 UTC; FCM answers
+/// 503 to the first push's three attempts, then is back.
+async fn pia_while_fcm_is_down_for_one_push() -> (TestApp, MockServer, MockServer, DateTime<Utc>) {
     let (oauth, fcm) = (oauth_server().await, MockServer::start().await);
     let unavailable = json!({"error": {"code": 503, "status": "UNAVAILABLE", "message": "try later"}});
-    // FCM is down for the whole first pass (its three attempts), then back.
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(503).set_body_json(unavailable)).up_to_n_times(3).with_priority(1).mount(&fcm).await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "projects/hearth-test/messages/0:4"})))
@@ -333,6 +333,12 @@ async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() 
     let when = at("2026-11-25T19:00:00Z");
     settings(&app, "pia", json!({"push_token": "phone-ok"})).await;
     say(&app, "pia", when - Duration::hours(2), "Went for a walk.", None).await;
+    (app, fcm, oauth, when)
+}
+
+#[tokio::test]
+async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() {
+    let (app, fcm, _oauth, when) = pia_while_fcm_is_down_for_one_push().await;
 
     let first = pass(&app, when).await;
     assert_eq!((first.written, first.pushed, first.push_failed), (1, 0, 1), "{first:?}");
@@ -353,17 +359,7 @@ async fn a_check_in_stored_while_fcm_was_down_is_pushed_by_the_pass_run_again() 
 
 #[tokio::test]
 async fn a_fanned_out_check_in_job_fails_while_fcm_is_down_and_its_redelivery_pushes_once() {
-    let (oauth, fcm) = (oauth_server().await, MockServer::start().await);
-    let unavailable = json!({"error": {"code": 503, "status": "UNAVAILABLE", "message": "try later"}});
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503).set_body_json(unavailable)).up_to_n_times(3).with_priority(1).mount(&fcm).await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "projects/hearth-test/messages/0:5"})))
-        .mount(&fcm)
-        .await;
-    let app = push_app(&oauth, &fcm).await;
-    let when = at("2026-11-25T19:00:00Z");
-    settings(&app, "pia", json!({"push_token": "phone-ok"})).await;
-    say(&app, "pia", when - Duration::hours(2), "Went for a walk.", None).await;
+    let (app, fcm, _oauth, when) = pia_while_fcm_is_down_for_one_push().await;
 
     // The job as the fan-out enqueues it, delivered three times.
     let job = serde_json::to_string(&hearth::domain::jobs::Job::Checkin { user: UserId::parse("pia").unwrap(), at: when }).unwrap();
