@@ -14,6 +14,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use hearth::service::jobs::Dispatcher;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use tracing::Instrument;
 
 /// Run the records, all at once; report the ones that failed by their
 /// message id.
@@ -26,7 +27,7 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
         };
         let result = match record.body.as_deref() {
             None => Err(hearth::service::jobs::JobError::Malformed("no body".into())),
-            Some(body) => dispatcher.dispatch(body).await,
+            Some(body) => dispatcher.dispatch(body).instrument(tracing::info_span!("record", message_id = %id)).await,
         };
         result.err().map(|e| {
             tracing::error!(message_id = %id, error = %e, "job failed");

@@ -4,6 +4,7 @@
 //! The Lambda extractor and the local worker share this.
 
 use crate::domain::jobs::Job;
+use tracing::Instrument;
 use crate::ports::JobSource;
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -54,7 +55,19 @@ impl Dispatcher {
             .get(kind)
             .ok_or_else(|| JobError::UnknownKind(kind.to_string()))?;
         let job: Job = serde_json::from_value(value.clone()).map_err(|e| JobError::Malformed(e.to_string()))?;
-        handler.handle(&job).await
+        // A span per job: every log line of the job names it, and its end
+        // says how long it took.
+        let span = tracing::info_span!("job", kind = job.kind(), key = %job.dedup_key());
+        async {
+            let started = std::time::Instant::now();
+            let result = handler.handle(&job).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            // The caller logs a failure, with the delivery's id.
+            tracing::info!(elapsed_ms, ok = result.is_ok(), "job finished");
+            result
+        }
+        .instrument(span)
+        .await
     }
 }
 
