@@ -18,11 +18,13 @@
 //!    calls `UNREGISTERED`;
 //! 5. emits `CheckInReady`.
 //!
-//! A pass run again as of the same time (a retry) writes only the missing
-//! check-ins, and pushes again any of today's that were stored but not
-//! pushed. The report counts what a retry can mend: failed check-ins,
-//! unpushed ones, and people not reached before the pass's deadline.
+//! A pass (or a job) run again as of the same time writes only the missing
+//! check-ins, and pushes any of today's that were stored but not pushed.
+//! The reports count what such a retry can mend: failed and unpushed
+//! check-ins ([`PassReport`]); people the fan-out could not look at,
+//! enqueue, or reach before its deadline ([`FanOutReport`]).
 
+use super::jobs::{JobError, JobHandler};
 use super::models::ModelRoles;
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
@@ -34,7 +36,6 @@ use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
 use crate::domain::route::{ModelRole, Route};
-use super::jobs::{JobError, JobHandler};
 use crate::ports::{CompanionStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification, PushOutcome, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
