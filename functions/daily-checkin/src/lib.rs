@@ -42,6 +42,6 @@ fn deadline(context: &lambda_runtime::Context) -> Option<tokio::time::Instant> {
     if context.deadline == 0 {
         return None;
     }
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64;
-    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms)))
+    let left = context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
+    Some(tokio::time::Instant::now() + left)
 }
