@@ -12,9 +12,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::ports::{CompanionStore, StoreError};
 use async_trait::async_trait;
 
-fn pk(user: &UserId) -> String {
-    format!("U#{user}")
-}
+use super::user_pk as pk;
 
 impl DynamoStore {
     /// Items under `prefix`, newest first, from the cursor's key, filtered.
@@ -26,45 +24,16 @@ impl DynamoStore {
         keep: impl Fn(&T) -> bool,
         key_of: impl Fn(&T) -> String,
     ) -> Result<Page<T>, StoreError> {
-        let mut start = match page.cursor.as_deref() {
+        let start = match page.cursor.as_deref() {
             None => None,
             Some(c) => {
                 let k = c.strip_prefix("k.").ok_or(StoreError::BadCursor)?;
                 Some(Item::from([(PK.into(), s(pk(user))), (SK.into(), s(format!("{prefix}{k}")))]))
             }
         };
-        let limit = page.limit as usize;
-        let mut items: Vec<T> = Vec::new();
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-                .expression_attribute_values(":pk", s(pk(user)))
-                .expression_attribute_values(":p", s(prefix))
-                .scan_index_forward(false)
-                .limit(100)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk)?;
-            for item in out.items.unwrap_or_default() {
-                let v: T = data(&item)?;
-                if !keep(&v) {
-                    continue;
-                }
-                if items.len() == limit {
-                    let next_cursor = items.last().map(|i| format!("k.{}", key_of(i)));
-                    return Ok(Page { items, next_cursor });
-                }
-                items.push(v);
-            }
-            match out.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok(Page { items, next_cursor: None }),
-            }
-        }
+        let (items, more) = self.newest_under(user, prefix, start, page.limit as usize, None, keep).await?;
+        let next_cursor = if more { items.last().map(|i| format!("k.{}", key_of(i))) } else { None };
+        Ok(Page { items, next_cursor })
     }
 }
 

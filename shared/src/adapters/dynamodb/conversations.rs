@@ -25,9 +25,7 @@ const CLIENT_ID_TTL_SECS: i64 = 30 * 24 * 3600;
 /// Attempts at a write that lost a race to a concurrent one.
 const MAX_RACE_RETRIES: usize = 8;
 
-fn user_pk(user: &UserId) -> String {
-    format!("U#{user}")
-}
+use super::user_pk;
 fn session_sk(id: &SessionId) -> String {
     format!("S#{id}")
 }

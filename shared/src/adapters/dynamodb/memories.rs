@@ -21,9 +21,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-fn pk(user: &UserId) -> String {
-    format!("U#{user}")
-}
+use super::user_pk as pk;
 fn mem_sk(id: &MemoryId) -> String {
     format!("MEM#{id}")
 }
@@ -172,43 +170,19 @@ impl DynamoStore {
 
     /// Memories newest first, filtered, from an exclusive start.
     async fn query_memories(&self, user: &UserId, filter: &MemoryFilter, limit: usize, before: Option<&MemoryId>) -> Result<(Vec<Memory>, bool), StoreError> {
-        let mut out = Vec::new();
-        let mut start = before.map(|id| Item::from([(PK.into(), s(pk(user))), (SK.into(), s(mem_sk(id)))]));
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-                .expression_attribute_values(":pk", s(pk(user)))
-                .expression_attribute_values(":p", s("MEM#"))
-                .scan_index_forward(false)
-                .limit(100)
-                .set_exclusive_start_key(start.take());
-            let mut filters = Vec::new();
-            if let Some(c) = filter.category {
-                filters.push("category = :c");
-                q = q.expression_attribute_values(":c", s(c.as_str()));
-            }
-            if !filter.include_superseded {
-                filters.push("active = :t");
-                q = q.expression_attribute_values(":t", AttributeValue::Bool(true));
-            }
-            if !filters.is_empty() {
-                q = q.filter_expression(filters.join(" AND "));
-            }
-            let page = q.send().await.map_err(sdk)?;
-            for item in page.items.unwrap_or_default() {
-                if out.len() == limit {
-                    return Ok((out, true));
-                }
-                out.push(data(&item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok((out, false)),
-            }
+        let start = before.map(|id| Item::from([(PK.into(), s(pk(user))), (SK.into(), s(mem_sk(id)))]));
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(c) = filter.category {
+            conditions.push("category = :c");
+            values.push((":c", s(c.as_str())));
         }
+        if !filter.include_superseded {
+            conditions.push("active = :t");
+            values.push((":t", AttributeValue::Bool(true)));
+        }
+        let filter = (!conditions.is_empty()).then(|| (conditions.join(" AND "), values));
+        self.newest_under(user, "MEM#", start, limit, filter, |_: &Memory| true).await
     }
 }
 

@@ -34,6 +34,66 @@ impl DynamoStore {
     }
 }
 
+/// The partition of everything a person owns.
+pub(crate) fn user_pk(user: &crate::domain::ids::UserId) -> String {
+    format!("U#{user}")
+}
+
+/// A server-side filter: the expression and its values.
+pub(crate) type Filter<'a> = (String, Vec<(&'a str, AttributeValue)>);
+
+impl DynamoStore {
+    /// Up to `limit` of a person's items whose sort key starts with
+    /// `prefix`, newest (greatest key) first, after the exclusive `start`
+    /// key, keeping those that pass `filter` (in DynamoDB) and `keep` (here).
+    /// Reads on past filtered-out items; says whether more remain.
+    pub(crate) async fn newest_under<T: serde::de::DeserializeOwned>(
+        &self,
+        user: &crate::domain::ids::UserId,
+        prefix: &str,
+        start: Option<Item>,
+        limit: usize,
+        filter: Option<Filter<'_>>,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<(Vec<T>, bool), StoreError> {
+        let mut out = Vec::new();
+        let mut start = start;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+                .expression_attribute_values(":pk", s(user_pk(user)))
+                .expression_attribute_values(":p", s(prefix))
+                .scan_index_forward(false)
+                .limit(100)
+                .set_exclusive_start_key(start.take());
+            if let Some((expression, values)) = &filter {
+                q = q.filter_expression(expression);
+                for (k, v) in values {
+                    q = q.expression_attribute_values(*k, v.clone());
+                }
+            }
+            let page = q.send().await.map_err(sdk)?;
+            for item in page.items.unwrap_or_default() {
+                let v: T = data(&item)?;
+                if !keep(&v) {
+                    continue;
+                }
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                out.push(v);
+            }
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok((out, false)),
+            }
+        }
+    }
+}
+
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }

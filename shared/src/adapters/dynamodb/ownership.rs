@@ -90,7 +90,7 @@ impl DataOwnership for DynamoStore {
     }
 
     async fn export_page(&self, user: &UserId, cursor: Option<&str>, max_bytes: usize) -> Result<Page<ExportItem>, StoreError> {
-        let pk = format!("U#{user}");
+        let pk = super::user_pk(user);
         let mut start = match cursor {
             None => None,
             Some(c) => {
@@ -124,7 +124,7 @@ impl DataOwnership for DynamoStore {
     }
 
     async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, StoreError> {
-        let pk = format!("U#{user}");
+        let pk = super::user_pk(user);
         self.client
             .put_item()
             .table_name(&self.table)
