@@ -367,19 +367,7 @@ impl MemoryStore for DynamoStore {
     }
 
     async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", s(pk(user)))
-            .expression_attribute_values(":p", s("T#"))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(sdk)?;
-        out.items.unwrap_or_default().iter().map(data).collect()
+        Ok(self.newest_under(user, "T#", None, limit, None, |_: &Tombstone| true).await?.0)
     }
 
     async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
