@@ -59,7 +59,10 @@ async fn mount_jwks(server: &MockServer, keys: Vec<Jwk>) {
 
 async fn app_with_jwks(jwks: &MockServer) -> TestApp {
     TestApp::start_with(Options {
-        env: vec![("HEARTH_JWKS_URL", format!("{}/.well-known/jwks.json", jwks.uri()))],
+        env: vec![(
+            "HEARTH_JWKS_URL",
+            format!("{}/.well-known/jwks.json", jwks.uri()),
+        )],
         ..Options::default()
     })
     .await
@@ -70,11 +73,15 @@ async fn a_valid_hs256_token_is_accepted_and_names_the_user() {
     let app = TestApp::start().await;
     anthropic_answers(app.anthropic(), "hi").await;
     assert_eq!(status_for(&app, &app.token("alice")).await, 200);
-    let (_, turn) = app.chat(&app.token("alice"), json!({"message": "hi"})).await;
+    let (_, turn) = app
+        .chat(&app.token("alice"), json!({"message": "hi"}))
+        .await;
     let session = turn["session_id"].as_str().unwrap();
     // The same person through a different token still owns the session.
     let again = token_with(json!({"sub": "alice", "exp": chrono::Utc::now().timestamp() + 60}));
-    let (status, _) = app.get(&again, &format!("/v1/sessions/{session}/messages")).await;
+    let (status, _) = app
+        .get(&again, &format!("/v1/sessions/{session}/messages"))
+        .await;
     assert_eq!(status, 200);
 }
 
@@ -83,22 +90,46 @@ async fn bad_hs256_tokens_are_refused() {
     let app = TestApp::start().await;
     let now = chrono::Utc::now().timestamp();
     let cases = [
-        ("expired", token_with(json!({"sub": "a", "exp": now - 3600}))),
-        ("wrong audience", token_with(json!({"sub": "a", "aud": "someone-else"}))),
+        (
+            "expired",
+            token_with(json!({"sub": "a", "exp": now - 3600})),
+        ),
+        (
+            "wrong audience",
+            token_with(json!({"sub": "a", "aud": "someone-else"})),
+        ),
         ("missing sub", token_with(json!({"sub": null}))),
         ("empty sub", token_with(json!({"sub": ""}))),
         ("missing exp", token_with(json!({"sub": "a", "exp": null}))),
         ("missing aud", token_with(json!({"sub": "a", "aud": null}))),
-        ("nbf in the future", token_with(json!({"sub": "a", "nbf": now + 3600}))),
+        (
+            "nbf in the future",
+            token_with(json!({"sub": "a", "nbf": now + 3600})),
+        ),
         (
             "wrong signature",
-            sign(Header::new(Algorithm::HS256), json!({"sub": "a"}), &EncodingKey::from_secret(b"not-the-secret")),
+            sign(
+                Header::new(Algorithm::HS256),
+                json!({"sub": "a"}),
+                &EncodingKey::from_secret(b"not-the-secret"),
+            ),
         ),
         (
             "HS512 is not pinned",
-            sign(Header::new(Algorithm::HS512), json!({"sub": "a"}), &EncodingKey::from_secret(SECRET.as_bytes())),
+            sign(
+                Header::new(Algorithm::HS512),
+                json!({"sub": "a"}),
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+            ),
         ),
-        ("RS256 without a JWKS", sign(header(Algorithm::RS256, "k1"), json!({"sub": "a"}), &rsa(RSA_A))),
+        (
+            "RS256 without a JWKS",
+            sign(
+                header(Algorithm::RS256, "k1"),
+                json!({"sub": "a"}),
+                &rsa(RSA_A),
+            ),
+        ),
         ("garbage", "not.a.jwt".to_string()),
     ];
     for (name, token) in cases {
@@ -136,14 +167,30 @@ async fn the_issuer_is_checked_when_configured() {
 #[tokio::test]
 async fn jwks_tokens_are_accepted_by_kid_and_cached() {
     let (ra, ea) = (rsa(RSA_A), ec(EC_A));
-    let jwks = jwks_server(vec![jwk(&ra, Algorithm::RS256, "rsa-1"), jwk(&ea, Algorithm::ES256, "ec-1")]).await;
+    let jwks = jwks_server(vec![
+        jwk(&ra, Algorithm::RS256, "rsa-1"),
+        jwk(&ea, Algorithm::ES256, "ec-1"),
+    ])
+    .await;
     let app = app_with_jwks(&jwks).await;
-    let rs = sign(header(Algorithm::RS256, "rsa-1"), json!({"sub": "alice"}), &ra);
-    let es = sign(header(Algorithm::ES256, "ec-1"), json!({"sub": "alice"}), &ea);
+    let rs = sign(
+        header(Algorithm::RS256, "rsa-1"),
+        json!({"sub": "alice"}),
+        &ra,
+    );
+    let es = sign(
+        header(Algorithm::ES256, "ec-1"),
+        json!({"sub": "alice"}),
+        &ea,
+    );
     assert_eq!(status_for(&app, &rs).await, 200);
     assert_eq!(status_for(&app, &es).await, 200);
     assert_eq!(status_for(&app, &rs).await, 200);
-    assert_eq!(jwks.received_requests().await.unwrap().len(), 1, "the JWKS is cached");
+    assert_eq!(
+        jwks.received_requests().await.unwrap().len(),
+        1,
+        "the JWKS is cached"
+    );
     // HS256 with the shared secret still works alongside the JWKS.
     assert_eq!(status_for(&app, &app.token("alice")).await, 200);
 }
@@ -155,17 +202,58 @@ async fn jwks_tokens_with_bad_keys_or_claims_are_refused() {
     let app = app_with_jwks(&jwks).await;
     let now = chrono::Utc::now().timestamp();
     let cases = [
-        ("unknown kid", sign(header(Algorithm::RS256, "nope"), json!({"sub": "a"}), &ra)),
-        ("no kid", sign(Header::new(Algorithm::RS256), json!({"sub": "a"}), &ra)),
-        ("signed by another key", sign(header(Algorithm::RS256, "rsa-1"), json!({"sub": "a"}), &rsa(RSA_B))),
-        ("kid of an RSA key with ES256", sign(header(Algorithm::ES256, "rsa-1"), json!({"sub": "a"}), &ec(EC_A))),
-        ("expired", sign(header(Algorithm::RS256, "rsa-1"), json!({"sub": "a", "exp": now - 600}), &ra)),
-        ("wrong audience", sign(header(Algorithm::RS256, "rsa-1"), json!({"sub": "a", "aud": "x"}), &ra)),
-        ("missing sub", sign(header(Algorithm::RS256, "rsa-1"), json!({"sub": null}), &ra)),
+        (
+            "unknown kid",
+            sign(header(Algorithm::RS256, "nope"), json!({"sub": "a"}), &ra),
+        ),
+        (
+            "no kid",
+            sign(Header::new(Algorithm::RS256), json!({"sub": "a"}), &ra),
+        ),
+        (
+            "signed by another key",
+            sign(
+                header(Algorithm::RS256, "rsa-1"),
+                json!({"sub": "a"}),
+                &rsa(RSA_B),
+            ),
+        ),
+        (
+            "kid of an RSA key with ES256",
+            sign(
+                header(Algorithm::ES256, "rsa-1"),
+                json!({"sub": "a"}),
+                &ec(EC_A),
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                header(Algorithm::RS256, "rsa-1"),
+                json!({"sub": "a", "exp": now - 600}),
+                &ra,
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                header(Algorithm::RS256, "rsa-1"),
+                json!({"sub": "a", "aud": "x"}),
+                &ra,
+            ),
+        ),
+        (
+            "missing sub",
+            sign(header(Algorithm::RS256, "rsa-1"), json!({"sub": null}), &ra),
+        ),
         // The classic confusion: HS256 "signed" with the RSA public key as the HMAC secret.
         (
             "HS/RS confusion",
-            sign(header(Algorithm::HS256, "rsa-1"), json!({"sub": "a"}), &EncodingKey::from_secret(RSA_A_PUB)),
+            sign(
+                header(Algorithm::HS256, "rsa-1"),
+                json!({"sub": "a"}),
+                &EncodingKey::from_secret(RSA_A_PUB),
+            ),
         ),
     ];
     for (name, token) in cases {
@@ -178,11 +266,30 @@ async fn an_unknown_kid_refetches_the_jwks_for_a_rotated_key() {
     let (ra, rb) = (rsa(RSA_A), rsa(RSA_B));
     let jwks = jwks_server(vec![jwk(&ra, Algorithm::RS256, "2026-10")]).await;
     let app = app_with_jwks(&jwks).await;
-    let old = sign(header(Algorithm::RS256, "2026-10"), json!({"sub": "alice"}), &ra);
-    let new = sign(header(Algorithm::RS256, "2026-11"), json!({"sub": "alice"}), &rb);
+    let old = sign(
+        header(Algorithm::RS256, "2026-10"),
+        json!({"sub": "alice"}),
+        &ra,
+    );
+    let new = sign(
+        header(Algorithm::RS256, "2026-11"),
+        json!({"sub": "alice"}),
+        &rb,
+    );
     assert_eq!(status_for(&app, &old).await, 200);
     assert_eq!(status_for(&app, &new).await, 401, "not published yet");
-    mount_jwks(&jwks, vec![jwk(&ra, Algorithm::RS256, "2026-10"), jwk(&rb, Algorithm::RS256, "2026-11")]).await;
-    assert_eq!(status_for(&app, &new).await, 200, "refetched on the unknown kid");
+    mount_jwks(
+        &jwks,
+        vec![
+            jwk(&ra, Algorithm::RS256, "2026-10"),
+            jwk(&rb, Algorithm::RS256, "2026-11"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status_for(&app, &new).await,
+        200,
+        "refetched on the unknown kid"
+    );
     assert_eq!(status_for(&app, &old).await, 200);
 }

@@ -12,13 +12,25 @@ use wiremock::matchers::body_string_contains;
 use wiremock::{Mock, ResponseTemplate};
 
 async fn app() -> TestApp {
-    let app = TestApp::start_with(Options { openai: true, ..Options::default() }).await;
+    let app = TestApp::start_with(Options {
+        openai: true,
+        ..Options::default()
+    })
+    .await;
     anthropic_answers(app.anthropic(), "I hear you.").await;
     app
 }
 
-fn state_of(app: &TestApp, user: &str, session: &str) -> impl std::future::Future<Output = hearth::domain::memory::ExtractionState> {
-    let (store, user, session) = (app.store.clone(), UserId::parse(user).unwrap(), SessionId::parse(session).unwrap());
+fn state_of(
+    app: &TestApp,
+    user: &str,
+    session: &str,
+) -> impl std::future::Future<Output = hearth::domain::memory::ExtractionState> {
+    let (store, user, session) = (
+        app.store.clone(),
+        UserId::parse(user).unwrap(),
+        SessionId::parse(session).unwrap(),
+    );
     async move { store.extraction_state(&user, &session).await.unwrap() }
 }
 
@@ -32,24 +44,57 @@ async fn the_sixth_message_enqueues_one_job_that_stores_memories_with_provenance
     )
     .await;
     let token = app.token("alice");
-    let (_, first) = app.chat(&token, json!({"message": "My sister Maya visits on Fridays."})).await;
+    let (_, first) = app
+        .chat(
+            &token,
+            json!({"message": "My sister Maya visits on Fridays."}),
+        )
+        .await;
     let session = first["session_id"].as_str().unwrap().to_string();
-    app.chat(&token, json!({"message": "We bake together.", "session_id": session})).await;
-    assert!(app.queue.pending().await.unwrap().is_empty() && extraction_requests(app.openai()).await.is_empty(), "not yet: 4 messages");
-    app.chat(&token, json!({"message": "It helps me relax.", "session_id": session})).await;
+    app.chat(
+        &token,
+        json!({"message": "We bake together.", "session_id": session}),
+    )
+    .await;
+    assert!(
+        app.queue.pending().await.unwrap().is_empty()
+            && extraction_requests(app.openai()).await.is_empty(),
+        "not yet: 4 messages"
+    );
+    app.chat(
+        &token,
+        json!({"message": "It helps me relax.", "session_id": session}),
+    )
+    .await;
     drained(&app).await;
 
-    assert_eq!(extraction_requests(app.openai()).await.len(), 1, "one job, one model call");
+    assert_eq!(
+        extraction_requests(app.openai()).await.len(),
+        1,
+        "one job, one model call"
+    );
     let items = memories(&app, &token, "").await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["category"], "relationships");
-    assert_eq!(items[0]["source_message_ids"], json!([first["user_message_id"]]), "provenance is the real message id");
+    assert_eq!(
+        items[0]["source_message_ids"],
+        json!([first["user_message_id"]]),
+        "provenance is the real message id"
+    );
     assert_eq!(items[0]["edited"], false);
     let state = state_of(&app, "alice", &session).await;
-    assert_eq!((state.extracted_through, state.summary.as_deref()), (6, Some("They talked about Maya's visits.")));
+    assert_eq!(
+        (state.extracted_through, state.summary.as_deref()),
+        (6, Some("They talked about Maya's visits."))
+    );
     let sent = extraction_requests(app.openai()).await.remove(0);
     assert_eq!(sent["response_format"]["type"], "json_schema");
-    assert!(sent["messages"][1]["content"].as_str().unwrap().contains("m1: person: My sister Maya visits on Fridays."));
+    assert!(
+        sent["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("m1: person: My sister Maya visits on Fridays.")
+    );
     let events = app.store.list_events(0, 10).await.unwrap();
     assert!(events.iter().any(|e| e.detail_type == "MemoriesUpdated"));
 }
@@ -57,7 +102,11 @@ async fn the_sixth_message_enqueues_one_job_that_stores_memories_with_provenance
 #[tokio::test]
 async fn concurrent_turns_still_enqueue_one_job() {
     let app = app().await;
-    extraction_answers(app.openai(), json!({"memories": [], "summary": "Small talk."})).await;
+    extraction_answers(
+        app.openai(),
+        json!({"memories": [], "summary": "Small talk."}),
+    )
+    .await;
     let token = app.token("alice");
     let session = six_messages(&app, &token, None, ["one", "two", "three"]).await;
     drained(&app).await;
@@ -94,16 +143,34 @@ async fn three_deliveries_of_a_job_leave_the_memory_set_of_one() {
     let app = app().await;
     extraction_answers(app.openai(), json!({"memories": [fact("add", "work_and_life", "Works night shifts.", &["m1"], "")], "summary": "Work."})).await;
     let token = app.token("alice");
-    let session = six_messages(&app, &token, None, ["I work nights.", "It's tiring.", "Anyway."]).await;
+    let session = six_messages(
+        &app,
+        &token,
+        None,
+        ["I work nights.", "It's tiring.", "Anyway."],
+    )
+    .await;
     drained(&app).await;
     let before = memories(&app, &token, "?include_superseded=true").await;
-    let job = Job::ExtractSession { user: UserId::parse("alice").unwrap(), session_id: SessionId::parse(&session).unwrap(), from_seq: 1, to_seq: 6 };
+    let job = Job::ExtractSession {
+        user: UserId::parse("alice").unwrap(),
+        session_id: SessionId::parse(&session).unwrap(),
+        from_seq: 1,
+        to_seq: 6,
+    };
     for _ in 0..2 {
         app.queue.enqueue(&job).await.unwrap();
     }
     drained(&app).await;
-    assert_eq!(memories(&app, &token, "?include_superseded=true").await, before);
-    assert_eq!(extraction_requests(app.openai()).await.len(), 1, "redeliveries make no model call");
+    assert_eq!(
+        memories(&app, &token, "?include_superseded=true").await,
+        before
+    );
+    assert_eq!(
+        extraction_requests(app.openai()).await.len(),
+        1,
+        "redeliveries make no model call"
+    );
 }
 
 #[tokio::test]
@@ -117,22 +184,51 @@ async fn supersede_keeps_the_history() {
         .await;
     extraction_answers(server, json!({"memories": [fact("supersede", "work_and_life", "Works at a bakery now.", &["m1"], "k1")], "summary": "New job."})).await;
     let token = app.token("alice");
-    let session = six_messages(&app, &token, None, ["I'm an accountant.", "Numbers all day.", "Fine."]).await;
+    let session = six_messages(
+        &app,
+        &token,
+        None,
+        ["I'm an accountant.", "Numbers all day.", "Fine."],
+    )
+    .await;
     drained(&app).await;
-    six_messages(&app, &token, Some(&session), ["I quit! I work at a bakery now.", "Flour everywhere.", "Happy."]).await;
+    six_messages(
+        &app,
+        &token,
+        Some(&session),
+        [
+            "I quit! I work at a bakery now.",
+            "Flour everywhere.",
+            "Happy.",
+        ],
+    )
+    .await;
     drained(&app).await;
 
     let active = memories(&app, &token, "").await;
     assert_eq!(active.len(), 1);
     assert_eq!(active[0]["content"], "Works at a bakery now.");
-    let all = memories(&app, &token, "?include_superseded=true&category=work_and_life").await;
+    let all = memories(
+        &app,
+        &token,
+        "?include_superseded=true&category=work_and_life",
+    )
+    .await;
     assert_eq!(all.len(), 2);
-    let old = all.iter().find(|m| m["content"] == "Works as an accountant.").unwrap();
+    let old = all
+        .iter()
+        .find(|m| m["content"] == "Works as an accountant.")
+        .unwrap();
     assert_eq!(old["superseded_by"], active[0]["id"]);
     assert!(old["ended_at"].is_string());
     // The second job saw the first memory under a handle.
     let second = extraction_requests(server).await.remove(1);
-    assert!(second["messages"][1]["content"].as_str().unwrap().contains("k1: [work_and_life] Works as an accountant."));
+    assert!(
+        second["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("k1: [work_and_life] Works as an accountant.")
+    );
 }
 
 #[tokio::test]
@@ -165,17 +261,51 @@ async fn a_forgotten_memory_stays_forgotten_after_re_extraction() {
     let app = app().await;
     extraction_answers(app.openai(), json!({"memories": [fact("add", "relationships", "Has a brother named Tom.", &["m1"], "")], "summary": "Family."})).await;
     let token = app.token("alice");
-    let session = six_messages(&app, &token, None, ["My brother Tom called.", "We argued.", "Ugh."]).await;
+    let session = six_messages(
+        &app,
+        &token,
+        None,
+        ["My brother Tom called.", "We argued.", "Ugh."],
+    )
+    .await;
     drained(&app).await;
-    let id = memories(&app, &token, "").await[0]["id"].as_str().unwrap().to_string();
-    let (status, body) = app.send(app.http.delete(app.at(&format!("/v1/memories/{id}"))).bearer_auth(&token)).await;
-    assert_eq!((status, body["forgotten"].as_str()), (200, Some(id.as_str())));
+    let id = memories(&app, &token, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = app
+        .send(
+            app.http
+                .delete(app.at(&format!("/v1/memories/{id}")))
+                .bearer_auth(&token),
+        )
+        .await;
+    assert_eq!(
+        (status, body["forgotten"].as_str()),
+        (200, Some(id.as_str()))
+    );
     // The next job's model brings the same fact up again.
-    six_messages(&app, &token, Some(&session), ["Tom again.", "Still annoyed.", "Whatever."]).await;
+    six_messages(
+        &app,
+        &token,
+        Some(&session),
+        ["Tom again.", "Still annoyed.", "Whatever."],
+    )
+    .await;
     drained(&app).await;
     assert_eq!(extraction_requests(app.openai()).await.len(), 2);
-    assert!(memories(&app, &token, "?include_superseded=true").await.is_empty());
-    let (status, _) = app.send(app.http.delete(app.at(&format!("/v1/memories/{id}"))).bearer_auth(&token)).await;
+    assert!(
+        memories(&app, &token, "?include_superseded=true")
+            .await
+            .is_empty()
+    );
+    let (status, _) = app
+        .send(
+            app.http
+                .delete(app.at(&format!("/v1/memories/{id}")))
+                .bearer_auth(&token),
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -192,18 +322,38 @@ async fn an_edited_memory_is_not_overwritten() {
     let token = app.token("alice");
     let session = six_messages(&app, &token, None, ["I like tea.", "Green mostly.", "Yes."]).await;
     drained(&app).await;
-    let id = memories(&app, &token, "").await[0]["id"].as_str().unwrap().to_string();
+    let id = memories(&app, &token, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, edited) = app
-        .send(app.http.patch(app.at(&format!("/v1/memories/{id}"))).bearer_auth(&token).json(&json!({"content": "Loves green tea.", "importance": 9})))
+        .send(
+            app.http
+                .patch(app.at(&format!("/v1/memories/{id}")))
+                .bearer_auth(&token)
+                .json(&json!({"content": "Loves green tea.", "importance": 9})),
+        )
         .await;
     assert_eq!(status, 200, "{edited}");
-    assert_eq!((edited["edited"].as_bool(), edited["importance"].as_u64()), (Some(true), Some(9)));
-    six_messages(&app, &token, Some(&session), ["Tea time.", "Lovely.", "Bye."]).await;
+    assert_eq!(
+        (edited["edited"].as_bool(), edited["importance"].as_u64()),
+        (Some(true), Some(9))
+    );
+    six_messages(
+        &app,
+        &token,
+        Some(&session),
+        ["Tea time.", "Lovely.", "Bye."],
+    )
+    .await;
     drained(&app).await;
     let now = memories(&app, &token, "").await;
     assert_eq!(now.len(), 1);
     assert_eq!(now[0]["content"], "Loves green tea.");
-    assert_eq!(state_of(&app, "alice", &session).await.extracted_through, 12);
+    assert_eq!(
+        state_of(&app, "alice", &session).await.extracted_through,
+        12
+    );
 }
 
 #[tokio::test]
@@ -211,16 +361,26 @@ async fn an_idle_short_session_is_extracted() {
     let app = app().await;
     extraction_answers(app.openai(), json!({"memories": [fact("add", "progress", "Went for a run today.", &["m1"], "")], "summary": "A run."})).await;
     let token = app.token("alice");
-    let (_, turn) = app.chat(&token, json!({"message": "I went for a run today!"})).await;
+    let (_, turn) = app
+        .chat(&token, json!({"message": "I went for a run today!"}))
+        .await;
     drained(&app).await;
-    assert!(extraction_requests(app.openai()).await.is_empty(), "two messages: no trigger");
+    assert!(
+        extraction_requests(app.openai()).await.is_empty(),
+        "two messages: no trigger"
+    );
     let mut sweep = app.app.idle_sweep();
     sweep.idle = Duration::ZERO;
     assert_eq!(sweep.run().await.unwrap(), 1);
     assert_eq!(sweep.run().await.unwrap(), 0, "claimed once");
     drained(&app).await;
     assert_eq!(memories(&app, &token, "").await.len(), 1);
-    assert_eq!(state_of(&app, "alice", turn["session_id"].as_str().unwrap()).await.extracted_through, 2);
+    assert_eq!(
+        state_of(&app, "alice", turn["session_id"].as_str().unwrap())
+            .await
+            .extracted_through,
+        2
+    );
 }
 
 #[tokio::test]
@@ -231,10 +391,18 @@ async fn one_users_job_never_touches_another_users_data() {
     let (_, turn) = app.chat(&alice, json!({"message": "hello"})).await;
     let session = turn["session_id"].as_str().unwrap();
     // A job naming Alice's session but Bob as its user.
-    let job = Job::ExtractSession { user: UserId::parse("bob").unwrap(), session_id: SessionId::parse(session).unwrap(), from_seq: 1, to_seq: 2 };
+    let job = Job::ExtractSession {
+        user: UserId::parse("bob").unwrap(),
+        session_id: SessionId::parse(session).unwrap(),
+        from_seq: 1,
+        to_seq: 2,
+    };
     app.queue.enqueue(&job).await.unwrap();
     drained(&app).await;
-    assert!(extraction_requests(app.openai()).await.is_empty(), "Bob has no such messages to read");
+    assert!(
+        extraction_requests(app.openai()).await.is_empty(),
+        "Bob has no such messages to read"
+    );
     assert!(memories(&app, &app.token("bob"), "").await.is_empty());
     assert!(memories(&app, &alice, "").await.is_empty());
     assert_eq!(state_of(&app, "alice", session).await.extracted_through, 0);
@@ -245,25 +413,54 @@ async fn memory_endpoints_refuse_bad_input_and_other_peoples_memories() {
     let app = app().await;
     extraction_answers(app.openai(), json!({"memories": [fact("add", "progress", "Ran a marathon.", &["m1"], "")], "summary": "x"})).await;
     let token = app.token("alice");
-    six_messages(&app, &token, None, ["I ran a marathon!", "So proud.", "Yes."]).await;
+    six_messages(
+        &app,
+        &token,
+        None,
+        ["I ran a marathon!", "So proud.", "Yes."],
+    )
+    .await;
     drained(&app).await;
-    let id = memories(&app, &token, "").await[0]["id"].as_str().unwrap().to_string();
+    let id = memories(&app, &token, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bob = app.token("bob");
     let url = app.at(&format!("/v1/memories/{id}"));
-    let (status, _) = app.send(app.http.patch(&url).bearer_auth(&bob).json(&json!({"importance": 1}))).await;
+    let (status, _) = app
+        .send(
+            app.http
+                .patch(&url)
+                .bearer_auth(&bob)
+                .json(&json!({"importance": 1})),
+        )
+        .await;
     assert_eq!(status, 404);
     let (status, _) = app.send(app.http.delete(&url).bearer_auth(&bob)).await;
     assert_eq!(status, 404);
-    for (body, why) in [(json!({}), "nothing"), (json!({"importance": 11}), "importance"), (json!({"content": ""}), "content"), (json!({"colour": "red"}), "unknown")] {
-        let (status, err) = app.send(app.http.patch(&url).bearer_auth(&token).json(&body)).await;
+    for (body, why) in [
+        (json!({}), "nothing"),
+        (json!({"importance": 11}), "importance"),
+        (json!({"content": ""}), "content"),
+        (json!({"colour": "red"}), "unknown"),
+    ] {
+        let (status, err) = app
+            .send(app.http.patch(&url).bearer_auth(&token).json(&body))
+            .await;
         assert_eq!(status, 400, "{why}: {err}");
     }
     let (status, _) = app.get(&token, "/v1/memories?category=hobbies").await;
     assert_eq!(status, 400);
-    let (status, _) = app.get(&token, "/v1/memories?include_superseded=maybe").await;
+    let (status, _) = app
+        .get(&token, "/v1/memories?include_superseded=maybe")
+        .await;
     assert_eq!(status, 400);
     assert_eq!(memories(&app, &token, "?category=progress").await.len(), 1);
-    assert!(memories(&app, &token, "?category=relationships").await.is_empty());
+    assert!(
+        memories(&app, &token, "?category=relationships")
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -276,21 +473,54 @@ async fn a_memory_from_session_one_is_in_the_first_reply_of_session_two() {
     )
     .await;
     let token = app.token("alice");
-    six_messages(&app, &token, None, ["My sister Maya visits on Fridays.", "We bake bread.", "I love it."]).await;
+    six_messages(
+        &app,
+        &token,
+        None,
+        [
+            "My sister Maya visits on Fridays.",
+            "We bake bread.",
+            "I love it.",
+        ],
+    )
+    .await;
     drained(&app).await;
-    let memory_id = memories(&app, &token, "").await[0]["id"].as_str().unwrap().to_string();
+    let memory_id = memories(&app, &token, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // A new session: nothing of session one is in its turns.
-    let (status, reply) = app.chat(&token, json!({"message": "Maya is coming over tomorrow and I'm nervous."})).await;
+    let (status, reply) = app
+        .chat(
+            &token,
+            json!({"message": "Maya is coming over tomorrow and I'm nervous."}),
+        )
+        .await;
     assert_eq!(status, 200, "{reply}");
     let sent = reply_requests(app.anthropic()).await.pop().unwrap();
     let system = sent["system"].as_str().unwrap();
-    assert!(system.contains("Has a sister named Maya who visits on Fridays."), "{system}");
-    assert_eq!(sent["messages"].as_array().unwrap().len(), 1, "a fresh session's only turn");
+    assert!(
+        system.contains("Has a sister named Maya who visits on Fridays."),
+        "{system}"
+    );
+    assert_eq!(
+        sent["messages"].as_array().unwrap().len(),
+        1,
+        "a fresh session's only turn"
+    );
     assert_eq!(reply["memories_used"], json!([memory_id]));
     assert_eq!(reply["context"]["memories"], 1);
     // The stored reply says what it was given.
-    let (_, messages) = app.get(&token, &format!("/v1/sessions/{}/messages", reply["session_id"].as_str().unwrap())).await;
+    let (_, messages) = app
+        .get(
+            &token,
+            &format!(
+                "/v1/sessions/{}/messages",
+                reply["session_id"].as_str().unwrap()
+            ),
+        )
+        .await;
     assert_eq!(messages["items"][1]["memories_used"], json!([memory_id]));
 }
 
@@ -307,23 +537,60 @@ async fn a_boundary_keeps_its_topic_out_until_the_person_raises_it() {
     )
     .await;
     let token = app.token("alice");
-    let session = six_messages(&app, &token, None, ["My divorce was finalised in March. I don't want to talk about it.", "OK.", "I like cooking."]).await;
+    let session = six_messages(
+        &app,
+        &token,
+        None,
+        [
+            "My divorce was finalised in March. I don't want to talk about it.",
+            "OK.",
+            "I like cooking.",
+        ],
+    )
+    .await;
     drained(&app).await;
     assert_eq!(memories(&app, &token, "").await.len(), 3);
 
     // A message that shares a word ("March") with the divorce memory.
-    let (_, reply) = app.chat(&token, json!({"message": "Any ideas for cooking in March?", "session_id": session})).await;
+    let (_, reply) = app
+        .chat(
+            &token,
+            json!({"message": "Any ideas for cooking in March?", "session_id": session}),
+        )
+        .await;
     let sent = reply_requests(app.anthropic()).await.pop().unwrap();
     let system = sent["system"].as_str().unwrap();
-    assert!(system.contains("Cooking in March helps her unwind."), "{system}");
-    assert!(!system.contains("finalised"), "the boundary keeps the divorce out: {system}");
-    assert!(!system.contains("asked not to discuss it"), "and the summary that mentions it");
-    assert!(!system.contains("My divorce was finalised"), "and the message that told it");
+    assert!(
+        system.contains("Cooking in March helps her unwind."),
+        "{system}"
+    );
+    assert!(
+        !system.contains("finalised"),
+        "the boundary keeps the divorce out: {system}"
+    );
+    assert!(
+        !system.contains("asked not to discuss it"),
+        "and the summary that mentions it"
+    );
+    assert!(
+        !system.contains("My divorce was finalised"),
+        "and the message that told it"
+    );
     // The cooking memory, and the boundary itself (so the model knows it).
     assert_eq!(reply["context"]["memories"], 2);
 
     // When she raises it herself, Hearth may use what it knows.
-    app.chat(&token, json!({"message": "The divorce papers from March arrived.", "session_id": session})).await;
-    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"].as_str().unwrap().to_string();
-    assert!(system.contains("Her divorce was finalised in March."), "{system}");
+    app.chat(
+        &token,
+        json!({"message": "The divorce papers from March arrived.", "session_id": session}),
+    )
+    .await;
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        system.contains("Her divorce was finalised in March."),
+        "{system}"
+    );
 }

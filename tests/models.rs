@@ -17,7 +17,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 fn request() -> CompletionRequest {
     CompletionRequest {
         system: "be kind".into(),
-        turns: vec![Turn { role: Role::User, content: "hello".into() }],
+        turns: vec![Turn {
+            role: Role::User,
+            content: "hello".into(),
+        }],
         max_tokens: 50,
         temperature: 0.7,
         json_schema: None,
@@ -29,11 +32,21 @@ fn soon() -> Instant {
 }
 
 fn anthropic(server: &MockServer) -> AnthropicClient {
-    AnthropicClient::new(reqwest::Client::new(), &server.uri(), "sk-ant-test".into(), fast_policy())
+    AnthropicClient::new(
+        reqwest::Client::new(),
+        &server.uri(),
+        "sk-ant-test".into(),
+        fast_policy(),
+    )
 }
 
 fn openai(server: &MockServer, key: Option<&str>) -> OpenAiClient {
-    OpenAiClient::new(reqwest::Client::new(), &format!("{}/v1", server.uri()), key.map(Into::into), fast_policy())
+    OpenAiClient::new(
+        reqwest::Client::new(),
+        &format!("{}/v1", server.uri()),
+        key.map(Into::into),
+        fast_policy(),
+    )
 }
 
 async fn mount_sequence(server: &MockServer, route: &str, responses: Vec<ResponseTemplate>) {
@@ -58,7 +71,10 @@ async fn anthropic_retries_429_and_529_then_answers() {
         ],
     )
     .await;
-    let c = anthropic(&server).complete("claude-haiku-4-5", &request(), soon()).await.unwrap();
+    let c = anthropic(&server)
+        .complete("claude-haiku-4-5", &request(), soon())
+        .await
+        .unwrap();
     assert_eq!(c.content, "finally");
     assert_eq!((c.usage.input_tokens, c.usage.output_tokens), (42, 11));
     assert_eq!(c.finish, FinishReason::Stop);
@@ -73,7 +89,10 @@ async fn anthropic_gives_up_after_the_attempt_budget() {
         .expect(3)
         .mount(&server)
         .await;
-    let err = anthropic(&server).complete("m", &request(), soon()).await.unwrap_err();
+    let err = anthropic(&server)
+        .complete("m", &request(), soon())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ModelError::Overloaded { .. }), "{err:?}");
 }
 
@@ -85,7 +104,10 @@ async fn a_refusal_is_not_retried_and_keeps_the_providers_message() {
         .expect(1)
         .mount(&server)
         .await;
-    let err = anthropic(&server).complete("m", &request(), soon()).await.unwrap_err();
+    let err = anthropic(&server)
+        .complete("m", &request(), soon())
+        .await
+        .unwrap_err();
     match err {
         ModelError::Rejected { status, message } => {
             assert_eq!(status, 400);
@@ -104,8 +126,13 @@ async fn a_retry_after_longer_than_the_deadline_gives_up_at_once() {
         .mount(&server)
         .await;
     let deadline = Instant::now() + Duration::from_secs(3);
-    let err = anthropic(&server).complete("m", &request(), deadline).await.unwrap_err();
-    assert!(matches!(err, ModelError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(60)));
+    let err = anthropic(&server)
+        .complete("m", &request(), deadline)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ModelError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(60))
+    );
 }
 
 #[tokio::test]
@@ -116,7 +143,10 @@ async fn a_slow_answer_is_cut_off_at_the_deadline() {
         .mount(&server)
         .await;
     let deadline = Instant::now() + Duration::from_millis(300);
-    let err = anthropic(&server).complete("m", &request(), deadline).await.unwrap_err();
+    let err = anthropic(&server)
+        .complete("m", &request(), deadline)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ModelError::DeadlineExceeded), "{err:?}");
 }
 
@@ -131,7 +161,10 @@ async fn max_tokens_is_reported_as_a_truncated_answer() {
         })))
         .mount(&server)
         .await;
-    let c = anthropic(&server).complete("m", &request(), soon()).await.unwrap();
+    let c = anthropic(&server)
+        .complete("m", &request(), soon())
+        .await
+        .unwrap();
     assert_eq!(c.finish, FinishReason::Length);
 }
 
@@ -150,7 +183,10 @@ async fn openai_speaks_chat_completions_with_bearer_auth_and_json_schema() {
         name: "probe".into(),
         schema: json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}),
     });
-    let c = openai(&server, Some("sk-openai-test")).complete("llama", &req, soon()).await.unwrap();
+    let c = openai(&server, Some("sk-openai-test"))
+        .complete("llama", &req, soon())
+        .await
+        .unwrap();
     assert_eq!(c.content, "{\"ok\":true}");
     assert_eq!((c.usage.input_tokens, c.usage.output_tokens), (30, 9));
     let sent = request_body(&server, 0).await;
@@ -177,11 +213,17 @@ async fn openai_retries_5xx_honours_retry_after_ms_and_sends_no_key_when_none() 
         ],
     )
     .await;
-    let c = openai(&server, None).complete("local", &request(), soon()).await.unwrap();
+    let c = openai(&server, None)
+        .complete("local", &request(), soon())
+        .await
+        .unwrap();
     assert_eq!(c.content, "ok");
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 3);
-    assert!(reqs.iter().all(|r| !r.headers.contains_key("authorization")));
+    assert!(
+        reqs.iter()
+            .all(|r| !r.headers.contains_key("authorization"))
+    );
 }
 
 #[tokio::test]
@@ -227,7 +269,11 @@ async fn the_turn_deadline_turns_a_slow_model_into_a_503_and_keeps_the_message()
 
 #[tokio::test]
 async fn support_falls_back_to_the_deep_role_when_the_chat_role_fails() {
-    let app = TestApp::start_with(Options { openai: true, ..Options::default() }).await;
+    let app = TestApp::start_with(Options {
+        openai: true,
+        ..Options::default()
+    })
+    .await;
     Mock::given(method("POST"))
         .respond_with(anthropic_error(500, "api_error"))
         .mount(app.anthropic())
@@ -242,21 +288,39 @@ async fn support_falls_back_to_the_deep_role_when_the_chat_role_fails() {
     let (status, body) = app.chat(&token, json!({"message": "hello"})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reply"]["content"], "deep says hi");
-    assert_eq!(body["reply"]["model"], "meta-llama/Llama-3.3-70B-Instruct-Turbo");
+    assert_eq!(
+        body["reply"]["model"],
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    );
     assert_eq!(body["reply"]["route"], "support");
     // The fallback got the same context the chat role was given.
     let to_chat = request_body(app.anthropic(), 0).await;
     let to_deep = request_body(app.openai(), 0).await;
-    assert_eq!(to_deep["messages"][1]["content"], to_chat["messages"][0]["content"]);
+    assert_eq!(
+        to_deep["messages"][1]["content"],
+        to_chat["messages"][0]["content"]
+    );
     assert_eq!(to_deep["messages"][0]["content"], to_chat["system"]);
 }
 
 #[tokio::test]
 async fn when_both_roles_fail_the_caller_gets_a_503() {
-    let app = TestApp::start_with(Options { openai: true, ..Options::default() }).await;
-    Mock::given(method("POST")).respond_with(anthropic_error(401, "authentication_error")).mount(app.anthropic()).await;
-    Mock::given(method("POST")).respond_with(openai_error(401, "invalid_api_key")).mount(app.openai()).await;
-    let (status, body) = app.chat(&app.token("alice"), json!({"message": "hello"})).await;
+    let app = TestApp::start_with(Options {
+        openai: true,
+        ..Options::default()
+    })
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(anthropic_error(401, "authentication_error"))
+        .mount(app.anthropic())
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(openai_error(401, "invalid_api_key"))
+        .mount(app.openai())
+        .await;
+    let (status, body) = app
+        .chat(&app.token("alice"), json!({"message": "hello"}))
+        .await;
     assert_eq!(status, 503);
     assert_eq!(body["error"]["code"], "model_unavailable");
 }

@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore};
 use hearth::domain::extraction::{MemoryWrite, Plan};
 use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
-use hearth::domain::memory::{Category, ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
+use hearth::domain::memory::{
+    Category, ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone,
+};
 use hearth::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use hearth::domain::ownership::parse_line;
 use hearth::domain::page::{Page, PageRequest};
@@ -38,7 +40,10 @@ impl Counting {
         self.items.store(0, Ordering::SeqCst);
     }
     fn counts(&self) -> (u64, u64) {
-        (self.calls.load(Ordering::SeqCst), self.items.load(Ordering::SeqCst))
+        (
+            self.calls.load(Ordering::SeqCst),
+            self.items.load(Ordering::SeqCst),
+        )
     }
 }
 
@@ -52,11 +57,21 @@ fn page_len<T, E>(r: &Result<Page<T>, E>) -> usize {
 
 #[async_trait]
 impl ConversationStore for Counting {
-    async fn record_user_message(&self, u: &UserId, i: NewUserMessage) -> Result<RecordedTurn, StoreError> {
+    async fn record_user_message(
+        &self,
+        u: &UserId,
+        i: NewUserMessage,
+    ) -> Result<RecordedTurn, StoreError> {
         let r = self.inner.record_user_message(u, i).await;
         self.read(1, r)
     }
-    async fn record_reply(&self, u: &UserId, s: &SessionId, a: u64, r: NewReply) -> Result<Message, StoreError> {
+    async fn record_reply(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        a: u64,
+        r: NewReply,
+    ) -> Result<Message, StoreError> {
         let r = self.inner.record_reply(u, s, a, r).await;
         self.read(1, r)
     }
@@ -64,23 +79,46 @@ impl ConversationStore for Counting {
         let r = self.inner.get_session(u, s).await;
         self.read(1, r)
     }
-    async fn list_sessions(&self, u: &UserId, p: &PageRequest) -> Result<Page<Session>, StoreError> {
+    async fn list_sessions(
+        &self,
+        u: &UserId,
+        p: &PageRequest,
+    ) -> Result<Page<Session>, StoreError> {
         let r = self.inner.list_sessions(u, p).await;
         self.read(page_len(&r), r)
     }
-    async fn list_messages(&self, u: &UserId, s: &SessionId, p: &PageRequest) -> Result<Page<Message>, StoreError> {
+    async fn list_messages(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        p: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
         let r = self.inner.list_messages(u, s, p).await;
         self.read(page_len(&r), r)
     }
-    async fn list_crisis_flags(&self, u: &UserId, p: &PageRequest) -> Result<Page<CrisisFlag>, StoreError> {
+    async fn list_crisis_flags(
+        &self,
+        u: &UserId,
+        p: &PageRequest,
+    ) -> Result<Page<CrisisFlag>, StoreError> {
         let r = self.inner.list_crisis_flags(u, p).await;
         self.read(page_len(&r), r)
     }
-    async fn active_users(&self, d: NaiveDate, p: &PageRequest) -> Result<Page<UserId>, StoreError> {
+    async fn active_users(
+        &self,
+        d: NaiveDate,
+        p: &PageRequest,
+    ) -> Result<Page<UserId>, StoreError> {
         let r = self.inner.active_users(d, p).await;
         self.read(page_len(&r), r)
     }
-    async fn recent_messages(&self, u: &UserId, s: &SessionId, up_to: u64, limit: usize) -> Result<Vec<Message>, StoreError> {
+    async fn recent_messages(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        up_to: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
         let r = self.inner.recent_messages(u, s, up_to, limit).await;
         self.read(len(&r), r)
     }
@@ -88,23 +126,51 @@ impl ConversationStore for Counting {
 
 #[async_trait]
 impl MemoryStore for Counting {
-    async fn extraction_state(&self, u: &UserId, s: &SessionId) -> Result<ExtractionState, StoreError> {
+    async fn extraction_state(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+    ) -> Result<ExtractionState, StoreError> {
         let r = self.inner.extraction_state(u, s).await;
         self.read(1, r)
     }
-    async fn claim_extraction(&self, u: &UserId, s: &SessionId, c: u64, m: u64) -> Result<Option<(u64, u64)>, StoreError> {
+    async fn claim_extraction(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        c: u64,
+        m: u64,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
         let r = self.inner.claim_extraction(u, s, c, m).await;
         self.read(1, r)
     }
-    async fn release_extraction(&self, u: &UserId, s: &SessionId, range: (u64, u64)) -> Result<(), StoreError> {
+    async fn release_extraction(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        range: (u64, u64),
+    ) -> Result<(), StoreError> {
         let r = self.inner.release_extraction(u, s, range).await;
         self.read(1, r)
     }
-    async fn apply_extraction(&self, u: &UserId, s: &SessionId, e: u64, n: u64, p: &Plan, d: DateTime<Utc>) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_extraction(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        e: u64,
+        n: u64,
+        p: &Plan,
+        d: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, StoreError> {
         let r = self.inner.apply_extraction(u, s, e, n, p, d).await;
         self.read(1, r)
     }
-    async fn list_memories(&self, u: &UserId, f: &MemoryFilter, p: &PageRequest) -> Result<Page<Memory>, StoreError> {
+    async fn list_memories(
+        &self,
+        u: &UserId,
+        f: &MemoryFilter,
+        p: &PageRequest,
+    ) -> Result<Page<Memory>, StoreError> {
         let r = self.inner.list_memories(u, f, p).await;
         self.read(page_len(&r), r)
     }
@@ -123,7 +189,12 @@ impl MemoryStore for Counting {
         let r = self.inner.edit_memory(u, id, p, e, now).await;
         self.read(1, r)
     }
-    async fn forget_memory(&self, u: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn forget_memory(
+        &self,
+        u: &UserId,
+        id: &MemoryId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let r = self.inner.forget_memory(u, id, now).await;
         self.read(1, r)
     }
@@ -131,7 +202,12 @@ impl MemoryStore for Counting {
         let r = self.inner.tombstones(u, limit).await;
         self.read(len(&r), r)
     }
-    async fn index_entries(&self, u: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
+    async fn index_entries(
+        &self,
+        u: &UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<IndexLogPage, StoreError> {
         let r = self.inner.index_entries(u, after, limit).await;
         self.read(r.as_ref().map_or(0, |p| p.entries.len()), r)
     }
@@ -171,20 +247,42 @@ async fn history(store: &EmbeddedStore, user: &UserId, n: usize, memories: usize
     // What the worker's jobs would have indexed: every message, memory and the summary.
     let messages = store.recent_messages(user, &s, n as u64, n).await.unwrap();
     let written: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
-    let index = job_ops(&messages, &written, &s, "A long history.", Utc::now(), &Default::default());
-    let plan = Plan { writes, summary: "A long history.".into(), added: memories as u32, index };
-    store.apply_extraction(user, &s, 0, n as u64, &plan, Utc::now()).await.unwrap();
+    let index = job_ops(
+        &messages,
+        &written,
+        &s,
+        "A long history.",
+        Utc::now(),
+        &Default::default(),
+    );
+    let plan = Plan {
+        writes,
+        summary: "A long history.".into(),
+        added: memories as u32,
+        index,
+    };
+    store
+        .apply_extraction(user, &s, 0, n as u64, &plan, Utc::now())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn a_turns_store_reads_do_not_grow_with_history() {
     let dir = tempfile::tempdir().unwrap();
     let inner = EmbeddedStore::open(dir.path()).unwrap();
-    let (short, long) = (UserId::parse("short").unwrap(), UserId::parse("long").unwrap());
+    let (short, long) = (
+        UserId::parse("short").unwrap(),
+        UserId::parse("long").unwrap(),
+    );
     history(&inner, &short, 10, 2).await;
     history(&inner, &long, 10_000, 1_000).await;
 
-    let counting = Arc::new(Counting { inner: inner.clone(), calls: AtomicU64::new(0), items: AtomicU64::new(0) });
+    let counting = Arc::new(Counting {
+        inner: inner.clone(),
+        calls: AtomicU64::new(0),
+        items: AtomicU64::new(0),
+    });
     let queue = Arc::new(EmbeddedQueue::new(inner.clone(), Default::default()));
     let ports = hearth::app::Ports {
         conversations: counting.clone(),
@@ -196,8 +294,16 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
     };
     let anthropic = wiremock::MockServer::start().await;
     anthropic_answers(&anthropic, "ok").await;
-    let env = [("HEARTH_JWT_SECRET", SECRET.to_string()), ("ANTHROPIC_API_KEY", "k".to_string()), ("ANTHROPIC_BASE_URL", anthropic.uri())];
-    let config = hearth::config::Config::from_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()), hearth::config::Mode::Lambda).unwrap();
+    let env = [
+        ("HEARTH_JWT_SECRET", SECRET.to_string()),
+        ("ANTHROPIC_API_KEY", "k".to_string()),
+        ("ANTHROPIC_BASE_URL", anthropic.uri()),
+    ];
+    let config = hearth::config::Config::from_env(
+        |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()),
+        hearth::config::Mode::Lambda,
+    )
+    .unwrap();
     let app = hearth::app::App::new(&config, ports, reqwest::Client::new());
 
     let mut cold = Vec::new();
@@ -211,7 +317,10 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
                 client_message_id: None,
             };
             let outcome = app.chat.turn(user, req).await.unwrap();
-            assert!(!outcome.reply.reply.unwrap().memories_used.is_empty(), "retrieval found what it knows");
+            assert!(
+                !outcome.reply.reply.unwrap().memories_used.is_empty(),
+                "retrieval found what it knows"
+            );
             seen.push(counting.counts());
         }
     }
@@ -222,11 +331,18 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
          the first turn in a cold process: {:?} and {:?}",
         cold[0], cold[1]
     );
-    assert_eq!(short_calls, long_calls, "the same calls whatever the history");
+    assert_eq!(
+        short_calls, long_calls,
+        "the same calls whatever the history"
+    );
     // The bound: the 10 recent messages, the message and reply writes, the
     // extraction claim, and the index log entries written since the last
     // turn (none here).
     assert!(long_items <= 10 + 5, "{long_items} items read");
     // Cold, the index log is read in pages of 500 entries.
-    assert!(cold[1].0 <= warm[1].0 + 1, "a cold load of this log is one page: {:?}", cold[1]);
+    assert!(
+        cold[1].0 <= warm[1].0 + 1,
+        "a cold load of this log is one page: {:?}",
+        cold[1]
+    );
 }

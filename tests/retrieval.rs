@@ -20,7 +20,10 @@ const CONCEPTS: &[&[&str]] = &[
 
 fn embed(text: &str) -> Vec<f32> {
     let lower = text.to_lowercase();
-    let mut v: Vec<f32> = CONCEPTS.iter().map(|words| words.iter().filter(|w| lower.contains(*w)).count() as f32).collect();
+    let mut v: Vec<f32> = CONCEPTS
+        .iter()
+        .map(|words| words.iter().filter(|w| lower.contains(*w)).count() as f32)
+        .collect();
     v.push(0.05);
     v
 }
@@ -40,10 +43,23 @@ impl Respond for ConceptEmbeddings {
 }
 
 async fn app(semantic: bool) -> TestApp {
-    let env = if semantic { vec![("HEARTH_EMBED_MODEL", "concept-embed".to_string())] } else { Vec::new() };
-    let app = TestApp::start_with(Options { openai: true, env, ..Options::default() }).await;
+    let env = if semantic {
+        vec![("HEARTH_EMBED_MODEL", "concept-embed".to_string())]
+    } else {
+        Vec::new()
+    };
+    let app = TestApp::start_with(Options {
+        openai: true,
+        env,
+        ..Options::default()
+    })
+    .await;
     anthropic_answers(app.anthropic(), "I hear you.").await;
-    Mock::given(method("POST")).and(path("/v1/embeddings")).respond_with(ConceptEmbeddings).mount(app.openai()).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/embeddings"))
+        .respond_with(ConceptEmbeddings)
+        .mount(app.openai())
+        .await;
     app
 }
 
@@ -56,7 +72,12 @@ async fn embedding_inputs(app: &TestApp) -> Vec<String> {
         .filter(|r| r.url.path() == "/v1/embeddings")
         .flat_map(|r| {
             let b: Value = serde_json::from_slice(&r.body).unwrap();
-            b["input"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect::<Vec<_>>()
+            b["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -74,7 +95,17 @@ async fn walks_rex(app: &TestApp, token: &str) {
                "summary": "Morning walks help."}),
     )
     .await;
-    six_messages(app, token, None, ["I walk Rex every morning.", "It clears my head.", "Yes, always."]).await;
+    six_messages(
+        app,
+        token,
+        None,
+        [
+            "I walk Rex every morning.",
+            "It clears my head.",
+            "Yes, always.",
+        ],
+    )
+    .await;
     drained(app).await;
 }
 
@@ -85,26 +116,47 @@ async fn semantic_blending_finds_a_memory_that_shares_no_word_with_the_query() {
     walks_rex(&app, &token).await;
     // The worker embedded the memory and the summary before writing them.
     let inputs = embedding_inputs(&app).await;
-    assert!(inputs.contains(&"Walks her dog Rex every morning to clear her head.".to_string()), "{inputs:?}");
-    assert!(inputs.contains(&"Morning walks help.".to_string()), "{inputs:?}");
+    assert!(
+        inputs.contains(&"Walks her dog Rex every morning to clear her head.".to_string()),
+        "{inputs:?}"
+    );
+    assert!(
+        inputs.contains(&"Morning walks help.".to_string()),
+        "{inputs:?}"
+    );
 
     let hits = search(&app, &token, "puppy").await;
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0]["kind"], "memory");
-    assert_eq!(hits[0]["text"], "Walks her dog Rex every morning to clear her head.");
+    assert_eq!(
+        hits[0]["text"],
+        "Walks her dog Rex every morning to clear her head."
+    );
 
     // A reply embeds only its query.
     let before = embedding_inputs(&app).await.len();
-    let (status, _) = app.chat(&token, json!({"message": "My puppy chewed my shoes."})).await;
+    let (status, _) = app
+        .chat(&token, json!({"message": "My puppy chewed my shoes."}))
+        .await;
     assert_eq!(status, 200);
     let after = embedding_inputs(&app).await;
     assert_eq!(&after[before..], ["My puppy chewed my shoes."]);
-    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"].as_str().unwrap().to_string();
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(system.contains("Walks her dog Rex"), "{system}");
 }
 
 async fn edit(app: &TestApp, token: &str, id: &str, body: Value) {
-    let (status, body) = app.send(app.http.patch(app.at(&format!("/v1/memories/{id}"))).bearer_auth(token).json(&body)).await;
+    let (status, body) = app
+        .send(
+            app.http
+                .patch(app.at(&format!("/v1/memories/{id}")))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -113,7 +165,10 @@ async fn an_edited_memory_keeps_a_vector_for_its_new_content() {
     let app = app(true).await;
     let token = app.token("alice");
     walks_rex(&app, &token).await;
-    let id = search(&app, &token, "puppy").await[0]["id"].as_str().unwrap().to_string();
+    let id = search(&app, &token, "puppy").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // An edit of importance only keeps the vector the index holds, and
     // embeds nothing.
@@ -121,16 +176,40 @@ async fn an_edited_memory_keeps_a_vector_for_its_new_content() {
     edit(&app, &token, &id, json!({"importance": 9})).await;
     assert_eq!(embedding_inputs(&app).await.len(), before);
     let hits = search(&app, &token, "puppy").await;
-    assert_eq!((hits.len(), hits[0]["id"].as_str()), (1, Some(id.as_str())), "still found by meaning: {hits:?}");
+    assert_eq!(
+        (hits.len(), hits[0]["id"].as_str()),
+        (1, Some(id.as_str())),
+        "still found by meaning: {hits:?}"
+    );
 
     // New content is embedded on the edit: the memory is found by the
     // meaning of what it now says, and no longer by what it said.
-    edit(&app, &token, &id, json!({"content": "  Her sister Maya calls every Sunday.  "})).await;
-    assert_eq!(embedding_inputs(&app).await.last().map(String::as_str), Some("Her sister Maya calls every Sunday."));
+    edit(
+        &app,
+        &token,
+        &id,
+        json!({"content": "  Her sister Maya calls every Sunday.  "}),
+    )
+    .await;
+    assert_eq!(
+        embedding_inputs(&app).await.last().map(String::as_str),
+        Some("Her sister Maya calls every Sunday.")
+    );
     let hits = search(&app, &token, "family").await;
     assert_eq!(hits.len(), 1, "{hits:?}");
-    assert_eq!((hits[0]["id"].as_str(), hits[0]["text"].as_str()), (Some(id.as_str()), Some("Her sister Maya calls every Sunday.")));
-    assert!(search(&app, &token, "puppy").await.iter().all(|h| h["id"] != id.as_str()));
+    assert_eq!(
+        (hits[0]["id"].as_str(), hits[0]["text"].as_str()),
+        (
+            Some(id.as_str()),
+            Some("Her sister Maya calls every Sunday.")
+        )
+    );
+    assert!(
+        search(&app, &token, "puppy")
+            .await
+            .iter()
+            .all(|h| h["id"] != id.as_str())
+    );
 }
 
 #[tokio::test]
@@ -138,17 +217,33 @@ async fn without_an_embedding_model_retrieval_is_lexical_and_calls_no_embeddings
     let app = app(false).await;
     let token = app.token("alice");
     walks_rex(&app, &token).await;
-    assert!(search(&app, &token, "puppy").await.is_empty(), "no shared word, no vectors: no hit");
+    assert!(
+        search(&app, &token, "puppy").await.is_empty(),
+        "no shared word, no vectors: no hit"
+    );
     assert_eq!(search(&app, &token, "dog").await.len(), 1);
     assert!(embedding_inputs(&app).await.is_empty());
 }
 
 #[tokio::test]
 async fn an_embeddings_outage_degrades_the_reply_to_lexical_never_fails_it() {
-    let app = TestApp::start_with(Options { openai: true, env: vec![("HEARTH_EMBED_MODEL", "concept-embed".into())], ..Options::default() }).await;
+    let app = TestApp::start_with(Options {
+        openai: true,
+        env: vec![("HEARTH_EMBED_MODEL", "concept-embed".into())],
+        ..Options::default()
+    })
+    .await;
     anthropic_answers(app.anthropic(), "I hear you.").await;
-    Mock::given(path("/v1/embeddings")).respond_with(openai_error(503, "server_error")).mount(app.openai()).await;
-    let (status, body) = app.chat(&app.token("alice"), json!({"message": "Work was long today."})).await;
+    Mock::given(path("/v1/embeddings"))
+        .respond_with(openai_error(503, "server_error"))
+        .mount(app.openai())
+        .await;
+    let (status, body) = app
+        .chat(
+            &app.token("alice"),
+            json!({"message": "Work was long today."}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -167,9 +262,21 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
     .await;
     let token = app.token("alice");
     let lines = [
-        row("old-1", "user", "My son Leo starts school on Monday.", 2, "sb-1"),
+        row(
+            "old-1",
+            "user",
+            "My son Leo starts school on Monday.",
+            2,
+            "sb-1",
+        ),
         row("old-1", "assistant", "That's a big step.", 2, "sb-2"),
-        row("old-1", "user", "He cried at the school gate during the visit.", 3, "sb-3"),
+        row(
+            "old-1",
+            "user",
+            "He cried at the school gate during the visit.",
+            3,
+            "sb-3",
+        ),
     ]
     .join("\n");
     let (status, report) = app.post_raw(&token, "/v1/import", lines).await;
@@ -181,43 +288,101 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
     for k in ["memory", "summary", "message"] {
         assert!(kinds.contains(&k), "{k} missing: {hits:?}");
     }
-    let gate = hits.iter().find(|h| h["text"] == "He cried at the school gate during the visit.").expect("the imported message");
+    let gate = hits
+        .iter()
+        .find(|h| h["text"] == "He cried at the school gate during the visit.")
+        .expect("the imported message");
     assert_eq!(gate["external_id"], "sb-3");
     assert_eq!(gate["session_id"], "old-1");
     assert_eq!(gate["date"], "2026-03-03T09:00:00Z");
     assert!(gate["score"].as_f64().unwrap() > 0.0);
     let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
 
     let (_, one) = app.get(&token, "/v1/search?q=school&limit=1").await;
     assert_eq!(one["hits"].as_array().unwrap().len(), 1);
-    for bad in ["/v1/search", "/v1/search?q=", "/v1/search?q=school&limit=0", "/v1/search?q=school&limit=51", "/v1/search?q=school&limit=ten"] {
+    for bad in [
+        "/v1/search",
+        "/v1/search?q=",
+        "/v1/search?q=school&limit=0",
+        "/v1/search?q=school&limit=51",
+        "/v1/search?q=school&limit=ten",
+    ] {
         let (status, err) = app.get(&token, bad).await;
         assert_eq!(status, 400, "{bad}: {err}");
-        assert!(err["error"]["message"].as_str().is_some_and(|m| m.contains("q ") || m.contains("limit")), "{bad}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("q ") || m.contains("limit")),
+            "{bad}: {err}"
+        );
     }
-    let (status, _) = app.get(&token, &format!("/v1/search?q={}", "a".repeat(501))).await;
+    let (status, _) = app
+        .get(&token, &format!("/v1/search?q={}", "a".repeat(501)))
+        .await;
     assert_eq!(status, 400);
-    assert!(search(&app, &app.token("bob"), "school").await.is_empty(), "another person's data is not searched");
+    assert!(
+        search(&app, &app.token("bob"), "school").await.is_empty(),
+        "another person's data is not searched"
+    );
 
     // A forgotten memory is gone from search at once.
-    let memory = hits.iter().find(|h| h["kind"] == "memory").unwrap()["id"].as_str().unwrap().to_string();
-    let (status, _) = app.send(app.http.delete(app.at(&format!("/v1/memories/{memory}"))).bearer_auth(&token)).await;
+    let memory = hits.iter().find(|h| h["kind"] == "memory").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app
+        .send(
+            app.http
+                .delete(app.at(&format!("/v1/memories/{memory}")))
+                .bearer_auth(&token),
+        )
+        .await;
     assert_eq!(status, 200);
-    assert!(search(&app, &token, "school").await.iter().all(|h| h["kind"] != "memory"));
+    assert!(
+        search(&app, &token, "school")
+            .await
+            .iter()
+            .all(|h| h["kind"] != "memory")
+    );
 
     // A reply lists exactly what its prompt held, excerpts of earlier sessions included.
     let (status, reply) = app.chat(&token, json!({"message": "Leo has his first day at school tomorrow and he cried at the gate again."})).await;
     assert_eq!(status, 200, "{reply}");
-    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"].as_str().unwrap().to_string();
-    let used: Vec<String> = reply["memories_used"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-    assert!(used.iter().any(|u| u.starts_with("message:")), "{used:?}\n{system}");
-    assert!(used.contains(&"summary:old-1".to_string()) || !system.contains("Leo is nervous"), "{used:?}");
-    assert_eq!(reply["context"]["excerpts"].as_u64().unwrap() as usize, used.iter().filter(|u| u.starts_with("message:")).count());
-    assert!(system.contains("He cried at the school gate during the visit."), "{system}");
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let used: Vec<String> = reply["memories_used"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        used.iter().any(|u| u.starts_with("message:")),
+        "{used:?}\n{system}"
+    );
+    assert!(
+        used.contains(&"summary:old-1".to_string()) || !system.contains("Leo is nervous"),
+        "{used:?}"
+    );
+    assert_eq!(
+        reply["context"]["excerpts"].as_u64().unwrap() as usize,
+        used.iter().filter(|u| u.starts_with("message:")).count()
+    );
+    assert!(
+        system.contains("He cried at the school gate during the visit."),
+        "{system}"
+    );
 
     // After an erase, nothing is found.
-    let (status, _) = app.send(app.http.delete(app.at("/v1/me")).bearer_auth(&token)).await;
+    let (status, _) = app
+        .send(app.http.delete(app.at("/v1/me")).bearer_auth(&token))
+        .await;
     assert_eq!(status, 200);
     assert!(search(&app, &token, "school").await.is_empty());
 }
@@ -237,22 +402,50 @@ async fn heavy_history(app: &TestApp, user: &str, sessions: usize, memories: usi
         let session = format!("past-{i}");
         let lines = (0..6)
             .map(|k| {
-                let text = format!("{k} work sleep family worries {} ", "and more about work and sleep ".repeat(60));
-                hearth::domain::ownership::parse_line(&row(&session, if k % 2 == 0 { "user" } else { "assistant" }, &text, 1 + (i % 27) as u32, &format!("{session}-{k}"))).unwrap()
+                let text = format!(
+                    "{k} work sleep family worries {} ",
+                    "and more about work and sleep ".repeat(60)
+                );
+                hearth::domain::ownership::parse_line(&row(
+                    &session,
+                    if k % 2 == 0 { "user" } else { "assistant" },
+                    &text,
+                    1 + (i % 27) as u32,
+                    &format!("{session}-{k}"),
+                ))
+                .unwrap()
             })
             .collect::<Vec<_>>();
         app.store.import(&user, &lines).await.unwrap();
         let sid = SessionId::parse(&session).unwrap();
-        ops.extend(job_ops(&app.store.recent_messages(&user, &sid, 6, 6).await.unwrap(), &[], &sid, "", chrono::Utc::now(), &Default::default()));
-        let summary = format!("Session {i}: work, sleep and family again. {}", "x".repeat(220));
-        ops.push(IndexOp::Put(Doc::summary(&sid, &summary, chrono::Utc::now(), None)));
+        ops.extend(job_ops(
+            &app.store.recent_messages(&user, &sid, 6, 6).await.unwrap(),
+            &[],
+            &sid,
+            "",
+            chrono::Utc::now(),
+            &Default::default(),
+        ));
+        let summary = format!(
+            "Session {i}: work, sleep and family again. {}",
+            "x".repeat(220)
+        );
+        ops.push(IndexOp::Put(Doc::summary(
+            &sid,
+            &summary,
+            chrono::Utc::now(),
+            None,
+        )));
     }
     let writes: Vec<MemoryWrite> = (0..memories)
         .map(|i| MemoryWrite {
             memory: Memory {
                 id: MemoryId::generate(),
                 category: Category::ALL[i % 5],
-                content: format!("Memory {i} about work, sleep and family: {}", "y".repeat(440)),
+                content: format!(
+                    "Memory {i} about work, sleep and family: {}",
+                    "y".repeat(440)
+                ),
                 importance: 7,
                 source_message_ids: vec![MessageId::parse("past-0-0").unwrap()],
                 session_id: SessionId::parse("past-0").unwrap(),
@@ -266,9 +459,31 @@ async fn heavy_history(app: &TestApp, user: &str, sessions: usize, memories: usi
         })
         .collect();
     let all: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
-    ops.extend(job_ops(&[], &all, &SessionId::parse("past-0").unwrap(), "", chrono::Utc::now(), &Default::default()));
-    let plan = Plan { writes, summary: "past".into(), added: memories as u32, index: ops };
-    app.store.apply_extraction(&user, &SessionId::parse("past-0").unwrap(), 0, 6, &plan, chrono::Utc::now()).await.unwrap();
+    ops.extend(job_ops(
+        &[],
+        &all,
+        &SessionId::parse("past-0").unwrap(),
+        "",
+        chrono::Utc::now(),
+        &Default::default(),
+    ));
+    let plan = Plan {
+        writes,
+        summary: "past".into(),
+        added: memories as u32,
+        index: ops,
+    };
+    app.store
+        .apply_extraction(
+            &user,
+            &SessionId::parse("past-0").unwrap(),
+            0,
+            6,
+            &plan,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -277,25 +492,58 @@ async fn retrieved_context_holds_the_route_budgets_with_a_large_history_and_a_sm
     use hearth::domain::prompts::system_for;
     use hearth::domain::route::Route;
     let app = TestApp::start_with(Options::small_window()).await;
-    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(openai_ok("ok")).mount(app.openai()).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai_ok("ok"))
+        .mount(app.openai())
+        .await;
     heavy_history(&app, "alice", 120, 400).await;
     let token = app.token("alice");
     for (message, route) in [
-        ("Work and sleep and family are all too much today.", Route::Support),
-        ("Should I quit my job to sleep more and see my family? Help me weigh it up.", Route::Reasoning),
-        ("Why do I always end up worrying about work, sleep and family?", Route::Pattern),
+        (
+            "Work and sleep and family are all too much today.",
+            Route::Support,
+        ),
+        (
+            "Should I quit my job to sleep more and see my family? Help me weigh it up.",
+            Route::Reasoning,
+        ),
+        (
+            "Why do I always end up worrying about work, sleep and family?",
+            Route::Pattern,
+        ),
     ] {
         let (status, body) = app.chat(&token, json!({"message": message})).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["reply"]["route"], route.as_str(), "{message}");
-        let sent: Value = app.openai().received_requests().await.unwrap().last().map(|r| serde_json::from_slice(&r.body).unwrap()).unwrap();
+        let sent: Value = app
+            .openai()
+            .received_requests()
+            .await
+            .unwrap()
+            .last()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .unwrap();
         let system = sent["messages"][0]["content"].as_str().unwrap();
-        let known = system.strip_prefix(system_for(route)).expect("the route's system prompt, then what Hearth knows");
+        let known = system
+            .strip_prefix(system_for(route))
+            .expect("the route's system prompt, then what Hearth knows");
         let profile = ContextProfile::for_route(route).fit(8_192);
         let budget = profile.budgets.memories + profile.budgets.summaries;
         // The section headers are the only text outside the budgets.
-        assert!(estimate_tokens(known) <= budget + 60, "{route:?}: ~{} tokens of knowledge for a budget of {budget}", estimate_tokens(known));
-        assert!(body["context"]["memories"].as_u64().unwrap() > 0, "{route:?}: {}", body["context"]);
-        assert!(request_tokens(&sent) <= 8_192, "{route:?}: the whole prompt fits the window");
+        assert!(
+            estimate_tokens(known) <= budget + 60,
+            "{route:?}: ~{} tokens of knowledge for a budget of {budget}",
+            estimate_tokens(known)
+        );
+        assert!(
+            body["context"]["memories"].as_u64().unwrap() > 0,
+            "{route:?}: {}",
+            body["context"]
+        );
+        assert!(
+            request_tokens(&sent) <= 8_192,
+            "{route:?}: the whole prompt fits the window"
+        );
     }
 }

@@ -29,7 +29,10 @@ mod embedded_memory_store {
 
 async fn embedded_all() -> (Arc<EmbeddedStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    (Arc::new(EmbeddedStore::open(dir.path()).expect("open")), dir)
+    (
+        Arc::new(EmbeddedStore::open(dir.path()).expect("open")),
+        dir,
+    )
 }
 
 mod embedded_ownership {
@@ -50,33 +53,68 @@ async fn every_embedded_table_is_covered_by_export_and_erase() {
     let (store, _dir) = embedded_all().await;
     let mapped: Vec<&str> = TABLE_KINDS.iter().map(|(t, _)| *t).collect();
     for table in store.table_names().unwrap() {
-        assert!(mapped.contains(&table.as_str()), "table {table} has no item kind in TABLE_KINDS");
+        assert!(
+            mapped.contains(&table.as_str()),
+            "table {table} has no item kind in TABLE_KINDS"
+        );
     }
     for (_, kind) in TABLE_KINDS {
         if let Some(kind) = kind {
-            assert!(store.item_kinds().contains(kind), "{kind} is not declared by item_kinds()");
+            assert!(
+                store.item_kinds().contains(kind),
+                "{kind} is not declared by item_kinds()"
+            );
         }
     }
 
     // One item of every kind: the port kinds, then a job, a dead job, an event.
     let u = UserId::parse("covered").unwrap();
     hearth::contract::ownership::seed(&*store, &u).await;
-    let policy = QueuePolicy { max_receives: 1, base_backoff: std::time::Duration::ZERO, max_backoff: std::time::Duration::ZERO };
+    let policy = QueuePolicy {
+        max_receives: 1,
+        base_backoff: std::time::Duration::ZERO,
+        max_backoff: std::time::Duration::ZERO,
+    };
     let queue = EmbeddedQueue::new((*store).clone(), policy);
-    let job = Job::ExtractSession { user: u.clone(), session_id: SessionId::parse("s").unwrap(), from_seq: 1, to_seq: 2 };
+    let job = Job::ExtractSession {
+        user: u.clone(),
+        session_id: SessionId::parse("s").unwrap(),
+        from_seq: 1,
+        to_seq: 2,
+    };
     queue.enqueue(&job).await.unwrap();
-    let d = queue.receive(1, std::time::Duration::from_millis(100)).await.unwrap();
+    let d = queue
+        .receive(1, std::time::Duration::from_millis(100))
+        .await
+        .unwrap();
     queue.fail(&d[0], "dead on purpose").await.unwrap();
     queue.enqueue(&job).await.unwrap();
-    store.publish(&[DomainEvent::CrisisFlagged { user: u.clone(), at: chrono::Utc::now() }]).await.unwrap();
+    store
+        .publish(&[DomainEvent::CrisisFlagged {
+            user: u.clone(),
+            at: chrono::Utc::now(),
+        }])
+        .await
+        .unwrap();
 
     let page = store.export_page(&u, None, 1 << 20).await.unwrap();
-    let exported: std::collections::BTreeSet<&str> = page.items.iter().map(|i| i.kind.as_str()).collect();
+    let exported: std::collections::BTreeSet<&str> =
+        page.items.iter().map(|i| i.kind.as_str()).collect();
     let receipt = store.erase(&u, chrono::Utc::now()).await.unwrap();
     for kind in store.item_kinds() {
         assert!(exported.contains(kind), "export is missing {kind}");
-        assert!(receipt.get(*kind).copied().unwrap_or(0) > 0, "erase did not delete {kind}: {receipt:?}");
+        assert!(
+            receipt.get(*kind).copied().unwrap_or(0) > 0,
+            "erase did not delete {kind}: {receipt:?}"
+        );
     }
-    assert!(store.export_page(&u, None, 1 << 20).await.unwrap().items.is_empty());
+    assert!(
+        store
+            .export_page(&u, None, 1 << 20)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert!(queue.pending().await.unwrap().is_empty() && queue.dead().await.unwrap().is_empty());
 }

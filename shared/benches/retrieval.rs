@@ -31,14 +31,19 @@ struct Words {
 impl Words {
     fn new(rng: &mut StdRng) -> Words {
         let common = [
-            "work", "sleep", "tired", "mum", "dad", "sister", "friend", "anxious", "happy", "run", "walk", "boss", "meeting",
-            "school", "money", "rent", "doctor", "therapy", "night", "morning", "weekend", "dinner", "call", "text", "worried",
-            "proud", "dog", "cat", "garden", "rain", "train", "bus", "coffee", "tea", "music", "guitar", "choir", "gym",
+            "work", "sleep", "tired", "mum", "dad", "sister", "friend", "anxious", "happy", "run",
+            "walk", "boss", "meeting", "school", "money", "rent", "doctor", "therapy", "night",
+            "morning", "weekend", "dinner", "call", "text", "worried", "proud", "dog", "cat",
+            "garden", "rain", "train", "bus", "coffee", "tea", "music", "guitar", "choir", "gym",
         ];
         let mut words: Vec<String> = common.iter().map(|w| w.to_string()).collect();
         for _ in 0..8_000 {
             let len = rng.random_range(4..10);
-            words.push((0..len).map(|_| rng.random_range(b'a'..=b'z') as char).collect());
+            words.push(
+                (0..len)
+                    .map(|_| rng.random_range(b'a'..=b'z') as char)
+                    .collect(),
+            );
         }
         Words { words }
     }
@@ -62,7 +67,9 @@ fn vector(rng: &mut StdRng) -> Vector {
 
 fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> Vec<Doc> {
     let mut out = Vec::with_capacity(MEMORIES + MESSAGES + SUMMARIES);
-    let sessions: Vec<SessionId> = (0..SUMMARIES).map(|i| SessionId::parse(format!("s{i}")).unwrap()).collect();
+    let sessions: Vec<SessionId> = (0..SUMMARIES)
+        .map(|i| SessionId::parse(format!("s{i}")).unwrap())
+        .collect();
     for i in 0..MESSAGES {
         let n = rng.random_range(6..40);
         out.push(Doc {
@@ -71,7 +78,11 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
             session_id: sessions[i % SUMMARIES].clone(),
             external_id: None,
             category: None,
-            role: Some(if i % 2 == 0 { Role::User } else { Role::Assistant }),
+            role: Some(if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            }),
             importance: 5,
             text: words.sentence(rng, n),
             at: now - Duration::minutes(rng.random_range(0..525_600)),
@@ -95,7 +106,12 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
     }
     for (i, s) in sessions.iter().enumerate() {
         let n = rng.random_range(25..50);
-        out.push(Doc::summary(s, &words.sentence(rng, n), now - Duration::days(i as i64), vectors.then(|| vector(rng))));
+        out.push(Doc::summary(
+            s,
+            &words.sentence(rng, n),
+            now - Duration::days(i as i64),
+            vectors.then(|| vector(rng)),
+        ));
     }
     out
 }
@@ -109,8 +125,16 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64, f64) {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -136,7 +160,10 @@ fn run(vectors: bool) {
     let queries: Vec<(String, Option<Vector>)> = (0..QUERIES)
         .map(|_| {
             let n = rng.random_range(5..25);
-            (words.sentence(&mut rng, n), vectors.then(|| vector(&mut rng)))
+            (
+                words.sentence(&mut rng, n),
+                vectors.then(|| vector(&mut rng)),
+            )
         })
         .collect();
     let routes = [Route::Support, Route::Reasoning, Route::Pattern];
@@ -144,7 +171,12 @@ fn run(vectors: bool) {
     let (mut select, mut search) = (Vec::with_capacity(QUERIES), Vec::with_capacity(QUERIES));
     let mut picked = 0;
     for (i, (text, v)) in queries.iter().enumerate() {
-        let q = Query { text, vector: v.as_ref(), route: routes[i % 3], now };
+        let q = Query {
+            text,
+            vector: v.as_ref(),
+            route: routes[i % 3],
+            now,
+        };
         let t = Instant::now();
         let s = index.select(&q, Some(&current));
         select.push(t.elapsed().as_secs_f64() * 1e3);
@@ -158,12 +190,24 @@ fn run(vectors: bool) {
     let (h50, h99, hmax) = percentiles(search);
     println!(
         "retrieval, {MEMORIES} memories + {MESSAGES} messages + {SUMMARIES} summaries{}:",
-        if vectors { format!(", {DIMS}-d vectors on memories and summaries") } else { String::new() }
+        if vectors {
+            format!(", {DIMS}-d vectors on memories and summaries")
+        } else {
+            String::new()
+        }
     );
-    println!("  index log {:.1} MiB in {} entries; cold build from the log {:.0} ms", log_bytes as f64 / 1048576.0, chunks.len(), build.as_secs_f64() * 1e3);
+    println!(
+        "  index log {:.1} MiB in {} entries; cold build from the log {:.0} ms",
+        log_bytes as f64 / 1048576.0,
+        chunks.len(),
+        build.as_secs_f64() * 1e3
+    );
     println!("  reply path (select): p50 {s50:.2} ms  p99 {s99:.2} ms  max {smax:.2} ms");
     println!("  search (top 10):     p50 {h50:.2} ms  p99 {h99:.2} ms  max {hmax:.2} ms");
-    println!("  ({picked} items chosen over {QUERIES} queries); peak RSS so far {:.0} MiB", peak_rss_mib());
+    println!(
+        "  ({picked} items chosen over {QUERIES} queries); peak RSS so far {:.0} MiB",
+        peak_rss_mib()
+    );
 }
 
 fn main() {

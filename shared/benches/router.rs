@@ -8,11 +8,19 @@ use hearth::domain::safety::screen;
 use std::hint::black_box;
 
 fn messages() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/routing/labelled.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/routing/labelled.jsonl"
+    );
     std::fs::read_to_string(path)
         .expect("labelled set")
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("row")["text"].as_str().expect("text").to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("row")["text"]
+                .as_str()
+                .expect("text")
+                .to_string()
+        })
         .collect()
 }
 
@@ -36,7 +44,9 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
     let longest = "I keep going back and forth about whether to move. ".repeat(78);
-    c.bench_function("classifier/route/4000_chars", |b| b.iter(|| black_box(route(black_box(&longest)))));
+    c.bench_function("classifier/route/4000_chars", |b| {
+        b.iter(|| black_box(route(black_box(&longest))))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -5,18 +5,21 @@
 use crate::adapters::anthropic::AnthropicClient;
 use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
-use crate::ports::{Embedder, Push};
-use crate::service::checkin::CheckinPass;
-use crate::service::journal::JournalService;
-use crate::service::retrieval::Retriever;
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
 use crate::domain::jobs::Job;
-use crate::ports::{Clock, CompanionStore, ConversationStore, DataOwnership, EventBus, JobQueue, MemoryStore, ModelClient, SystemClock};
+use crate::ports::{
+    Clock, CompanionStore, ConversationStore, DataOwnership, EventBus, JobQueue, MemoryStore,
+    ModelClient, SystemClock,
+};
+use crate::ports::{Embedder, Push};
 use crate::service::chat::ChatService;
+use crate::service::checkin::CheckinPass;
 use crate::service::extraction::Extractor;
 use crate::service::jobs::Dispatcher;
+use crate::service::journal::JournalService;
 use crate::service::models::{Binding, ModelRoles};
+use crate::service::retrieval::Retriever;
 use crate::service::sweep::IdleSweep;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,7 +56,13 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, ports: Ports, http: reqwest::Client) -> Self {
-        Self::with_parts(config, ports, http, RetryPolicy::default(), Arc::new(SystemClock))
+        Self::with_parts(
+            config,
+            ports,
+            http,
+            RetryPolicy::default(),
+            Arc::new(SystemClock),
+        )
     }
 
     /// As `new`, with the retry policy and clock chosen by the caller (tests).
@@ -75,7 +84,11 @@ impl App {
             ))),
             _ => None,
         };
-        let retriever = Arc::new(Retriever::new(Arc::clone(&ports.memories), embedder, config.index_cache_mb));
+        let retriever = Arc::new(Retriever::new(
+            Arc::clone(&ports.memories),
+            embedder,
+            config.index_cache_mb,
+        ));
         Self {
             chat: ChatService::new(
                 ports.clone(),
@@ -87,7 +100,11 @@ impl App {
             ),
             retriever,
             push: config.fcm_service_account.as_ref().and_then(|sa| {
-                match crate::adapters::fcm::FcmPush::new(http.clone(), &config.fcm_base_url, sa.expose()) {
+                match crate::adapters::fcm::FcmPush::new(
+                    http.clone(),
+                    &config.fcm_base_url,
+                    sa.expose(),
+                ) {
                     Ok(p) => Some(Arc::new(p) as Arc<dyn Push>),
                     Err(e) => {
                         tracing::error!(error = %e, "FCM push is not available");

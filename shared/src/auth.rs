@@ -160,18 +160,24 @@ impl Authenticator {
         let fresh = |c: &JwksCache| c.fetched_at.is_some_and(|t| t.elapsed() < self.ttl);
         {
             let cache = self.cache.read().await;
-            if fresh(&cache) && let Some(found) = cache.keys.get(kid) {
+            if fresh(&cache)
+                && let Some(found) = cache.keys.get(kid)
+            {
                 return Ok(found.clone());
             }
         }
         let mut cache = self.cache.write().await;
-        if fresh(&cache) && let Some(found) = cache.keys.get(kid) {
+        if fresh(&cache)
+            && let Some(found) = cache.keys.get(kid)
+        {
             return Ok(found.clone()); // another request refetched meanwhile
         }
         // An unknown kid may be a key rotation, so refetch; but not more often
         // than the cooldown, so that bad tokens cannot hammer the JWKS host.
         let may_fetch = !fresh(&cache)
-            || cache.fetched_at.is_none_or(|t| t.elapsed() >= self.refetch_cooldown);
+            || cache
+                .fetched_at
+                .is_none_or(|t| t.elapsed() >= self.refetch_cooldown);
         if may_fetch {
             cache.keys = self.fetch_jwks().await?;
             cache.fetched_at = Some(Instant::now());
@@ -198,7 +204,9 @@ impl Authenticator {
         })?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
-            let Some(kid) = jwk.common.key_id.clone() else { continue };
+            let Some(kid) = jwk.common.key_id.clone() else {
+                continue;
+            };
             // The key's type decides the algorithm; a declared `alg` must agree.
             let alg = match (&jwk.algorithm, jwk.common.key_algorithm) {
                 (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,

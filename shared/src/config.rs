@@ -145,12 +145,16 @@ fn non_empty(v: Option<String>) -> Option<String> {
 
 impl Config {
     /// Read the configuration through `var` (normally `std::env::var`).
-    pub fn from_env(var: impl Fn(&str) -> Option<String>, mode: Mode<'_>) -> Result<Self, ConfigError> {
+    pub fn from_env(
+        var: impl Fn(&str) -> Option<String>,
+        mode: Mode<'_>,
+    ) -> Result<Self, ConfigError> {
         let get = |name: &str| non_empty(var(name));
 
         let anthropic = get("ANTHROPIC_API_KEY").map(|key| AnthropicSettings {
             api_key: Secret::new(key),
-            base_url: get("ANTHROPIC_BASE_URL").unwrap_or_else(|| DEFAULT_ANTHROPIC_BASE_URL.into()),
+            base_url: get("ANTHROPIC_BASE_URL")
+                .unwrap_or_else(|| DEFAULT_ANTHROPIC_BASE_URL.into()),
         });
         let openai_key = get("OPENAI_API_KEY");
         let openai_base = get("OPENAI_BASE_URL");
@@ -186,7 +190,9 @@ impl Config {
         let hs256_secret = match (get("HEARTH_JWT_SECRET"), &mode) {
             (Some(s), _) => Some(Secret::new(s)),
             (None, Mode::Lambda) if jwks_url.is_none() => {
-                return Err(ConfigError::Missing("HEARTH_JWT_SECRET (or HEARTH_JWKS_URL)"));
+                return Err(ConfigError::Missing(
+                    "HEARTH_JWT_SECRET (or HEARTH_JWKS_URL)",
+                ));
             }
             (None, Mode::Lambda) => None,
             (None, Mode::Local { data_dir }) => Some(local_secret(data_dir)?),
@@ -211,7 +217,11 @@ impl Config {
                 name: "HEARTH_CRISIS_LOCALE".into(),
                 why: format!(
                     "no crisis resources for '{crisis_locale}' (known: {})",
-                    crate::domain::crisis_resources::TABLE.iter().map(|r| r.locale).collect::<Vec<_>>().join(", ")
+                    crate::domain::crisis_resources::TABLE
+                        .iter()
+                        .map(|r| r.locale)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         }
@@ -221,11 +231,15 @@ impl Config {
                 None => Ok(default),
                 Some(v) => match v.parse::<u64>() {
                     Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(ConfigError::Invalid { name: name.into(), why: format!("expected a whole number from 1 to {max}") }),
+                    _ => Err(ConfigError::Invalid {
+                        name: name.into(),
+                        why: format!("expected a whole number from 1 to {max}"),
+                    }),
                 },
             }
         };
-        let extract_idle = Duration::from_secs(60 * number("HEARTH_EXTRACT_IDLE_MINUTES", 30, 24 * 60)?);
+        let extract_idle =
+            Duration::from_secs(60 * number("HEARTH_EXTRACT_IDLE_MINUTES", 30, 24 * 60)?);
         let job_max_receives = number("HEARTH_JOB_MAX_RECEIVES", 5, 100)? as u32;
         let index_cache_mb = number("HEARTH_INDEX_CACHE_MB", 64, 1_000_000)? as usize;
         let fcm_service_account = match get("HEARTH_FCM_SERVICE_ACCOUNT") {
@@ -234,14 +248,21 @@ impl Config {
                 let json = if v.starts_with('{') {
                     v
                 } else {
-                    std::fs::read_to_string(&v).map_err(|e| ConfigError::Invalid { name: "HEARTH_FCM_SERVICE_ACCOUNT".into(), why: format!("not JSON, and not a readable file: {e}") })?
+                    std::fs::read_to_string(&v).map_err(|e| ConfigError::Invalid {
+                        name: "HEARTH_FCM_SERVICE_ACCOUNT".into(),
+                        why: format!("not JSON, and not a readable file: {e}"),
+                    })?
                 };
                 crate::adapters::fcm::FcmPush::new(reqwest::Client::new(), "http://unused", &json)
-                    .map_err(|why| ConfigError::Invalid { name: "HEARTH_FCM_SERVICE_ACCOUNT".into(), why })?;
+                    .map_err(|why| ConfigError::Invalid {
+                        name: "HEARTH_FCM_SERVICE_ACCOUNT".into(),
+                        why,
+                    })?;
                 Some(Secret::new(json))
             }
         };
-        let fcm_base_url = get("HEARTH_FCM_BASE_URL").unwrap_or_else(|| crate::adapters::fcm::DEFAULT_FCM_BASE_URL.into());
+        let fcm_base_url = get("HEARTH_FCM_BASE_URL")
+            .unwrap_or_else(|| crate::adapters::fcm::DEFAULT_FCM_BASE_URL.into());
         let embed_model = get("HEARTH_EMBED_MODEL");
         if embed_model.is_some() && openai.is_none() {
             return Err(ConfigError::Invalid {
@@ -364,7 +385,12 @@ pub fn local_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
         Ok(s) if !s.trim().is_empty() => return Ok(Secret::new(s.trim())),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(ConfigError::Io(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(ConfigError::Io(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
     }
     std::fs::create_dir_all(data_dir)
         .map_err(|e| ConfigError::Io(format!("cannot create {}: {e}", data_dir.display())))?;
@@ -401,22 +427,31 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn lambda_mode_requires_a_jwt_secret_or_jwks() {
         let err = Config::from_env(env(&[]), Mode::Lambda).unwrap_err();
-        assert_eq!(err, ConfigError::Missing("HEARTH_JWT_SECRET (or HEARTH_JWKS_URL)"));
+        assert_eq!(
+            err,
+            ConfigError::Missing("HEARTH_JWT_SECRET (or HEARTH_JWKS_URL)")
+        );
         assert!(Config::from_env(env(&[("HEARTH_JWKS_URL", "http://x")]), Mode::Lambda).is_ok());
     }
 
     #[test]
     fn roles_use_their_default_provider_when_configured() {
         let c = Config::from_env(
-            env(&[("HEARTH_JWT_SECRET", "s"), ("ANTHROPIC_API_KEY", "k"), ("OPENAI_API_KEY", "o")]),
+            env(&[
+                ("HEARTH_JWT_SECRET", "s"),
+                ("ANTHROPIC_API_KEY", "k"),
+                ("OPENAI_API_KEY", "o"),
+            ]),
             Mode::Lambda,
         )
         .unwrap();
@@ -429,24 +464,42 @@ mod tests {
     #[test]
     fn a_role_falls_to_the_other_configured_provider() {
         let c = Config::from_env(
-            env(&[("HEARTH_JWT_SECRET", "s"), ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"), ("HEARTH_CHAT_MODEL", "tiny")]),
+            env(&[
+                ("HEARTH_JWT_SECRET", "s"),
+                ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+                ("HEARTH_CHAT_MODEL", "tiny"),
+            ]),
             Mode::Lambda,
         )
         .unwrap();
-        assert_eq!(c.roles[&ModelRole::Chat], RoleBinding { provider: Provider::OpenAi, model: "tiny".into() });
+        assert_eq!(
+            c.roles[&ModelRole::Chat],
+            RoleBinding {
+                provider: Provider::OpenAi,
+                model: "tiny".into()
+            }
+        );
         assert_eq!(c.roles[&ModelRole::Checkin].model, DEFAULT_OPENAI_MODEL);
     }
 
     #[test]
     fn explicit_provider_wins_and_must_be_configured() {
         let c = Config::from_env(
-            env(&[("HEARTH_JWT_SECRET", "s"), ("ANTHROPIC_API_KEY", "k"), ("OPENAI_API_KEY", "o"), ("HEARTH_DEEP_PROVIDER", "anthropic")]),
+            env(&[
+                ("HEARTH_JWT_SECRET", "s"),
+                ("ANTHROPIC_API_KEY", "k"),
+                ("OPENAI_API_KEY", "o"),
+                ("HEARTH_DEEP_PROVIDER", "anthropic"),
+            ]),
             Mode::Lambda,
         )
         .unwrap();
         assert_eq!(c.roles[&ModelRole::Deep].provider, Provider::Anthropic);
         let err = Config::from_env(
-            env(&[("HEARTH_JWT_SECRET", "s"), ("HEARTH_CHAT_PROVIDER", "openai")]),
+            env(&[
+                ("HEARTH_JWT_SECRET", "s"),
+                ("HEARTH_CHAT_PROVIDER", "openai"),
+            ]),
             Mode::Lambda,
         )
         .unwrap_err();
@@ -465,15 +518,30 @@ mod tests {
         assert!(c.wants_local_model());
         c.use_local_model("http://127.0.0.1:5555/v1", "smollm2");
         for role in ModelRole::ALL {
-            assert_eq!(c.roles[&role], RoleBinding { provider: Provider::OpenAi, model: "smollm2".into() });
+            assert_eq!(
+                c.roles[&role],
+                RoleBinding {
+                    provider: Provider::OpenAi,
+                    model: "smollm2".into()
+                }
+            );
         }
-        assert_eq!(c.openai.as_ref().unwrap().base_url, "http://127.0.0.1:5555/v1");
+        assert_eq!(
+            c.openai.as_ref().unwrap().base_url,
+            "http://127.0.0.1:5555/v1"
+        );
         let explicit = Config::from_env(
-            env(&[("HEARTH_JWT_SECRET", "s"), ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")]),
+            env(&[
+                ("HEARTH_JWT_SECRET", "s"),
+                ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+            ]),
             Mode::Lambda,
         )
         .unwrap();
-        assert!(!explicit.wants_local_model(), "an explicit OPENAI_BASE_URL is used as given");
+        assert!(
+            !explicit.wants_local_model(),
+            "an explicit OPENAI_BASE_URL is used as given"
+        );
     }
 
     #[test]

@@ -2,22 +2,22 @@
 //! in `adapters/` implement them; tests swap in fakes. Nothing here knows
 //! about DynamoDB, redb, HTTP or a particular model provider.
 
+use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::completion::{Completion, CompletionRequest};
 use crate::domain::events::DomainEvent;
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
-use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::jobs::Job;
+use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
 use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::retrieval::{Embedding, IndexLogPage};
-use crate::domain::checkin::{CheckIn, Settings};
-use crate::domain::journal::{JournalItem, JournalKind};
-use std::collections::BTreeMap;
 use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -126,7 +126,11 @@ pub enum ApplyOutcome {
 #[async_trait]
 pub trait MemoryStore: Send + Sync {
     /// Where extraction stands in a session (zeroes if it never ran).
-    async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError>;
+    async fn extraction_state(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+    ) -> Result<ExtractionState, StoreError>;
 
     /// Atomically claim the next range for a job, if at least `min_new` of
     /// the session's `message_count` messages are not yet covered. Of
@@ -142,7 +146,12 @@ pub trait MemoryStore: Send + Sync {
     /// Give back a claimed range whose job could not be enqueued, so the
     /// next turn or the idle sweep claims it again. A no-op if anything
     /// else moved the claim since.
-    async fn release_extraction(&self, user: &UserId, session: &SessionId, range: (u64, u64)) -> Result<(), StoreError>;
+    async fn release_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        range: (u64, u64),
+    ) -> Result<(), StoreError>;
 
     /// Write one job's memories, summary and watermark together, only if
     /// the watermark is still `expected_through` and no memory it changes
@@ -160,10 +169,16 @@ pub trait MemoryStore: Send + Sync {
     ) -> Result<ApplyOutcome, StoreError>;
 
     /// Memories, newest first.
-    async fn list_memories(&self, user: &UserId, filter: &MemoryFilter, page: &PageRequest) -> Result<Page<Memory>, StoreError>;
+    async fn list_memories(
+        &self,
+        user: &UserId,
+        filter: &MemoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Memory>, StoreError>;
 
     /// Up to `limit` active memories, newest first (the extraction job's view).
-    async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError>;
+    async fn active_memories(&self, user: &UserId, limit: usize)
+    -> Result<Vec<Memory>, StoreError>;
 
     /// The person's edit; `NotFound` if the memory is not theirs.
     /// `embedding` (semantic retrieval) is indexed with the memory if it
@@ -179,7 +194,12 @@ pub trait MemoryStore: Send + Sync {
     ) -> Result<Memory, StoreError>;
 
     /// Forget a memory, keeping a tombstone; `NotFound` if it is not theirs.
-    async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn forget_memory(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Up to `limit` tombstones, newest first.
     async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError>;
@@ -189,7 +209,12 @@ pub trait MemoryStore: Send + Sync {
     /// The log is written in the same transaction as the change it records:
     /// `apply_extraction` appends the plan's `index` ops, `edit_memory` and
     /// `forget_memory` the memory's.
-    async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError>;
+    async fn index_entries(
+        &self,
+        user: &UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<IndexLogPage, StoreError>;
 }
 
 /// Settings, check-ins and the journal: what the daily pass and the
@@ -201,15 +226,29 @@ pub trait CompanionStore: Send + Sync {
     async fn put_settings(&self, user: &UserId, settings: &Settings) -> Result<(), StoreError>;
     /// Store a check-in once per local date: if that date has one already,
     /// it is returned with `false` and nothing is written.
-    async fn record_checkin(&self, user: &UserId, checkin: &CheckIn) -> Result<(CheckIn, bool), StoreError>;
+    async fn record_checkin(
+        &self,
+        user: &UserId,
+        checkin: &CheckIn,
+    ) -> Result<(CheckIn, bool), StoreError>;
     /// Mark a stored check-in as pushed.
     async fn mark_pushed(&self, user: &UserId, id: &str) -> Result<(), StoreError>;
     /// Check-ins, newest first.
-    async fn list_checkins(&self, user: &UserId, page: &PageRequest) -> Result<Page<CheckIn>, StoreError>;
+    async fn list_checkins(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<CheckIn>, StoreError>;
     async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError>;
     /// Journal items, newest first.
-    async fn list_journal(&self, user: &UserId, kind: Option<JournalKind>, page: &PageRequest) -> Result<Page<JournalItem>, StoreError>;
-    async fn get_journal(&self, user: &UserId, id: &str) -> Result<Option<JournalItem>, StoreError>;
+    async fn list_journal(
+        &self,
+        user: &UserId,
+        kind: Option<JournalKind>,
+        page: &PageRequest,
+    ) -> Result<Page<JournalItem>, StoreError>;
+    async fn get_journal(&self, user: &UserId, id: &str)
+    -> Result<Option<JournalItem>, StoreError>;
 }
 
 /// Export, erase and import: everything held about one person.
@@ -219,15 +258,28 @@ pub trait DataOwnership: Send + Sync {
     fn item_kinds(&self) -> &'static [&'static str];
 
     /// One page of everything held about `user`, at most about `max_bytes`.
-    async fn export_page(&self, user: &UserId, cursor: Option<&str>, max_bytes: usize) -> Result<Page<ExportItem>, StoreError>;
+    async fn export_page(
+        &self,
+        user: &UserId,
+        cursor: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Page<ExportItem>, StoreError>;
 
     /// Erase everything held about `user`, counting per kind. It first marks
     /// the erasure (so no job in flight can write back), then deletes in
     /// batches; interrupted, it can simply be run again.
-    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, StoreError>;
+    async fn erase(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, u64>, StoreError>;
 
     /// Store imported history, skipping `external_id`s already imported.
-    async fn import(&self, user: &UserId, lines: &[ImportLine]) -> Result<ImportOutcome, StoreError>;
+    async fn import(
+        &self,
+        user: &UserId,
+        lines: &[ImportLine],
+    ) -> Result<ImportOutcome, StoreError>;
 }
 
 /// Why a model call failed, in terms the retry policy and the fallback
@@ -239,7 +291,10 @@ pub enum ModelError {
     #[error("the provider is overloaded")]
     Overloaded { retry_after: Option<Duration> },
     #[error("the provider failed with HTTP {status}")]
-    Server { status: u16, retry_after: Option<Duration> },
+    Server {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     #[error("the model call timed out")]
     Timeout,
     #[error("the turn's deadline passed")]
@@ -297,7 +352,8 @@ pub trait ModelClient: Send + Sync {
 #[async_trait]
 pub trait Embedder: Send + Sync {
     /// One vector per text, in order, never running past `deadline`.
-    async fn embed(&self, texts: &[String], deadline: Instant) -> Result<Vec<Vec<f32>>, ModelError>;
+    async fn embed(&self, texts: &[String], deadline: Instant)
+    -> Result<Vec<Vec<f32>>, ModelError>;
 }
 
 /// The job queue (SQS in production).

@@ -45,8 +45,12 @@ struct Question {
 }
 
 fn data() -> Data {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/retrieval/histories.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("histories")).expect("valid histories")
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/retrieval/histories.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("histories"))
+        .expect("valid histories")
 }
 
 /// Every message, memory and summary of a person, as the worker indexes them.
@@ -76,7 +80,10 @@ fn docs(person: &Person) -> (Vec<Doc>, Vec<Doc>) {
                 category: *category,
                 content: text.clone(),
                 importance: *importance,
-                source_message_ids: sources.iter().map(|s| MessageId::parse(s).unwrap()).collect(),
+                source_message_ids: sources
+                    .iter()
+                    .map(|s| MessageId::parse(s).unwrap())
+                    .collect(),
                 session_id: session.clone(),
                 created_at: s.at,
                 updated_at: s.at,
@@ -105,7 +112,12 @@ fn hybrid_retrieval_beats_plain_bm25_on_earlier_sessions() {
         let plain = Index::from_docs(messages);
         for q in &person.questions {
             total += 1;
-            let query = Query { text: &q.q, vector: None, route: route(&q.q).route, now: data.now };
+            let query = Query {
+                text: &q.q,
+                vector: None,
+                route: route(&q.q).route,
+                now: data.now,
+            };
             let hits = hybrid.search(&query, 10);
             let base = plain.bm25_messages(&q.q, 10);
             hybrid5 += found(&hits, &q.evidence, 5) as u32;
@@ -119,8 +131,22 @@ fn hybrid_retrieval_beats_plain_bm25_on_earlier_sessions() {
         }
     }
     let pct = |n: u32| 100.0 * n as f64 / total as f64;
-    println!("retrieval evaluation: {total} questions over {} people", data.people.len());
-    println!("  hybrid (memories + summaries + messages): recall@5 {:.1}%  recall@10 {:.1}%", pct(hybrid5), pct(hybrid10));
-    println!("  plain BM25 on raw messages:               recall@5 {:.1}%  recall@10 {:.1}%", pct(bm5), pct(bm10));
-    assert!(hybrid5 >= bm5 && hybrid10 >= bm10, "the engine must not do worse than plain BM25");
+    println!(
+        "retrieval evaluation: {total} questions over {} people",
+        data.people.len()
+    );
+    println!(
+        "  hybrid (memories + summaries + messages): recall@5 {:.1}%  recall@10 {:.1}%",
+        pct(hybrid5),
+        pct(hybrid10)
+    );
+    println!(
+        "  plain BM25 on raw messages:               recall@5 {:.1}%  recall@10 {:.1}%",
+        pct(bm5),
+        pct(bm10)
+    );
+    assert!(
+        hybrid5 >= bm5 && hybrid10 >= bm10,
+        "the engine must not do worse than plain BM25"
+    );
 }

@@ -16,7 +16,10 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/routing/labelled.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/routing/labelled.jsonl"
+    );
     std::fs::read_to_string(path)
         .expect("labelled set")
         .lines()
@@ -34,14 +37,28 @@ struct Report {
 }
 
 fn evaluate(split: &str) -> Report {
-    let mut r = Report { total: 0, correct: 0, crisis: 0, crisis_caught: 0, non_crisis: 0, false_crisis: 0 };
+    let mut r = Report {
+        total: 0,
+        correct: 0,
+        crisis: 0,
+        crisis_caught: 0,
+        non_crisis: 0,
+        false_crisis: 0,
+    };
     for row in rows().into_iter().filter(|r| r.split == split) {
         let d = route(&row.text);
         r.total += 1;
         if d.route == row.route {
             r.correct += 1;
         } else {
-            println!("  miss [{}/{}] got {} {:?}: {}", row.route.as_str(), row.kind, d.route.as_str(), d.reasons, row.text);
+            println!(
+                "  miss [{}/{}] got {} {:?}: {}",
+                row.route.as_str(),
+                row.kind,
+                d.route.as_str(),
+                d.reasons,
+                row.text
+            );
         }
         if row.route == Route::Crisis {
             r.crisis += 1;
@@ -54,9 +71,15 @@ fn evaluate(split: &str) -> Report {
     let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
     println!(
         "{split}: accuracy {:.1}% ({}/{}), crisis recall {:.1}% ({}/{}), false crisis flags {:.1}% ({}/{})",
-        pct(r.correct, r.total), r.correct, r.total,
-        pct(r.crisis_caught, r.crisis), r.crisis_caught, r.crisis,
-        pct(r.false_crisis, r.non_crisis), r.false_crisis, r.non_crisis,
+        pct(r.correct, r.total),
+        r.correct,
+        r.total,
+        pct(r.crisis_caught, r.crisis),
+        r.crisis_caught,
+        r.crisis,
+        pct(r.false_crisis, r.non_crisis),
+        r.false_crisis,
+        r.non_crisis,
     );
     r
 }
@@ -64,10 +87,19 @@ fn evaluate(split: &str) -> Report {
 fn check(split: &str, min_accuracy: f64) {
     let r = evaluate(split);
     assert!(r.total > 0);
-    assert_eq!(r.crisis_caught, r.crisis, "{split}: every crisis message must be caught");
-    assert!(r.false_crisis * 100 <= r.non_crisis * 3, "{split}: more than 3% false crisis flags");
+    assert_eq!(
+        r.crisis_caught, r.crisis,
+        "{split}: every crisis message must be caught"
+    );
+    assert!(
+        r.false_crisis * 100 <= r.non_crisis * 3,
+        "{split}: more than 3% false crisis flags"
+    );
     let accuracy = r.correct as f64 / r.total as f64;
-    assert!(accuracy >= min_accuracy, "{split}: accuracy {accuracy:.3} below {min_accuracy}");
+    assert!(
+        accuracy >= min_accuracy,
+        "{split}: accuracy {accuracy:.3} below {min_accuracy}"
+    );
 }
 
 #[test]

@@ -24,13 +24,50 @@ use std::time::{Duration, Instant};
 const MODEL_LATENCY: Duration = Duration::from_millis(50);
 const TURNS: usize = 400;
 const WORDS: &[&str] = &[
-    "work", "sleep", "tired", "mum", "sister", "friend", "anxious", "happy", "run", "walk", "boss", "meeting", "school",
-    "money", "rent", "doctor", "therapy", "night", "morning", "weekend", "dinner", "worried", "proud", "dog", "garden",
-    "rain", "train", "coffee", "music", "guitar", "choir", "gym", "exam", "flat", "holiday", "interview", "birthday",
+    "work",
+    "sleep",
+    "tired",
+    "mum",
+    "sister",
+    "friend",
+    "anxious",
+    "happy",
+    "run",
+    "walk",
+    "boss",
+    "meeting",
+    "school",
+    "money",
+    "rent",
+    "doctor",
+    "therapy",
+    "night",
+    "morning",
+    "weekend",
+    "dinner",
+    "worried",
+    "proud",
+    "dog",
+    "garden",
+    "rain",
+    "train",
+    "coffee",
+    "music",
+    "guitar",
+    "choir",
+    "gym",
+    "exam",
+    "flat",
+    "holiday",
+    "interview",
+    "birthday",
 ];
 
 fn sentence(i: usize, n: usize) -> String {
-    (0..n).map(|k| WORDS[(i * 7 + k * 13 + k * k) % WORDS.len()]).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|k| WORDS[(i * 7 + k * 13 + k * k) % WORDS.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn fake_model() -> String {
@@ -67,8 +104,20 @@ async fn year_of_history(store: &EmbeddedStore, user: &UserId) {
             .collect();
         store.import(user, &lines).await.unwrap();
         let sid = SessionId::parse(&session).unwrap();
-        ops.extend(job_ops(&store.recent_messages(user, &sid, 19, 19).await.unwrap(), &[], &sid, "", Utc::now(), &Default::default()));
-        ops.push(IndexOp::Put(Doc::summary(&sid, &sentence(day, 40), start + Days::days(day as i64), None)));
+        ops.extend(job_ops(
+            &store.recent_messages(user, &sid, 19, 19).await.unwrap(),
+            &[],
+            &sid,
+            "",
+            Utc::now(),
+            &Default::default(),
+        ));
+        ops.push(IndexOp::Put(Doc::summary(
+            &sid,
+            &sentence(day, 40),
+            start + Days::days(day as i64),
+            None,
+        )));
     }
     let writes: Vec<MemoryWrite> = (0..2_000usize)
         .map(|i| MemoryWrite {
@@ -89,9 +138,31 @@ async fn year_of_history(store: &EmbeddedStore, user: &UserId) {
         })
         .collect();
     let memories: Vec<Memory> = writes.iter().map(|w| w.memory.clone()).collect();
-    ops.extend(job_ops(&[], &memories, &SessionId::parse("day-0").unwrap(), "", Utc::now(), &Default::default()));
-    let plan = Plan { writes, summary: sentence(0, 40), added: 2_000, index: ops };
-    store.apply_extraction(user, &SessionId::parse("day-0").unwrap(), 0, 19, &plan, Utc::now()).await.unwrap();
+    ops.extend(job_ops(
+        &[],
+        &memories,
+        &SessionId::parse("day-0").unwrap(),
+        "",
+        Utc::now(),
+        &Default::default(),
+    ));
+    let plan = Plan {
+        writes,
+        summary: sentence(0, 40),
+        added: 2_000,
+        index: ops,
+    };
+    store
+        .apply_extraction(
+            user,
+            &SessionId::parse("day-0").unwrap(),
+            0,
+            19,
+            &plan,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -102,7 +173,11 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -113,13 +188,28 @@ async fn main() {
     let user = UserId::parse("heavy").unwrap();
     let t = Instant::now();
     year_of_history(&store, &user).await;
-    println!("seeded a year of history in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "seeded a year of history in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let model = fake_model().await;
-    let env = [("HEARTH_JWT_SECRET", SECRET.to_string()), ("ANTHROPIC_API_KEY", "k".to_string()), ("ANTHROPIC_BASE_URL", model)];
-    let config = hearth::config::Config::from_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()), hearth::config::Mode::Lambda).unwrap();
+    let env = [
+        ("HEARTH_JWT_SECRET", SECRET.to_string()),
+        ("ANTHROPIC_API_KEY", "k".to_string()),
+        ("ANTHROPIC_BASE_URL", model),
+    ];
+    let config = hearth::config::Config::from_env(
+        |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()),
+        hearth::config::Mode::Lambda,
+    )
+    .unwrap();
     let queue = EmbeddedQueue::new(store.clone(), Default::default());
-    let app = Arc::new(hearth::app::App::new(&config, store.ports(queue), hearth::app::http_client()));
+    let app = Arc::new(hearth::app::App::new(
+        &config,
+        store.ports(queue),
+        hearth::app::http_client(),
+    ));
     let router = hearth::http::router(Arc::clone(&app));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1/chat", listener.local_addr().unwrap());
@@ -135,12 +225,19 @@ async fn main() {
         if i % 2 == 0 {
             session = None;
         }
-        let mut body = json!({"message": sentence(i * 11, 16), "client_message_id": format!("bench-{i}")});
+        let mut body =
+            json!({"message": sentence(i * 11, 16), "client_message_id": format!("bench-{i}")});
         if let Some(s) = &session {
             body["session_id"] = json!(s);
         }
         let t = Instant::now();
-        let resp = client.post(&url).bearer_auth(&token).json(&body).send().await.unwrap();
+        let resp = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         let reply: serde_json::Value = resp.json().await.unwrap();
         let wall = t.elapsed();
@@ -149,7 +246,11 @@ async fn main() {
             overhead.push((wall.saturating_sub(MODEL_LATENCY)).as_secs_f64() * 1e3);
         }
         if i == 20 {
-            println!("a reply's context: {} ; memories_used: {}", reply["context"], reply["memories_used"].as_array().map_or(0, Vec::len));
+            println!(
+                "a reply's context: {} ; memories_used: {}",
+                reply["context"],
+                reply["memories_used"].as_array().map_or(0, Vec::len)
+            );
         }
     }
     let index_mib = app.retriever.index(&user).await.unwrap().approx_bytes() as f64 / 1048576.0;
@@ -157,7 +258,13 @@ async fn main() {
     let p50 = percentile(&mut overhead, 0.50);
     let p99 = percentile(&mut overhead, 0.99);
     let max = overhead.iter().copied().fold(0.0, f64::max);
-    println!("chat turn overhead over HTTP, {TURNS} turns, model fixed at {} ms:", MODEL_LATENCY.as_millis());
+    println!(
+        "chat turn overhead over HTTP, {TURNS} turns, model fixed at {} ms:",
+        MODEL_LATENCY.as_millis()
+    );
     println!("  p50 {p50:.2} ms  p99 {p99:.2} ms  max {max:.2} ms");
-    println!("  peak RSS of the whole bench process (server, client and fake model): {:.0} MiB", peak_rss_mib());
+    println!(
+        "  peak RSS of the whole bench process (server, client and fake model): {:.0} MiB",
+        peak_rss_mib()
+    );
 }

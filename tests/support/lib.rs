@@ -46,7 +46,11 @@ impl Default for Options {
             anthropic: true,
             openai: false,
             env: Vec::new(),
-            queue_policy: QueuePolicy { max_receives: 3, base_backoff: Duration::from_millis(50), max_backoff: Duration::from_millis(200) },
+            queue_policy: QueuePolicy {
+                max_receives: 3,
+                base_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_millis(200),
+            },
         }
     }
 }
@@ -57,7 +61,10 @@ impl Options {
         Self {
             anthropic: false,
             openai: true,
-            env: vec![("HEARTH_CHAT_MODEL", "smollm2-135m-instruct".into()), ("HEARTH_DEEP_MODEL", "smollm2-135m-instruct".into())],
+            env: vec![
+                ("HEARTH_CHAT_MODEL", "smollm2-135m-instruct".into()),
+                ("HEARTH_DEEP_MODEL", "smollm2-135m-instruct".into()),
+            ],
             ..Options::default()
         }
     }
@@ -67,7 +74,10 @@ impl Options {
 /// characters a token, four per message) plus its reply.
 pub fn request_tokens(sent: &Value) -> usize {
     let messages = sent["messages"].as_array().expect("messages");
-    let chars: usize = messages.iter().map(|m| m["content"].as_str().unwrap_or("").len()).sum();
+    let chars: usize = messages
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or("").len())
+        .sum();
     chars / 4 + 4 * messages.len() + sent["max_tokens"].as_u64().unwrap_or(0) as usize
 }
 
@@ -88,8 +98,16 @@ impl TestApp {
 
     pub async fn start_with(opts: Options) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let anthropic = if opts.anthropic { Some(MockServer::start().await) } else { None };
-        let openai = if opts.openai { Some(MockServer::start().await) } else { None };
+        let anthropic = if opts.anthropic {
+            Some(MockServer::start().await)
+        } else {
+            None
+        };
+        let openai = if opts.openai {
+            Some(MockServer::start().await)
+        } else {
+            None
+        };
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("HEARTH_JWT_SECRET".into(), SECRET.into());
         if let Some(a) = &anthropic {
@@ -108,12 +126,24 @@ impl TestApp {
         let store = EmbeddedStore::open(dir.path()).expect("store");
         let queue = EmbeddedQueue::new(store.clone(), opts.queue_policy);
         let ports = store.ports(queue.clone());
-        let app = Arc::new(App::with_parts(&config, ports, reqwest::Client::new(), fast_policy(), Arc::new(SystemClock)));
+        let app = Arc::new(App::with_parts(
+            &config,
+            ports,
+            reqwest::Client::new(),
+            fast_policy(),
+            Arc::new(SystemClock),
+        ));
         // The in-process worker, as in `hearth serve`.
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(hearth::service::jobs::run_worker(Arc::new(queue.clone()), app.dispatcher(), stopped));
+        tokio::spawn(hearth::service::jobs::run_worker(
+            Arc::new(queue.clone()),
+            app.dispatcher(),
+            stopped,
+        ));
         let router = hearth::http::router(app.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
@@ -145,10 +175,16 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        self.send(self.http.post(self.at(path)).bearer_auth(token).json(&body)).await
+        self.send(self.http.post(self.at(path)).bearer_auth(token).json(&body))
+            .await
     }
 
-    pub async fn post_raw(&self, token: &str, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    pub async fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
         self.send(
             self.http
                 .post(self.at(path))
@@ -160,7 +196,8 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        self.send(self.http.get(self.at(path)).bearer_auth(token)).await
+        self.send(self.http.get(self.at(path)).bearer_auth(token))
+            .await
     }
 
     pub async fn chat(&self, token: &str, body: Value) -> (u16, Value) {
@@ -191,7 +228,11 @@ pub fn token_with(claims: Value) -> String {
     )
 }
 
-pub fn sign(header: jsonwebtoken::Header, overrides: Value, key: &jsonwebtoken::EncodingKey) -> String {
+pub fn sign(
+    header: jsonwebtoken::Header,
+    overrides: Value,
+    key: &jsonwebtoken::EncodingKey,
+) -> String {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({"aud": "authenticated", "exp": now + 3600, "iat": now});
     for (k, v) in overrides.as_object().expect("claims object") {
@@ -289,7 +330,9 @@ pub mod aws {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
             .load()
             .await
     }
@@ -304,7 +347,9 @@ pub mod aws {
         let sdk = sdk().await;
         let client = aws_sdk_dynamodb::Client::new(&sdk);
         let name = unique("t");
-        hearth::adapters::provision::create_table(&client, &name).await.expect("create table");
+        hearth::adapters::provision::create_table(&client, &name)
+            .await
+            .expect("create table");
         DynamoStore::new(client, name)
     }
 }
@@ -312,16 +357,27 @@ pub mod aws {
 /// The JSON bodies a fake model received that were replies to chat turns
 /// (no `response_format`), in order.
 pub async fn reply_requests(server: &MockServer) -> Vec<Value> {
-    all_requests(server).await.into_iter().filter(|b| b.get("response_format").is_none() && !is_extraction(b)).collect()
+    all_requests(server)
+        .await
+        .into_iter()
+        .filter(|b| b.get("response_format").is_none() && !is_extraction(b))
+        .collect()
 }
 
 /// The JSON bodies of extraction requests a fake model received, in order.
 pub async fn extraction_requests(server: &MockServer) -> Vec<Value> {
-    all_requests(server).await.into_iter().filter(is_extraction).collect()
+    all_requests(server)
+        .await
+        .into_iter()
+        .filter(is_extraction)
+        .collect()
 }
 
 fn is_extraction(b: &Value) -> bool {
-    let system = b["system"].as_str().or_else(|| b["messages"][0]["content"].as_str()).unwrap_or("");
+    let system = b["system"]
+        .as_str()
+        .or_else(|| b["messages"][0]["content"].as_str())
+        .unwrap_or("");
     system.contains("long-term memory")
 }
 
@@ -350,7 +406,12 @@ pub fn fact(op: &str, category: &str, content: &str, sources: &[&str], target: &
 }
 
 /// Three turns (six messages) in one session; returns the session id.
-pub async fn six_messages(app: &TestApp, token: &str, session: Option<&str>, lines: [&str; 3]) -> String {
+pub async fn six_messages(
+    app: &TestApp,
+    token: &str,
+    session: Option<&str>,
+    lines: [&str; 3],
+) -> String {
     let mut session = session.map(str::to_string);
     for line in lines {
         let mut body = json!({"message": line});
@@ -378,5 +439,8 @@ pub async fn drained(app: &TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the worker did not drain the queue: {:?}", app.queue.pending().await.unwrap());
+    panic!(
+        "the worker did not drain the queue: {:?}",
+        app.queue.pending().await.unwrap()
+    );
 }

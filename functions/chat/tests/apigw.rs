@@ -17,7 +17,8 @@ const SECRET: &str = "apigw-test-secret";
 fn event(name: &str, token: &str) -> lambda_http::Request {
     let file = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
     let raw = std::fs::read_to_string(&file).expect("fixture");
-    lambda_http::request::from_str(&raw.replace("REPLACE_WITH_TOKEN", token)).expect("an API Gateway v2 event")
+    lambda_http::request::from_str(&raw.replace("REPLACE_WITH_TOKEN", token))
+        .expect("an API Gateway v2 event")
 }
 
 async fn call(router: &axum::Router, req: lambda_http::Request) -> (u16, Value) {
@@ -52,7 +53,10 @@ async fn api_gateway_v2_events_reach_the_router_and_get_json_back() {
     .expect("config");
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let ports = store.ports(hearth::adapters::embedded::EmbeddedQueue::new(store.clone(), Default::default()));
+    let ports = store.ports(hearth::adapters::embedded::EmbeddedQueue::new(
+        store.clone(),
+        Default::default(),
+    ));
     let router = hearth::http::router(Arc::new(App::new(&config, ports, reqwest_client())));
 
     let user = hearth::domain::ids::UserId::parse("lambda-user").unwrap();
@@ -81,7 +85,10 @@ async fn api_gateway_v2_events_reach_the_router_and_get_json_back() {
     assert_eq!(sessions["items"][0]["message_count"], 2);
 
     let (status, err) = call(&router, event("chat-apigw-v2.json", "not-a-token")).await;
-    assert_eq!((status, err["error"]["code"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
 }
 
 fn reqwest_client() -> reqwest::Client {

@@ -20,9 +20,15 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use hearth::app::App;
 use lambda_runtime::{Error, LambdaEvent};
 
-pub async fn handle(app: &App, event: LambdaEvent<EventBridgeEvent>) -> Result<serde_json::Value, Error> {
+pub async fn handle(
+    app: &App,
+    event: LambdaEvent<EventBridgeEvent>,
+) -> Result<serde_json::Value, Error> {
     let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
-    let checkins = app.checkin_pass().fan_out(&*app.ports.queue, at, deadline(&event.context)).await?;
+    let checkins = app
+        .checkin_pass()
+        .fan_out(&*app.ports.queue, at, deadline(&event.context))
+        .await?;
     let enqueued = app.idle_sweep().run().await?;
     tracing::info!(%at, ?checkins, enqueued, "hourly pass done");
     if checkins.retry_would_help() {
@@ -42,6 +48,9 @@ fn deadline(context: &lambda_runtime::Context) -> Option<tokio::time::Instant> {
     if context.deadline == 0 {
         return None;
     }
-    let left = context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
+    let left = context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
     Some(tokio::time::Instant::now() + left)
 }

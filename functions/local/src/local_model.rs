@@ -39,7 +39,11 @@ pub struct LocalModel {
 
 impl LocalModel {
     /// Start the server on a free loopback port and wait until it is healthy.
-    pub async fn start(installed: &Installed, log_file: &Path, http: &reqwest::Client) -> anyhow::Result<Self> {
+    pub async fn start(
+        installed: &Installed,
+        log_file: &Path,
+        http: &reqwest::Client,
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let log = std::fs::File::create(log_file)
             .with_context(|| format!("cannot write {}", log_file.display()))?;
@@ -52,7 +56,14 @@ impl LocalModel {
             // across slots): SmolLM2's full window, which is what Hearth
             // budgets prompts for, and a chat turn need not wait for an
             // extraction job.
-            .args(["--alias", MODEL_ALIAS, "--ctx-size", "16384", "--parallel", "2"])
+            .args([
+                "--alias",
+                MODEL_ALIAS,
+                "--ctx-size",
+                "16384",
+                "--parallel",
+                "2",
+            ])
             .args(["--threads", &threads.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -101,7 +112,11 @@ impl LocalModel {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        tracing::info!(pid, ms = started.elapsed().as_millis() as u64, "local model server is healthy");
+        tracing::info!(
+            pid,
+            ms = started.elapsed().as_millis() as u64,
+            "local model server is healthy"
+        );
         Ok(Self {
             child,
             pid,
@@ -133,7 +148,10 @@ impl LocalModel {
             unsafe {
                 libc::kill(self.pid as i32, libc::SIGTERM);
             }
-            if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+                .await
+                .is_err()
+            {
                 let _ = self.child.kill().await;
             }
             tracing::info!(pid = self.pid, "stopped the local model server");

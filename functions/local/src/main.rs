@@ -8,12 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use hearth::adapters::aws::{AwsAdapters, AwsResources};
 use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore, OpenError, QueuePolicy};
 use hearth::app::Ports;
-use hearth::ports::JobSource;
-use hearth::service::jobs::run_worker;
 use hearth::app::{App, http_client};
 use hearth::config::{Config, Mode, Secret, local_secret};
 use hearth::domain::ids::UserId;
 use hearth::domain::route::ModelRole;
+use hearth::ports::JobSource;
+use hearth::service::jobs::run_worker;
 use hearth::telemetry::{self, LogFormat};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -27,7 +27,11 @@ use std::time::Duration;
 const SERVER_FILE: &str = "server.json";
 
 #[derive(Parser)]
-#[command(name = "hearth", version, about = "Hearth, a memory-first companion backend, in one process")]
+#[command(
+    name = "hearth",
+    version,
+    about = "Hearth, a memory-first companion backend, in one process"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -148,8 +152,16 @@ fn env_var(name: &str) -> Option<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Token { user, ttl, data_dir } => token(&user, ttl, &data_dir),
-        Command::Serve { addr, data, llm_dir } => {
+        Command::Token {
+            user,
+            ttl,
+            data_dir,
+        } => token(&user, ttl, &data_dir),
+        Command::Serve {
+            addr,
+            data,
+            llm_dir,
+        } => {
             telemetry::init(LogFormat::Text);
             runtime().and_then(|rt| rt.block_on(serve(addr, data, llm_dir)))
         }
@@ -157,9 +169,13 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(events(data, after, limit)))
         }
         Command::Export { user, data } => runtime().and_then(|rt| rt.block_on(export(&user, data))),
-        Command::Import { file, user, data } => runtime().and_then(|rt| rt.block_on(import(&file, &user, data))),
+        Command::Import { file, user, data } => {
+            runtime().and_then(|rt| rt.block_on(import(&file, &user, data)))
+        }
         Command::Jobs { data, dead } => runtime().and_then(|rt| rt.block_on(jobs(data, dead))),
-        Command::Checkins { command: CheckinsCommand::Run { at, data, llm_dir } } => {
+        Command::Checkins {
+            command: CheckinsCommand::Run { at, data, llm_dir },
+        } => {
             telemetry::init(LogFormat::Text);
             runtime().and_then(|rt| rt.block_on(checkins_run(at, data, llm_dir)))
         }
@@ -193,7 +209,9 @@ fn open_store(data: &DataArgs) -> anyhow::Result<EmbeddedStore> {
 
 async fn events(data: DataArgs, after: u64, limit: usize) -> anyhow::Result<()> {
     if data.backend == Backend::Aws {
-        anyhow::bail!("with --backend aws, events go to the EventBridge bus HEARTH_EVENT_BUS; read them with a rule or an archive there");
+        anyhow::bail!(
+            "with --backend aws, events go to the EventBridge bus HEARTH_EVENT_BUS; read them with a rule or an archive there"
+        );
     }
     let store = open_store(&data)?;
     let mut out = std::io::stdout().lock();
@@ -204,11 +222,17 @@ async fn events(data: DataArgs, after: u64, limit: usize) -> anyhow::Result<()> 
 }
 
 /// The ports, and the worker's job source, for the chosen backend.
-async fn open_ports(data: &DataArgs, max_receives: u32) -> anyhow::Result<(Ports, Arc<dyn JobSource>)> {
+async fn open_ports(
+    data: &DataArgs,
+    max_receives: u32,
+) -> anyhow::Result<(Ports, Arc<dyn JobSource>)> {
     Ok(match data.backend {
         Backend::Embedded => {
             let store = open_store(data)?;
-            let policy = QueuePolicy { max_receives, ..QueuePolicy::default() };
+            let policy = QueuePolicy {
+                max_receives,
+                ..QueuePolicy::default()
+            };
             let queue = EmbeddedQueue::new(store.clone(), policy);
             (store.ports(queue.clone()), Arc::new(queue))
         }
@@ -225,10 +249,22 @@ async fn export(user: &str, data: DataArgs) -> anyhow::Result<()> {
     let user = UserId::parse(user).context("--user")?;
     let (ports, _) = open_ports(&data, 5).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    write!(out, "{{\"user\":{},\"exported_at\":{},\"items\":[", serde_json::to_string(user.as_str())?, serde_json::to_string(&chrono_now())?)?;
+    write!(
+        out,
+        "{{\"user\":{},\"exported_at\":{},\"items\":[",
+        serde_json::to_string(user.as_str())?,
+        serde_json::to_string(&chrono_now())?
+    )?;
     let (mut cursor, mut first, mut count) = (None::<String>, true, 0u64);
     loop {
-        let page = ports.ownership.export_page(&user, cursor.as_deref(), hearth::domain::ownership::EXPORT_PAGE_BYTES).await?;
+        let page = ports
+            .ownership
+            .export_page(
+                &user,
+                cursor.as_deref(),
+                hearth::domain::ownership::EXPORT_PAGE_BYTES,
+            )
+            .await?;
         for item in &page.items {
             if !first {
                 out.write_all(b",")?;
@@ -255,12 +291,16 @@ fn chrono_now() -> String {
 async fn import(file: &Path, user: &str, data: DataArgs) -> anyhow::Result<()> {
     use hearth::service::ownership::{import, parse_ndjson};
     let user = UserId::parse(user).context("--user")?;
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     // The request limit does not apply to a file: parse it in request-sized chunks.
     let all: Vec<&str> = text.lines().collect();
-    for (n, chunk) in all.chunks(hearth::domain::ownership::IMPORT_MAX_LINES).enumerate() {
+    for (n, chunk) in all
+        .chunks(hearth::domain::ownership::IMPORT_MAX_LINES)
+        .enumerate()
+    {
         let (ok, mut bad) = parse_ndjson(&chunk.join("\n")).map_err(|e| anyhow::anyhow!("{e}"))?;
         for e in &mut bad {
             e.line += n * hearth::domain::ownership::IMPORT_MAX_LINES;
@@ -274,8 +314,10 @@ async fn import(file: &Path, user: &str, data: DataArgs) -> anyhow::Result<()> {
     let (ports, _) = open_ports(&data, 5).await?;
     let bar = indicatif::ProgressBar::new(lines.len() as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lines ({per_sec}, {eta} left)")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} lines ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut report = import(&ports, &user, &lines, |n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
@@ -286,7 +328,9 @@ async fn import(file: &Path, user: &str, data: DataArgs) -> anyhow::Result<()> {
 
 async fn jobs(data: DataArgs, dead: bool) -> anyhow::Result<()> {
     if data.backend == Backend::Aws {
-        anyhow::bail!("with --backend aws, jobs are on SQS (HEARTH_QUEUE_URL) and dead ones on its DLQ");
+        anyhow::bail!(
+            "with --backend aws, jobs are on SQS (HEARTH_QUEUE_URL) and dead ones on its DLQ"
+        );
     }
     let queue = EmbeddedQueue::new(open_store(&data)?, QueuePolicy::default());
     let mut out = std::io::stdout().lock();
@@ -315,14 +359,34 @@ async fn provision(prefix: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn checkins_run(at: Option<chrono::DateTime<chrono::Utc>>, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
-    let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
+async fn checkins_run(
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    data: DataArgs,
+    llm_dir: PathBuf,
+) -> anyhow::Result<()> {
+    let mut config = Config::from_env(
+        env_var,
+        Mode::Local {
+            data_dir: &data.data_dir,
+        },
+    )?;
     let (ports, _) = open_ports(&data, config.job_max_receives).await?;
-    std::fs::create_dir_all(&data.data_dir).with_context(|| format!("cannot create {}", data.data_dir.display()))?;
+    std::fs::create_dir_all(&data.data_dir)
+        .with_context(|| format!("cannot create {}", data.data_dir.display()))?;
     let http = http_client();
-    let local = start_local_model(&mut config, &llm_dir, &data.data_dir, &http, "check-ins get the fallback line").await?;
+    let local = start_local_model(
+        &mut config,
+        &llm_dir,
+        &data.data_dir,
+        &http,
+        "check-ins get the fallback line",
+    )
+    .await?;
     let app = App::new(&config, ports, http);
-    let report = app.checkin_pass().run(at.unwrap_or_else(chrono::Utc::now)).await;
+    let report = app
+        .checkin_pass()
+        .run(at.unwrap_or_else(chrono::Utc::now))
+        .await;
     if let Some(model) = local {
         model.stop().await;
     }
@@ -399,7 +463,12 @@ fn token(user: &str, ttl: Duration, data_dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Result<()> {
-    let mut config = Config::from_env(env_var, Mode::Local { data_dir: &data.data_dir })?;
+    let mut config = Config::from_env(
+        env_var,
+        Mode::Local {
+            data_dir: &data.data_dir,
+        },
+    )?;
     let (ports, jobs) = open_ports(&data, config.job_max_receives).await?;
     std::fs::create_dir_all(&data.data_dir)
         .with_context(|| format!("cannot create {}", data.data_dir.display()))?;
@@ -408,7 +477,14 @@ async fn serve(addr: SocketAddr, data: DataArgs, llm_dir: PathBuf) -> anyhow::Re
 
     // No cloud key and no OPENAI_BASE_URL: the bundled local model serves
     // every role, and Hearth is ready only once it is healthy.
-    let local = start_local_model(&mut config, &llm_dir, &data_dir, &http, "POST /v1/chat answers 503").await?;
+    let local = start_local_model(
+        &mut config,
+        &llm_dir,
+        &data_dir,
+        &http,
+        "POST /v1/chat answers 503",
+    )
+    .await?;
     for role in ModelRole::ALL {
         match config.roles.get(&role) {
             Some(b) => tracing::info!("role {role}: {} {}", b.provider.as_str(), b.model),

@@ -13,8 +13,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const BIN: &str = env!("CARGO_BIN_EXE_hearth");
 
 fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL")
-        .unwrap_or_else(|_| panic!("the AWS tests need moto's server: run ./scripts/test, or set AWS_ENDPOINT_URL"))
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        panic!("the AWS tests need moto's server: run ./scripts/test, or set AWS_ENDPOINT_URL")
+    })
 }
 
 fn hearth() -> Command {
@@ -33,8 +34,16 @@ fn hearth() -> Command {
 #[tokio::test]
 async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() {
     let prefix = format!("cli-{}", std::process::id());
-    let out = hearth().args(["provision", "--prefix", &prefix]).output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hearth()
+        .args(["provision", "--prefix", &prefix])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let exports: Vec<(String, String)> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -44,7 +53,10 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
         })
         .collect();
     let names: Vec<&str> = exports.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, vec!["HEARTH_TABLE", "HEARTH_QUEUE_URL", "HEARTH_EVENT_BUS"]);
+    assert_eq!(
+        names,
+        vec!["HEARTH_TABLE", "HEARTH_QUEUE_URL", "HEARTH_EVENT_BUS"]
+    );
     let table = exports[0].1.clone();
 
     let anthropic = MockServer::start().await;
@@ -62,7 +74,14 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
     cmd.envs(exports.iter().cloned())
         .env("ANTHROPIC_API_KEY", "sk-ant-test")
         .env("ANTHROPIC_BASE_URL", anthropic.uri())
-        .args(["serve", "--backend", "aws", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--backend",
+            "aws",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -80,7 +99,13 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
     .unwrap();
 
     let token = String::from_utf8(
-        hearth().args(["token", "--user", "aws-alice", "--data-dir"]).arg(dir.path()).output().await.unwrap().stdout,
+        hearth()
+            .args(["token", "--user", "aws-alice", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .await
+            .unwrap()
+            .stdout,
     )
     .unwrap();
     let resp = reqwest::Client::new()
@@ -92,20 +117,28 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
         .unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["reply"]["content"], "Stored in DynamoDB, and I'm here.");
+    assert_eq!(
+        body["reply"]["content"],
+        "Stored in DynamoDB, and I'm here."
+    );
 
     // Read the table directly, as an operator would.
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "t"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "t",
+        ))
         .load()
         .await;
     let items = aws_sdk_dynamodb::Client::new(&sdk)
         .query()
         .table_name(&table)
         .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("U#aws-alice".into()))
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("U#aws-alice".into()),
+        )
         .send()
         .await
         .unwrap()
@@ -115,9 +148,19 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
         .iter()
         .map(|i| i["kind"].as_s().unwrap().clone())
         .collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "message").count(), 2, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "message").count(),
+        2,
+        "{kinds:?}"
+    );
     assert_eq!(kinds.iter().filter(|k| *k == "session").count(), 1);
-    assert_eq!(kinds.iter().filter(|k| *k == "client_message_id").count(), 1);
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "client_message_id").count(),
+        1
+    );
     assert_eq!(kinds.iter().filter(|k| *k == "activity").count(), 1);
-    assert!(!dir.path().join("hearth.redb").exists(), "nothing went to the embedded store");
+    assert!(
+        !dir.path().join("hearth.redb").exists(),
+        "nothing went to the embedded store"
+    );
 }

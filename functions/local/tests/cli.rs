@@ -55,14 +55,23 @@ async fn token(dir: &Path, user: &str) -> String {
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "the token alone on one line");
     text.trim().to_string()
 }
 
 async fn get(url: &str, token: &str) -> (u16, Value) {
-    let resp = reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
@@ -79,7 +88,10 @@ async fn a_restart_keeps_every_session_and_message() {
         .mount(&anthropic)
         .await;
     let base = anthropic.uri();
-    let env = [("ANTHROPIC_API_KEY", "sk-ant-test"), ("ANTHROPIC_BASE_URL", base.as_str())];
+    let env = [
+        ("ANTHROPIC_API_KEY", "sk-ant-test"),
+        ("ANTHROPIC_BASE_URL", base.as_str()),
+    ];
     let dir = tempfile::tempdir().unwrap();
 
     let (mut first, url) = serve(dir.path(), &env).await;
@@ -128,7 +140,10 @@ async fn a_second_server_on_the_same_data_dir_exits_at_once_naming_the_first() {
     .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("held by a running `hearth serve`"), "{stderr}");
+    assert!(
+        stderr.contains("held by a running `hearth serve`"),
+        "{stderr}"
+    );
     assert!(stderr.contains(&url), "{stderr}");
 }
 
@@ -150,31 +165,53 @@ async fn with_no_provider_serve_starts_and_chat_says_what_to_set() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "model_unavailable");
     let (_, sessions) = get(&format!("{url}/v1/sessions"), &tok).await;
-    assert_eq!(sessions["items"][0]["message_count"], 1, "the message is stored");
+    assert_eq!(
+        sessions["items"][0]["message_count"], 1,
+        "the message is stored"
+    );
 }
 
 #[tokio::test]
 async fn token_uses_the_configured_secret_and_audience() {
     let dir = tempfile::tempdir().unwrap();
-    let out = hearth(&[("HEARTH_JWT_SECRET", "shared"), ("HEARTH_JWT_AUDIENCE", "hearth-app"), ("HEARTH_JWT_ISSUER", "https://iss.example")])
-        .args(["token", "--user", "bob", "--ttl", "90s", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
+    let out = hearth(&[
+        ("HEARTH_JWT_SECRET", "shared"),
+        ("HEARTH_JWT_AUDIENCE", "hearth-app"),
+        ("HEARTH_JWT_ISSUER", "https://iss.example"),
+    ])
+    .args(["token", "--user", "bob", "--ttl", "90s", "--data-dir"])
+    .arg(dir.path())
+    .output()
+    .await
+    .unwrap();
     assert!(out.status.success());
     let jwt = String::from_utf8(out.stdout).unwrap();
     let claims: Value = {
         use base64::Engine;
         let part = jwt.trim().split('.').nth(1).unwrap();
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
     };
     assert_eq!(claims["sub"], "bob");
     assert_eq!(claims["aud"], "hearth-app");
     assert_eq!(claims["iss"], "https://iss.example");
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 90);
-    assert!(!dir.path().join("jwt-secret").exists(), "no local secret when one is configured");
-    let bad = hearth(&[]).args(["token", "--user", "a#b"]).output().await.unwrap();
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        90
+    );
+    assert!(
+        !dir.path().join("jwt-secret").exists(),
+        "no local secret when one is configured"
+    );
+    let bad = hearth(&[])
+        .args(["token", "--user", "a#b"])
+        .output()
+        .await
+        .unwrap();
     assert!(!bad.status.success());
 }
 
@@ -198,21 +235,41 @@ async fn a_crisis_turn_leaves_a_crisis_flagged_event_without_its_text_in_the_out
     assert!(body["reply"]["content"].as_str().unwrap().contains("988"));
 
     // While the server holds the data dir, `hearth events` says so at once.
-    let held = hearth(&[]).args(["events", "--data-dir"]).arg(dir.path()).output().await.unwrap();
+    let held = hearth(&[])
+        .args(["events", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
     assert!(!held.status.success());
     assert!(String::from_utf8_lossy(&held.stderr).contains(&url));
 
     server.kill().await.unwrap();
     server.wait().await.unwrap();
-    let out = hearth(&[]).args(["events", "--data-dir"]).arg(dir.path()).output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hearth(&[])
+        .args(["events", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["detail_type"], "CrisisFlagged");
     assert_eq!(events[0]["source"], "hearth");
     assert_eq!(events[0]["event"]["user"], "alice");
-    assert!(!text.contains("goodbye letters"), "no message text in events");
+    assert!(
+        !text.contains("goodbye letters"),
+        "no message text in events"
+    );
 }
 
 #[tokio::test]
@@ -230,25 +287,61 @@ async fn import_then_export_from_the_command_line() {
     )
     .unwrap();
     let data = dir.path().join("data");
-    let out = hearth(&[]).arg("import").arg(&file).args(["--user", "carol", "--data-dir"]).arg(&data).output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hearth(&[])
+        .arg("import")
+        .arg(&file)
+        .args(["--user", "carol", "--data-dir"])
+        .arg(&data)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report["imported"].as_u64(), report["skipped"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (report["imported"].as_u64(), report["skipped"].as_u64()),
+        (Some(2), Some(0))
+    );
     assert_eq!(report["errors"][0]["line"], 3);
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3: role"));
-    let again = hearth(&[]).arg("import").arg(&file).args(["--user", "carol", "--data-dir"]).arg(&data).output().await.unwrap();
+    let again = hearth(&[])
+        .arg("import")
+        .arg(&file)
+        .args(["--user", "carol", "--data-dir"])
+        .arg(&data)
+        .output()
+        .await
+        .unwrap();
     let report: Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!((report["imported"].as_u64(), report["skipped"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (report["imported"].as_u64(), report["skipped"].as_u64()),
+        (Some(0), Some(2))
+    );
 
-    let out = hearth(&[]).args(["export", "--user", "carol", "--data-dir"]).arg(&data).output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hearth(&[])
+        .args(["export", "--user", "carol", "--data-dir"])
+        .arg(&data)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["user"], "carol");
     let items = doc["items"].as_array().unwrap();
     let messages: Vec<&Value> = items.iter().filter(|i| i["kind"] == "message").collect();
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[0]["content"], "First day at the new job.");
-    assert!(items.iter().any(|i| i["kind"] == "job"), "extraction of the imported session is queued");
+    assert!(
+        items.iter().any(|i| i["kind"] == "job"),
+        "extraction of the imported session is queued"
+    );
 }
 
 #[tokio::test]
@@ -258,7 +351,13 @@ async fn checkins_run_writes_a_due_check_in_once_as_of_the_given_time() {
     // check-in then gets the fallback line.
     let (mut server, url) = serve(dir.path(), &[]).await;
     let tok = token(dir.path(), "dora").await;
-    let resp = reqwest::Client::new().post(format!("{url}/v1/chat")).bearer_auth(&tok).json(&json!({"message": "Long day."})).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/chat"))
+        .bearer_auth(&tok)
+        .json(&json!({"message": "Long day."}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 503);
     server.kill().await.unwrap();
     server.wait().await.unwrap();
@@ -266,16 +365,39 @@ async fn checkins_run_writes_a_due_check_in_once_as_of_the_given_time() {
     // Her default check-in hour is 19:00 UTC: the next one is within 24 hours.
     let now = chrono::Utc::now();
     let today = now.date_naive().and_hms_opt(19, 0, 0).unwrap().and_utc();
-    let at = if today > now { today } else { today + chrono::Duration::days(1) };
+    let at = if today > now {
+        today
+    } else {
+        today + chrono::Duration::days(1)
+    };
     for (round, field) in [(0, "written"), (1, "already")] {
-        let out = hearth(&[]).args(["checkins", "run", "--at", &at.to_rfc3339(), "--data-dir"]).arg(dir.path()).output().await.unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = hearth(&[])
+            .args(["checkins", "run", "--at", &at.to_rfc3339(), "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report[field], 1, "round {round}: {report}");
     }
-    let out = hearth(&[]).args(["export", "--user", "dora", "--data-dir"]).arg(dir.path()).output().await.unwrap();
+    let out = hearth(&[])
+        .args(["export", "--user", "dora", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let checkins: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "checkin").collect();
+    let checkins: Vec<&Value> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "checkin")
+        .collect();
     assert_eq!(checkins.len(), 1);
     assert_eq!(checkins[0]["variant"], "fallback");
 }

@@ -27,7 +27,12 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
         };
         let result = match record.body.as_deref() {
             None => Err(hearth::service::jobs::JobError::Malformed("no body".into())),
-            Some(body) => dispatcher.dispatch(body).instrument(tracing::info_span!("record", message_id = %id)).await,
+            Some(body) => {
+                dispatcher
+                    .dispatch(body)
+                    .instrument(tracing::info_span!("record", message_id = %id))
+                    .await
+            }
         };
         result.err().map(|e| {
             tracing::error!(message_id = %id, error = %e, "job failed");
@@ -37,7 +42,11 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
         })
     });
     let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = futures::future::join_all(runs).await.into_iter().flatten().collect();
+    response.batch_item_failures = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     response
 }
 
@@ -70,7 +79,10 @@ mod tests {
     }
 
     fn fixture() -> SqsEvent {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-extract-batch.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/sqs-extract-batch.json"
+        );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -78,7 +90,11 @@ mod tests {
     async fn exactly_the_malformed_record_of_the_fixture_is_reported() {
         let dispatcher = Dispatcher::new().register("extract_session", Arc::new(Accept));
         let resp = handle(&dispatcher, fixture()).await;
-        let ids: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let ids: Vec<_> = resp
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         assert_eq!(ids, vec!["7b2c1e0a-5d43-4f7e-9c2b-0d6e1f3a9b11"]);
     }
 
@@ -104,27 +120,49 @@ mod tests {
                 r
             })
             .collect();
-        let dispatcher = Dispatcher::new().register("extract_session", Arc::new(Together(tokio::sync::Barrier::new(3))));
-        let resp = tokio::time::timeout(std::time::Duration::from_secs(10), handle(&dispatcher, event))
-            .await
-            .expect("the jobs of a batch ran one after another");
+        let dispatcher = Dispatcher::new().register(
+            "extract_session",
+            Arc::new(Together(tokio::sync::Barrier::new(3))),
+        );
+        let resp = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            handle(&dispatcher, event),
+        )
+        .await
+        .expect("the jobs of a batch ran one after another");
         assert!(resp.batch_item_failures.is_empty());
     }
 
     #[tokio::test]
     async fn the_check_in_job_fixture_is_the_job_the_hourly_pass_enqueues() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-checkin-job.json");
-        let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/sqs-checkin-job.json"
+        );
+        let event: SqsEvent =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let job: Job = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
-        assert!(matches!(&job, Job::Checkin { at, .. } if at.to_rfc3339() == "2026-11-25T19:00:00+00:00"), "{job:?}");
+        assert!(
+            matches!(&job, Job::Checkin { at, .. } if at.to_rfc3339() == "2026-11-25T19:00:00+00:00"),
+            "{job:?}"
+        );
         let dispatcher = Dispatcher::new().register(Job::CHECKIN, Arc::new(Accept));
-        assert!(handle(&dispatcher, event).await.batch_item_failures.is_empty());
+        assert!(
+            handle(&dispatcher, event)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
     }
 
     #[tokio::test]
     async fn without_a_handler_every_job_fails_and_none_is_dropped() {
         let resp = handle(&Dispatcher::new(), fixture()).await;
         assert_eq!(resp.batch_item_failures.len(), 2);
-        assert!(resp.batch_item_failures.iter().all(|f| !f.item_identifier.is_empty()));
+        assert!(
+            resp.batch_item_failures
+                .iter()
+                .all(|f| !f.item_identifier.is_empty())
+        );
     }
 }

@@ -18,7 +18,12 @@ pub struct AnthropicClient {
 }
 
 impl AnthropicClient {
-    pub fn new(http: reqwest::Client, base_url: &str, api_key: String, policy: RetryPolicy) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        api_key: String,
+        policy: RetryPolicy,
+    ) -> Self {
         Self {
             http,
             endpoint: format!("{}/v1/messages", base_url.trim_end_matches('/')),

@@ -48,7 +48,10 @@ impl AwsAdapters {
         Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table),
             queue: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &resources.queue_url),
-            events: EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &resources.event_bus),
+            events: EventBridgeBus::new(
+                aws_sdk_eventbridge::Client::new(sdk),
+                &resources.event_bus,
+            ),
         }
     }
 }
@@ -74,7 +77,9 @@ impl AwsAdapters {
 pub async fn lambda_app(function: &str) -> crate::app::App {
     use crate::config::{Config, Mode};
     let env = |k: &str| std::env::var(k).ok();
-    let (config, resources) = match Config::from_env(env, Mode::Lambda).and_then(|c| Ok((c, AwsResources::from_env(env)?))) {
+    let (config, resources) = match Config::from_env(env, Mode::Lambda)
+        .and_then(|c| Ok((c, AwsResources::from_env(env)?)))
+    {
         Ok(both) => both,
         Err(e) => {
             eprintln!("hearth {function}: {e}");

@@ -20,7 +20,10 @@ pub struct EventBridgeBus {
 
 impl EventBridgeBus {
     pub fn new(client: Client, bus: impl Into<String>) -> Self {
-        Self { client, bus: bus.into() }
+        Self {
+            client,
+            bus: bus.into(),
+        }
     }
 
     fn entry(&self, event: &DomainEvent) -> Result<PutEventsRequestEntry, StoreError> {
@@ -32,14 +35,19 @@ impl EventBridgeBus {
             .build())
     }
 
-    async fn put(&self, entries: Vec<PutEventsRequestEntry>) -> Result<Vec<PutEventsRequestEntry>, StoreError> {
+    async fn put(
+        &self,
+        entries: Vec<PutEventsRequestEntry>,
+    ) -> Result<Vec<PutEventsRequestEntry>, StoreError> {
         let out = self
             .client
             .put_events()
             .set_entries(Some(entries.clone()))
             .send()
             .await
-            .map_err(|e| StoreError::Unavailable(format!("EventBridge: {}", DisplayErrorContext(&e))))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("EventBridge: {}", DisplayErrorContext(&e)))
+            })?;
         // Results are in request order; an entry with an error code failed.
         Ok(out
             .entries()
@@ -55,10 +63,15 @@ impl EventBridgeBus {
 impl EventBus for EventBridgeBus {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), StoreError> {
         for chunk in events.chunks(BATCH) {
-            let entries = chunk.iter().map(|e| self.entry(e)).collect::<Result<Vec<_>, _>>()?;
+            let entries = chunk
+                .iter()
+                .map(|e| self.entry(e))
+                .collect::<Result<Vec<_>, _>>()?;
             let failed = self.put(entries).await?;
             if !failed.is_empty() && !self.put(failed).await?.is_empty() {
-                return Err(StoreError::Unavailable("EventBridge rejected some events twice".into()));
+                return Err(StoreError::Unavailable(
+                    "EventBridge rejected some events twice".into(),
+                ));
             }
         }
         Ok(())

@@ -50,12 +50,22 @@ pub struct FcmPush {
 
 impl FcmPush {
     /// From the service-account JSON. The private key stays in memory only.
-    pub fn new(http: reqwest::Client, base_url: &str, service_account_json: &str) -> Result<FcmPush, String> {
-        let sa: ServiceAccount = serde_json::from_str(service_account_json).map_err(|e| format!("not a service-account JSON key: {e}"))?;
-        let key = EncodingKey::from_rsa_pem(sa.private_key.as_bytes()).map_err(|e| format!("the service account's private_key is not an RSA PEM key: {e}"))?;
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        service_account_json: &str,
+    ) -> Result<FcmPush, String> {
+        let sa: ServiceAccount = serde_json::from_str(service_account_json)
+            .map_err(|e| format!("not a service-account JSON key: {e}"))?;
+        let key = EncodingKey::from_rsa_pem(sa.private_key.as_bytes())
+            .map_err(|e| format!("the service account's private_key is not an RSA PEM key: {e}"))?;
         Ok(FcmPush {
             http,
-            send_url: format!("{}/v1/projects/{}/messages:send", base_url.trim_end_matches('/'), sa.project_id),
+            send_url: format!(
+                "{}/v1/projects/{}/messages:send",
+                base_url.trim_end_matches('/'),
+                sa.project_id
+            ),
             client_email: sa.client_email,
             token_uri: sa.token_uri,
             key,
@@ -80,12 +90,18 @@ impl FcmPush {
         }
         let now = chrono::Utc::now().timestamp();
         let claims = json!({"iss": self.client_email, "scope": SCOPE, "aud": self.token_uri, "iat": now, "exp": now + 3600});
-        let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key).map_err(|e| PushError::Failed(format!("could not sign the OAuth assertion: {e}")))?;
-        let body = format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion}");
+        let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
+            .map_err(|e| PushError::Failed(format!("could not sign the OAuth assertion: {e}")))?;
+        let body = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion}"
+        );
         let resp = self
             .http
             .post(&self.token_uri)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .body(body)
             .send()
             .await
@@ -93,7 +109,11 @@ impl FcmPush {
         let status = resp.status();
         if !status.is_success() {
             let err = format!("OAuth token endpoint answered HTTP {status}");
-            return Err(if status.as_u16() == 429 || status.is_server_error() { PushError::Retryable(err) } else { PushError::Failed(err) });
+            return Err(if status.as_u16() == 429 || status.is_server_error() {
+                PushError::Retryable(err)
+            } else {
+                PushError::Failed(err)
+            });
         }
         #[derive(Deserialize)]
         struct Token {
@@ -104,15 +124,32 @@ impl FcmPush {
         fn hour() -> u64 {
             3600
         }
-        let t: Token = resp.json().await.map_err(|e| PushError::Failed(format!("OAuth token endpoint: {e}")))?;
-        *cached = Some((t.access_token.clone(), Instant::now() + Duration::from_secs(t.expires_in)));
+        let t: Token = resp
+            .json()
+            .await
+            .map_err(|e| PushError::Failed(format!("OAuth token endpoint: {e}")))?;
+        *cached = Some((
+            t.access_token.clone(),
+            Instant::now() + Duration::from_secs(t.expires_in),
+        ));
         Ok(t.access_token)
     }
 
-    async fn attempt(&self, device_token: &str, note: &PushNotification) -> Result<PushOutcome, (PushError, Option<Duration>)> {
+    async fn attempt(
+        &self,
+        device_token: &str,
+        note: &PushNotification,
+    ) -> Result<PushOutcome, (PushError, Option<Duration>)> {
         let access = self.access_token().await.map_err(|e| (e, None))?;
         let body = json!({"message": {"token": device_token, "notification": {"title": note.title, "body": note.body}}});
-        let resp = self.http.post(&self.send_url).bearer_auth(access).json(&body).send().await.map_err(|e| (PushError::Retryable(format!("FCM: {e}")), None))?;
+        let resp = self
+            .http
+            .post(&self.send_url)
+            .bearer_auth(access)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| (PushError::Retryable(format!("FCM: {e}")), None))?;
         let status = resp.status();
         let wait = retry_after(resp.headers());
         let text = resp.text().await.unwrap_or_default();
@@ -124,20 +161,33 @@ impl FcmPush {
         }
         if status.as_u16() == 401 {
             *self.token.lock().await = None;
-            return Err((PushError::Retryable("FCM refused the access token".into()), None));
+            return Err((
+                PushError::Retryable("FCM refused the access token".into()),
+                None,
+            ));
         }
         let err = format!("FCM answered HTTP {status}");
         if status.as_u16() == 429 || status.is_server_error() {
             Err((PushError::Retryable(err), wait))
         } else {
-            Err((PushError::Failed(format!("{err}: {}", text.chars().take(300).collect::<String>())), None))
+            Err((
+                PushError::Failed(format!(
+                    "{err}: {}",
+                    text.chars().take(300).collect::<String>()
+                )),
+                None,
+            ))
         }
     }
 }
 
 #[async_trait]
 impl Push for FcmPush {
-    async fn send(&self, device_token: &str, note: &PushNotification) -> Result<PushOutcome, PushError> {
+    async fn send(
+        &self,
+        device_token: &str,
+        note: &PushNotification,
+    ) -> Result<PushOutcome, PushError> {
         let mut tried = 0;
         loop {
             tried += 1;
@@ -145,7 +195,8 @@ impl Push for FcmPush {
                 Ok(outcome) => return Ok(outcome),
                 Err((PushError::Retryable(e), wait)) if tried < ATTEMPTS => {
                     let cap = self.base_delay.saturating_mul(1 << tried).as_millis() as u64;
-                    let backoff = Duration::from_millis(rand::rng().random_range(cap / 2..=cap.max(1)));
+                    let backoff =
+                        Duration::from_millis(rand::rng().random_range(cap / 2..=cap.max(1)));
                     let wait = wait.map_or(backoff, |w| w.max(backoff));
                     tracing::warn!(error = %e, attempt = tried, wait_ms = wait.as_millis() as u64, "push failed; retrying");
                     tokio::time::sleep(wait).await;

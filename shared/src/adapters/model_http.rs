@@ -67,7 +67,9 @@ impl RetryPolicy {
             let err = match tokio::time::timeout(budget, attempt()).await {
                 Ok(Ok(done)) => return Ok(done),
                 Ok(Err(e)) => e,
-                Err(_) if budget < self.attempt_timeout => return Err(ModelError::DeadlineExceeded),
+                Err(_) if budget < self.attempt_timeout => {
+                    return Err(ModelError::DeadlineExceeded);
+                }
                 Err(_) => ModelError::Timeout,
             };
             if !err.is_retryable() || tried >= self.max_attempts {
@@ -105,7 +107,10 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, message: String) -> Mod
         429 => ModelError::RateLimited { retry_after },
         529 => ModelError::Overloaded { retry_after },
         408 => ModelError::Timeout,
-        s @ 500..=599 => ModelError::Server { status: s, retry_after },
+        s @ 500..=599 => ModelError::Server {
+            status: s,
+            retry_after,
+        },
         s => ModelError::Rejected { status: s, message },
     }
 }
@@ -149,7 +154,10 @@ mod tests {
         h.insert("retry-after-ms", HeaderValue::from_static("150"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
         let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
     }
 
@@ -174,7 +182,9 @@ mod tests {
         let result = policy
             .run("test", deadline, || async {
                 if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                    Err(ModelError::RateLimited { retry_after: Some(Duration::from_secs(4)) })
+                    Err(ModelError::RateLimited {
+                        retry_after: Some(Duration::from_secs(4)),
+                    })
                 } else {
                     Ok(Completion {
                         content: "ok".into(),

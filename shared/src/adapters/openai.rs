@@ -13,7 +13,12 @@ use tokio::time::Instant;
 
 /// POST `body` with the optional bearer key; the body of a 2xx, or the
 /// error the retry policy acts on.
-async fn post_json(http: &reqwest::Client, endpoint: &str, api_key: Option<&str>, body: &impl Serialize) -> Result<Vec<u8>, ModelError> {
+async fn post_json(
+    http: &reqwest::Client,
+    endpoint: &str,
+    api_key: Option<&str>,
+    body: &impl Serialize,
+) -> Result<Vec<u8>, ModelError> {
     let mut req = http.post(endpoint).json(body);
     if let Some(key) = api_key {
         req = req.bearer_auth(key);
@@ -171,7 +176,13 @@ pub struct OpenAiEmbedder {
 }
 
 impl OpenAiEmbedder {
-    pub fn new(http: reqwest::Client, base_url: &str, api_key: Option<String>, model: &str, policy: RetryPolicy) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        api_key: Option<String>,
+        model: &str,
+        policy: RetryPolicy,
+    ) -> Self {
         Self {
             http,
             endpoint: format!("{}/embeddings", base_url.trim_end_matches('/')),
@@ -182,14 +193,27 @@ impl OpenAiEmbedder {
     }
 
     async fn attempt(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let bytes = post_json(&self.http, &self.endpoint, self.api_key.as_deref(), &json!({"model": self.model, "input": texts})).await?;
-        let wire: WireEmbeddings = serde_json::from_slice(&bytes).map_err(|e| ModelError::InvalidResponse(format!("embeddings: {e}")))?;
+        let bytes = post_json(
+            &self.http,
+            &self.endpoint,
+            self.api_key.as_deref(),
+            &json!({"model": self.model, "input": texts}),
+        )
+        .await?;
+        let wire: WireEmbeddings = serde_json::from_slice(&bytes)
+            .map_err(|e| ModelError::InvalidResponse(format!("embeddings: {e}")))?;
         if wire.data.len() != texts.len() {
-            return Err(ModelError::InvalidResponse(format!("embeddings: {} vectors for {} texts", wire.data.len(), texts.len())));
+            return Err(ModelError::InvalidResponse(format!(
+                "embeddings: {} vectors for {} texts",
+                wire.data.len(),
+                texts.len()
+            )));
         }
         let mut out = vec![Vec::new(); texts.len()];
         for d in wire.data {
-            let slot = out.get_mut(d.index).ok_or_else(|| ModelError::InvalidResponse(format!("embeddings: index {} out of range", d.index)))?;
+            let slot = out.get_mut(d.index).ok_or_else(|| {
+                ModelError::InvalidResponse(format!("embeddings: index {} out of range", d.index))
+            })?;
             *slot = d.embedding;
         }
         Ok(out)
@@ -209,10 +233,16 @@ struct WireEmbedding {
 
 #[async_trait]
 impl Embedder for OpenAiEmbedder {
-    async fn embed(&self, texts: &[String], deadline: Instant) -> Result<Vec<Vec<f32>>, ModelError> {
+    async fn embed(
+        &self,
+        texts: &[String],
+        deadline: Instant,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        self.policy.run("openai", deadline, || self.attempt(texts)).await
+        self.policy
+            .run("openai", deadline, || self.attempt(texts))
+            .await
     }
 }

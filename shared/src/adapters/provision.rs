@@ -7,8 +7,8 @@ use super::aws::AwsResources;
 use super::dynamodb::schema::{self, KeySpec};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex,
-    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -24,9 +24,19 @@ fn fail(what: &'static str) -> impl Fn(String) -> ProvisionError {
 }
 
 fn key_schema(k: &KeySpec) -> Result<Vec<KeySchemaElement>, ProvisionError> {
-    let mut out = vec![KeySchemaElement::builder().attribute_name(&k.hash).key_type(KeyType::Hash).build()];
+    let mut out = vec![
+        KeySchemaElement::builder()
+            .attribute_name(&k.hash)
+            .key_type(KeyType::Hash)
+            .build(),
+    ];
     if let Some(r) = &k.range {
-        out.push(KeySchemaElement::builder().attribute_name(r).key_type(KeyType::Range).build());
+        out.push(
+            KeySchemaElement::builder()
+                .attribute_name(r)
+                .key_type(KeyType::Range)
+                .build(),
+        );
     }
     out.into_iter()
         .collect::<Result<Vec<_>, _>>()
@@ -35,22 +45,42 @@ fn key_schema(k: &KeySpec) -> Result<Vec<KeySchemaElement>, ProvisionError> {
 
 /// Names derived from a prefix.
 pub fn names(prefix: &str) -> (String, String, String, String) {
-    (format!("{prefix}-table"), format!("{prefix}-jobs"), format!("{prefix}-jobs-dlq"), format!("{prefix}-events"))
+    (
+        format!("{prefix}-table"),
+        format!("{prefix}-jobs"),
+        format!("{prefix}-jobs-dlq"),
+        format!("{prefix}-events"),
+    )
 }
 
 /// Create what is missing and return the names to export.
-pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str, max_receives: u32) -> Result<AwsResources, ProvisionError> {
+pub async fn provision(
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+    max_receives: u32,
+) -> Result<AwsResources, ProvisionError> {
     let (table, queue, dlq, bus) = names(prefix);
     create_table(&aws_sdk_dynamodb::Client::new(sdk), &table).await?;
-    let queue_url = create_queues(&aws_sdk_sqs::Client::new(sdk), &queue, &dlq, max_receives).await?;
+    let queue_url =
+        create_queues(&aws_sdk_sqs::Client::new(sdk), &queue, &dlq, max_receives).await?;
     create_bus(&aws_sdk_eventbridge::Client::new(sdk), &bus).await?;
-    Ok(AwsResources { table, queue_url, event_bus: bus })
+    Ok(AwsResources {
+        table,
+        queue_url,
+        event_bus: bus,
+    })
 }
 
-pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), ProvisionError> {
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> Result<(), ProvisionError> {
     let err = fail("the table");
     let spec = schema::table_spec();
-    let mut req = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
     for a in &spec.string_attributes {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -61,7 +91,9 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         );
     }
     req = req.set_key_schema(Some(key_schema(&spec.key)?));
-    let all = Projection::builder().projection_type(ProjectionType::All).build();
+    let all = Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build();
     for (index, key) in &spec.global_indexes {
         req = req.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -85,7 +117,11 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
     match req.send().await {
         Ok(_) => {}
         Err(e) if e.code() == Some("ResourceInUseException") => {}
-        Err(e) => return Err(err(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())),
+        Err(e) => {
+            return Err(err(
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()
+            ));
+        }
     }
     client
         .update_time_to_live()
@@ -103,16 +139,26 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .or_else(|e| match e.code() {
             // Already on.
             Some("ValidationException") => Ok(()),
-            _ => Err(err(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())),
+            _ => Err(err(
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()
+            )),
         })
 }
 
-async fn create_queues(client: &aws_sdk_sqs::Client, queue: &str, dlq: &str, max_receives: u32) -> Result<String, ProvisionError> {
+async fn create_queues(
+    client: &aws_sdk_sqs::Client,
+    queue: &str,
+    dlq: &str,
+    max_receives: u32,
+) -> Result<String, ProvisionError> {
     let err = fail("the job queue");
     let dlq_url = client
         .create_queue()
         .queue_name(dlq)
-        .attributes(QueueAttributeName::MessageRetentionPeriod, schema::DLQ_RETENTION_SECS.to_string())
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            schema::DLQ_RETENTION_SECS.to_string(),
+        )
         .send()
         .await
         .map_err(|e| err(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?
@@ -128,11 +174,16 @@ async fn create_queues(client: &aws_sdk_sqs::Client, queue: &str, dlq: &str, max
         .attributes
         .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
         .ok_or_else(|| err("no DLQ ARN returned".into()))?;
-    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}).to_string();
+    let redrive =
+        serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})
+            .to_string();
     client
         .create_queue()
         .queue_name(queue)
-        .attributes(QueueAttributeName::VisibilityTimeout, schema::QUEUE_VISIBILITY_TIMEOUT_SECS.to_string())
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            schema::QUEUE_VISIBILITY_TIMEOUT_SECS.to_string(),
+        )
         .attributes(QueueAttributeName::RedrivePolicy, redrive)
         .send()
         .await
@@ -141,10 +192,15 @@ async fn create_queues(client: &aws_sdk_sqs::Client, queue: &str, dlq: &str, max
         .ok_or_else(|| err("no queue URL returned".into()))
 }
 
-async fn create_bus(client: &aws_sdk_eventbridge::Client, name: &str) -> Result<(), ProvisionError> {
+async fn create_bus(
+    client: &aws_sdk_eventbridge::Client,
+    name: &str,
+) -> Result<(), ProvisionError> {
     match client.create_event_bus().name(name).send().await {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some("ResourceAlreadyExistsException") => Ok(()),
-        Err(e) => Err(fail("the event bus")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string())),
+        Err(e) => Err(fail("the event bus")(
+            aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string(),
+        )),
     }
 }

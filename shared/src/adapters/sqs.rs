@@ -5,11 +5,11 @@
 
 use crate::domain::jobs::Job;
 use crate::ports::{Delivery, JobQueue, JobSource, StoreError};
-use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct SqsQueue {
@@ -27,13 +27,15 @@ where
 
 impl SqsQueue {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
+        Self {
+            client,
+            url: url.into(),
+        }
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
-
 }
 
 #[async_trait]

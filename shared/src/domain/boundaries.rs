@@ -45,9 +45,14 @@ pub fn from_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<Boundary> {
     texts
         .filter_map(|content| {
             let text = normalize(content);
-            NO_GO.iter().find_map(|re| re.captures(&text).and_then(|c| c.name("t").map(|t| t.as_str().to_string())))
+            NO_GO.iter().find_map(|re| {
+                re.captures(&text)
+                    .and_then(|c| c.name("t").map(|t| t.as_str().to_string()))
+            })
         })
-        .map(|topic| Boundary { topic: tokens(&topic).into_iter().collect() })
+        .map(|topic| Boundary {
+            topic: tokens(&topic).into_iter().collect(),
+        })
         .filter(|b| !b.topic.is_empty())
         .collect()
 }
@@ -85,8 +90,19 @@ mod tests {
     fn a_boundary_holds_until_the_person_raises_the_topic() {
         let b = from_texts(["Does not want to talk about her divorce."].into_iter());
         let force = in_force(&b, &words("What should I cook in March?"));
-        assert!(force.iter().any(|b| b.touches(&words("Her divorce was finalized in March."))));
-        assert!(!force.iter().any(|b| b.touches(&words("Loves cooking pasta."))));
-        assert!(in_force(&b, &words("The divorce papers came today.")).is_empty(), "she raised it herself");
+        assert!(
+            force
+                .iter()
+                .any(|b| b.touches(&words("Her divorce was finalized in March.")))
+        );
+        assert!(
+            !force
+                .iter()
+                .any(|b| b.touches(&words("Loves cooking pasta.")))
+        );
+        assert!(
+            in_force(&b, &words("The divorce papers came today.")).is_empty(),
+            "she raised it herself"
+        );
     }
 }

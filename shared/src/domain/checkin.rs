@@ -29,7 +29,13 @@ pub const MAX_PUSH_TOKEN_CHARS: usize = 4_096;
 
 impl Settings {
     pub fn defaults(locale: &str) -> Settings {
-        Settings { timezone: "UTC".into(), checkin_hour: DEFAULT_CHECKIN_HOUR, checkins_enabled: true, locale: locale.into(), push_token: None }
+        Settings {
+            timezone: "UTC".into(),
+            checkin_hour: DEFAULT_CHECKIN_HOUR,
+            checkins_enabled: true,
+            locale: locale.into(),
+            push_token: None,
+        }
     }
 
     pub fn tz(&self) -> Tz {
@@ -68,13 +74,19 @@ impl SettingsPatch {
         let mut s = current.clone();
         if let Some(tz) = &self.timezone {
             if tz.parse::<Tz>().is_err() {
-                return Err(SettingsError { field: "timezone", why: format!("'{tz}' is not an IANA time zone such as Europe/London") });
+                return Err(SettingsError {
+                    field: "timezone",
+                    why: format!("'{tz}' is not an IANA time zone such as Europe/London"),
+                });
             }
             s.timezone = tz.clone();
         }
         if let Some(h) = self.checkin_hour {
             if !(0..=23).contains(&h) {
-                return Err(SettingsError { field: "checkin_hour", why: "must be a whole hour from 0 to 23".into() });
+                return Err(SettingsError {
+                    field: "checkin_hour",
+                    why: "must be a whole hour from 0 to 23".into(),
+                });
             }
             s.checkin_hour = h as u8;
         }
@@ -83,15 +95,31 @@ impl SettingsPatch {
         }
         if let Some(l) = &self.locale {
             if !locales.contains(&l.as_str()) {
-                return Err(SettingsError { field: "locale", why: format!("must be one of {}", locales.join(", ")) });
+                return Err(SettingsError {
+                    field: "locale",
+                    why: format!("must be one of {}", locales.join(", ")),
+                });
             }
             s.locale = l.clone();
         }
         if let Some(t) = &self.push_token {
             match t.as_deref().map(str::trim) {
-                Some("") => return Err(SettingsError { field: "push_token", why: "must not be empty; send null to remove it".into() }),
-                Some(t) if t.chars().count() > MAX_PUSH_TOKEN_CHARS || t.chars().any(char::is_whitespace) => {
-                    return Err(SettingsError { field: "push_token", why: format!("must be an FCM registration token of at most {MAX_PUSH_TOKEN_CHARS} characters") });
+                Some("") => {
+                    return Err(SettingsError {
+                        field: "push_token",
+                        why: "must not be empty; send null to remove it".into(),
+                    });
+                }
+                Some(t)
+                    if t.chars().count() > MAX_PUSH_TOKEN_CHARS
+                        || t.chars().any(char::is_whitespace) =>
+                {
+                    return Err(SettingsError {
+                        field: "push_token",
+                        why: format!(
+                            "must be an FCM registration token of at most {MAX_PUSH_TOKEN_CHARS} characters"
+                        ),
+                    });
                 }
                 other => s.push_token = other.map(str::to_string),
             }
@@ -115,7 +143,9 @@ pub fn due(settings: &Settings, at: DateTime<Utc>) -> Option<NaiveDate> {
     if local.hour() == hour {
         return Some(date);
     }
-    let skipped = date.and_hms_opt(hour, 30, 0).is_some_and(|t| tz.from_local_datetime(&t).earliest().is_none());
+    let skipped = date
+        .and_hms_opt(hour, 30, 0)
+        .is_some_and(|t| tz.from_local_datetime(&t).earliest().is_none());
     (skipped && local.hour() == (hour + 1) % 24 && hour < 23).then_some(date)
 }
 
@@ -148,11 +178,16 @@ Under 100 characters, one or two short sentences, no quotes, no emoji, no greeti
 Refer to one concrete thing from what you know (an upcoming event they mentioned, or something that helped them) and invite them to share how today went. \
 Never give advice or diagnose. Output only the line.";
 
-const STRICTER: &str = "Your last line was too long. Write it again in under 80 characters: one short sentence.";
+const STRICTER: &str =
+    "Your last line was too long. Write it again in under 80 characters: one short sentence.";
 
 /// The check-in request: the last 24 hours of conversation and what Hearth
 /// remembers that makes it personal.
-pub fn request(recent: &[(Role, String)], known: Option<&str>, stricter: bool) -> CompletionRequest {
+pub fn request(
+    recent: &[(Role, String)],
+    known: Option<&str>,
+    stricter: bool,
+) -> CompletionRequest {
     let mut system = CHECKIN_SYSTEM.to_string();
     if let Some(k) = known {
         system.push_str("\n\n");
@@ -161,7 +196,10 @@ pub fn request(recent: &[(Role, String)], known: Option<&str>, stricter: bool) -
     let mut convo = String::from("Their conversation with you in the last 24 hours:\n");
     for (role, text) in recent {
         let who = if *role == Role::User { "Them" } else { "You" };
-        convo.push_str(&format!("{who}: {}\n", text.chars().take(600).collect::<String>()));
+        convo.push_str(&format!(
+            "{who}: {}\n",
+            text.chars().take(600).collect::<String>()
+        ));
     }
     convo.push_str("\nWrite today's check-in line.");
     if stricter {
@@ -170,7 +208,10 @@ pub fn request(recent: &[(Role, String)], known: Option<&str>, stricter: bool) -
     }
     CompletionRequest {
         system,
-        turns: vec![Turn { role: Role::User, content: convo }],
+        turns: vec![Turn {
+            role: Role::User,
+            content: convo,
+        }],
         max_tokens: CHECKIN_MAX_TOKENS,
         temperature: CHECKIN_TEMPERATURE,
         json_schema: None,
@@ -182,7 +223,8 @@ pub fn request(recent: &[(Role, String)], known: Option<&str>, stricter: bool) -
 pub fn usable(text: &str, truncated: bool) -> Option<String> {
     let t = text.trim().trim_matches('"').trim();
     let ends_well = t.ends_with(['.', '?', '!']);
-    (!truncated && !t.is_empty() && t.chars().count() < MAX_CHECKIN_CHARS && ends_well).then(|| t.to_string())
+    (!truncated && !t.is_empty() && t.chars().count() < MAX_CHECKIN_CHARS && ends_well)
+        .then(|| t.to_string())
 }
 
 /// Sent when the model's line cannot be used.
@@ -199,17 +241,36 @@ mod tests {
     }
 
     fn settings(tz: &str, hour: u8) -> Settings {
-        Settings { timezone: tz.into(), checkin_hour: hour, ..Settings::defaults("en-US") }
+        Settings {
+            timezone: tz.into(),
+            checkin_hour: hour,
+            ..Settings::defaults("en-US")
+        }
     }
 
     #[test]
     fn due_at_the_local_hour_only() {
         let tokyo = settings("Asia/Tokyo", 19);
-        assert_eq!(due(&tokyo, at("2026-11-25T10:00:00Z")), Some(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()));
+        assert_eq!(
+            due(&tokyo, at("2026-11-25T10:00:00Z")),
+            Some(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())
+        );
         assert_eq!(due(&tokyo, at("2026-11-25T11:00:00Z")), None);
         let ny = settings("America/New_York", 19);
-        assert_eq!(due(&ny, at("2026-11-26T00:30:00Z")), Some(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()));
-        assert_eq!(due(&Settings { checkins_enabled: false, ..ny }, at("2026-11-26T00:30:00Z")), None);
+        assert_eq!(
+            due(&ny, at("2026-11-26T00:30:00Z")),
+            Some(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())
+        );
+        assert_eq!(
+            due(
+                &Settings {
+                    checkins_enabled: false,
+                    ..ny
+                },
+                at("2026-11-26T00:30:00Z")
+            ),
+            None
+        );
     }
 
     #[test]
@@ -217,7 +278,10 @@ mod tests {
         // New York skips 02:00–03:00 on 2026-03-08.
         let ny = settings("America/New_York", 2);
         let day = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
-        let hours: Vec<_> = (0..24).map(|h| at("2026-03-08T00:00:00Z") + Duration::hours(h)).filter(|t| due(&ny, *t) == Some(day)).collect();
+        let hours: Vec<_> = (0..24)
+            .map(|h| at("2026-03-08T00:00:00Z") + Duration::hours(h))
+            .filter(|t| due(&ny, *t) == Some(day))
+            .collect();
         assert_eq!(hours, vec![at("2026-03-08T07:00:00Z")], "03:00 EDT, once");
     }
 
@@ -226,12 +290,50 @@ mod tests {
         let s = Settings::defaults("en-US");
         let locales = ["en-US", "en-GB"];
         let bad = |p: SettingsPatch| p.apply(&s, &locales).unwrap_err().field;
-        assert_eq!(bad(SettingsPatch { timezone: Some("Mars/Olympus".into()), ..Default::default() }), "timezone");
-        assert_eq!(bad(SettingsPatch { checkin_hour: Some(24), ..Default::default() }), "checkin_hour");
-        assert_eq!(bad(SettingsPatch { locale: Some("fr-FR".into()), ..Default::default() }), "locale");
-        assert_eq!(bad(SettingsPatch { push_token: Some(Some(" ".into())), ..Default::default() }), "push_token");
-        let ok = SettingsPatch { timezone: Some("Asia/Tokyo".into()), checkin_hour: Some(8), push_token: Some(Some("tok".into())), ..Default::default() }.apply(&s, &locales).unwrap();
-        assert_eq!((ok.timezone.as_str(), ok.checkin_hour, ok.push_token.as_deref()), ("Asia/Tokyo", 8, Some("tok")));
+        assert_eq!(
+            bad(SettingsPatch {
+                timezone: Some("Mars/Olympus".into()),
+                ..Default::default()
+            }),
+            "timezone"
+        );
+        assert_eq!(
+            bad(SettingsPatch {
+                checkin_hour: Some(24),
+                ..Default::default()
+            }),
+            "checkin_hour"
+        );
+        assert_eq!(
+            bad(SettingsPatch {
+                locale: Some("fr-FR".into()),
+                ..Default::default()
+            }),
+            "locale"
+        );
+        assert_eq!(
+            bad(SettingsPatch {
+                push_token: Some(Some(" ".into())),
+                ..Default::default()
+            }),
+            "push_token"
+        );
+        let ok = SettingsPatch {
+            timezone: Some("Asia/Tokyo".into()),
+            checkin_hour: Some(8),
+            push_token: Some(Some("tok".into())),
+            ..Default::default()
+        }
+        .apply(&s, &locales)
+        .unwrap();
+        assert_eq!(
+            (
+                ok.timezone.as_str(),
+                ok.checkin_hour,
+                ok.push_token.as_deref()
+            ),
+            ("Asia/Tokyo", 8, Some("tok"))
+        );
         let removed: SettingsPatch = serde_json::from_str(r#"{"push_token": null}"#).unwrap();
         assert_eq!(removed.apply(&ok, &locales).unwrap().push_token, None);
         let untouched: SettingsPatch = serde_json::from_str(r#"{}"#).unwrap();
@@ -240,10 +342,19 @@ mod tests {
 
     #[test]
     fn only_whole_short_lines_are_usable() {
-        assert_eq!(usable(" \"How did the interview go?\" ", false).as_deref(), Some("How did the interview go?"));
+        assert_eq!(
+            usable(" \"How did the interview go?\" ", false).as_deref(),
+            Some("How did the interview go?")
+        );
         assert!(usable(&"a".repeat(120), false).is_none());
-        assert!(usable("How did the", false).is_none(), "cut off mid-sentence");
-        assert!(usable("Fine.", true).is_none(), "the model hit its token limit");
+        assert!(
+            usable("How did the", false).is_none(),
+            "cut off mid-sentence"
+        );
+        assert!(
+            usable("Fine.", true).is_none(),
+            "the model hit its token limit"
+        );
         assert!(usable("", false).is_none());
     }
 }

@@ -71,21 +71,36 @@ impl ContextProfile {
             // Everyday support: the last 10 turns, a few memories, the rolling summary.
             Route::Support => Self {
                 recent_turns: 10,
-                budgets: SectionBudgets { system: 500, memories: 400, summaries: 300, turns: 3_000 },
+                budgets: SectionBudgets {
+                    system: 500,
+                    memories: 400,
+                    summaries: 300,
+                    turns: 3_000,
+                },
                 max_tokens: 150,
                 temperature: 0.7,
             },
             // Crisis: the recent conversation and the safety prompt; nothing else.
             Route::Crisis => Self {
                 recent_turns: 10,
-                budgets: SectionBudgets { system: 700, memories: 0, summaries: 0, turns: 3_000 },
+                budgets: SectionBudgets {
+                    system: 700,
+                    memories: 0,
+                    summaries: 0,
+                    turns: 3_000,
+                },
                 max_tokens: 200,
                 temperature: 0.3,
             },
             // A problem to work through: 20+ turns, more memories and summaries.
             Route::Reasoning => Self {
                 recent_turns: 24,
-                budgets: SectionBudgets { system: 500, memories: 1_200, summaries: 1_200, turns: 8_000 },
+                budgets: SectionBudgets {
+                    system: 500,
+                    memories: 1_200,
+                    summaries: 1_200,
+                    turns: 8_000,
+                },
                 max_tokens: 600,
                 temperature: 0.5,
             },
@@ -93,7 +108,12 @@ impl ContextProfile {
             // messages, a bounded read) within its budget, and summaries across sessions.
             Route::Pattern => Self {
                 recent_turns: 200,
-                budgets: SectionBudgets { system: 500, memories: 1_500, summaries: 3_000, turns: 12_000 },
+                budgets: SectionBudgets {
+                    system: 500,
+                    memories: 1_500,
+                    summaries: 3_000,
+                    turns: 12_000,
+                },
                 max_tokens: 600,
                 temperature: 0.5,
             },
@@ -154,7 +174,10 @@ pub fn within_budget(messages: &[Message], budget: u32) -> &[Message] {
 
 /// Estimated tokens of a whole conversation as sent.
 pub fn turns_tokens(turns: &[Turn]) -> u32 {
-    turns.iter().map(|t| estimate_tokens(&t.content) + TURN_OVERHEAD).sum()
+    turns
+        .iter()
+        .map(|t| estimate_tokens(&t.content) + TURN_OVERHEAD)
+        .sum()
 }
 
 /// Turn stored messages (oldest first) into a valid model conversation:
@@ -218,7 +241,12 @@ mod tests {
 
     #[test]
     fn budgets_fit_every_window_at_their_limits() {
-        let routes = [Route::Support, Route::Crisis, Route::Reasoning, Route::Pattern];
+        let routes = [
+            Route::Support,
+            Route::Crisis,
+            Route::Reasoning,
+            Route::Pattern,
+        ];
         for window in [4_096, 8_192, 32_768, 131_072, 200_000] {
             for route in routes {
                 let p = ContextProfile::for_route(route).fit(window);
@@ -227,15 +255,31 @@ mod tests {
                     "{route:?} in {window}: {:?}",
                     p.budgets
                 );
-                assert!(p.budgets.turns >= MIN_TURNS_BUDGET.min(ContextProfile::for_route(route).budgets.turns));
+                assert!(
+                    p.budgets.turns
+                        >= MIN_TURNS_BUDGET.min(ContextProfile::for_route(route).budgets.turns)
+                );
                 // Filling the turns section with longest-possible messages stays inside it.
                 let long = "x".repeat(MAX_MESSAGE_CHARS);
                 let messages: Vec<Message> = (0..p.recent_turns as u64)
-                    .map(|i| msg(i, if i % 2 == 0 { Role::User } else { Role::Assistant }, &long))
+                    .map(|i| {
+                        msg(
+                            i,
+                            if i % 2 == 0 {
+                                Role::User
+                            } else {
+                                Role::Assistant
+                            },
+                            &long,
+                        )
+                    })
                     .collect();
                 let kept = within_budget(&messages, p.budgets.turns);
                 assert!(!kept.is_empty());
-                assert!(turns_tokens(&conversation(kept)) <= p.budgets.turns, "{route:?} {window}");
+                assert!(
+                    turns_tokens(&conversation(kept)) <= p.budgets.turns,
+                    "{route:?} {window}"
+                );
             }
         }
     }
@@ -258,7 +302,10 @@ mod tests {
     #[test]
     fn known_models_have_their_windows() {
         assert_eq!(context_window("claude-haiku-4-5"), 200_000);
-        assert_eq!(context_window("meta-llama/Llama-3.3-70B-Instruct-Turbo"), 131_072);
+        assert_eq!(
+            context_window("meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+            131_072
+        );
         assert_eq!(context_window("smollm2-135m-instruct"), 8_192);
     }
 }

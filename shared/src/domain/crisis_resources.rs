@@ -21,7 +21,9 @@ pub const TABLE: &[Resources] = &[
         country: "United States",
         crisis_line: "988 Suicide & Crisis Lifeline: call or text 988 (24/7), or chat at 988lifeline.org",
         emergency: "If you are in immediate danger, call 911.",
-        abuse_line: Some("National Domestic Violence Hotline: call 1-800-799-7233 or text START to 88788"),
+        abuse_line: Some(
+            "National Domestic Violence Hotline: call 1-800-799-7233 or text START to 88788",
+        ),
     },
     Resources {
         locale: "en-GB",
@@ -93,7 +95,11 @@ mod tests {
     fn every_row_is_complete_and_unique() {
         let mut seen = std::collections::HashSet::new();
         for r in TABLE {
-            assert!(seen.insert(r.locale.to_ascii_lowercase()), "duplicate {}", r.locale);
+            assert!(
+                seen.insert(r.locale.to_ascii_lowercase()),
+                "duplicate {}",
+                r.locale
+            );
             assert!(!r.crisis_line.is_empty() && r.emergency.contains("call"));
         }
     }
@@ -102,7 +108,10 @@ mod tests {
     fn us_and_uk_name_their_numbers() {
         let us = render(for_locale("en-US", "en-US"), None);
         assert!(us.contains("988") && us.contains("911"));
-        let uk = render(for_locale("en-gb", "en-US"), Some(CrisisCategory::DangerNow));
+        let uk = render(
+            for_locale("en-gb", "en-US"),
+            Some(CrisisCategory::DangerNow),
+        );
         assert!(uk.contains("116 123") && uk.contains("999") && uk.contains("0808 2000 247"));
         assert_eq!(for_locale("fr-FR", "en-GB").locale, "en-GB");
     }

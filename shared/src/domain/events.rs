@@ -8,9 +8,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "detail_type")]
 pub enum DomainEvent {
-    CrisisFlagged { user: UserId, at: DateTime<Utc> },
-    MemoriesUpdated { user: UserId, count: u32, at: DateTime<Utc> },
-    CheckInReady { user: UserId, checkin_id: String, at: DateTime<Utc> },
+    CrisisFlagged {
+        user: UserId,
+        at: DateTime<Utc>,
+    },
+    MemoriesUpdated {
+        user: UserId,
+        count: u32,
+        at: DateTime<Utc>,
+    },
+    CheckInReady {
+        user: UserId,
+        checkin_id: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent {

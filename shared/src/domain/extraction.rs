@@ -97,10 +97,18 @@ pub struct Handles {
 
 /// Build the extraction request. `related` are the known memories most
 /// related to the new messages (see `retrieval::related_memories`).
-pub fn request(new_messages: &[Message], summary: Option<&str>, related: &[Memory]) -> (CompletionRequest, Handles) {
+pub fn request(
+    new_messages: &[Message],
+    summary: Option<&str>,
+    related: &[Memory],
+) -> (CompletionRequest, Handles) {
     let mut handles = Handles::default();
     let mut text = String::from("Rolling summary so far:\n");
-    text.push_str(summary.filter(|s| !s.trim().is_empty()).unwrap_or("(none yet)"));
+    text.push_str(
+        summary
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or("(none yet)"),
+    );
     text.push_str("\n\nAlready known about the person (id: [category] fact):\n");
     if related.is_empty() {
         text.push_str("(nothing yet)\n");
@@ -122,10 +130,16 @@ pub fn request(new_messages: &[Message], summary: Option<&str>, related: &[Memor
     }
     let req = CompletionRequest {
         system: EXTRACTION_SYSTEM.to_string(),
-        turns: vec![Turn { role: Role::User, content: text }],
+        turns: vec![Turn {
+            role: Role::User,
+            content: text,
+        }],
         max_tokens: EXTRACTION_MAX_TOKENS,
         temperature: 0.2,
-        json_schema: Some(JsonSchema { name: "memory_extraction".into(), schema: schema(new_messages.len(), related.len()) }),
+        json_schema: Some(JsonSchema {
+            name: "memory_extraction".into(),
+            schema: schema(new_messages.len(), related.len()),
+        }),
     };
     (req, handles)
 }
@@ -188,11 +202,20 @@ pub fn parse(text: &str, truncated: bool, handles: &Handles) -> Result<Output, O
     if truncated {
         return Err(OutputError::Truncated);
     }
-    let json = text.trim().trim_start_matches("```json").trim_start_matches("```").trim_end_matches("```").trim();
-    let raw: RawOutput = serde_json::from_str(json).map_err(|e| OutputError::Malformed(e.to_string()))?;
+    let json = text
+        .trim()
+        .trim_start_matches("```json")
+        .trim_start_matches("```")
+        .trim_end_matches("```")
+        .trim();
+    let raw: RawOutput =
+        serde_json::from_str(json).map_err(|e| OutputError::Malformed(e.to_string()))?;
     let bad = |why: String| Err(OutputError::Malformed(why));
     if raw.memories.len() > MAX_MEMORIES_PER_JOB {
-        return bad(format!("{} memories, more than {MAX_MEMORIES_PER_JOB}", raw.memories.len()));
+        return bad(format!(
+            "{} memories, more than {MAX_MEMORIES_PER_JOB}",
+            raw.memories.len()
+        ));
     }
     let summary = raw.summary.trim().to_string();
     if summary.is_empty() || summary.chars().count() > MAX_SUMMARY_CHARS {
@@ -219,8 +242,17 @@ pub fn parse(text: &str, truncated: bool, handles: &Handles) -> Result<Output, O
         }
         // Sources must be new messages; an unknown handle is dropped, and a
         // fact with no real source is not kept.
-        let sources: Vec<MessageId> = m.sources.iter().filter_map(|h| handles.messages.get(h.trim()).cloned()).collect();
-        let target = m.target.as_deref().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| handles.memories.get(t).cloned());
+        let sources: Vec<MessageId> = m
+            .sources
+            .iter()
+            .filter_map(|h| handles.messages.get(h.trim()).cloned())
+            .collect();
+        let target = m
+            .target
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| handles.memories.get(t).cloned());
         if sources.is_empty() && op != Op::Noop {
             continue;
         }
@@ -229,16 +261,27 @@ pub fn parse(text: &str, truncated: bool, handles: &Handles) -> Result<Output, O
             (Op::Update | Op::Supersede, None) => Op::Add,
             (op, _) => op,
         };
-        candidates.push(Candidate { op, category, content, importance: m.importance as u8, sources, target });
+        candidates.push(Candidate {
+            op,
+            category,
+            content,
+            importance: m.importance as u8,
+            sources,
+            target,
+        });
     }
-    Ok(Output { candidates, summary })
+    Ok(Output {
+        candidates,
+        summary,
+    })
 }
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "is", "am", "are", "was", "were",
-    "be", "been", "i", "me", "my", "you", "your", "it", "its", "this", "that", "they", "them", "he", "she", "his", "her",
-    "we", "our", "so", "just", "not", "do", "does", "did", "have", "has", "had", "will", "would", "can", "about", "as",
-    "from", "by", "their", "there", "what", "when", "how", "very", "really", "person",
+    "a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "is", "am",
+    "are", "was", "were", "be", "been", "i", "me", "my", "you", "your", "it", "its", "this",
+    "that", "they", "them", "he", "she", "his", "her", "we", "our", "so", "just", "not", "do",
+    "does", "did", "have", "has", "had", "will", "would", "can", "about", "as", "from", "by",
+    "their", "there", "what", "when", "how", "very", "really", "person",
 ];
 
 /// Content words, normalised: the unit of the lexical ranker and of
@@ -248,7 +291,13 @@ pub fn terms(text: &str) -> HashSet<String> {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 1 && !STOPWORDS.contains(w))
         // A plural's "s" goes ("dogs" -> "dog"); "illness", "stress" stay.
-        .map(|w| if w.ends_with("ss") { w } else { w.strip_suffix('s').unwrap_or(w) })
+        .map(|w| {
+            if w.ends_with("ss") {
+                w
+            } else {
+                w.strip_suffix('s').unwrap_or(w)
+            }
+        })
         .map(str::to_string)
         .collect()
 }
@@ -282,7 +331,10 @@ pub struct Plan {
 fn forgotten(candidate: &Candidate, tombstones: &[Tombstone]) -> bool {
     let c = terms(&candidate.content);
     tombstones.iter().any(|t| {
-        let shares_source = candidate.sources.iter().any(|s| t.source_message_ids.contains(s));
+        let shares_source = candidate
+            .sources
+            .iter()
+            .any(|s| t.source_message_ids.contains(s));
         let similar = jaccard(&c, &terms(&t.content));
         similar >= 0.8 || (shares_source && similar >= 0.4)
     })
@@ -294,7 +346,12 @@ fn forgotten(candidate: &Candidate, tombstones: &[Tombstone]) -> bool {
 /// - a memory the person edited is never changed (an update to it is
 ///   dropped; a supersede of it becomes a plain add);
 /// - a supersede ends the old memory and points it at the new one.
-pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone], now: DateTime<Utc>) -> Plan {
+pub fn consolidate(
+    output: Output,
+    session: &SessionId,
+    tombstones: &[Tombstone],
+    now: DateTime<Utc>,
+) -> Plan {
     let mut writes: Vec<MemoryWrite> = Vec::new();
     let mut added = 0;
     let mut seen_contents: Vec<HashSet<String>> = Vec::new();
@@ -322,12 +379,18 @@ pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone]
         };
         match (op, &c.target) {
             (Op::Add, _) => {
-                let repeats = c.target.as_ref().is_some_and(|t| jaccard(&terms(&t.content), &c_terms) >= 0.8)
+                let repeats = c
+                    .target
+                    .as_ref()
+                    .is_some_and(|t| jaccard(&terms(&t.content), &c_terms) >= 0.8)
                     || seen_contents.iter().any(|s| jaccard(s, &c_terms) >= 0.8);
                 if repeats {
                     continue;
                 }
-                writes.push(MemoryWrite { memory: new_memory(&c), seen_updated_at: None });
+                writes.push(MemoryWrite {
+                    memory: new_memory(&c),
+                    seen_updated_at: None,
+                });
                 added += 1;
             }
             (Op::Update, Some(t)) if !t.edited && t.is_active() => {
@@ -341,7 +404,10 @@ pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone]
                     }
                 }
                 m.updated_at = now;
-                writes.push(MemoryWrite { memory: m, seen_updated_at: Some(t.updated_at) });
+                writes.push(MemoryWrite {
+                    memory: m,
+                    seen_updated_at: Some(t.updated_at),
+                });
             }
             (Op::Supersede, Some(t)) if t.is_active() => {
                 let successor = new_memory(&c);
@@ -349,8 +415,14 @@ pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone]
                 old.ended_at = Some(now);
                 old.superseded_by = Some(successor.id.clone());
                 old.updated_at = now;
-                writes.push(MemoryWrite { memory: old, seen_updated_at: Some(t.updated_at) });
-                writes.push(MemoryWrite { memory: successor, seen_updated_at: None });
+                writes.push(MemoryWrite {
+                    memory: old,
+                    seen_updated_at: Some(t.updated_at),
+                });
+                writes.push(MemoryWrite {
+                    memory: successor,
+                    seen_updated_at: None,
+                });
                 added += 1;
             }
             _ => continue,
@@ -364,7 +436,10 @@ pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone]
         match index.get(&w.memory.id) {
             Some(&i) => {
                 let seen = unique[i].seen_updated_at;
-                unique[i] = MemoryWrite { seen_updated_at: seen, ..w };
+                unique[i] = MemoryWrite {
+                    seen_updated_at: seen,
+                    ..w
+                };
             }
             None => {
                 index.insert(w.memory.id.clone(), unique.len());
@@ -372,7 +447,12 @@ pub fn consolidate(output: Output, session: &SessionId, tombstones: &[Tombstone]
             }
         }
     }
-    Plan { writes: unique, summary: output.summary, added, index: Vec::new() }
+    Plan {
+        writes: unique,
+        summary: output.summary,
+        added,
+        index: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -416,21 +496,34 @@ mod tests {
     }
 
     fn setup(related: &[Memory]) -> Handles {
-        let msgs = vec![message(1, Role::User, "I started a new job at the bakery"), message(2, Role::Assistant, "How exciting!")];
+        let msgs = vec![
+            message(1, Role::User, "I started a new job at the bakery"),
+            message(2, Role::Assistant, "How exciting!"),
+        ];
         request(&msgs, None, related).1
     }
 
     #[test]
     fn the_request_snapshot() {
-        let msgs = vec![message(1, Role::User, "My sister Maya visits on Fridays."), message(2, Role::Assistant, "That sounds lovely.")];
-        let (req, _) = request(&msgs, Some("They talked about family."), &[memory("mem-1", "Works as an accountant.", false)]);
+        let msgs = vec![
+            message(1, Role::User, "My sister Maya visits on Fridays."),
+            message(2, Role::Assistant, "That sounds lovely."),
+        ];
+        let (req, _) = request(
+            &msgs,
+            Some("They talked about family."),
+            &[memory("mem-1", "Works as an accountant.", false)],
+        );
         insta::assert_json_snapshot!(req);
     }
 
     #[test]
     fn every_schema_bound_is_set_and_handles_are_enums() {
         let s = schema(2, 1);
-        assert_eq!(s["properties"]["memories"]["maxItems"], MAX_MEMORIES_PER_JOB);
+        assert_eq!(
+            s["properties"]["memories"]["maxItems"],
+            MAX_MEMORIES_PER_JOB
+        );
         assert_eq!(s["properties"]["summary"]["maxLength"], MAX_SUMMARY_CHARS);
         let item = &s["properties"]["memories"]["items"]["properties"];
         assert_eq!(item["content"]["maxLength"], MAX_MEMORY_CONTENT);
@@ -445,8 +538,14 @@ mod tests {
         let h = setup(&[memory("mem-1", "Works as an accountant.", false)]);
         let ok = r#"{"memories":[{"op":"supersede","category":"work_and_life","content":"Works at a bakery.","importance":7,"sources":["m1","m9"],"target":"k1"}],"summary":"New job."}"#;
         let out = parse(ok, false, &h).unwrap();
-        assert_eq!(out.candidates[0].sources, vec![MessageId::parse("msg-1").unwrap()]);
-        assert_eq!(out.candidates[0].target.as_ref().unwrap().id.as_str(), "mem-1");
+        assert_eq!(
+            out.candidates[0].sources,
+            vec![MessageId::parse("msg-1").unwrap()]
+        );
+        assert_eq!(
+            out.candidates[0].target.as_ref().unwrap().id.as_str(),
+            "mem-1"
+        );
         assert_eq!(parse(ok, true, &h), Err(OutputError::Truncated));
         assert!(parse(r#"{"memories":[],"summary":""}"#, false, &h).is_err());
         assert!(parse(r#"{"memories":[{"op":"add","category":"hobbies","content":"x y z","importance":3,"sources":["m1"],"target":""}],"summary":"s"}"#, false, &h).is_err());
@@ -456,14 +555,28 @@ mod tests {
     }
 
     fn candidate(op: Op, content: &str, target: Option<Memory>) -> Candidate {
-        Candidate { op, category: Category::WorkAndLife, content: content.into(), importance: 6, sources: vec![MessageId::parse("msg-1").unwrap()], target }
+        Candidate {
+            op,
+            category: Category::WorkAndLife,
+            content: content.into(),
+            importance: 6,
+            sources: vec![MessageId::parse("msg-1").unwrap()],
+            target,
+        }
     }
 
     #[test]
     fn supersede_keeps_the_history() {
         let old = memory("mem-1", "Works as an accountant.", false);
         let plan = consolidate(
-            Output { candidates: vec![candidate(Op::Supersede, "Works at a bakery.", Some(old.clone()))], summary: "s".into() },
+            Output {
+                candidates: vec![candidate(
+                    Op::Supersede,
+                    "Works at a bakery.",
+                    Some(old.clone()),
+                )],
+                summary: "s".into(),
+            },
             &SessionId::parse("s1").unwrap(),
             &[],
             at(30),
@@ -473,7 +586,10 @@ mod tests {
         let new = &plan.writes[1].memory;
         assert_eq!((ended.id.as_str(), ended.ended_at), ("mem-1", Some(at(30))));
         assert_eq!(ended.superseded_by.as_ref(), Some(&new.id));
-        assert_eq!(ended.content, "Works as an accountant.", "the old fact is kept as it was");
+        assert_eq!(
+            ended.content, "Works as an accountant.",
+            "the old fact is kept as it was"
+        );
         assert_eq!(plan.writes[0].seen_updated_at, Some(old.updated_at));
         assert!(new.is_active());
     }
@@ -484,7 +600,11 @@ mod tests {
         let plan = consolidate(
             Output {
                 candidates: vec![
-                    candidate(Op::Update, "Works as a nurse on nights.", Some(mine.clone())),
+                    candidate(
+                        Op::Update,
+                        "Works as a nurse on nights.",
+                        Some(mine.clone()),
+                    ),
                     candidate(Op::Supersede, "Works at a bakery.", Some(mine.clone())),
                 ],
                 summary: "s".into(),
@@ -529,7 +649,12 @@ mod tests {
         let mut b = memory("b", "Her dog Biscuit is getting old.", false);
         b.importance = 9;
         let c = memory("c", "Works night shifts.", false);
-        let ranked = crate::domain::retrieval::related_memories(&[a, b, c], "I took Biscuit the dog to the vet", 2, at(0));
+        let ranked = crate::domain::retrieval::related_memories(
+            &[a, b, c],
+            "I took Biscuit the dog to the vet",
+            2,
+            at(0),
+        );
         let ids: Vec<&str> = ranked.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, vec!["b", "a"]);
     }

@@ -37,7 +37,9 @@ impl Job {
 
     pub fn user(&self) -> &UserId {
         match self {
-            Job::ExtractSession { user, .. } | Job::ExtractJournal { user, .. } | Job::Checkin { user, .. } => user,
+            Job::ExtractSession { user, .. }
+            | Job::ExtractJournal { user, .. }
+            | Job::Checkin { user, .. } => user,
         }
     }
 

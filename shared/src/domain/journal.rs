@@ -35,7 +35,12 @@ pub struct JournalItem {
 
 impl JournalItem {
     pub fn new(kind: JournalKind, text: &str, at: DateTime<Utc>) -> JournalItem {
-        JournalItem { id: uuid::Uuid::now_v7().to_string(), kind, text: text.trim().to_string(), created_at: at }
+        JournalItem {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind,
+            text: text.trim().to_string(),
+            created_at: at,
+        }
     }
 }
 
@@ -64,7 +69,11 @@ that invites them to reflect on something that matters to them right now: a few 
 Write between 180 and 230 tokens. No lists, no headings, no advice, no diagnosis.";
 
 /// The deep role's request for a journal prompt.
-pub fn prompt_request(recent: &[(Role, String)], entries: &[JournalItem], known: Option<&str>) -> CompletionRequest {
+pub fn prompt_request(
+    recent: &[(Role, String)],
+    entries: &[JournalItem],
+    known: Option<&str>,
+) -> CompletionRequest {
     let mut system = PROMPT_SYSTEM.to_string();
     if let Some(k) = known {
         system.push_str("\n\n");
@@ -73,14 +82,32 @@ pub fn prompt_request(recent: &[(Role, String)], entries: &[JournalItem], known:
     let mut text = String::from("Their conversation with you in the last 72 hours:\n");
     for (role, t) in recent {
         let who = if *role == Role::User { "Them" } else { "You" };
-        text.push_str(&format!("{who}: {}\n", t.chars().take(800).collect::<String>()));
+        text.push_str(&format!(
+            "{who}: {}\n",
+            t.chars().take(800).collect::<String>()
+        ));
     }
     if !entries.is_empty() {
         text.push_str("\nTheir recent journal entries:\n");
         for e in entries {
-            text.push_str(&format!("({}) {}\n", e.created_at.format("%Y-%m-%d"), e.text.chars().take(1_500).collect::<String>()));
+            text.push_str(&format!(
+                "({}) {}\n",
+                e.created_at.format("%Y-%m-%d"),
+                e.text.chars().take(1_500).collect::<String>()
+            ));
         }
     }
-    text.push_str(&format!("\nWrite the journal prompt ({PROMPT_MIN_TOKENS}–{PROMPT_MAX_TOKENS} tokens)."));
-    CompletionRequest { system, turns: vec![Turn { role: Role::User, content: text }], max_tokens: PROMPT_MAX_TOKENS, temperature: 0.7, json_schema: None }
+    text.push_str(&format!(
+        "\nWrite the journal prompt ({PROMPT_MIN_TOKENS}–{PROMPT_MAX_TOKENS} tokens)."
+    ));
+    CompletionRequest {
+        system,
+        turns: vec![Turn {
+            role: Role::User,
+            content: text,
+        }],
+        max_tokens: PROMPT_MAX_TOKENS,
+        temperature: 0.7,
+        json_schema: None,
+    }
 }

@@ -154,7 +154,11 @@ pub const EXTRACT_EVERY: u64 = 6;
 
 /// The range an extraction job should cover, if one is due: when at least
 /// `min_new` messages are not yet covered by a job.
-pub fn extraction_due(state: &ExtractionState, message_count: u64, min_new: u64) -> Option<(u64, u64)> {
+pub fn extraction_due(
+    state: &ExtractionState,
+    message_count: u64,
+    min_new: u64,
+) -> Option<(u64, u64)> {
     let covered = state.enqueued_through.max(state.extracted_through);
     (message_count >= covered + min_new.max(1)).then_some((covered + 1, message_count))
 }
@@ -171,14 +175,39 @@ mod tests {
         s.enqueued_through = 6;
         assert_eq!(extraction_due(&s, 7, EXTRACT_EVERY), None);
         assert_eq!(extraction_due(&s, 12, EXTRACT_EVERY), Some((7, 12)));
-        assert_eq!(extraction_due(&s, 8, 1), Some((7, 8)), "the idle sweep takes any unread rest");
+        assert_eq!(
+            extraction_due(&s, 8, 1),
+            Some((7, 8)),
+            "the idle sweep takes any unread rest"
+        );
     }
 
     #[test]
     fn patches_are_validated() {
         assert_eq!(MemoryPatch::default().validate(), Err(PatchError::Empty));
-        assert_eq!(MemoryPatch { importance: Some(11), ..Default::default() }.validate(), Err(PatchError::Importance));
-        assert_eq!(MemoryPatch { content: Some("  ".into()), ..Default::default() }.validate(), Err(PatchError::Content));
-        assert!(MemoryPatch { importance: Some(3), ..Default::default() }.validate().is_ok());
+        assert_eq!(
+            MemoryPatch {
+                importance: Some(11),
+                ..Default::default()
+            }
+            .validate(),
+            Err(PatchError::Importance)
+        );
+        assert_eq!(
+            MemoryPatch {
+                content: Some("  ".into()),
+                ..Default::default()
+            }
+            .validate(),
+            Err(PatchError::Content)
+        );
+        assert!(
+            MemoryPatch {
+                importance: Some(3),
+                ..Default::default()
+            }
+            .validate()
+            .is_ok()
+        );
     }
 }

@@ -36,7 +36,10 @@ impl ExportItem {
                 m
             }
         };
-        Self { kind: kind.to_string(), data }
+        Self {
+            kind: kind.to_string(),
+            data,
+        }
     }
 }
 
@@ -54,7 +57,12 @@ impl ImportLine {
     /// The session this line creates when its `session_id` is new: the id
     /// as given, dated by the line.
     pub fn new_session(&self) -> Session {
-        Session { id: self.session_id.clone(), created_at: self.created_at, last_message_at: self.created_at, message_count: 0 }
+        Session {
+            id: self.session_id.clone(),
+            created_at: self.created_at,
+            last_message_at: self.created_at,
+            message_count: 0,
+        }
     }
 
     /// The message this line becomes, as the session's next one.
@@ -88,22 +96,34 @@ struct RawLine {
 
 /// Parse one NDJSON line, naming the problem if it is not a valid message.
 pub fn parse_line(line: &str) -> Result<ImportLine, String> {
-    let raw: RawLine = serde_json::from_str(line).map_err(|e| format!("not a valid import line: {e}"))?;
+    let raw: RawLine =
+        serde_json::from_str(line).map_err(|e| format!("not a valid import line: {e}"))?;
     let session_id = SessionId::parse(raw.session_id).map_err(|e| e.to_string())?;
     let role = match raw.role.as_str() {
         "user" => Role::User,
         "assistant" => Role::Assistant,
-        other => return Err(format!("role must be \"user\" or \"assistant\", not {other:?}")),
+        other => {
+            return Err(format!(
+                "role must be \"user\" or \"assistant\", not {other:?}"
+            ));
+        }
     };
     let content = raw.content;
     if content.trim().is_empty() {
         return Err("content must not be empty".into());
     }
     if content.chars().count() > IMPORT_MAX_CONTENT_CHARS {
-        return Err(format!("content is longer than {IMPORT_MAX_CONTENT_CHARS} characters"));
+        return Err(format!(
+            "content is longer than {IMPORT_MAX_CONTENT_CHARS} characters"
+        ));
     }
     let created_at = DateTime::parse_from_rfc3339(&raw.created_at)
-        .map_err(|_| format!("created_at must be an RFC 3339 timestamp, not {:?}", raw.created_at))?
+        .map_err(|_| {
+            format!(
+                "created_at must be an RFC 3339 timestamp, not {:?}",
+                raw.created_at
+            )
+        })?
         .with_timezone(&Utc);
     // Supabase exports ids as numbers or strings; both are fine.
     let external_id = match raw.external_id {
@@ -111,10 +131,20 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
         serde_json::Value::Number(n) => n.to_string(),
         _ => return Err("external_id must be a string or a number".into()),
     };
-    if external_id.is_empty() || external_id.len() > 128 || external_id.contains('#') || external_id.chars().any(char::is_control) {
+    if external_id.is_empty()
+        || external_id.len() > 128
+        || external_id.contains('#')
+        || external_id.chars().any(char::is_control)
+    {
         return Err("external_id must be 1-128 characters, without '#'".into());
     }
-    Ok(ImportLine { session_id, role, content, created_at, external_id })
+    Ok(ImportLine {
+        session_id,
+        role,
+        content,
+        created_at,
+        external_id,
+    })
 }
 
 /// What an import did.
@@ -137,11 +167,26 @@ mod tests {
         let l = parse_line(ok).unwrap();
         assert_eq!((l.external_id.as_str(), l.role), ("42", Role::User));
         for (bad, why) in [
-            (r#"{"session_id":"s1","role":"bot","content":"hi","created_at":"2025-03-01T10:00:00Z","external_id":"a"}"#, "role"),
-            (r#"{"session_id":"s1","role":"user","content":"hi","created_at":"yesterday","external_id":"a"}"#, "created_at"),
-            (r#"{"session_id":"s#1","role":"user","content":"hi","created_at":"2025-03-01T10:00:00Z","external_id":"a"}"#, "session_id"),
-            (r#"{"session_id":"s1","role":"user","content":" ","created_at":"2025-03-01T10:00:00Z","external_id":"a"}"#, "content"),
-            (r#"{"session_id":"s1","role":"user","content":"hi","created_at":"2025-03-01T10:00:00Z"}"#, "external_id"),
+            (
+                r#"{"session_id":"s1","role":"bot","content":"hi","created_at":"2025-03-01T10:00:00Z","external_id":"a"}"#,
+                "role",
+            ),
+            (
+                r#"{"session_id":"s1","role":"user","content":"hi","created_at":"yesterday","external_id":"a"}"#,
+                "created_at",
+            ),
+            (
+                r#"{"session_id":"s#1","role":"user","content":"hi","created_at":"2025-03-01T10:00:00Z","external_id":"a"}"#,
+                "session_id",
+            ),
+            (
+                r#"{"session_id":"s1","role":"user","content":" ","created_at":"2025-03-01T10:00:00Z","external_id":"a"}"#,
+                "content",
+            ),
+            (
+                r#"{"session_id":"s1","role":"user","content":"hi","created_at":"2025-03-01T10:00:00Z"}"#,
+                "external_id",
+            ),
             ("not json", "valid"),
         ] {
             let err = parse_line(bad).unwrap_err();

@@ -32,7 +32,10 @@ impl PageRequest {
     }
 
     pub fn first(limit: u32) -> Self {
-        Self { limit, cursor: None }
+        Self {
+            limit,
+            cursor: None,
+        }
     }
 }
 
@@ -54,7 +57,15 @@ mod tests {
             PageRequest::new(Some(MAX_PAGE_SIZE + 1), None),
             Err(PageError::BadLimit)
         );
-        assert_eq!(PageRequest::new(None, None).unwrap().limit, DEFAULT_PAGE_SIZE);
-        assert_eq!(PageRequest::new(Some(5), Some(String::new())).unwrap().cursor, None);
+        assert_eq!(
+            PageRequest::new(None, None).unwrap().limit,
+            DEFAULT_PAGE_SIZE
+        );
+        assert_eq!(
+            PageRequest::new(Some(5), Some(String::new()))
+                .unwrap()
+                .cursor,
+            None
+        );
     }
 }

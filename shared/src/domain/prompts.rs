@@ -65,7 +65,11 @@ pub fn system_for(route: Route) -> &'static str {
 /// What Hearth knows, as it is put before the model: memories, session
 /// summaries and dated excerpts of earlier conversations, each on its own
 /// line. Empty sections are left out.
-pub fn known_context(memories: &[(String, String)], summaries: &[String], excerpts: &[(String, String)]) -> Option<String> {
+pub fn known_context(
+    memories: &[(String, String)],
+    summaries: &[String],
+    excerpts: &[(String, String)],
+) -> Option<String> {
     let mut out = String::new();
     if !memories.is_empty() {
         out.push_str("What you remember about this person (use it gently and naturally; never recite it as a list):\n");
@@ -100,7 +104,12 @@ pub fn reply_request(route: Route, turns: Vec<Turn>, profile: ContextProfile) ->
 }
 
 /// As `reply_request`, with a `known` section after the system prompt.
-pub fn reply_request_with(route: Route, turns: Vec<Turn>, profile: ContextProfile, known: Option<String>) -> CompletionRequest {
+pub fn reply_request_with(
+    route: Route,
+    turns: Vec<Turn>,
+    profile: ContextProfile,
+    known: Option<String>,
+) -> CompletionRequest {
     let mut system = system_for(route).to_string();
     if let Some(k) = known {
         system.push_str("\n\n");
@@ -155,13 +164,22 @@ mod tests {
     #[test]
     fn support_request_with_memories_snapshot() {
         let known = known_context(
-            &[("relationships".into(), "Has a sister named Maya who visits on Fridays.".into())],
+            &[(
+                "relationships".into(),
+                "Has a sister named Maya who visits on Fridays.".into(),
+            )],
             &["They talked about baking with Maya.".into()],
-            &[("2026-05-02".into(), "Maya and I baked bread all afternoon.".into())],
+            &[(
+                "2026-05-02".into(),
+                "Maya and I baked bread all afternoon.".into(),
+            )],
         );
         let req = reply_request_with(
             Route::Support,
-            vec![Turn { role: Role::User, content: "Maya is coming tomorrow.".into() }],
+            vec![Turn {
+                role: Role::User,
+                content: "Maya is coming tomorrow.".into(),
+            }],
             ContextProfile::for_route(Route::Support),
             known,
         );
@@ -170,8 +188,16 @@ mod tests {
 
     #[test]
     fn system_prompts_fit_their_section_budgets() {
-        for route in [Route::Support, Route::Crisis, Route::Reasoning, Route::Pattern] {
-            assert!(estimate_tokens(system_for(route)) <= ContextProfile::for_route(route).budgets.system);
+        for route in [
+            Route::Support,
+            Route::Crisis,
+            Route::Reasoning,
+            Route::Pattern,
+        ] {
+            assert!(
+                estimate_tokens(system_for(route))
+                    <= ContextProfile::for_route(route).budgets.system
+            );
         }
     }
 }

@@ -63,7 +63,11 @@ impl Vector {
         if norm == 0.0 || !norm.is_finite() {
             return None;
         }
-        Some(Vector(v.iter().map(|x| (x / norm * 127.0).round().clamp(-127.0, 127.0) as i8).collect()))
+        Some(Vector(
+            v.iter()
+                .map(|x| (x / norm * 127.0).round().clamp(-127.0, 127.0) as i8)
+                .collect(),
+        ))
     }
 
     /// Cosine similarity; 0 when the dimensions differ.
@@ -95,7 +99,9 @@ impl Serialize for Vector {
 impl<'de> Deserialize<'de> for Vector {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(s).map_err(serde::de::Error::custom)?;
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(s)
+            .map_err(serde::de::Error::custom)?;
         Ok(Vector(bytes.into_iter().map(|b| b as i8).collect()))
     }
 }
@@ -142,7 +148,12 @@ impl Doc {
         }
     }
 
-    pub fn summary(session: &SessionId, text: &str, at: DateTime<Utc>, vector: Option<Vector>) -> Doc {
+    pub fn summary(
+        session: &SessionId,
+        text: &str,
+        at: DateTime<Utc>,
+        vector: Option<Vector>,
+    ) -> Doc {
         Doc {
             kind: DocKind::Summary,
             id: session.to_string(),
@@ -183,7 +194,9 @@ pub fn doc_key(kind: DocKind, id: &str) -> String {
 pub enum IndexOp {
     /// Add the item, or replace the one with the same key.
     Put(Doc),
-    Remove { key: String },
+    Remove {
+        key: String,
+    },
 }
 
 /// The index ops for a memory as it now stands: an active memory is put,
@@ -192,7 +205,9 @@ pub fn memory_op(m: &Memory, vector: Option<Vector>) -> IndexOp {
     if m.is_active() {
         IndexOp::Put(Doc::memory(m, vector))
     } else {
-        IndexOp::Remove { key: doc_key(DocKind::Memory, m.id.as_str()) }
+        IndexOp::Remove {
+            key: doc_key(DocKind::Memory, m.id.as_str()),
+        }
     }
 }
 
@@ -207,7 +222,10 @@ pub struct Embedding {
 /// only if it was computed from the content as it now stands, so a vector
 /// read before a racing content edit never lands on the new text.
 pub fn edited_memory_op(m: &Memory, embedding: Option<Embedding>) -> IndexOp {
-    memory_op(m, embedding.filter(|e| e.text == m.content).map(|e| e.vector))
+    memory_op(
+        m,
+        embedding.filter(|e| e.text == m.content).map(|e| e.vector),
+    )
 }
 
 /// One entry of a person's index log: the ops of one write, in order.
@@ -262,26 +280,51 @@ pub fn log_chunks(ops: &[IndexOp]) -> Result<Vec<String>, serde_json::Error> {
 /// The index ops of one extraction job: its messages, the memories it
 /// wrote (an ended one is removed) and the session's new summary. Vectors
 /// are looked up by doc key.
-pub fn job_ops(messages: &[Message], writes: &[Memory], session: &SessionId, summary: &str, at: DateTime<Utc>, vectors: &HashMap<String, Vector>) -> Vec<IndexOp> {
-    let mut ops: Vec<IndexOp> = messages.iter().map(|m| IndexOp::Put(Doc::message(m))).collect();
+pub fn job_ops(
+    messages: &[Message],
+    writes: &[Memory],
+    session: &SessionId,
+    summary: &str,
+    at: DateTime<Utc>,
+    vectors: &HashMap<String, Vector>,
+) -> Vec<IndexOp> {
+    let mut ops: Vec<IndexOp> = messages
+        .iter()
+        .map(|m| IndexOp::Put(Doc::message(m)))
+        .collect();
     for m in writes {
-        ops.push(memory_op(m, vectors.get(&doc_key(DocKind::Memory, m.id.as_str())).cloned()));
+        ops.push(memory_op(
+            m,
+            vectors
+                .get(&doc_key(DocKind::Memory, m.id.as_str()))
+                .cloned(),
+        ));
     }
     if !summary.trim().is_empty() {
-        ops.push(IndexOp::Put(Doc::summary(session, summary, at, vectors.get(&doc_key(DocKind::Summary, session.as_str())).cloned())));
+        ops.push(IndexOp::Put(Doc::summary(
+            session,
+            summary,
+            at,
+            vectors
+                .get(&doc_key(DocKind::Summary, session.as_str()))
+                .cloned(),
+        )));
     }
     ops
 }
 
-static STEMMER: LazyLock<rust_stemmers::Stemmer> = LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+static STEMMER: LazyLock<rust_stemmers::Stemmer> =
+    LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "is", "am", "are", "was", "were",
-    "be", "been", "being", "i", "me", "my", "mine", "myself", "you", "your", "it", "its", "this", "that", "these", "those",
-    "they", "them", "he", "him", "she", "his", "her", "we", "us", "our", "so", "just", "not", "do", "does", "did", "have",
-    "has", "had", "will", "would", "can", "could", "should", "about", "as", "from", "by", "their", "there", "what", "when",
-    "how", "very", "really", "if", "then", "than", "too", "also", "any", "some", "all", "get", "got", "like", "more",
-    "again", "still", "into", "out", "up", "down", "who", "which", "where", "why", "because", "person", "hearth",
+    "a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "is", "am",
+    "are", "was", "were", "be", "been", "being", "i", "me", "my", "mine", "myself", "you", "your",
+    "it", "its", "this", "that", "these", "those", "they", "them", "he", "him", "she", "his",
+    "her", "we", "us", "our", "so", "just", "not", "do", "does", "did", "have", "has", "had",
+    "will", "would", "can", "could", "should", "about", "as", "from", "by", "their", "there",
+    "what", "when", "how", "very", "really", "if", "then", "than", "too", "also", "any", "some",
+    "all", "get", "got", "like", "more", "again", "still", "into", "out", "up", "down", "who",
+    "which", "where", "why", "because", "person", "hearth",
 ];
 
 /// Stemmed content words, in order (repeats kept: BM25 counts them).
@@ -312,13 +355,25 @@ pub struct Weights {
     pub semantic: f32,
 }
 
-pub const WEIGHTS: Weights = Weights { relevance: 0.6, recency: 0.15, importance: 0.15, category: 0.10, semantic: 0.5 };
+pub const WEIGHTS: Weights = Weights {
+    relevance: 0.6,
+    recency: 0.15,
+    importance: 0.15,
+    category: 0.10,
+    semantic: 0.5,
+};
 
 /// How well an item's category fits a route (0–1).
 pub fn category_fit(route: Route, kind: DocKind, category: Option<Category>) -> f32 {
     use Category::*;
     match (kind, category) {
-        (DocKind::Summary, _) => if route == Route::Pattern { 1.0 } else { 0.6 },
+        (DocKind::Summary, _) => {
+            if route == Route::Pattern {
+                1.0
+            } else {
+                0.6
+            }
+        }
         (DocKind::Message, _) => 0.5,
         (DocKind::Memory, None) => 0.5,
         (DocKind::Memory, Some(c)) => match (route, c) {
@@ -355,13 +410,37 @@ impl Quota {
     pub fn for_route(route: Route) -> Quota {
         match route {
             // A few top memories and the current rolling summary.
-            Route::Support => Quota { memories: 5, summaries: 1, summaries_need_relevance: true, earlier_summaries: false, messages: 2 },
+            Route::Support => Quota {
+                memories: 5,
+                summaries: 1,
+                summaries_need_relevance: true,
+                earlier_summaries: false,
+                messages: 2,
+            },
             // More memories, and the relevant summaries of earlier sessions.
-            Route::Reasoning => Quota { memories: 10, summaries: 4, summaries_need_relevance: true, earlier_summaries: true, messages: 3 },
+            Route::Reasoning => Quota {
+                memories: 10,
+                summaries: 4,
+                summaries_need_relevance: true,
+                earlier_summaries: true,
+                messages: 3,
+            },
             // Summaries across many sessions; progress and boundaries memories fit best.
-            Route::Pattern => Quota { memories: 10, summaries: 8, summaries_need_relevance: false, earlier_summaries: true, messages: 3 },
+            Route::Pattern => Quota {
+                memories: 10,
+                summaries: 8,
+                summaries_need_relevance: false,
+                earlier_summaries: true,
+                messages: 3,
+            },
             // The safety prompt and the conversation only.
-            Route::Crisis => Quota { memories: 0, summaries: 0, summaries_need_relevance: true, earlier_summaries: false, messages: 0 },
+            Route::Crisis => Quota {
+                memories: 0,
+                summaries: 0,
+                summaries_need_relevance: true,
+                earlier_summaries: false,
+                messages: 0,
+            },
         }
     }
 }
@@ -523,14 +602,20 @@ impl Index {
         }
         let slot = self.slots.len() as u32;
         for (t, n) in &tf {
-            self.postings.entry((*t).to_string()).or_default().push((slot, *n));
+            self.postings
+                .entry((*t).to_string())
+                .or_default()
+                .push((slot, *n));
         }
         let terms = tf.keys().map(|t| t.to_string()).collect();
         self.total_len += toks.len() as u64;
         self.live += 1;
         self.by_key.insert(key, slot);
         let next = self.sessions.len() as u32;
-        let session = *self.sessions.entry(doc.session_id.as_str().to_string()).or_insert(next);
+        let session = *self
+            .sessions
+            .entry(doc.session_id.as_str().to_string())
+            .or_insert(next);
         self.meta.push(Meta {
             live: true,
             kind: doc.kind,
@@ -549,7 +634,11 @@ impl Index {
             + std::mem::size_of::<Slot>()
             + std::mem::size_of::<Meta>()
             + 64;
-        self.slots.push(Some(Slot { doc, len: toks.len() as u32, terms }));
+        self.slots.push(Some(Slot {
+            doc,
+            len: toks.len() as u32,
+            terms,
+        }));
     }
 
     fn remove(&mut self, key: &str) {
@@ -566,7 +655,11 @@ impl Index {
 
     /// Rebuild without the dead slots.
     fn compact(&mut self) {
-        let docs: Vec<Doc> = std::mem::take(&mut self.slots).into_iter().flatten().map(|s| s.doc).collect();
+        let docs: Vec<Doc> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .map(|s| s.doc)
+            .collect();
         let (through, generation) = (self.through, self.generation);
         *self = Index::from_docs(docs);
         self.through = through;
@@ -575,7 +668,10 @@ impl Index {
 
     /// The live item with this key (`memory:<id>`, ...).
     pub fn doc(&self, key: &str) -> Option<&Doc> {
-        self.by_key.get(key).and_then(|&slot| self.slots[slot as usize].as_ref()).map(|s| &s.doc)
+        self.by_key
+            .get(key)
+            .and_then(|&slot| self.slots[slot as usize].as_ref())
+            .map(|s| &s.doc)
     }
 
     pub fn docs(&self) -> impl Iterator<Item = &Doc> {
@@ -593,8 +689,13 @@ impl Index {
         let mut scores = vec![0.0f32; self.slots.len()];
         let mut touched = Vec::new();
         for t in &query {
-            let Some(list) = self.postings.get(t) else { continue };
-            let df = list.iter().filter(|(s, _)| self.meta[*s as usize].live).count() as f32;
+            let Some(list) = self.postings.get(t) else {
+                continue;
+            };
+            let df = list
+                .iter()
+                .filter(|(s, _)| self.meta[*s as usize].live)
+                .count() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
             for (slot, tf) in list {
                 let s = &self.meta[*slot as usize];
@@ -620,7 +721,11 @@ impl Index {
             .filter_map(|slot| {
                 let doc = &self.slots[slot as usize].as_ref()?.doc;
                 let s = scores[slot as usize];
-                (doc.kind == DocKind::Message).then_some(Hit { doc, score: s, relevance: s })
+                (doc.kind == DocKind::Message).then_some(Hit {
+                    doc,
+                    score: s,
+                    relevance: s,
+                })
             })
             .collect();
         sort_hits(&mut hits);
@@ -633,12 +738,23 @@ impl Index {
     /// Score items: those sharing a word with the query, every memory and
     /// summary when `all` is set, and (with a query vector) every item that
     /// has a vector. `keep` sees each candidate's metadata first.
-    fn scored(&self, q: &Query<'_>, all: bool, keep: impl Fn(&Meta) -> bool) -> Vec<(u32, f32, f32)> {
+    fn scored(
+        &self,
+        q: &Query<'_>,
+        all: bool,
+        keep: impl Fn(&Meta) -> bool,
+    ) -> Vec<(u32, f32, f32)> {
         let (lexical, mut slots) = self.bm25(q.text);
-        let max = slots.iter().map(|s| lexical[*s as usize]).fold(0.0f32, f32::max);
+        let max = slots
+            .iter()
+            .map(|s| lexical[*s as usize])
+            .fold(0.0f32, f32::max);
         if all || q.vector.is_some() {
             for (i, m) in self.meta.iter().enumerate() {
-                if m.live && lexical[i] == 0.0 && ((all && m.kind != DocKind::Message) || (q.vector.is_some() && m.has_vector)) {
+                if m.live
+                    && lexical[i] == 0.0
+                    && ((all && m.kind != DocKind::Message) || (q.vector.is_some() && m.has_vector))
+                {
                     slots.push(i as u32);
                 }
             }
@@ -651,7 +767,11 @@ impl Index {
                 if !m.live || !keep(m) {
                     return None;
                 }
-                let lex = if max > 0.0 { lexical[slot as usize] / max } else { 0.0 };
+                let lex = if max > 0.0 {
+                    lexical[slot as usize] / max
+                } else {
+                    0.0
+                };
                 let relevance = match (q.vector, m.has_vector) {
                     (Some(a), true) => {
                         let b = self.slots[slot as usize].as_ref()?.doc.vector.as_ref()?;
@@ -663,15 +783,28 @@ impl Index {
                 let recency = (-std::f32::consts::LN_2 * age_days / HALF_LIFE_DAYS).exp();
                 let importance = m.importance as f32 / 10.0;
                 let fit = category_fit(q.route, m.kind, m.category);
-                let score = WEIGHTS.relevance * relevance + WEIGHTS.recency * recency + WEIGHTS.importance * importance + WEIGHTS.category * fit;
+                let score = WEIGHTS.relevance * relevance
+                    + WEIGHTS.recency * recency
+                    + WEIGHTS.importance * importance
+                    + WEIGHTS.category * fit;
                 Some((slot, score, relevance))
             })
             .collect()
     }
 
-    fn hit(&self, (slot, score, relevance): (u32, f32, f32)) -> Option<(Hit<'_>, &HashSet<String>)> {
+    fn hit(
+        &self,
+        (slot, score, relevance): (u32, f32, f32),
+    ) -> Option<(Hit<'_>, &HashSet<String>)> {
         let s = self.slots[slot as usize].as_ref()?;
-        Some((Hit { doc: &s.doc, score, relevance }, &s.terms))
+        Some((
+            Hit {
+                doc: &s.doc,
+                score,
+                relevance,
+            },
+            &s.terms,
+        ))
     }
 
     /// Search: items that relate to the query (lexically or, with vectors,
@@ -681,14 +814,21 @@ impl Index {
     }
 
     fn ranked(&self, q: &Query<'_>, limit: usize, dedupe: bool) -> Vec<Hit<'_>> {
-        let scored: Vec<(u32, f32, f32)> = self.scored(q, false, |_| true).into_iter().filter(|(_, _, r)| *r > MIN_RELEVANCE).collect();
+        let scored: Vec<(u32, f32, f32)> = self
+            .scored(q, false, |_| true)
+            .into_iter()
+            .filter(|(_, _, r)| *r > MIN_RELEVANCE)
+            .collect();
         let mut chosen: Vec<(Hit<'_>, &HashSet<String>)> = Vec::new();
         for s in BestFirst::new(scored, limit * 2) {
             if chosen.len() == limit {
                 break;
             }
             if let Some((hit, terms)) = self.hit(s)
-                && !(dedupe && chosen.iter().any(|(_, t)| jaccard(t, terms) >= NEAR_DUPLICATE))
+                && !(dedupe
+                    && chosen
+                        .iter()
+                        .any(|(_, t)| jaccard(t, terms) >= NEAR_DUPLICATE))
             {
                 chosen.push((hit, terms));
             }
@@ -715,14 +855,17 @@ impl Index {
         let mut current_summary = None;
         let current = current.and_then(|c| self.sessions.get(c.as_str()).copied());
         // Messages of the current session are in its turns already.
-        let keep = |m: &Meta| m.kind != DocKind::Message || (m.user_message && Some(m.session) != current);
+        let keep =
+            |m: &Meta| m.kind != DocKind::Message || (m.user_message && Some(m.session) != current);
         for c in self.scored(q, true, keep) {
             let m = &self.meta[c.0 as usize];
             match m.kind {
                 DocKind::Memory => memories.push(c),
                 DocKind::Summary if Some(m.session) == current => current_summary = Some(c),
                 DocKind::Summary => {
-                    if quota.earlier_summaries && (!quota.summaries_need_relevance || c.2 > MIN_RELEVANCE) {
+                    if quota.earlier_summaries
+                        && (!quota.summaries_need_relevance || c.2 > MIN_RELEVANCE)
+                    {
                         summaries.push(c)
                     }
                 }
@@ -749,10 +892,15 @@ impl Index {
             .chain(BestFirst::new(summaries, quota.summaries * 4))
             .chain(BestFirst::new(messages, quota.messages * 4));
         for s in scored {
-            if out.memories.len() == quota.memories && out.summaries.len() == quota.summaries && out.messages.len() == quota.messages {
+            if out.memories.len() == quota.memories
+                && out.summaries.len() == quota.summaries
+                && out.messages.len() == quota.messages
+            {
                 break;
             }
-            let Some((hit, terms)) = self.hit(s) else { continue };
+            let Some((hit, terms)) = self.hit(s) else {
+                continue;
+            };
             let d = hit.doc;
             let wanted = match d.kind {
                 DocKind::Memory => out.memories.len() < quota.memories,
@@ -760,7 +908,10 @@ impl Index {
                 DocKind::Message => out.messages.len() < quota.messages,
             };
             let exempt = d.category == Some(Category::TriggersAndBoundaries);
-            if !wanted || (!exempt && touches(terms)) || chosen.iter().any(|t| jaccard(t, terms) >= NEAR_DUPLICATE) {
+            if !wanted
+                || (!exempt && touches(terms))
+                || chosen.iter().any(|t| jaccard(t, terms) >= NEAR_DUPLICATE)
+            {
                 continue;
             }
             chosen.push(terms);
@@ -777,7 +928,9 @@ impl Index {
     pub fn boundaries(&self) -> Vec<Boundary> {
         boundaries::from_texts(
             self.docs()
-                .filter(|d| d.kind == DocKind::Memory && d.category == Some(Category::TriggersAndBoundaries))
+                .filter(|d| {
+                    d.kind == DocKind::Memory && d.category == Some(Category::TriggersAndBoundaries)
+                })
                 .map(|d| d.text.as_str()),
         )
     }
@@ -795,7 +948,12 @@ struct BestFirst {
 
 impl BestFirst {
     fn new(items: Vec<(u32, f32, f32)>, first_chunk: usize) -> Self {
-        Self { items, pos: 0, ready: 0, chunk: first_chunk.max(8) }
+        Self {
+            items,
+            pos: 0,
+            ready: 0,
+            chunk: first_chunk.max(8),
+        }
     }
 }
 
@@ -829,11 +987,30 @@ impl Iterator for BestFirst {
 /// The active memories most related to `text` (the extraction job's
 /// view): ranked by the same engine, near duplicates kept, since the job
 /// must see them to update or supersede them.
-pub fn related_memories(memories: &[Memory], text: &str, k: usize, now: DateTime<Utc>) -> Vec<Memory> {
-    let index = Index::from_docs(memories.iter().filter(|m| m.is_active()).map(|m| Doc::memory(m, None)));
+pub fn related_memories(
+    memories: &[Memory],
+    text: &str,
+    k: usize,
+    now: DateTime<Utc>,
+) -> Vec<Memory> {
+    let index = Index::from_docs(
+        memories
+            .iter()
+            .filter(|m| m.is_active())
+            .map(|m| Doc::memory(m, None)),
+    );
     let by_id: HashMap<&str, &Memory> = memories.iter().map(|m| (m.id.as_str(), m)).collect();
     index
-        .ranked(&Query { text, vector: None, route: Route::Reasoning, now }, k, false)
+        .ranked(
+            &Query {
+                text,
+                vector: None,
+                route: Route::Reasoning,
+                now,
+            },
+            k,
+            false,
+        )
         .iter()
         .filter_map(|h| by_id.get(h.doc.id.as_str()).map(|m| (*m).clone()))
         .collect()
@@ -851,7 +1028,11 @@ fn semantic(cosine: f32) -> f32 {
 const MIN_RELEVANCE: f32 = 0.05;
 
 fn sort_hits(hits: &mut [Hit<'_>]) {
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc.id.cmp(&b.doc.id)));
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.doc.id.cmp(&b.doc.id))
+    });
 }
 
 fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
@@ -905,7 +1086,12 @@ mod tests {
     }
 
     fn q(text: &str, route: Route) -> Query<'_> {
-        Query { text, vector: None, route, now: now() }
+        Query {
+            text,
+            vector: None,
+            route,
+            now: now(),
+        }
     }
 
     #[test]
@@ -917,39 +1103,111 @@ mod tests {
     #[test]
     fn relevance_then_recency_and_importance_order_memories() {
         let index = Index::from_docs([
-            memory("a", Category::WorkAndLife, 5, "Started a new job at the bakery", 40),
-            memory("b", Category::WorkAndLife, 5, "Dreads Monday meetings at the new job", 2),
-            memory("c", Category::Relationships, 9, "Sister Maya lives in Leeds", 1),
+            memory(
+                "a",
+                Category::WorkAndLife,
+                5,
+                "Started a new job at the bakery",
+                40,
+            ),
+            memory(
+                "b",
+                Category::WorkAndLife,
+                5,
+                "Dreads Monday meetings at the new job",
+                2,
+            ),
+            memory(
+                "c",
+                Category::Relationships,
+                9,
+                "Sister Maya lives in Leeds",
+                1,
+            ),
         ]);
         let hits = index.search(&q("how is the new job going", Route::Support), 10);
         let ids: Vec<&str> = hits.iter().map(|h| h.doc.id.as_str()).collect();
-        assert_eq!(ids, ["b", "a"], "only related items are search hits; the recent one first");
+        assert_eq!(
+            ids,
+            ["b", "a"],
+            "only related items are search hits; the recent one first"
+        );
         let sel = index.select(&q("hello", Route::Support), None);
-        assert_eq!(sel.memories.len(), 3, "support takes top memories even without a shared word");
-        assert_eq!(sel.memories[0].doc.id, "c", "the important, recent one leads");
+        assert_eq!(
+            sel.memories.len(),
+            3,
+            "support takes top memories even without a shared word"
+        );
+        assert_eq!(
+            sel.memories[0].doc.id, "c",
+            "the important, recent one leads"
+        );
     }
 
     #[test]
     fn near_duplicates_are_dropped() {
         let index = Index::from_docs([
-            message("m1", "s1", "I can't sleep again, my mind keeps racing at night", 3),
-            message("m2", "s2", "I can't sleep again, my mind keeps racing at night.", 2),
+            message(
+                "m1",
+                "s1",
+                "I can't sleep again, my mind keeps racing at night",
+                3,
+            ),
+            message(
+                "m2",
+                "s2",
+                "I can't sleep again, my mind keeps racing at night.",
+                2,
+            ),
             message("m3", "s3", "Sleep was better after the walk", 1),
         ]);
         let hits = index.search(&q("sleep at night", Route::Support), 10);
-        assert_eq!(hits.len(), 2, "{:?}", hits.iter().map(|h| &h.doc.id).collect::<Vec<_>>());
+        assert_eq!(
+            hits.len(),
+            2,
+            "{:?}",
+            hits.iter().map(|h| &h.doc.id).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn puts_replace_and_removes_drop() {
         let mut index = Index::new();
-        index.apply(1, &[IndexOp::Put(memory("a", Category::Progress, 5, "Ran 5k", 1))]);
-        index.apply(2, &[IndexOp::Put(memory("a", Category::Progress, 5, "Ran 10k in the park", 1))]);
+        index.apply(
+            1,
+            &[IndexOp::Put(memory(
+                "a",
+                Category::Progress,
+                5,
+                "Ran 5k",
+                1,
+            ))],
+        );
+        index.apply(
+            2,
+            &[IndexOp::Put(memory(
+                "a",
+                Category::Progress,
+                5,
+                "Ran 10k in the park",
+                1,
+            ))],
+        );
         assert_eq!(index.len(), 1);
         assert!(index.search(&q("park", Route::Support), 5).len() == 1);
-        index.apply(2, &[IndexOp::Remove { key: "memory:a".into() }]);
+        index.apply(
+            2,
+            &[IndexOp::Remove {
+                key: "memory:a".into(),
+            }],
+        );
         assert_eq!(index.len(), 1, "an entry already applied is skipped");
-        index.apply(3, &[IndexOp::Remove { key: "memory:a".into() }]);
+        index.apply(
+            3,
+            &[IndexOp::Remove {
+                key: "memory:a".into(),
+            }],
+        );
         assert!(index.is_empty());
         assert!(index.search(&q("park", Route::Support), 5).is_empty());
         assert_eq!(index.through(), 3);
@@ -957,26 +1215,67 @@ mod tests {
 
     #[test]
     fn only_boundary_memories_state_boundaries() {
-        let index = Index::from_docs([memory("r", Category::Relationships, 5, "Does not want to talk about work.", 1)]);
+        let index = Index::from_docs([memory(
+            "r",
+            Category::Relationships,
+            5,
+            "Does not want to talk about work.",
+            1,
+        )]);
         assert!(index.boundaries().is_empty());
-        let index = Index::from_docs([memory("b", Category::TriggersAndBoundaries, 5, "Does not want to talk about work.", 1)]);
+        let index = Index::from_docs([memory(
+            "b",
+            Category::TriggersAndBoundaries,
+            5,
+            "Does not want to talk about work.",
+            1,
+        )]);
         assert_eq!(index.boundaries().len(), 1);
     }
 
     #[test]
     fn boundaries_filter_items_until_raised() {
         let index = Index::from_docs([
-            memory("b", Category::TriggersAndBoundaries, 8, "Does not want to talk about her divorce", 10),
-            memory("d", Category::Relationships, 6, "Her divorce was finalized in March", 20),
+            memory(
+                "b",
+                Category::TriggersAndBoundaries,
+                8,
+                "Does not want to talk about her divorce",
+                10,
+            ),
+            memory(
+                "d",
+                Category::Relationships,
+                6,
+                "Her divorce was finalized in March",
+                20,
+            ),
             message("m", "s1", "The divorce lawyer called about March", 20),
-            memory("c", Category::ValuesAndCoping, 6, "Cooking helps her unwind in March", 5),
+            memory(
+                "c",
+                Category::ValuesAndCoping,
+                6,
+                "Cooking helps her unwind in March",
+                5,
+            ),
         ]);
-        let sel = index.select(&q("what should I do in March", Route::Reasoning), Some(&SessionId::parse("now").unwrap()));
-        let ids: Vec<&str> = sel.memories.iter().chain(&sel.messages).map(|h| h.doc.id.as_str()).collect();
+        let sel = index.select(
+            &q("what should I do in March", Route::Reasoning),
+            Some(&SessionId::parse("now").unwrap()),
+        );
+        let ids: Vec<&str> = sel
+            .memories
+            .iter()
+            .chain(&sel.messages)
+            .map(|h| h.doc.id.as_str())
+            .collect();
         assert!(!ids.contains(&"d") && !ids.contains(&"m"), "{ids:?}");
         assert!(ids.contains(&"c") && ids.contains(&"b"));
         let sel = index.select(&q("the divorce is on my mind", Route::Reasoning), None);
-        assert!(sel.memories.iter().any(|h| h.doc.id == "d"), "she raised it herself");
+        assert!(
+            sel.memories.iter().any(|h| h.doc.id == "d"),
+            "she raised it herself"
+        );
     }
 
     #[test]
@@ -984,24 +1283,68 @@ mod tests {
         let mut docs = Vec::new();
         for i in 0..12 {
             let s = SessionId::parse(format!("s{i}")).unwrap();
-            docs.push(Doc::summary(&s, &format!("Talked about {}", ["work", "sleep", "mum", "running", "exams", "money", "moving", "friends", "cooking", "music", "rain", "holidays"][i as usize]), at(30 - i), None));
-            docs.push(memory(&format!("m{i}"), if i % 2 == 0 { Category::Progress } else { Category::WorkAndLife }, 5, ["apples", "boats", "cello", "dancing", "eagles", "forests", "gardens", "harbours", "islands", "jazz", "kites", "lanterns"][i as usize], i));
+            docs.push(Doc::summary(
+                &s,
+                &format!(
+                    "Talked about {}",
+                    [
+                        "work", "sleep", "mum", "running", "exams", "money", "moving", "friends",
+                        "cooking", "music", "rain", "holidays"
+                    ][i as usize]
+                ),
+                at(30 - i),
+                None,
+            ));
+            docs.push(memory(
+                &format!("m{i}"),
+                if i % 2 == 0 {
+                    Category::Progress
+                } else {
+                    Category::WorkAndLife
+                },
+                5,
+                [
+                    "apples", "boats", "cello", "dancing", "eagles", "forests", "gardens",
+                    "harbours", "islands", "jazz", "kites", "lanterns",
+                ][i as usize],
+                i,
+            ));
         }
         let index = Index::from_docs(docs);
         let current = SessionId::parse("s11").unwrap();
         let support = index.select(&q("hi", Route::Support), Some(&current));
         assert_eq!(support.summaries.len(), 1);
-        assert_eq!(support.summaries[0].doc.id, "s11", "support: the current rolling summary only");
+        assert_eq!(
+            support.summaries[0].doc.id, "s11",
+            "support: the current rolling summary only"
+        );
         assert_eq!(support.memories.len(), 5);
         let pattern = index.select(&q("do I keep doing this", Route::Pattern), Some(&current));
-        assert!(pattern.summaries.len() >= 2, "pattern: summaries across sessions");
-        assert!(pattern.memories.iter().take(3).all(|h| h.doc.category == Some(Category::Progress)), "progress fits the pattern route");
-        assert!(index.select(&q("hi", Route::Crisis), Some(&current)).memories.is_empty());
+        assert!(
+            pattern.summaries.len() >= 2,
+            "pattern: summaries across sessions"
+        );
+        assert!(
+            pattern
+                .memories
+                .iter()
+                .take(3)
+                .all(|h| h.doc.category == Some(Category::Progress)),
+            "progress fits the pattern route"
+        );
+        assert!(
+            index
+                .select(&q("hi", Route::Crisis), Some(&current))
+                .memories
+                .is_empty()
+        );
     }
 
     #[test]
     fn best_first_yields_the_full_sort_order() {
-        let items: Vec<(u32, f32, f32)> = (0..1_000u32).map(|i| (i, ((i * 7919) % 1_009) as f32 / 7.0, 0.0)).collect();
+        let items: Vec<(u32, f32, f32)> = (0..1_000u32)
+            .map(|i| (i, ((i * 7919) % 1_009) as f32 / 7.0, 0.0))
+            .collect();
         let mut sorted = items.clone();
         sorted.sort_by(best_first);
         let lazy: Vec<_> = BestFirst::new(items, 3).collect();
@@ -1017,13 +1360,28 @@ mod tests {
         assert!((back.cosine(&v) - 1.0).abs() < 0.01);
         assert!(Vector::from_f32(&[0.0, 0.0]).is_none());
         let dog = Vector::from_f32(&[1.0, 0.0, 0.1]).unwrap();
-        let mut m = memory("dog", Category::ValuesAndCoping, 5, "Walks Rex every morning", 5);
+        let mut m = memory(
+            "dog",
+            Category::ValuesAndCoping,
+            5,
+            "Walks Rex every morning",
+            5,
+        );
         m.vector = Some(dog.clone());
         let other = memory("x", Category::ValuesAndCoping, 5, "Likes jazz records", 5);
         let index = Index::from_docs([m, other]);
         let query = Vector::from_f32(&[0.9, 0.1, 0.0]).unwrap();
-        assert!(index.search(&q("my puppy", Route::Support), 5).is_empty(), "no shared word");
-        let hits = index.search(&Query { vector: Some(&query), ..q("my puppy", Route::Support) }, 5);
+        assert!(
+            index.search(&q("my puppy", Route::Support), 5).is_empty(),
+            "no shared word"
+        );
+        let hits = index.search(
+            &Query {
+                vector: Some(&query),
+                ..q("my puppy", Route::Support)
+            },
+            5,
+        );
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].doc.id, "dog");
     }

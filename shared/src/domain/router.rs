@@ -25,38 +25,142 @@ const THRESHOLD: f32 = 3.0;
 type Feature = (&'static str, f32, &'static str);
 
 const PATTERN: &[Feature] = &[
-    ("why_always", 3.0, r"\bwhy (do|does|did|am|is|do all) (i|it|this|everything|everyone|my \w+|relationships)\b.*\b(always|keep|every time|never|again)\b"),
-    ("why_keep", 3.0, r"\bwhy (does|do) (this|it|things) keep\b|\bwhy do i (always|keep|get so)\b"),
-    ("habitual", 3.0, r"\b(do|does|am|is) (i|it|my \w+) (always|usually|tend|generally)\b|\bdo i tend to\b"),
-    ("pattern_word", 3.0, r"\bpatterns?\b|\brecurring\b|\bin common\b|\bthemes?\b"),
-    ("progress", 2.0, r"\bprogress\b|\bimprov(e|ed|ing)\b|\b(getting|gotten|got) (better|worse)\b|\bbetter or worse\b|\bbiggest wins\b|\bmore consistent\b|\bhow consistent\b"),
-    ("over_time", 2.0, r"\blately\b|\brecently\b|\bover time\b|\bover the (past|last)\b|\bsince (we|i) (started|first|began)\b|\bcompared to\b|\bin the past\b|\b(past|last) (few|couple)\b|\bthe last few\b|\blooking back\b"),
-    ("have_i", 2.0, r"\bhave i (been|mentioned|made|talked|told)\b|\bhas (my|it|this) \w*\s?(been|become|changed|gotten)\b|\bhave (my|things) \w*\s?(become|been|gotten|changed|improved)\b|\bhow has my\b"),
-    ("from_what_ive_shared", 3.0, r"\b(from|based on) what i have (told|shared|said)\b|\bfrom our conversations\b|\blooking back at our conversations\b"),
-    ("have_you_noticed", 2.5, r"\bhave you noticed\b|\bdo you (notice|see)\b|\bwhat (do|did) you notice\b"),
-    ("keep_doing", 2.0, r"\bkeep (coming back|ending up|falling|having|saying|procrastinating|repeating|getting|doing|making)\b|\bgoing in circles\b|\bstuck on the same\b"),
-    ("same_again", 2.0, r"\bsame (mistakes?|problem|worries|kind|dream|thing|arguments?)\b|\bagain\b|\bthe (third|second|fourth) time\b"),
-    ("recall", 3.0, r"\bremind me\b|\bwhen did i last\b|\bwhat have i been\b|\bhow have i been\b|\bwhat (has|have|is) (been )?(changed|helped)\b|\bwhat seems to help\b|\bwhat (triggers|helps) my\b|\bwhat (tends|seems) to\b|\bwhat do my\b"),
-    ("frequency", 2.0, r"\bhow often\b|\b(more|less) (often|frequent)\b|\bevery (winter|summer|time|monday|sunday|week|month|year)\b|\bon days (i|when)\b|\bis there a connection\b|\b(mornings|evenings) or\b"),
-    ("am_i_trend", 2.0, r"\bam i (repeating|getting|making|spending|more|less|improving|actually|still)\b"),
+    (
+        "why_always",
+        3.0,
+        r"\bwhy (do|does|did|am|is|do all) (i|it|this|everything|everyone|my \w+|relationships)\b.*\b(always|keep|every time|never|again)\b",
+    ),
+    (
+        "why_keep",
+        3.0,
+        r"\bwhy (does|do) (this|it|things) keep\b|\bwhy do i (always|keep|get so)\b",
+    ),
+    (
+        "habitual",
+        3.0,
+        r"\b(do|does|am|is) (i|it|my \w+) (always|usually|tend|generally)\b|\bdo i tend to\b",
+    ),
+    (
+        "pattern_word",
+        3.0,
+        r"\bpatterns?\b|\brecurring\b|\bin common\b|\bthemes?\b",
+    ),
+    (
+        "progress",
+        2.0,
+        r"\bprogress\b|\bimprov(e|ed|ing)\b|\b(getting|gotten|got) (better|worse)\b|\bbetter or worse\b|\bbiggest wins\b|\bmore consistent\b|\bhow consistent\b",
+    ),
+    (
+        "over_time",
+        2.0,
+        r"\blately\b|\brecently\b|\bover time\b|\bover the (past|last)\b|\bsince (we|i) (started|first|began)\b|\bcompared to\b|\bin the past\b|\b(past|last) (few|couple)\b|\bthe last few\b|\blooking back\b",
+    ),
+    (
+        "have_i",
+        2.0,
+        r"\bhave i (been|mentioned|made|talked|told)\b|\bhas (my|it|this) \w*\s?(been|become|changed|gotten)\b|\bhave (my|things) \w*\s?(become|been|gotten|changed|improved)\b|\bhow has my\b",
+    ),
+    (
+        "from_what_ive_shared",
+        3.0,
+        r"\b(from|based on) what i have (told|shared|said)\b|\bfrom our conversations\b|\blooking back at our conversations\b",
+    ),
+    (
+        "have_you_noticed",
+        2.5,
+        r"\bhave you noticed\b|\bdo you (notice|see)\b|\bwhat (do|did) you notice\b",
+    ),
+    (
+        "keep_doing",
+        2.0,
+        r"\bkeep (coming back|ending up|falling|having|saying|procrastinating|repeating|getting|doing|making)\b|\bgoing in circles\b|\bstuck on the same\b",
+    ),
+    (
+        "same_again",
+        2.0,
+        r"\bsame (mistakes?|problem|worries|kind|dream|thing|arguments?)\b|\bagain\b|\bthe (third|second|fourth) time\b",
+    ),
+    (
+        "recall",
+        3.0,
+        r"\bremind me\b|\bwhen did i last\b|\bwhat have i been\b|\bhow have i been\b|\bwhat (has|have|is) (been )?(changed|helped)\b|\bwhat seems to help\b|\bwhat (triggers|helps) my\b|\bwhat (tends|seems) to\b|\bwhat do my\b",
+    ),
+    (
+        "frequency",
+        2.0,
+        r"\bhow often\b|\b(more|less) (often|frequent)\b|\bevery (winter|summer|time|monday|sunday|week|month|year)\b|\bon days (i|when)\b|\bis there a connection\b|\b(mornings|evenings) or\b",
+    ),
+    (
+        "am_i_trend",
+        2.0,
+        r"\bam i (repeating|getting|making|spending|more|less|improving|actually|still)\b",
+    ),
     ("before", 1.0, r"\b(before|in the past)\b"),
-    ("my_state", 1.0, r"\bmy (mood|moods|sleep|anxiety|stress)\b|\b(always|never|usually)\b"),
+    (
+        "my_state",
+        1.0,
+        r"\bmy (mood|moods|sleep|anxiety|stress)\b|\b(always|never|usually)\b",
+    ),
 ];
 
 const REASONING: &[Feature] = &[
     ("should_i", 3.0, r"\bshould (i|we)\b"),
-    ("help_me_think", 3.0, r"\bhelp me (decide|plan|think|figure|weigh|make|analy[sz]e|draft|work|choose|design|prepare|compare|budget|sort|organi[sz]e)\b|\b(could|can) you help me (decide|plan|think|figure|weigh|make|analy[sz]e|draft|work|choose|design|prepare|compare)\b"),
-    ("how_to_approach", 3.0, r"\bhow (do|should|can|could|would) (i|we|you) (decide|choose|approach|figure|weigh|handle|prepare|structure|split|budget|negotiate|compare|work out|go about|raise|rearrange|allocate|make a|plan|tell|set limits|pay|get|learn|manage|balance)\b"),
-    ("tradeoffs", 2.0, r"\bpros and cons\b|\btrade-?offs?\b|\b(my|the) options\b|\bfactors\b|\b(the )?risks\b"),
-    ("choice", 2.0, r"\bcompare\b|\bversus\b|\bvs\.?\b|\bweigh(ing)?\b|\bdecid(e|ing)\b|\bwhether (to|i should)\b|\btorn between\b|\bchoose between\b|\bprioriti[sz]e\b"),
-    ("need_plan", 3.0, r"\b(need|want|make|draft|design|create|build) (a |an |my )?([\w-]+ )?(plan|schedule|routine|budget|strategy)\b"),
-    ("plan", 2.0, r"\bplan\b|\bplanning\b|\bschedule\b|\bbudget\b|\broutine\b|\bstrategy\b|\bstep[- ]by[- ]step\b|\bsteps\b|\bwhat order\b|\bbreak (it )?down\b|\bwalk me through\b|\bsix months\b"),
-    ("what_should", 3.0, r"\bwhat should (i|my|we) (consider|do|say|compare|ask|plan|be)\b|\bwhat do i need to\b|\bwhat are (my|the) (options|risks)\b|\bwhat questions\b|\bwhat (factors|steps)\b|\bwhat should my\b|\bwhat would be a\b"),
-    ("reason_it", 2.0, r"\bthink (it |this )?through\b|\breason it out\b|\bwork (through|out)\b|\blogically\b|\banaly[sz]e\b"),
-    ("how_modal", 2.0, r"\bhow (could|can|should|would) (i|we)\b|\bexplain how\b"),
-    ("best_way", 3.0, r"\b(what is|what) the (best|smartest|most sensible) (way|order)\b|\bsensible way\b|\brealistic plan\b|\bbest way to\b|\bhow (would|do) you approach\b"),
+    (
+        "help_me_think",
+        3.0,
+        r"\bhelp me (decide|plan|think|figure|weigh|make|analy[sz]e|draft|work|choose|design|prepare|compare|budget|sort|organi[sz]e)\b|\b(could|can) you help me (decide|plan|think|figure|weigh|make|analy[sz]e|draft|work|choose|design|prepare|compare)\b",
+    ),
+    (
+        "how_to_approach",
+        3.0,
+        r"\bhow (do|should|can|could|would) (i|we|you) (decide|choose|approach|figure|weigh|handle|prepare|structure|split|budget|negotiate|compare|work out|go about|raise|rearrange|allocate|make a|plan|tell|set limits|pay|get|learn|manage|balance)\b",
+    ),
+    (
+        "tradeoffs",
+        2.0,
+        r"\bpros and cons\b|\btrade-?offs?\b|\b(my|the) options\b|\bfactors\b|\b(the )?risks\b",
+    ),
+    (
+        "choice",
+        2.0,
+        r"\bcompare\b|\bversus\b|\bvs\.?\b|\bweigh(ing)?\b|\bdecid(e|ing)\b|\bwhether (to|i should)\b|\btorn between\b|\bchoose between\b|\bprioriti[sz]e\b",
+    ),
+    (
+        "need_plan",
+        3.0,
+        r"\b(need|want|make|draft|design|create|build) (a |an |my )?([\w-]+ )?(plan|schedule|routine|budget|strategy)\b",
+    ),
+    (
+        "plan",
+        2.0,
+        r"\bplan\b|\bplanning\b|\bschedule\b|\bbudget\b|\broutine\b|\bstrategy\b|\bstep[- ]by[- ]step\b|\bsteps\b|\bwhat order\b|\bbreak (it )?down\b|\bwalk me through\b|\bsix months\b",
+    ),
+    (
+        "what_should",
+        3.0,
+        r"\bwhat should (i|my|we) (consider|do|say|compare|ask|plan|be)\b|\bwhat do i need to\b|\bwhat are (my|the) (options|risks)\b|\bwhat questions\b|\bwhat (factors|steps)\b|\bwhat should my\b|\bwhat would be a\b",
+    ),
+    (
+        "reason_it",
+        2.0,
+        r"\bthink (it |this )?through\b|\breason it out\b|\bwork (through|out)\b|\blogically\b|\banaly[sz]e\b",
+    ),
+    (
+        "how_modal",
+        2.0,
+        r"\bhow (could|can|should|would) (i|we)\b|\bexplain how\b",
+    ),
+    (
+        "best_way",
+        3.0,
+        r"\b(what is|what) the (best|smartest|most sensible) (way|order)\b|\bsensible way\b|\brealistic plan\b|\bbest way to\b|\bhow (would|do) you approach\b",
+    ),
     ("or_choice", 1.0, r"\b(or|either)\b.*\?"),
-    ("money", 1.0, r"\b\d[\d,.]*k?\b|\b(loan|loans|debt|savings|rent|lease|mortgage|invest|insurance|deductible|premium|salary|raise|equity)\b"),
+    (
+        "money",
+        1.0,
+        r"\b\d[\d,.]*k?\b|\b(loan|loans|debt|savings|rent|lease|mortgage|invest|insurance|deductible|premium|salary|raise|equity)\b",
+    ),
 ];
 
 /// One automaton per route: a single pass finds every feature that fires.

@@ -62,8 +62,14 @@ mod tests {
 
     #[test]
     fn contractions_and_quotes_are_normalised() {
-        assert_eq!(normalize("I’m NOT   gonna do it, I won't"), "i am not going to do it, i will not");
-        assert_eq!(normalize("I'd rather, he'll see"), "i would rather, he will see");
+        assert_eq!(
+            normalize("I’m NOT   gonna do it, I won't"),
+            "i am not going to do it, i will not"
+        );
+        assert_eq!(
+            normalize("I'd rather, he'll see"),
+            "i would rather, he will see"
+        );
         assert_eq!(normalize("I can't"), "i can not");
     }
 

@@ -31,7 +31,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
@@ -104,7 +108,9 @@ impl From<crate::service::journal::JournalError> for ApiError {
         match e {
             JournalError::Invalid(m) if m.contains("at most") => Self::too_large(m),
             JournalError::Invalid(m) => Self::invalid(m),
-            JournalError::ModelUnavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", m),
+            JournalError::ModelUnavailable(m) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", m)
+            }
             JournalError::Store(s) => store_error(s, "journal"),
         }
     }

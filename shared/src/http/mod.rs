@@ -26,17 +26,31 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/sessions", get(routes::list_sessions))
         .route("/v1/sessions/{id}/messages", get(routes::list_messages))
         .route("/v1/memories", get(routes::list_memories))
-        .route("/v1/memories/{id}", patch(routes::edit_memory).delete(routes::forget_memory))
+        .route(
+            "/v1/memories/{id}",
+            patch(routes::edit_memory).delete(routes::forget_memory),
+        )
         .route("/v1/search", get(routes::search))
         .route("/v1/export", get(routes::export))
         .route("/v1/me", delete(routes::erase))
-        .route("/v1/me/settings", get(routes::get_settings).put(routes::put_settings))
+        .route(
+            "/v1/me/settings",
+            get(routes::get_settings).put(routes::put_settings),
+        )
         .route("/v1/checkins", get(routes::list_checkins))
-        .route("/v1/journal/entries", post(routes::add_journal_entry).get(routes::list_journal_entries))
-        .route("/v1/journal/prompts", post(routes::new_journal_prompt).get(routes::list_journal_prompts))
+        .route(
+            "/v1/journal/entries",
+            post(routes::add_journal_entry).get(routes::list_journal_entries),
+        )
+        .route(
+            "/v1/journal/prompts",
+            post(routes::new_journal_prompt).get(routes::list_journal_prompts),
+        )
         .route(
             "/v1/import",
-            post(routes::import).layer(DefaultBodyLimit::max(crate::domain::ownership::IMPORT_MAX_BYTES)),
+            post(routes::import).layer(DefaultBodyLimit::max(
+                crate::domain::ownership::IMPORT_MAX_BYTES,
+            )),
         )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -58,8 +72,14 @@ pub fn router(app: Arc<App>) -> Router {
                     )
                 })
                 .on_response(
-                    |res: &axum::http::Response<_>, latency: std::time::Duration, _span: &tracing::Span| {
-                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                    |res: &axum::http::Response<_>,
+                     latency: std::time::Duration,
+                     _span: &tracing::Span| {
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_millis() as u64,
+                            "response"
+                        );
                     },
                 ),
         )

@@ -4,13 +4,13 @@
 use super::error::{ApiError, store_error};
 use super::extract::{AuthUser, JsonBody, Paging};
 use super::views::{ChatResponse, List, MemoryView, MessageView, SessionView};
-use crate::domain::ids::MemoryId;
-use crate::domain::memory::{Category, MemoryFilter, MemoryPatch};
 use crate::app::App;
-use crate::domain::ids::{ClientMessageId, SessionId};
-use crate::service::chat::ChatRequest;
 use crate::domain::checkin::{CheckIn, Settings, SettingsPatch};
+use crate::domain::ids::MemoryId;
+use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::memory::{Category, MemoryFilter, MemoryPatch};
+use crate::service::chat::ChatRequest;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -119,9 +119,16 @@ pub async fn list_memories(
     let include_superseded = match q.include_superseded.as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
-        Some(_) => return Err(ApiError::invalid("include_superseded must be true or false")),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "include_superseded must be true or false",
+            ));
+        }
     };
-    let filter = MemoryFilter { category, include_superseded };
+    let filter = MemoryFilter {
+        category,
+        include_superseded,
+    };
     let page = app
         .ports
         .memories
@@ -149,8 +156,13 @@ pub async fn edit_memory(
     JsonBody(body): JsonBody<MemoryPatchBody>,
 ) -> Result<Json<MemoryView>, ApiError> {
     let id = memory_id(id)?;
-    let patch = MemoryPatch { content: body.content, importance: body.importance };
-    patch.validate().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let patch = MemoryPatch {
+        content: body.content,
+        importance: body.importance,
+    };
+    patch
+        .validate()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
     let embedding = app.retriever.edit_embedding(&user, &id, &patch).await;
     let memory = app
         .ports
@@ -190,10 +202,16 @@ pub async fn export(
     let page = app
         .ports
         .ownership
-        .export_page(&user, cursor.as_deref(), crate::domain::ownership::EXPORT_PAGE_BYTES)
+        .export_page(
+            &user,
+            cursor.as_deref(),
+            crate::domain::ownership::EXPORT_PAGE_BYTES,
+        )
         .await
         .map_err(|e| store_error(e, "export"))?;
-    Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})))
+    Ok(Json(
+        json!({"items": page.items, "next_cursor": page.next_cursor}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -215,7 +233,9 @@ pub async fn search(
         return Err(ApiError::invalid("q is required: the words to search for"));
     }
     if text.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(format!("q must be at most {MAX_QUERY_CHARS} characters")));
+        return Err(ApiError::invalid(format!(
+            "q must be at most {MAX_QUERY_CHARS} characters"
+        )));
     }
     let limit = match q.limit.as_deref() {
         None => DEFAULT_SEARCH_HITS,
@@ -223,12 +243,24 @@ pub async fn search(
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_SEARCH_HITS).contains(n))
-            .ok_or_else(|| ApiError::invalid(format!("limit must be a whole number from 1 to {MAX_SEARCH_HITS}")))?,
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "limit must be a whole number from 1 to {MAX_SEARCH_HITS}"
+                ))
+            })?,
     };
     let deadline = tokio::time::Instant::now() + crate::service::retrieval::QUERY_EMBED_BUDGET;
-    let (vector, index) = tokio::join!(app.retriever.query_vector(text, deadline), app.retriever.index(&user));
+    let (vector, index) = tokio::join!(
+        app.retriever.query_vector(text, deadline),
+        app.retriever.index(&user)
+    );
     let index = index.map_err(|e| store_error(e, "search index"))?;
-    let query = crate::domain::retrieval::Query { text, vector: vector.as_ref(), route: crate::domain::route::Route::Support, now: app.clock.now() };
+    let query = crate::domain::retrieval::Query {
+        text,
+        vector: vector.as_ref(),
+        route: crate::domain::route::Route::Support,
+        now: app.clock.now(),
+    };
     let hits: Vec<Value> = index
         .search(&query, limit)
         .iter()
@@ -248,7 +280,10 @@ pub async fn search(
 }
 
 /// Erase everything held about the caller, with a receipt.
-pub async fn erase(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<Json<Value>, ApiError> {
+pub async fn erase(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Value>, ApiError> {
     let deleted = app
         .ports
         .ownership
@@ -270,17 +305,22 @@ pub async fn import(
     use crate::service::ownership::{ImportError, import, parse_ndjson};
     let bytes = body.map_err(|r| {
         if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(format!("import body is larger than {IMPORT_MAX_BYTES} bytes; split the file"))
+            ApiError::too_large(format!(
+                "import body is larger than {IMPORT_MAX_BYTES} bytes; split the file"
+            ))
         } else {
             ApiError::invalid(format!("could not read the request body: {r}"))
         }
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::invalid("import body must be UTF-8 NDJSON"))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::invalid("import body must be UTF-8 NDJSON"))?;
     let (lines, errors) = parse_ndjson(text).map_err(|e| match e {
         ImportError::TooManyLines => ApiError::too_large(e.to_string()),
         ImportError::Store(s) => store_error(s, "import"),
     })?;
-    let mut report = import(&app.ports, &user, &lines, |_| {}).await.map_err(|e| store_error(e, "import"))?;
+    let mut report = import(&app.ports, &user, &lines, |_| {})
+        .await
+        .map_err(|e| store_error(e, "import"))?;
     report.errors = errors;
     Ok(Json(report))
 }
@@ -298,27 +338,65 @@ pub async fn method_not_allowed() -> ApiError {
 }
 
 fn locales() -> Vec<&'static str> {
-    crate::domain::crisis_resources::TABLE.iter().map(|r| r.locale).collect()
+    crate::domain::crisis_resources::TABLE
+        .iter()
+        .map(|r| r.locale)
+        .collect()
 }
 
 /// `GET /v1/me/settings`: saved settings, or the defaults.
-pub async fn get_settings(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<Json<Settings>, ApiError> {
-    let saved = app.ports.companion.settings(&user).await.map_err(|e| store_error(e, "settings"))?;
-    Ok(Json(saved.unwrap_or_else(|| Settings::defaults(&app.crisis_locale))))
+pub async fn get_settings(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Settings>, ApiError> {
+    let saved = app
+        .ports
+        .companion
+        .settings(&user)
+        .await
+        .map_err(|e| store_error(e, "settings"))?;
+    Ok(Json(
+        saved.unwrap_or_else(|| Settings::defaults(&app.crisis_locale)),
+    ))
 }
 
 /// `PUT /v1/me/settings`: change the fields given; an invalid one is a 400
 /// naming it.
-pub async fn put_settings(State(app): State<Arc<App>>, AuthUser(user): AuthUser, JsonBody(patch): JsonBody<SettingsPatch>) -> Result<Json<Settings>, ApiError> {
-    let current = app.ports.companion.settings(&user).await.map_err(|e| store_error(e, "settings"))?.unwrap_or_else(|| Settings::defaults(&app.crisis_locale));
-    let next = patch.apply(&current, &locales()).map_err(|e| ApiError::invalid(e.to_string()))?;
-    app.ports.companion.put_settings(&user, &next).await.map_err(|e| store_error(e, "settings"))?;
+pub async fn put_settings(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    JsonBody(patch): JsonBody<SettingsPatch>,
+) -> Result<Json<Settings>, ApiError> {
+    let current = app
+        .ports
+        .companion
+        .settings(&user)
+        .await
+        .map_err(|e| store_error(e, "settings"))?
+        .unwrap_or_else(|| Settings::defaults(&app.crisis_locale));
+    let next = patch
+        .apply(&current, &locales())
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    app.ports
+        .companion
+        .put_settings(&user, &next)
+        .await
+        .map_err(|e| store_error(e, "settings"))?;
     Ok(Json(next))
 }
 
 /// `GET /v1/checkins`: the daily check-ins, newest first.
-pub async fn list_checkins(State(app): State<Arc<App>>, AuthUser(user): AuthUser, Paging(page): Paging) -> Result<Json<List<CheckIn>>, ApiError> {
-    let page = app.ports.companion.list_checkins(&user, &page).await.map_err(|e| store_error(e, "check-in"))?;
+pub async fn list_checkins(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Paging(page): Paging,
+) -> Result<Json<List<CheckIn>>, ApiError> {
+    let page = app
+        .ports
+        .companion
+        .list_checkins(&user, &page)
+        .await
+        .map_err(|e| store_error(e, "check-in"))?;
     Ok(Json(List::from_page(page, |c| c)))
 }
 
@@ -329,25 +407,50 @@ pub struct EntryBody {
 }
 
 /// `POST /v1/journal/entries`: store an entry (and queue its extraction).
-pub async fn add_journal_entry(State(app): State<Arc<App>>, AuthUser(user): AuthUser, JsonBody(body): JsonBody<EntryBody>) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
+pub async fn add_journal_entry(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<EntryBody>,
+) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
     let item = app.journal().add_entry(&user, &body.text).await?;
     Ok((axum::http::StatusCode::CREATED, Json(item)))
 }
 
 /// `GET /v1/journal/entries`: entries, newest first.
-pub async fn list_journal_entries(State(app): State<Arc<App>>, AuthUser(user): AuthUser, Paging(page): Paging) -> Result<Json<List<JournalItem>>, ApiError> {
-    let page = app.ports.companion.list_journal(&user, Some(JournalKind::Entry), &page).await.map_err(|e| store_error(e, "journal"))?;
+pub async fn list_journal_entries(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Paging(page): Paging,
+) -> Result<Json<List<JournalItem>>, ApiError> {
+    let page = app
+        .ports
+        .companion
+        .list_journal(&user, Some(JournalKind::Entry), &page)
+        .await
+        .map_err(|e| store_error(e, "journal"))?;
     Ok(Json(List::from_page(page, |j| j)))
 }
 
 /// `GET /v1/journal/prompts`: prompts written so far, newest first.
-pub async fn list_journal_prompts(State(app): State<Arc<App>>, AuthUser(user): AuthUser, Paging(page): Paging) -> Result<Json<List<JournalItem>>, ApiError> {
-    let page = app.ports.companion.list_journal(&user, Some(JournalKind::Prompt), &page).await.map_err(|e| store_error(e, "journal"))?;
+pub async fn list_journal_prompts(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Paging(page): Paging,
+) -> Result<Json<List<JournalItem>>, ApiError> {
+    let page = app
+        .ports
+        .companion
+        .list_journal(&user, Some(JournalKind::Prompt), &page)
+        .await
+        .map_err(|e| store_error(e, "journal"))?;
     Ok(Json(List::from_page(page, |j| j)))
 }
 
 /// `POST /v1/journal/prompts`: write, store and return a reflective prompt.
-pub async fn new_journal_prompt(State(app): State<Arc<App>>, AuthUser(user): AuthUser) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
+pub async fn new_journal_prompt(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
     let item = app.journal().prompt(&user).await?;
     Ok((axum::http::StatusCode::CREATED, Json(item)))
 }

@@ -59,7 +59,12 @@ pub struct MessageView {
 impl From<Message> for MessageView {
     fn from(m: Message) -> Self {
         let (route, model, usage, memories_used) = match m.reply {
-            Some(r) => (Some(r.route), Some(r.model), Some(r.usage), Some(r.memories_used)),
+            Some(r) => (
+                Some(r.route),
+                Some(r.model),
+                Some(r.usage),
+                Some(r.memories_used),
+            ),
             None => (None, None, None, None),
         };
         Self {
@@ -96,13 +101,16 @@ pub struct ChatResponse {
 
 impl From<ChatOutcome> for ChatResponse {
     fn from(o: ChatOutcome) -> Self {
-        let meta = o.reply.reply.unwrap_or_else(|| crate::domain::message::ReplyMeta {
-            route: Route::Support,
-            model: String::new(),
-            usage: Usage::default(),
-            memories_used: Vec::new(),
-            context: ContextCounts::default(),
-        });
+        let meta = o
+            .reply
+            .reply
+            .unwrap_or_else(|| crate::domain::message::ReplyMeta {
+                route: Route::Support,
+                model: String::new(),
+                usage: Usage::default(),
+                memories_used: Vec::new(),
+                context: ContextCounts::default(),
+            });
         Self {
             session_id: o.session_id.into(),
             user_message_id: o.user_message.id.into(),

@@ -12,23 +12,25 @@
 //! same `client_message_id` never stores the message twice.
 
 use super::models::{ModelFailure, ModelRoles};
-use crate::domain::context::{ContextProfile, conversation, estimate_tokens, fit_items, within_budget};
-use crate::domain::retrieval::{Query, Quota};
 use super::retrieval::Retriever;
+use crate::app::Ports;
+use crate::domain::context::{
+    ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
+};
 use crate::domain::crisis_resources;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
+use crate::domain::jobs::Job;
+use crate::domain::memory::EXTRACT_EVERY;
 use crate::domain::message::{
     ContentError, ContextCounts, Message, NewReply, NewUserMessage, ReplyMeta, Usage,
     validate_content,
 };
 use crate::domain::prompts;
+use crate::domain::retrieval::{Query, Quota};
 use crate::domain::route::Route;
 use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
-use crate::app::Ports;
-use crate::domain::jobs::Job;
-use crate::domain::memory::EXTRACT_EVERY;
 use crate::ports::{Clock, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,10 +139,15 @@ impl ChatService {
         let session_id = recorded.session.id.clone();
         if let Some(reply) = recorded.reply {
             tracing::info!(session = %session_id, "replayed an answered turn");
-            return Ok(ChatOutcome { session_id, user_message: recorded.message, reply });
+            return Ok(ChatOutcome {
+                session_id,
+                user_message: recorded.message,
+                reply,
+            });
         }
         if let (Some(category), false) = (crisis, recorded.replayed) {
-            self.publish_crisis(user, category, recorded.message.created_at).await;
+            self.publish_crisis(user, category, recorded.message.created_at)
+                .await;
         }
 
         let t = Instant::now();
@@ -148,10 +155,17 @@ impl ChatService {
         let recent = self
             .ports
             .conversations
-            .recent_messages(user, &session_id, recorded.message.seq, profile.recent_turns)
+            .recent_messages(
+                user,
+                &session_id,
+                recorded.message.seq,
+                profile.recent_turns,
+            )
             .await?;
         let turns = conversation(within_budget(&recent, profile.budgets.turns));
-        let known = self.knowledge(user, &session_id, route, &req_text, profile, deadline).await;
+        let known = self
+            .knowledge(user, &session_id, route, &req_text, profile, deadline)
+            .await;
         let counts = ContextCounts {
             turns: turns.len() as u32,
             memories: known.memories.len() as u32,
@@ -171,13 +185,17 @@ impl ChatService {
                 model: a.completion.model,
                 usage: a.completion.usage,
             },
-            (None, Err(ModelFailure::NotConfigured(hint))) => return Err(ChatError::ModelUnavailable(hint)),
+            (None, Err(ModelFailure::NotConfigured(hint))) => {
+                return Err(ChatError::ModelUnavailable(hint));
+            }
             (None, Err(ModelFailure::Failed(e))) => {
                 return Err(ChatError::ModelUnavailable(format!(
                     "the model could not answer ({e}); your message is saved, so try again"
                 )));
             }
-            (Some(category), answer) => self.crisis_reply(category, answer.ok().map(|a| a.completion)),
+            (Some(category), answer) => {
+                self.crisis_reply(category, answer.ok().map(|a| a.completion))
+            }
         };
 
         let t = Instant::now();
@@ -202,18 +220,27 @@ impl ChatService {
             )
             .await?;
         let reply_ms = ms(t);
-        self.enqueue_extraction_if_due(user, &session_id, reply.seq).await;
+        self.enqueue_extraction_if_due(user, &session_id, reply.seq)
+            .await;
         tracing::info!(
             session = %session_id, %route, reasons = ?decision.reasons,
             route_us, store_ms, context_ms, model_ms, reply_ms,
             "turn complete"
         );
-        Ok(ChatOutcome { session_id, user_message: recorded.message, reply })
+        Ok(ChatOutcome {
+            session_id,
+            user_message: recorded.message,
+            reply,
+        })
     }
 
     /// The crisis reply: the model's words if it answered, else the fixed
     /// safe reply; the resources for the locale are always appended by code.
-    fn crisis_reply(&self, category: CrisisCategory, answer: Option<crate::domain::completion::Completion>) -> Drafted {
+    fn crisis_reply(
+        &self,
+        category: CrisisCategory,
+        answer: Option<crate::domain::completion::Completion>,
+    ) -> Drafted {
         let resources = crisis_resources::render(
             crisis_resources::for_locale(&self.crisis_locale, &self.crisis_locale),
             Some(category),
@@ -225,7 +252,9 @@ impl ChatService {
                 usage: c.usage,
             },
             None => {
-                tracing::warn!("crisis reply: the chat role did not answer; sending the fixed safe reply");
+                tracing::warn!(
+                    "crisis reply: the chat role did not answer; sending the fixed safe reply"
+                );
                 Drafted {
                     content: format!("{}\n\n{resources}", prompts::FIXED_CRISIS_REPLY),
                     model: "fixed".into(),
@@ -241,14 +270,25 @@ impl ChatService {
     /// sessions. One store read when the person's index is warm, however
     /// long their history. Failing to read it degrades the reply, never
     /// fails it.
-    async fn knowledge(&self, user: &UserId, session: &SessionId, route: Route, text: &str, profile: ContextProfile, deadline: Instant) -> Known {
+    async fn knowledge(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        route: Route,
+        text: &str,
+        profile: ContextProfile,
+        deadline: Instant,
+    ) -> Known {
         let quota = Quota::for_route(route);
         if quota.memories + quota.summaries + quota.messages == 0 {
             return Known::default();
         }
         // The query's embedding (a network call, when semantic retrieval is
         // on) and the index refresh (a store read) overlap.
-        let (vector, index) = tokio::join!(self.retriever.query_vector(text, deadline), self.retriever.index(user));
+        let (vector, index) = tokio::join!(
+            self.retriever.query_vector(text, deadline),
+            self.retriever.index(user)
+        );
         let index = match index {
             Ok(index) => index,
             Err(e) => {
@@ -256,16 +296,53 @@ impl ChatService {
                 return Known::default();
             }
         };
-        let query = Query { text, vector: vector.as_ref(), route, now: self.clock.now() };
+        let query = Query {
+            text,
+            vector: vector.as_ref(),
+            route,
+            now: self.clock.now(),
+        };
         let chosen = index.select(&query, Some(session));
-        let memories = chosen.memories.iter().map(|h| (h.doc.id.clone(), h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone())).collect();
-        let summaries = chosen.summaries.iter().map(|h| (h.doc.session_id.clone(), h.doc.text.clone())).collect();
-        let excerpts: Vec<(String, String, String)> = chosen.messages.iter().map(|h| (h.doc.id.clone(), h.doc.at.format("%Y-%m-%d").to_string(), h.doc.text.clone())).collect();
+        let memories = chosen
+            .memories
+            .iter()
+            .map(|h| {
+                (
+                    h.doc.id.clone(),
+                    h.doc.category.map_or("memory", |c| c.as_str()).to_string(),
+                    h.doc.text.clone(),
+                )
+            })
+            .collect();
+        let summaries = chosen
+            .summaries
+            .iter()
+            .map(|h| (h.doc.session_id.clone(), h.doc.text.clone()))
+            .collect();
+        let excerpts: Vec<(String, String, String)> = chosen
+            .messages
+            .iter()
+            .map(|h| {
+                (
+                    h.doc.id.clone(),
+                    h.doc.at.format("%Y-%m-%d").to_string(),
+                    h.doc.text.clone(),
+                )
+            })
+            .collect();
         let memories = fit_items(memories, profile.budgets.memories, |(_, _, t)| t.as_str());
         let summaries = fit_items(summaries, profile.budgets.summaries, |(_, t)| t.as_str());
         let used: u32 = summaries.iter().map(|(_, t)| estimate_tokens(t) + 4).sum();
-        let excerpts = fit_items(excerpts, profile.budgets.summaries.saturating_sub(used), |(_, _, t)| t.as_str());
-        Known { memories, summaries, excerpts }
+        let excerpts = fit_items(
+            excerpts,
+            profile.budgets.summaries.saturating_sub(used),
+            |(_, _, t)| t.as_str(),
+        );
+        Known {
+            memories,
+            summaries,
+            excerpts,
+        }
     }
 
     /// Every 6 new messages (either role), one extraction job for them, so
@@ -273,30 +350,60 @@ impl ChatService {
     /// racing turns enqueue one job. If the enqueue fails the claim is given
     /// back, and the next turn or the idle sweep takes it; the person's turn
     /// is not failed for it.
-    async fn enqueue_extraction_if_due(&self, user: &UserId, session: &SessionId, message_count: u64) {
-        let claimed = match self.ports.memories.claim_extraction(user, session, message_count, EXTRACT_EVERY).await {
+    async fn enqueue_extraction_if_due(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        message_count: u64,
+    ) {
+        let claimed = match self
+            .ports
+            .memories
+            .claim_extraction(user, session, message_count, EXTRACT_EVERY)
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(%session, error = %e, "could not check whether extraction is due");
                 return;
             }
         };
-        let Some((from_seq, to_seq)) = claimed else { return };
-        let job = Job::ExtractSession { user: user.clone(), session_id: session.clone(), from_seq, to_seq };
+        let Some((from_seq, to_seq)) = claimed else {
+            return;
+        };
+        let job = Job::ExtractSession {
+            user: user.clone(),
+            session_id: session.clone(),
+            from_seq,
+            to_seq,
+        };
         match self.ports.queue.enqueue(&job).await {
             Ok(()) => tracing::info!(%session, from_seq, to_seq, "extraction job enqueued"),
             Err(e) => {
                 tracing::error!(%session, error = %e, "could not enqueue extraction; releasing the claim");
-                if let Err(e) = self.ports.memories.release_extraction(user, session, (from_seq, to_seq)).await {
+                if let Err(e) = self
+                    .ports
+                    .memories
+                    .release_extraction(user, session, (from_seq, to_seq))
+                    .await
+                {
                     tracing::error!(%session, error = %e, "could not release the claim; the idle sweep will not see it");
                 }
             }
         }
     }
 
-    async fn publish_crisis(&self, user: &UserId, category: CrisisCategory, at: chrono::DateTime<chrono::Utc>) {
+    async fn publish_crisis(
+        &self,
+        user: &UserId,
+        category: CrisisCategory,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
         tracing::warn!(user = %user, category = category.as_str(), "crisis flagged");
-        let event = DomainEvent::CrisisFlagged { user: user.clone(), at };
+        let event = DomainEvent::CrisisFlagged {
+            user: user.clone(),
+            at,
+        };
         if let Err(e) = self.ports.events.publish(&[event]).await {
             // The flag itself is stored with the message; only the
             // notification failed. Answering the person comes first.
@@ -324,14 +431,26 @@ impl Known {
             .iter()
             .map(|(id, _, _)| id.clone())
             .chain(self.summaries.iter().map(|(s, _)| format!("summary:{s}")))
-            .chain(self.excerpts.iter().map(|(id, _, _)| format!("message:{id}")))
+            .chain(
+                self.excerpts
+                    .iter()
+                    .map(|(id, _, _)| format!("message:{id}")),
+            )
             .collect()
     }
 
     fn render(&self) -> Option<String> {
-        let memories: Vec<(String, String)> = self.memories.iter().map(|(_, c, t)| (c.clone(), t.clone())).collect();
+        let memories: Vec<(String, String)> = self
+            .memories
+            .iter()
+            .map(|(_, c, t)| (c.clone(), t.clone()))
+            .collect();
         let summaries: Vec<String> = self.summaries.iter().map(|(_, s)| s.clone()).collect();
-        let excerpts: Vec<(String, String)> = self.excerpts.iter().map(|(_, d, t)| (d.clone(), t.clone())).collect();
+        let excerpts: Vec<(String, String)> = self
+            .excerpts
+            .iter()
+            .map(|(_, d, t)| (d.clone(), t.clone()))
+            .collect();
         prompts::known_context(&memories, &summaries, &excerpts)
     }
 }

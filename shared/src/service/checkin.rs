@@ -36,7 +36,10 @@ use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
 use crate::domain::route::{ModelRole, Route};
-use crate::ports::{CompanionStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification, PushOutcome, StoreError};
+use crate::ports::{
+    CompanionStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification,
+    PushOutcome, StoreError,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -181,20 +184,38 @@ impl CheckinPass {
     /// write (the scheduled Lambda). It begins nobody within a margin of
     /// `deadline`, so that it ends with its report rather than being cut
     /// off; those not reached are counted.
-    pub async fn fan_out(&self, queue: &dyn JobQueue, at: DateTime<Utc>, deadline: Option<Instant>) -> Result<FanOutReport, StoreError> {
+    pub async fn fan_out(
+        &self,
+        queue: &dyn JobQueue,
+        at: DateTime<Utc>,
+        deadline: Option<Instant>,
+    ) -> Result<FanOutReport, StoreError> {
         let people = self.active_people(at).await?;
-        let mut report = FanOutReport { considered: people.len() as u32, ..FanOutReport::default() };
+        let mut report = FanOutReport {
+            considered: people.len() as u32,
+            ..FanOutReport::default()
+        };
         let outcomes: Vec<(UserId, Result<FanOut, StoreError>)> = futures::stream::iter(people)
             .map(|user| async move {
                 if deadline.is_some_and(|d| Instant::now() + FAN_OUT_MARGIN > d) {
                     return (user, Ok(FanOut::NotReached));
                 }
                 let outcome = async {
-                    let settings = self.companion.settings(&user).await?.unwrap_or_else(|| Settings::defaults(&self.default_locale));
+                    let settings = self
+                        .companion
+                        .settings(&user)
+                        .await?
+                        .unwrap_or_else(|| Settings::defaults(&self.default_locale));
                     if checkin::due(&settings, at).is_none() {
                         return Ok(FanOut::NotDue);
                     }
-                    queue.enqueue(&Job::Checkin { user: user.clone(), at }).await.map(|()| FanOut::Enqueued)
+                    queue
+                        .enqueue(&Job::Checkin {
+                            user: user.clone(),
+                            at,
+                        })
+                        .await
+                        .map(|()| FanOut::Enqueued)
                 }
                 .await;
                 (user, outcome)
@@ -227,7 +248,12 @@ impl CheckinPass {
                 let users = self.conversations.active_users(day, &page).await?;
                 people.extend(users.items);
                 match users.next_cursor {
-                    Some(c) => page = PageRequest { limit: 100, cursor: Some(c) },
+                    Some(c) => {
+                        page = PageRequest {
+                            limit: 100,
+                            cursor: Some(c),
+                        }
+                    }
                     None => break,
                 }
             }
@@ -236,27 +262,63 @@ impl CheckinPass {
     }
 
     async fn one(&self, user: &UserId, at: DateTime<Utc>) -> Result<Outcome, StoreError> {
-        let settings = self.companion.settings(user).await?.unwrap_or_else(|| Settings::defaults(&self.default_locale));
-        let Some(date) = checkin::due(&settings, at) else { return Ok(Outcome::NotDue) };
+        let settings = self
+            .companion
+            .settings(user)
+            .await?
+            .unwrap_or_else(|| Settings::defaults(&self.default_locale));
+        let Some(date) = checkin::due(&settings, at) else {
+            return Ok(Outcome::NotDue);
+        };
         let since = at - LOOKBACK;
-        let recent = conversation_between(&*self.conversations, user, since, at, RECENT_SESSIONS, MESSAGES_PER_SESSION).await?;
+        let recent = conversation_between(
+            &*self.conversations,
+            user,
+            since,
+            at,
+            RECENT_SESSIONS,
+            MESSAGES_PER_SESSION,
+        )
+        .await?;
         if recent.is_empty() {
             return Ok(Outcome::NotDue);
         }
-        let latest = self.companion.list_checkins(user, &PageRequest::first(1)).await?;
+        let latest = self
+            .companion
+            .list_checkins(user, &PageRequest::first(1))
+            .await?;
         if let Some(today) = latest.items.into_iter().find(|c| c.local_date == date) {
-            return Ok(Outcome::Already { pushed: self.push_again(user, &settings, &today).await });
+            return Ok(Outcome::Already {
+                pushed: self.push_again(user, &settings, &today).await,
+            });
         }
-        let flags = self.conversations.list_crisis_flags(user, &PageRequest::first(1)).await?;
-        let in_crisis = flags.items.first().is_some_and(|f| f.at > since && f.at <= at);
+        let flags = self
+            .conversations
+            .list_crisis_flags(user, &PageRequest::first(1))
+            .await?;
+        let in_crisis = flags
+            .items
+            .first()
+            .is_some_and(|f| f.at > since && f.at <= at);
 
         let (text, variant, model) = if in_crisis {
-            let resources = crisis_resources::render(crisis_resources::for_locale(&settings.locale, &self.default_locale), None);
+            let resources = crisis_resources::render(
+                crisis_resources::for_locale(&settings.locale, &self.default_locale),
+                None,
+            );
             (format!("{GENTLE}\n\n{resources}"), "gentle", None)
         } else {
             self.compose(user, &recent, at).await
         };
-        let c = CheckIn { id: date.to_string(), local_date: date, text, created_at: at, variant: variant.into(), model, pushed: false };
+        let c = CheckIn {
+            id: date.to_string(),
+            local_date: date,
+            text,
+            created_at: at,
+            variant: variant.into(),
+            model,
+            pushed: false,
+        };
         let (stored, created) = self.companion.record_checkin(user, &c).await?;
         if !created {
             // Another job for the same person won the race just now, and
@@ -264,7 +326,11 @@ impl CheckinPass {
             return Ok(Outcome::Already { pushed: Pushed::No });
         }
         let pushed = self.push(user, &settings, &stored).await;
-        let event = DomainEvent::CheckInReady { user: user.clone(), checkin_id: stored.id.clone(), at };
+        let event = DomainEvent::CheckInReady {
+            user: user.clone(),
+            checkin_id: stored.id.clone(),
+            at,
+        };
         if let Err(e) = self.events.publish(&[event]).await {
             tracing::error!(user = %user, error = %e, "check-in stored, but CheckInReady could not be published");
         }
@@ -274,14 +340,39 @@ impl CheckinPass {
 
     /// The model's line within the limit: one stricter retry, then the
     /// fallback. Returns (text, variant, model).
-    async fn compose(&self, user: &UserId, recent: &[(Role, String)], at: DateTime<Utc>) -> (String, &'static str, Option<String>) {
-        let said: String = recent.iter().filter(|(r, _)| *r == Role::User).map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ");
-        let known = self.retriever.memories_section(user, &said, Route::Support, at, "check-in").await;
+    async fn compose(
+        &self,
+        user: &UserId,
+        recent: &[(Role, String)],
+        at: DateTime<Utc>,
+    ) -> (String, &'static str, Option<String>) {
+        let said: String = recent
+            .iter()
+            .filter(|(r, _)| *r == Role::User)
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let known = self
+            .retriever
+            .memories_section(user, &said, Route::Support, at, "check-in")
+            .await;
         for stricter in [false, true] {
             let request = checkin::request(recent, known.as_deref(), stricter);
-            match self.models.complete_for(user, "checkin", ModelRole::Checkin, Some(ModelRole::Chat), &request, Instant::now() + MODEL_DEADLINE).await {
+            match self
+                .models
+                .complete_for(
+                    user,
+                    "checkin",
+                    ModelRole::Checkin,
+                    Some(ModelRole::Chat),
+                    &request,
+                    Instant::now() + MODEL_DEADLINE,
+                )
+                .await
+            {
                 Ok(a) => {
-                    let truncated = a.completion.finish == crate::domain::completion::FinishReason::Length;
+                    let truncated =
+                        a.completion.finish == crate::domain::completion::FinishReason::Length;
                     if let Some(line) = checkin::usable(&a.completion.content, truncated) {
                         return (line, "model", Some(a.completion.model));
                     }
@@ -314,7 +405,10 @@ impl CheckinPass {
             tracing::info!(user = %user, "no push configured or no device token; the check-in is stored and listed");
             return Pushed::No;
         };
-        let note = PushNotification { title: "Hearth".into(), body: c.text.clone() };
+        let note = PushNotification {
+            title: "Hearth".into(),
+            body: c.text.clone(),
+        };
         match push.send(token, &note).await {
             Ok(PushOutcome::Delivered) => {
                 if let Err(e) = self.companion.mark_pushed(user, &c.id).await {
@@ -350,11 +444,20 @@ impl CheckinPass {
 #[async_trait]
 impl JobHandler for CheckinPass {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let Job::Checkin { user, at } = job else { return Err(JobError::UnknownKind(job.kind().into())) };
+        let Job::Checkin { user, at } = job else {
+            return Err(JobError::UnknownKind(job.kind().into()));
+        };
         match self.one(user, *at).await {
-            Ok(Outcome::Already { pushed: Pushed::Later } | Outcome::Written { pushed: Pushed::Later }) => {
-                Err(JobError::Failed("the check-in is stored, but FCM was unavailable; its redelivery pushes it".into()))
-            }
+            Ok(
+                Outcome::Already {
+                    pushed: Pushed::Later,
+                }
+                | Outcome::Written {
+                    pushed: Pushed::Later,
+                },
+            ) => Err(JobError::Failed(
+                "the check-in is stored, but FCM was unavailable; its redelivery pushes it".into(),
+            )),
             Ok(_) => Ok(()),
             Err(e) => Err(JobError::Failed(e.to_string())),
         }

@@ -10,18 +10,20 @@
 
 use super::jobs::{JobError, JobHandler};
 use super::models::{ModelFailure, ModelRoles};
+use super::retrieval::Retriever;
 use crate::domain::completion::FinishReason;
+use crate::domain::context::estimate_tokens;
 use crate::domain::events::DomainEvent;
 use crate::domain::extraction::{self, RELATED_MEMORIES};
-use crate::domain::retrieval::{self, DocKind, doc_key};
-use super::retrieval::Retriever;
-use crate::domain::jobs::Job;
-use crate::domain::route::ModelRole;
-use crate::domain::context::estimate_tokens;
 use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::jobs::Job;
 use crate::domain::memory::ExtractionState;
 use crate::domain::message::{Message, Role};
-use crate::ports::{ApplyOutcome, Clock, CompanionStore, ConversationStore, EventBus, JobQueue, MemoryStore};
+use crate::domain::retrieval::{self, DocKind, doc_key};
+use crate::domain::route::ModelRole;
+use crate::ports::{
+    ApplyOutcome, Clock, CompanionStore, ConversationStore, EventBus, JobQueue, MemoryStore,
+};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +57,12 @@ fn failed(e: impl std::fmt::Display) -> JobError {
 impl JobHandler for Extractor {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         match job {
-            Job::ExtractSession { user, session_id, to_seq, .. } => self.session(job, user, session_id, *to_seq).await,
+            Job::ExtractSession {
+                user,
+                session_id,
+                to_seq,
+                ..
+            } => self.session(job, user, session_id, *to_seq).await,
             Job::ExtractJournal { user, entry_id } => self.journal(job, user, entry_id).await,
             Job::Checkin { .. } => Err(JobError::UnknownKind(job.kind().into())),
         }
@@ -66,12 +73,21 @@ impl Extractor {
     /// A journal entry is extracted as a one-message session of its own,
     /// `journal-<entry id>`, so the watermark makes redelivery a no-op.
     async fn journal(&self, job: &Job, user: &UserId, entry_id: &str) -> Result<(), JobError> {
-        let Some(entry) = self.companion.get_journal(user, entry_id).await.map_err(failed)? else {
+        let Some(entry) = self
+            .companion
+            .get_journal(user, entry_id)
+            .await
+            .map_err(failed)?
+        else {
             tracing::warn!(entry_id, "journal entry not found (erased?); acknowledged");
             return Ok(());
         };
         let session_id = SessionId::parse(format!("journal-{entry_id}")).map_err(failed)?;
-        let state = self.memories.extraction_state(user, &session_id).await.map_err(failed)?;
+        let state = self
+            .memories
+            .extraction_state(user, &session_id)
+            .await
+            .map_err(failed)?;
         if state.extracted_through >= 1 {
             tracing::info!(entry_id, "journal entry already extracted; acknowledged");
             return Ok(());
@@ -88,12 +104,23 @@ impl Extractor {
             reply: None,
             answered_by: None,
         };
-        self.extract(job, user, &session_id, &state, vec![message], 1).await
+        self.extract(job, user, &session_id, &state, vec![message], 1)
+            .await
     }
 
-    async fn session(&self, job: &Job, user: &UserId, session_id: &SessionId, to_seq: u64) -> Result<(), JobError> {
+    async fn session(
+        &self,
+        job: &Job,
+        user: &UserId,
+        session_id: &SessionId,
+        to_seq: u64,
+    ) -> Result<(), JobError> {
         let to_seq = &to_seq;
-        let state = self.memories.extraction_state(user, session_id).await.map_err(failed)?;
+        let state = self
+            .memories
+            .extraction_state(user, session_id)
+            .await
+            .map_err(failed)?;
         if state.extracted_through >= *to_seq {
             tracing::info!(%session_id, to_seq, "already extracted; acknowledged without a model call");
             return Ok(());
@@ -112,25 +139,54 @@ impl Extractor {
             tracing::warn!(%session_id, "extraction job found no messages; acknowledged");
             return Ok(());
         }
-        self.extract(job, user, session_id, &state, messages, *to_seq).await
+        self.extract(job, user, session_id, &state, messages, *to_seq)
+            .await
     }
 
     /// One model call over `messages` (the oldest that fit the window),
     /// then one write of memories, summary, watermark and index.
-    async fn extract(&self, job: &Job, user: &UserId, session_id: &SessionId, state: &ExtractionState, messages: Vec<Message>, to_seq: u64) -> Result<(), JobError> {
+    async fn extract(
+        &self,
+        job: &Job,
+        user: &UserId,
+        session_id: &SessionId,
+        state: &ExtractionState,
+        messages: Vec<Message>,
+        to_seq: u64,
+    ) -> Result<(), JobError> {
         let to_seq = &to_seq;
-        let text: String = messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
-        let known = self.memories.active_memories(user, CANDIDATE_MEMORIES).await.map_err(failed)?;
-        let related = retrieval::related_memories(&known, &text, RELATED_MEMORIES, self.clock.now());
-        let tombstones = self.memories.tombstones(user, TOMBSTONES).await.map_err(failed)?;
+        let text: String = messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let known = self
+            .memories
+            .active_memories(user, CANDIDATE_MEMORIES)
+            .await
+            .map_err(failed)?;
+        let related =
+            retrieval::related_memories(&known, &text, RELATED_MEMORIES, self.clock.now());
+        let tombstones = self
+            .memories
+            .tombstones(user, TOMBSTONES)
+            .await
+            .map_err(failed)?;
 
         // The prompt must fit the smaller window of the deep and chat
         // models: read the oldest messages that fit, and leave the rest to a
         // follow-up job.
-        let window = self.models.context_window_for(ModelRole::Deep, Some(ModelRole::Chat));
+        let window = self
+            .models
+            .context_window_for(ModelRole::Deep, Some(ModelRole::Chat));
         let fixed = estimate_tokens(extraction::EXTRACTION_SYSTEM)
-            + estimate_tokens(&extraction::schema(MAX_JOB_MESSAGES as usize, related.len()).to_string())
-            + related.iter().map(|m| estimate_tokens(&m.content) + 8).sum::<u32>()
+            + estimate_tokens(
+                &extraction::schema(MAX_JOB_MESSAGES as usize, related.len()).to_string(),
+            )
+            + related
+                .iter()
+                .map(|m| estimate_tokens(&m.content) + 8)
+                .sum::<u32>()
             + state.summary.as_deref().map_or(0, estimate_tokens)
             + extraction::EXTRACTION_MAX_TOKENS
             + 64;
@@ -146,45 +202,99 @@ impl Extractor {
             .max(1);
         let messages = &messages[..fitting];
         let through = messages.last().map_or(*to_seq, |m| m.seq);
-        let data_as_of = messages.iter().map(|m| m.created_at).max().unwrap_or_else(|| self.clock.now());
+        let data_as_of = messages
+            .iter()
+            .map(|m| m.created_at)
+            .max()
+            .unwrap_or_else(|| self.clock.now());
         let (request, handles) = extraction::request(messages, state.summary.as_deref(), &related);
 
         let answer = self
             .models
-            .complete_for(user, job.kind(), ModelRole::Deep, Some(ModelRole::Chat), &request, Instant::now() + JOB_DEADLINE)
+            .complete_for(
+                user,
+                job.kind(),
+                ModelRole::Deep,
+                Some(ModelRole::Chat),
+                &request,
+                Instant::now() + JOB_DEADLINE,
+            )
             .await
             .map_err(|e| match e {
                 ModelFailure::NotConfigured(hint) => JobError::Failed(hint),
                 ModelFailure::Failed(e) => failed(e),
             })?;
         let completion = answer.completion;
-        let output = extraction::parse(&completion.content, completion.finish == FinishReason::Length, &handles)
-            .map_err(failed)?;
+        let output = extraction::parse(
+            &completion.content,
+            completion.finish == FinishReason::Length,
+            &handles,
+        )
+        .map_err(failed)?;
         let mut plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
         // The retrieval index learns the job's messages, memories and
         // summary in the same write (vectors first, when semantic retrieval is on).
-        let mut to_embed: Vec<(String, String)> =
-            plan.writes.iter().filter(|w| w.memory.is_active()).map(|w| (doc_key(DocKind::Memory, w.memory.id.as_str()), w.memory.content.clone())).collect();
-        to_embed.push((doc_key(DocKind::Summary, session_id.as_str()), plan.summary.clone()));
-        let vectors = self.retriever.embed_items(to_embed).await.map_err(JobError::Failed)?;
+        let mut to_embed: Vec<(String, String)> = plan
+            .writes
+            .iter()
+            .filter(|w| w.memory.is_active())
+            .map(|w| {
+                (
+                    doc_key(DocKind::Memory, w.memory.id.as_str()),
+                    w.memory.content.clone(),
+                )
+            })
+            .collect();
+        to_embed.push((
+            doc_key(DocKind::Summary, session_id.as_str()),
+            plan.summary.clone(),
+        ));
+        let vectors = self
+            .retriever
+            .embed_items(to_embed)
+            .await
+            .map_err(JobError::Failed)?;
         let written: Vec<_> = plan.writes.iter().map(|w| w.memory.clone()).collect();
-        plan.index = retrieval::job_ops(messages, &written, session_id, &plan.summary, self.clock.now(), &vectors);
+        plan.index = retrieval::job_ops(
+            messages,
+            &written,
+            session_id,
+            &plan.summary,
+            self.clock.now(),
+            &vectors,
+        );
         match self
             .memories
-            .apply_extraction(user, session_id, state.extracted_through, through, &plan, data_as_of)
+            .apply_extraction(
+                user,
+                session_id,
+                state.extracted_through,
+                through,
+                &plan,
+                data_as_of,
+            )
             .await
             .map_err(failed)?
         {
             ApplyOutcome::Applied => {
                 tracing::info!(%session_id, through, writes = plan.writes.len(), added = plan.added, "memories extracted");
-                let event = DomainEvent::MemoriesUpdated { user: user.clone(), count: plan.writes.len() as u32, at: self.clock.now() };
+                let event = DomainEvent::MemoriesUpdated {
+                    user: user.clone(),
+                    count: plan.writes.len() as u32,
+                    at: self.clock.now(),
+                };
                 if let Err(e) = self.events.publish(&[event]).await {
                     tracing::error!(error = %e, "memories stored, but MemoriesUpdated could not be published");
                 }
                 if through < *to_seq
                     && let Job::ExtractSession { .. } = job
                 {
-                    let rest = Job::ExtractSession { user: user.clone(), session_id: session_id.clone(), from_seq: through + 1, to_seq: *to_seq };
+                    let rest = Job::ExtractSession {
+                        user: user.clone(),
+                        session_id: session_id.clone(),
+                        from_seq: through + 1,
+                        to_seq: *to_seq,
+                    };
                     self.queue.enqueue(&rest).await.map_err(failed)?;
                     tracing::info!(%session_id, from_seq = through + 1, to_seq, "the rest did not fit one prompt; enqueued a follow-up job");
                 }
@@ -198,7 +308,9 @@ impl Extractor {
                 tracing::info!(%session_id, "the person erased their data meanwhile; nothing written");
                 Ok(())
             }
-            ApplyOutcome::Conflict => Err(JobError::Failed("a memory changed while the job ran; it will run again".into())),
+            ApplyOutcome::Conflict => Err(JobError::Failed(
+                "a memory changed while the job ran; it will run again".into(),
+            )),
         }
     }
 }

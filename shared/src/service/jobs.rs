@@ -4,12 +4,12 @@
 //! The Lambda extractor and the local worker share this.
 
 use crate::domain::jobs::Job;
-use tracing::Instrument;
 use crate::ports::JobSource;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JobError {
@@ -54,7 +54,8 @@ impl Dispatcher {
             .handlers
             .get(kind)
             .ok_or_else(|| JobError::UnknownKind(kind.to_string()))?;
-        let job: Job = serde_json::from_value(value.clone()).map_err(|e| JobError::Malformed(e.to_string()))?;
+        let job: Job = serde_json::from_value(value.clone())
+            .map_err(|e| JobError::Malformed(e.to_string()))?;
         // A span per job: every log line of the job names it, and its end
         // says how long it took.
         let span = tracing::info_span!("job", kind = job.kind(), key = %job.dedup_key());
@@ -73,7 +74,11 @@ impl Dispatcher {
 
 /// The in-process worker: take jobs from `source`, run them, ack each one
 /// that succeeded. A failed job is left for redelivery (and the DLQ).
-pub async fn run_worker(source: Arc<dyn JobSource>, dispatcher: Dispatcher, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_worker(
+    source: Arc<dyn JobSource>,
+    dispatcher: Dispatcher,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         if *stop.borrow() {
             return;

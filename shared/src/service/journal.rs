@@ -48,7 +48,12 @@ impl JournalService {
         journal::validate_entry(text).map_err(JournalError::Invalid)?;
         let item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
         self.companion.add_journal(user, &item).await?;
-        self.queue.enqueue(&Job::ExtractJournal { user: user.clone(), entry_id: item.id.clone() }).await?;
+        self.queue
+            .enqueue(&Job::ExtractJournal {
+                user: user.clone(),
+                entry_id: item.id.clone(),
+            })
+            .await?;
         Ok(item)
     }
 
@@ -56,8 +61,24 @@ impl JournalService {
     pub async fn prompt(&self, user: &UserId) -> Result<JournalItem, JournalError> {
         let now = self.clock.now();
         let since = now - PROMPT_LOOKBACK;
-        let turns = conversation_between(&*self.conversations, user, since, now, RECENT_SESSIONS, MESSAGES_PER_SESSION).await?;
-        let entries = self.companion.list_journal(user, Some(JournalKind::Entry), &PageRequest::first(RECENT_ENTRIES)).await?.items;
+        let turns = conversation_between(
+            &*self.conversations,
+            user,
+            since,
+            now,
+            RECENT_SESSIONS,
+            MESSAGES_PER_SESSION,
+        )
+        .await?;
+        let entries = self
+            .companion
+            .list_journal(
+                user,
+                Some(JournalKind::Entry),
+                &PageRequest::first(RECENT_ENTRIES),
+            )
+            .await?
+            .items;
         let said: String = turns
             .iter()
             .filter(|(r, _)| *r == Role::User)
@@ -65,19 +86,33 @@ impl JournalService {
             .chain(entries.iter().map(|e| e.text.as_str()))
             .collect::<Vec<_>>()
             .join(" ");
-        let known = self.retriever.memories_section(user, &said, Route::Reasoning, now, "journal prompt").await;
+        let known = self
+            .retriever
+            .memories_section(user, &said, Route::Reasoning, now, "journal prompt")
+            .await;
         let request = journal::prompt_request(&turns, &entries, known.as_deref());
         let answer = self
             .models
-            .complete_for(user, "journal_prompt", ModelRole::Deep, Some(ModelRole::Chat), &request, Instant::now() + DEADLINE)
+            .complete_for(
+                user,
+                "journal_prompt",
+                ModelRole::Deep,
+                Some(ModelRole::Chat),
+                &request,
+                Instant::now() + DEADLINE,
+            )
             .await
             .map_err(|e| match e {
                 ModelFailure::NotConfigured(hint) => JournalError::ModelUnavailable(hint),
-                ModelFailure::Failed(e) => JournalError::ModelUnavailable(format!("the model could not write a prompt ({e}); try again")),
+                ModelFailure::Failed(e) => JournalError::ModelUnavailable(format!(
+                    "the model could not write a prompt ({e}); try again"
+                )),
             })?;
         let text = answer.completion.content.trim();
         if text.is_empty() {
-            return Err(JournalError::ModelUnavailable("the model wrote an empty prompt; try again".into()));
+            return Err(JournalError::ModelUnavailable(
+                "the model wrote an empty prompt; try again".into(),
+            ));
         }
         let item = JournalItem::new(JournalKind::Prompt, text, now);
         self.companion.add_journal(user, &item).await?;

@@ -41,7 +41,10 @@ pub struct ModelRoles {
 }
 
 impl ModelRoles {
-    pub fn new(bindings: HashMap<ModelRole, Binding>, not_configured_hint: impl Into<String>) -> Self {
+    pub fn new(
+        bindings: HashMap<ModelRole, Binding>,
+        not_configured_hint: impl Into<String>,
+    ) -> Self {
         Self {
             bindings,
             not_configured_hint: not_configured_hint.into(),
@@ -78,8 +81,15 @@ impl ModelRoles {
         request: &CompletionRequest,
         deadline: Instant,
     ) -> Result<Answer, ModelFailure> {
-        self.complete_for(user, route.as_str(), route.primary_role(), route.fallback_role(), request, deadline)
-            .await
+        self.complete_for(
+            user,
+            route.as_str(),
+            route.primary_role(),
+            route.fallback_role(),
+            request,
+            deadline,
+        )
+        .await
     }
 
     /// Answer with `primary`, falling back to `fallback`; `purpose` labels
@@ -95,9 +105,14 @@ impl ModelRoles {
     ) -> Result<Answer, ModelFailure> {
         let route = purpose;
         let Some(first) = self.bindings.get(&primary) else {
-            return Err(ModelFailure::NotConfigured(self.not_configured_hint.clone()));
+            return Err(ModelFailure::NotConfigured(
+                self.not_configured_hint.clone(),
+            ));
         };
-        let err = match self.call(user, route, primary, first, request, deadline).await {
+        let err = match self
+            .call(user, route, primary, first, request, deadline)
+            .await
+        {
             Ok(answer) => return Ok(answer),
             Err(e) => e,
         };
@@ -125,7 +140,10 @@ impl ModelRoles {
         deadline: Instant,
     ) -> Result<Answer, ModelError> {
         let started = Instant::now();
-        let result = binding.client.complete(&binding.model, request, deadline).await;
+        let result = binding
+            .client
+            .complete(&binding.model, request, deadline)
+            .await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(c) => tracing::info!(

@@ -49,14 +49,22 @@ pub fn parse_ndjson(text: &str) -> Result<(Vec<ImportLine>, Vec<LineError>), Imp
         }
         match parse_line(raw) {
             Ok(l) => lines.push(l),
-            Err(message) => errors.push(LineError { line: i + 1, message }),
+            Err(message) => errors.push(LineError {
+                line: i + 1,
+                message,
+            }),
         }
     }
     Ok((lines, errors))
 }
 
 /// Store `lines` in batches and queue extraction of every session touched.
-pub async fn import(ports: &Ports, user: &UserId, lines: &[ImportLine], mut progress: impl FnMut(usize)) -> Result<ImportReport, StoreError> {
+pub async fn import(
+    ports: &Ports,
+    user: &UserId,
+    lines: &[ImportLine],
+    mut progress: impl FnMut(usize),
+) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport::default();
     let mut touched = std::collections::BTreeMap::new();
     for batch in lines.chunks(IMPORT_BATCH) {
@@ -67,10 +75,22 @@ pub async fn import(ports: &Ports, user: &UserId, lines: &[ImportLine], mut prog
         progress(batch.len());
     }
     for (session, count) in touched {
-        if let Some((from_seq, to_seq)) = ports.memories.claim_extraction(user, &session, count, 1).await? {
-            let job = Job::ExtractSession { user: user.clone(), session_id: session.clone(), from_seq, to_seq };
+        if let Some((from_seq, to_seq)) = ports
+            .memories
+            .claim_extraction(user, &session, count, 1)
+            .await?
+        {
+            let job = Job::ExtractSession {
+                user: user.clone(),
+                session_id: session.clone(),
+                from_seq,
+                to_seq,
+            };
             if let Err(e) = ports.queue.enqueue(&job).await {
-                ports.memories.release_extraction(user, &session, (from_seq, to_seq)).await?;
+                ports
+                    .memories
+                    .release_extraction(user, &session, (from_seq, to_seq))
+                    .await?;
                 return Err(e);
             }
         }

@@ -19,10 +19,15 @@ pub async fn conversation_between(
     sessions: u32,
     per_session: usize,
 ) -> Result<Vec<(Role, String)>, StoreError> {
-    let page = conversations.list_sessions(user, &PageRequest::first(sessions)).await?;
+    let page = conversations
+        .list_sessions(user, &PageRequest::first(sessions))
+        .await?;
     let mut recent = Vec::new();
     for s in page.items.iter().filter(|s| s.last_message_at > since) {
-        for m in conversations.recent_messages(user, &s.id, s.message_count, per_session).await? {
+        for m in conversations
+            .recent_messages(user, &s.id, s.message_count, per_session)
+            .await?
+        {
             if m.created_at > since && m.created_at <= until {
                 recent.push((m.created_at, m.role, m.content));
             }

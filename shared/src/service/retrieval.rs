@@ -18,8 +18,8 @@ use crate::domain::memory::MemoryPatch;
 use crate::domain::prompts;
 use crate::domain::retrieval::{DocKind, Embedding, Index, Query, Vector, doc_key};
 use crate::domain::route::Route;
-use chrono::{DateTime, Utc};
 use crate::ports::{Embedder, MemoryStore, StoreError};
+use chrono::{DateTime, Utc};
 use lru::LruCache;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,15 +53,27 @@ pub struct Retriever {
 }
 
 impl Retriever {
-    pub fn new(memories: Arc<dyn MemoryStore>, embedder: Option<Arc<dyn Embedder>>, cache_mb: usize) -> Self {
-        Self { memories, embedder, cache: Mutex::new(LruCache::unbounded()), budget_bytes: cache_mb.max(1) << 20 }
+    pub fn new(
+        memories: Arc<dyn MemoryStore>,
+        embedder: Option<Arc<dyn Embedder>>,
+        cache_mb: usize,
+    ) -> Self {
+        Self {
+            memories,
+            embedder,
+            cache: Mutex::new(LruCache::unbounded()),
+            budget_bytes: cache_mb.max(1) << 20,
+        }
     }
 
     /// Evict least recently used indexes until the cache fits its budget;
     /// the most recent one always stays.
     fn evict(&self) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let mut total: usize = cache.iter().map(|(_, s)| s.bytes.load(Ordering::Relaxed)).sum();
+        let mut total: usize = cache
+            .iter()
+            .map(|(_, s)| s.bytes.load(Ordering::Relaxed))
+            .sum();
         while total > self.budget_bytes && cache.len() > 1 {
             if let Some((user, slot)) = cache.pop_lru() {
                 total -= slot.bytes.load(Ordering::Relaxed);
@@ -80,12 +92,18 @@ impl Retriever {
         let slot = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             cache
-                .get_or_insert(user.clone(), || Slot { index: Arc::new(tokio::sync::Mutex::new(Index::new())), bytes: Arc::new(AtomicUsize::new(0)) })
+                .get_or_insert(user.clone(), || Slot {
+                    index: Arc::new(tokio::sync::Mutex::new(Index::new())),
+                    bytes: Arc::new(AtomicUsize::new(0)),
+                })
                 .clone()
         };
         let mut index = Arc::clone(&slot.index).lock_owned().await;
         loop {
-            let page = self.memories.index_entries(user, index.through(), LOG_PAGE).await?;
+            let page = self
+                .memories
+                .index_entries(user, index.through(), LOG_PAGE)
+                .await?;
             let new_log = matches!((page.generation, index.generation()), (Some(now), Some(built)) if now != built);
             if index.through() > 0 && (new_log || page.head < index.through()) {
                 tracing::info!(user = %user, "the index log was erased (and perhaps begun again); starting the index again");
@@ -111,12 +129,35 @@ impl Retriever {
     /// The memories that relate to `text`, as a prompt section: what the
     /// check-in and the journal prompt draw on. A failure to read the index
     /// leaves the section out (`purpose` names who goes without).
-    pub async fn memories_section(&self, user: &UserId, text: &str, route: Route, now: DateTime<Utc>, purpose: &str) -> Option<String> {
+    pub async fn memories_section(
+        &self,
+        user: &UserId,
+        text: &str,
+        route: Route,
+        now: DateTime<Utc>,
+        purpose: &str,
+    ) -> Option<String> {
         match self.index(user).await {
             Ok(index) => {
-                let chosen = index.select(&Query { text, vector: None, route, now }, None);
-                let memories: Vec<(String, String)> =
-                    chosen.memories.iter().map(|h| (h.doc.category.map_or("memory", |c| c.as_str()).to_string(), h.doc.text.clone())).collect();
+                let chosen = index.select(
+                    &Query {
+                        text,
+                        vector: None,
+                        route,
+                        now,
+                    },
+                    None,
+                );
+                let memories: Vec<(String, String)> = chosen
+                    .memories
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.doc.category.map_or("memory", |c| c.as_str()).to_string(),
+                            h.doc.text.clone(),
+                        )
+                    })
+                    .collect();
                 prompts::known_context(&memories, &[], &[])
             }
             Err(e) => {
@@ -128,13 +169,21 @@ impl Retriever {
 
     /// Drop a person's cached index (after their erase).
     pub fn forget(&self, user: &UserId) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).pop(user);
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop(user);
     }
 
     /// The query's vector, if semantic retrieval is on and the endpoint
     /// answers in time.
     pub async fn query_vector(&self, text: &str, deadline: Instant) -> Option<Vector> {
-        self.embed_one(text, deadline, "could not embed the query; ranking lexically").await
+        self.embed_one(
+            text,
+            deadline,
+            "could not embed the query; ranking lexically",
+        )
+        .await
     }
 
     /// The embedding to index an edited memory with: the new content's
@@ -142,12 +191,19 @@ impl Retriever {
     /// already holds for the memory. `None` when semantic retrieval is off
     /// or the endpoint fails in time: the memory is then ranked lexically
     /// until it next changes, and the edit itself goes ahead.
-    pub async fn edit_embedding(&self, user: &UserId, id: &MemoryId, patch: &MemoryPatch) -> Option<Embedding> {
+    pub async fn edit_embedding(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        patch: &MemoryPatch,
+    ) -> Option<Embedding> {
         self.embedder.as_ref()?;
         if let Some(content) = &patch.content {
             let text = content.trim().to_string();
             let warning = "could not embed the edited memory; it is indexed without a vector";
-            let vector = self.embed_one(&text, Instant::now() + QUERY_EMBED_BUDGET, warning).await?;
+            let vector = self
+                .embed_one(&text, Instant::now() + QUERY_EMBED_BUDGET, warning)
+                .await?;
             return Some(Embedding { text, vector });
         }
         let index = match self.index(user).await {
@@ -158,7 +214,10 @@ impl Retriever {
             }
         };
         let doc = index.doc(&doc_key(DocKind::Memory, id.as_str()))?;
-        Some(Embedding { text: doc.text.clone(), vector: doc.vector.clone()? })
+        Some(Embedding {
+            text: doc.text.clone(),
+            vector: doc.vector.clone()?,
+        })
     }
 
     async fn embed_one(&self, text: &str, deadline: Instant, warning: &str) -> Option<Vector> {
@@ -175,8 +234,13 @@ impl Retriever {
 
     /// Vectors for `(key, text)` items, by key; empty when semantic
     /// retrieval is off. A failure is an error: the job is retried.
-    pub async fn embed_items(&self, items: Vec<(String, String)>) -> Result<HashMap<String, Vector>, String> {
-        let Some(embedder) = &self.embedder else { return Ok(HashMap::new()) };
+    pub async fn embed_items(
+        &self,
+        items: Vec<(String, String)>,
+    ) -> Result<HashMap<String, Vector>, String> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(HashMap::new());
+        };
         if items.is_empty() {
             return Ok(HashMap::new());
         }
@@ -185,7 +249,11 @@ impl Retriever {
             .embed(&texts, Instant::now() + JOB_EMBED_BUDGET)
             .await
             .map_err(|e| format!("could not embed the job's memories: {e}"))?;
-        Ok(items.into_iter().zip(vectors).filter_map(|((k, _), v)| Vector::from_f32(&v).map(|v| (k, v))).collect())
+        Ok(items
+            .into_iter()
+            .zip(vectors)
+            .filter_map(|((k, _), v)| Vector::from_f32(&v).map(|v| (k, v)))
+            .collect())
     }
 }
 
@@ -193,14 +261,16 @@ impl Retriever {
 mod tests {
     use super::*;
     use crate::adapters::embedded::EmbeddedStore;
-    use crate::domain::ids::{MemoryId, MessageId, SessionId};
     use crate::domain::extraction::{MemoryWrite, Plan};
+    use crate::domain::ids::{MemoryId, MessageId, SessionId};
     use crate::domain::memory::{Category, Memory};
     use crate::domain::retrieval::job_ops;
     use chrono::Utc;
 
     async fn person(store: &EmbeddedStore, user: &UserId, facts: usize) {
-        let texts: Vec<String> = (0..facts).map(|i| format!("fact {i} about running and sleeping and working")).collect();
+        let texts: Vec<String> = (0..facts)
+            .map(|i| format!("fact {i} about running and sleeping and working"))
+            .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         job(store, user, "s", &refs).await;
     }
@@ -224,14 +294,36 @@ mod tests {
                 edited: false,
             })
             .collect();
-        let index = job_ops(&[], &memories, &s, "summary", Utc::now(), &Default::default());
-        let writes = memories.into_iter().map(|memory| MemoryWrite { memory, seen_updated_at: None }).collect();
-        let plan = Plan { writes, summary: "summary".into(), added: facts.len() as u32, index };
-        store.apply_extraction(user, &s, 0, 1, &plan, Utc::now()).await.unwrap();
+        let index = job_ops(
+            &[],
+            &memories,
+            &s,
+            "summary",
+            Utc::now(),
+            &Default::default(),
+        );
+        let writes = memories
+            .into_iter()
+            .map(|memory| MemoryWrite {
+                memory,
+                seen_updated_at: None,
+            })
+            .collect();
+        let plan = Plan {
+            writes,
+            summary: "summary".into(),
+            added: facts.len() as u32,
+            index,
+        };
+        store
+            .apply_extraction(user, &s, 0, 1, &plan, Utc::now())
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
-    async fn a_warm_index_never_serves_what_an_erase_removed_even_after_the_new_log_outgrows_the_old() {
+    async fn a_warm_index_never_serves_what_an_erase_removed_even_after_the_new_log_outgrows_the_old()
+     {
         use crate::ports::DataOwnership;
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
@@ -240,23 +332,46 @@ mod tests {
         job(&store, &user, "s2", &["Another old secret."]).await;
         // Another warm process holds an index built from the old log.
         let other = Retriever::new(Arc::new(store.clone()), None, 64);
-        assert_eq!(other.index(&user).await.unwrap().docs().filter(|d| d.text.contains("secret")).count(), 1);
+        assert_eq!(
+            other
+                .index(&user)
+                .await
+                .unwrap()
+                .docs()
+                .filter(|d| d.text.contains("secret"))
+                .count(),
+            1
+        );
         store.erase(&user, Utc::now()).await.unwrap();
         // The person starts again; the new log grows past the old one's seq.
         for i in 0..4 {
-            job(&store, &user, &format!("new-{i}"), &[&format!("New fact {i}.")]).await;
+            job(
+                &store,
+                &user,
+                &format!("new-{i}"),
+                &[&format!("New fact {i}.")],
+            )
+            .await;
         }
         let index = other.index(&user).await.unwrap();
         let texts: Vec<&str> = index.docs().map(|d| d.text.as_str()).collect();
-        assert!(texts.iter().all(|t| !t.to_lowercase().contains("secret")), "{texts:?}");
-        assert_eq!(texts.iter().filter(|t| t.starts_with("New fact")).count(), 4);
+        assert!(
+            texts.iter().all(|t| !t.to_lowercase().contains("secret")),
+            "{texts:?}"
+        );
+        assert_eq!(
+            texts.iter().filter(|t| t.starts_with("New fact")).count(),
+            4
+        );
     }
 
     #[tokio::test]
     async fn the_cache_stays_within_its_memory_budget() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        let users: Vec<UserId> = (0..4).map(|i| UserId::parse(format!("u{i}")).unwrap()).collect();
+        let users: Vec<UserId> = (0..4)
+            .map(|i| UserId::parse(format!("u{i}")).unwrap())
+            .collect();
         for u in &users {
             person(&store, u, 2_000).await;
         }
@@ -267,7 +382,11 @@ mod tests {
             assert_eq!(retriever.index(u).await.unwrap().len(), 2_001);
         }
         let cache = retriever.cache.lock().unwrap();
-        assert!(cache.len() < users.len(), "a 1 MB budget holds fewer than four such indexes: {}", cache.len());
+        assert!(
+            cache.len() < users.len(),
+            "a 1 MB budget holds fewer than four such indexes: {}",
+            cache.len()
+        );
         assert!(cache.contains(&users[3]), "the most recent stays");
     }
 }

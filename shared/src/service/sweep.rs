@@ -26,24 +26,46 @@ impl IdleSweep {
         let now = self.clock.now();
         let idle = chrono::Duration::from_std(self.idle).unwrap_or(chrono::Duration::minutes(30));
         let mut enqueued = 0;
-        for day in [now.date_naive(), (now - chrono::Duration::days(1)).date_naive()] {
+        for day in [
+            now.date_naive(),
+            (now - chrono::Duration::days(1)).date_naive(),
+        ] {
             let mut page = PageRequest::first(100);
             loop {
                 let users = self.conversations.active_users(day, &page).await?;
                 for user in &users.items {
-                    let sessions = self.conversations.list_sessions(user, &PageRequest::first(SESSIONS_PER_USER)).await?;
-                    for s in sessions.items.iter().filter(|s| s.last_message_at <= now - idle) {
-                        if let Some((from_seq, to_seq)) =
-                            self.memories.claim_extraction(user, &s.id, s.message_count, 1).await?
+                    let sessions = self
+                        .conversations
+                        .list_sessions(user, &PageRequest::first(SESSIONS_PER_USER))
+                        .await?;
+                    for s in sessions
+                        .items
+                        .iter()
+                        .filter(|s| s.last_message_at <= now - idle)
+                    {
+                        if let Some((from_seq, to_seq)) = self
+                            .memories
+                            .claim_extraction(user, &s.id, s.message_count, 1)
+                            .await?
                         {
-                            let job = Job::ExtractSession { user: user.clone(), session_id: s.id.clone(), from_seq, to_seq };
+                            let job = Job::ExtractSession {
+                                user: user.clone(),
+                                session_id: s.id.clone(),
+                                from_seq,
+                                to_seq,
+                            };
                             self.queue.enqueue(&job).await?;
                             enqueued += 1;
                         }
                     }
                 }
                 match users.next_cursor {
-                    Some(c) => page = PageRequest { limit: 100, cursor: Some(c) },
+                    Some(c) => {
+                        page = PageRequest {
+                            limit: 100,
+                            cursor: Some(c),
+                        }
+                    }
                     None => break,
                 }
             }

@@ -28,11 +28,20 @@ impl DynamoStore {
             None => None,
             Some(c) => {
                 let k = c.strip_prefix("k.").ok_or(StoreError::BadCursor)?;
-                Some(Item::from([(PK.into(), s(pk(user))), (SK.into(), s(format!("{prefix}{k}")))]))
+                Some(Item::from([
+                    (PK.into(), s(pk(user))),
+                    (SK.into(), s(format!("{prefix}{k}"))),
+                ]))
             }
         };
-        let (items, more) = self.newest_under(user, prefix, start, page.limit as usize, None, keep).await?;
-        let next_cursor = if more { items.last().map(|i| format!("k.{}", key_of(i))) } else { None };
+        let (items, more) = self
+            .newest_under(user, prefix, start, page.limit as usize, None, keep)
+            .await?;
+        let next_cursor = if more {
+            items.last().map(|i| format!("k.{}", key_of(i)))
+        } else {
+            None
+        };
         Ok(Page { items, next_cursor })
     }
 }
@@ -40,7 +49,10 @@ impl DynamoStore {
 #[async_trait]
 impl CompanionStore for DynamoStore {
     async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError> {
-        self.get(&pk(user), "SETTINGS").await?.map(|i| data(&i)).transpose()
+        self.get(&pk(user), "SETTINGS")
+            .await?
+            .map(|i| data(&i))
+            .transpose()
     }
 
     async fn put_settings(&self, user: &UserId, settings: &Settings) -> Result<(), StoreError> {
@@ -59,7 +71,11 @@ impl CompanionStore for DynamoStore {
         Ok(())
     }
 
-    async fn record_checkin(&self, user: &UserId, checkin: &CheckIn) -> Result<(CheckIn, bool), StoreError> {
+    async fn record_checkin(
+        &self,
+        user: &UserId,
+        checkin: &CheckIn,
+    ) -> Result<(CheckIn, bool), StoreError> {
         let sk = format!("CK#{}", checkin.local_date);
         let result = self
             .client
@@ -76,8 +92,14 @@ impl CompanionStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok((checkin.clone(), true)),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                let item = self.get(&pk(user), &sk).await?.ok_or(StoreError::NotFound)?;
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                let item = self
+                    .get(&pk(user), &sk)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 Ok((data(&item)?, false))
             }
             Err(e) => Err(sdk(e)),
@@ -86,7 +108,10 @@ impl CompanionStore for DynamoStore {
 
     async fn mark_pushed(&self, user: &UserId, id: &str) -> Result<(), StoreError> {
         let sk = format!("CK#{id}");
-        let item = self.get(&pk(user), &sk).await?.ok_or(StoreError::NotFound)?;
+        let item = self
+            .get(&pk(user), &sk)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut c: CheckIn = data(&item)?;
         c.pushed = true;
         self.client
@@ -105,8 +130,13 @@ impl CompanionStore for DynamoStore {
         Ok(())
     }
 
-    async fn list_checkins(&self, user: &UserId, page: &PageRequest) -> Result<Page<CheckIn>, StoreError> {
-        self.newest_first(user, "CK#", page, |_: &CheckIn| true, |c| c.id.clone()).await
+    async fn list_checkins(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<CheckIn>, StoreError> {
+        self.newest_first(user, "CK#", page, |_: &CheckIn| true, |c| c.id.clone())
+            .await
     }
 
     async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError> {
@@ -126,11 +156,30 @@ impl CompanionStore for DynamoStore {
         Ok(())
     }
 
-    async fn list_journal(&self, user: &UserId, kind: Option<JournalKind>, page: &PageRequest) -> Result<Page<JournalItem>, StoreError> {
-        self.newest_first(user, "J#", page, |j: &JournalItem| kind.is_none_or(|k| j.kind == k), |j| j.id.clone()).await
+    async fn list_journal(
+        &self,
+        user: &UserId,
+        kind: Option<JournalKind>,
+        page: &PageRequest,
+    ) -> Result<Page<JournalItem>, StoreError> {
+        self.newest_first(
+            user,
+            "J#",
+            page,
+            |j: &JournalItem| kind.is_none_or(|k| j.kind == k),
+            |j| j.id.clone(),
+        )
+        .await
     }
 
-    async fn get_journal(&self, user: &UserId, id: &str) -> Result<Option<JournalItem>, StoreError> {
-        self.get(&pk(user), &format!("J#{id}")).await?.map(|i| data(&i)).transpose()
+    async fn get_journal(
+        &self,
+        user: &UserId,
+        id: &str,
+    ) -> Result<Option<JournalItem>, StoreError> {
+        self.get(&pk(user), &format!("J#{id}"))
+            .await?
+            .map(|i| data(&i))
+            .transpose()
     }
 }

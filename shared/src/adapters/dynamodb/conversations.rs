@@ -49,7 +49,10 @@ enum Cancelled {
 fn cancelled(e: SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Cancelled {
     if let SdkError::ServiceError(ref se) = e
         && let TransactWriteItemsError::TransactionCanceledException(tc) = se.err()
-        && tc.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+        && tc
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed"))
     {
         return Cancelled::Condition;
     }
@@ -71,12 +74,27 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    async fn load_session(&self, user: &UserId, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        self.get(&user_pk(user), &session_sk(id)).await?.map(|i| data(&i)).transpose()
+    async fn load_session(
+        &self,
+        user: &UserId,
+        id: &SessionId,
+    ) -> Result<Option<Session>, StoreError> {
+        self.get(&user_pk(user), &session_sk(id))
+            .await?
+            .map(|i| data(&i))
+            .transpose()
     }
 
-    async fn load_message(&self, user: &UserId, session: &SessionId, seq: u64) -> Result<Option<Message>, StoreError> {
-        self.get(&user_pk(user), &message_sk(session, seq)).await?.map(|i| data(&i)).transpose()
+    async fn load_message(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        seq: u64,
+    ) -> Result<Option<Message>, StoreError> {
+        self.get(&user_pk(user), &message_sk(session, seq))
+            .await?
+            .map(|i| data(&i))
+            .transpose()
     }
 
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
@@ -115,9 +133,17 @@ impl DynamoStore {
 
     /// The session write of a turn: create it, or move its count from
     /// `expected` to `session.message_count` and nothing else.
-    fn session_write(&self, user: &UserId, session: &Session, expected: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+    fn session_write(
+        &self,
+        user: &UserId,
+        session: &Session,
+        expected: Option<u64>,
+    ) -> Result<TransactWriteItem, StoreError> {
         match expected {
-            None => self.put(self.session_item(user, session)?, Some("attribute_not_exists(PK)")),
+            None => self.put(
+                self.session_item(user, session)?,
+                Some("attribute_not_exists(PK)"),
+            ),
             Some(before) => {
                 let update = Update::builder()
                     .table_name(&self.table)
@@ -136,11 +162,16 @@ impl DynamoStore {
         }
     }
 
-    async fn replay(&self, user: &UserId, cmid: &ClientMessageId) -> Result<Option<RecordedTurn>, StoreError> {
+    async fn replay(
+        &self,
+        user: &UserId,
+        cmid: &ClientMessageId,
+    ) -> Result<Option<RecordedTurn>, StoreError> {
         let Some(item) = self.get(&user_pk(user), &client_sk(cmid)).await? else {
             return Ok(None);
         };
-        let sid = SessionId::parse(get_s(&item, "session_id")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sid = SessionId::parse(get_s(&item, "session_id")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let seq = get_n(&item, "seq")?;
         let session = self
             .load_session(user, &sid)
@@ -154,7 +185,12 @@ impl DynamoStore {
             Some(r) => self.load_message(user, &sid, r).await?,
             None => None,
         };
-        Ok(Some(RecordedTurn { session, message, reply, replayed: true }))
+        Ok(Some(RecordedTurn {
+            session,
+            message,
+            reply,
+            replayed: true,
+        }))
     }
 
     async fn query(
@@ -180,7 +216,8 @@ impl DynamoStore {
         }
         let out = q.send().await.map_err(sdk)?;
         let mut items = out.items.unwrap_or_default();
-        let more = items.len() > limit || (items.len() == limit && out.last_evaluated_key.is_some());
+        let more =
+            items.len() > limit || (items.len() == limit && out.last_evaluated_key.is_some());
         items.truncate(limit);
         Ok((items, more))
     }
@@ -195,7 +232,11 @@ fn cursor_part(c: &str, prefix: &str) -> Result<String, StoreError> {
 
 #[async_trait]
 impl ConversationStore for DynamoStore {
-    async fn record_user_message(&self, user: &UserId, input: NewUserMessage) -> Result<RecordedTurn, StoreError> {
+    async fn record_user_message(
+        &self,
+        user: &UserId,
+        input: NewUserMessage,
+    ) -> Result<RecordedTurn, StoreError> {
         let new_id = SessionId::generate();
         for _ in 0..MAX_RACE_RETRIES {
             if let Some(cmid) = &input.client_message_id
@@ -205,7 +246,10 @@ impl ConversationStore for DynamoStore {
             }
             let (mut session, expected) = match &input.session_id {
                 Some(id) => {
-                    let s = self.load_session(user, id).await?.ok_or(StoreError::NotFound)?;
+                    let s = self
+                        .load_session(user, id)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
                     let before = s.message_count;
                     (s, Some(before))
                 }
@@ -236,7 +280,10 @@ impl ConversationStore for DynamoStore {
             let pk = user_pk(user);
             let mut writes = vec![
                 self.session_write(user, &session, expected)?,
-                self.put(self.message_item(user, &message)?, Some("attribute_not_exists(PK)"))?,
+                self.put(
+                    self.message_item(user, &message)?,
+                    Some("attribute_not_exists(PK)"),
+                )?,
             ];
             if let Some(cmid) = &input.client_message_id {
                 let expires = input.created_at.timestamp() + CLIENT_ID_TTL_SECS;
@@ -257,7 +304,14 @@ impl ConversationStore for DynamoStore {
                 writes.push(self.put(
                     Item::from([
                         (PK.into(), s(&pk)),
-                        (SK.into(), s(format!("F#{:020}#{}", flag.at.timestamp_millis().max(0), flag.message_id))),
+                        (
+                            SK.into(),
+                            s(format!(
+                                "F#{:020}#{}",
+                                flag.at.timestamp_millis().max(0),
+                                flag.message_id
+                            )),
+                        ),
                         ("kind".into(), s("crisis_flag")),
                         ("data".into(), json(&flag)?),
                     ]),
@@ -276,9 +330,20 @@ impl ConversationStore for DynamoStore {
                 ]),
                 None,
             )?);
-            match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes))
+                .send()
+                .await
+            {
                 Ok(_) => {
-                    return Ok(RecordedTurn { session, message, reply: None, replayed: false });
+                    return Ok(RecordedTurn {
+                        session,
+                        message,
+                        reply: None,
+                        replayed: false,
+                    });
                 }
                 // A condition failed: another request stored this client id
                 // first (the next pass replays it), or a concurrent message
@@ -289,12 +354,23 @@ impl ConversationStore for DynamoStore {
                 },
             }
         }
-        Err(StoreError::Conflict("too many concurrent writes to this session; try again".into()))
+        Err(StoreError::Conflict(
+            "too many concurrent writes to this session; try again".into(),
+        ))
     }
 
-    async fn record_reply(&self, user: &UserId, session_id: &SessionId, answers: u64, reply: NewReply) -> Result<Message, StoreError> {
+    async fn record_reply(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        answers: u64,
+        reply: NewReply,
+    ) -> Result<Message, StoreError> {
         for _ in 0..MAX_RACE_RETRIES {
-            let mut session = self.load_session(user, session_id).await?.ok_or(StoreError::NotFound)?;
+            let mut session = self
+                .load_session(user, session_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
             let mut question = self
                 .load_message(user, session_id, answers)
                 .await?
@@ -335,10 +411,19 @@ impl ConversationStore for DynamoStore {
                 .map_err(build_err)?;
             let writes = vec![
                 self.session_write(user, &session, Some(before))?,
-                self.put(self.message_item(user, &message)?, Some("attribute_not_exists(PK)"))?,
+                self.put(
+                    self.message_item(user, &message)?,
+                    Some("attribute_not_exists(PK)"),
+                )?,
                 TransactWriteItem::builder().update(mark).build(),
             ];
-            match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes))
+                .send()
+                .await
+            {
                 Ok(_) => return Ok(message),
                 Err(e) => match cancelled(e) {
                     // Answered meanwhile, or the session moved on: read again.
@@ -347,14 +432,24 @@ impl ConversationStore for DynamoStore {
                 },
             }
         }
-        Err(StoreError::Conflict("too many concurrent writes to this session; try again".into()))
+        Err(StoreError::Conflict(
+            "too many concurrent writes to this session; try again".into(),
+        ))
     }
 
-    async fn get_session(&self, user: &UserId, session_id: &SessionId) -> Result<Option<Session>, StoreError> {
+    async fn get_session(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+    ) -> Result<Option<Session>, StoreError> {
         self.load_session(user, session_id).await
     }
 
-    async fn list_sessions(&self, user: &UserId, page: &PageRequest) -> Result<Page<Session>, StoreError> {
+    async fn list_sessions(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Session>, StoreError> {
         let pk = user_pk(user);
         let start = match page.cursor.as_deref() {
             None => None,
@@ -382,16 +477,30 @@ impl ConversationStore for DynamoStore {
             .await?;
         let sessions: Vec<Session> = items.iter().map(data).collect::<Result<_, _>>()?;
         let next_cursor = match (more, sessions.last()) {
-            (true, Some(last)) => Some(format!("s.{}.{}", last.created_at.timestamp_millis().max(0), last.id)),
+            (true, Some(last)) => Some(format!(
+                "s.{}.{}",
+                last.created_at.timestamp_millis().max(0),
+                last.id
+            )),
             _ => None,
         };
-        Ok(Page { items: sessions, next_cursor })
+        Ok(Page {
+            items: sessions,
+            next_cursor,
+        })
     }
 
-    async fn list_messages(&self, user: &UserId, session_id: &SessionId, page: &PageRequest) -> Result<Page<Message>, StoreError> {
+    async fn list_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
         let after: u64 = match page.cursor.as_deref() {
             None => 0,
-            Some(c) => cursor_part(c, "m.")?.parse().map_err(|_| StoreError::BadCursor)?,
+            Some(c) => cursor_part(c, "m.")?
+                .parse()
+                .map_err(|_| StoreError::BadCursor)?,
         };
         if self.load_session(user, session_id).await?.is_none() {
             return Err(StoreError::NotFound);
@@ -415,10 +524,17 @@ impl ConversationStore for DynamoStore {
             (true, Some(m)) => Some(format!("m.{}", m.seq)),
             _ => None,
         };
-        Ok(Page { items: messages, next_cursor })
+        Ok(Page {
+            items: messages,
+            next_cursor,
+        })
     }
 
-    async fn list_crisis_flags(&self, user: &UserId, page: &PageRequest) -> Result<Page<CrisisFlag>, StoreError> {
+    async fn list_crisis_flags(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<CrisisFlag>, StoreError> {
         let pk = user_pk(user);
         let start = match page.cursor.as_deref() {
             None => None,
@@ -427,21 +543,42 @@ impl ConversationStore for DynamoStore {
                 let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
                 let ms: i64 = ms.parse().map_err(|_| StoreError::BadCursor)?;
                 let id = MessageId::parse(id).map_err(|_| StoreError::BadCursor)?;
-                Some(Item::from([(PK.into(), s(&pk)), (SK.into(), s(format!("F#{:020}#{id}", ms.max(0))))]))
+                Some(Item::from([
+                    (PK.into(), s(&pk)),
+                    (SK.into(), s(format!("F#{:020}#{id}", ms.max(0)))),
+                ]))
             }
         };
         let (items, more) = self
-            .query(None, "PK = :pk AND begins_with(SK, :p)", &[(":pk", pk), (":p", "F#".into())], false, page.limit as usize, start)
+            .query(
+                None,
+                "PK = :pk AND begins_with(SK, :p)",
+                &[(":pk", pk), (":p", "F#".into())],
+                false,
+                page.limit as usize,
+                start,
+            )
             .await?;
         let flags: Vec<CrisisFlag> = items.iter().map(data).collect::<Result<_, _>>()?;
         let next_cursor = match (more, flags.last()) {
-            (true, Some(f)) => Some(format!("f.{}.{}", f.at.timestamp_millis().max(0), f.message_id)),
+            (true, Some(f)) => Some(format!(
+                "f.{}.{}",
+                f.at.timestamp_millis().max(0),
+                f.message_id
+            )),
             _ => None,
         };
-        Ok(Page { items: flags, next_cursor })
+        Ok(Page {
+            items: flags,
+            next_cursor,
+        })
     }
 
-    async fn active_users(&self, day: NaiveDate, page: &PageRequest) -> Result<Page<UserId>, StoreError> {
+    async fn active_users(
+        &self,
+        day: NaiveDate,
+        page: &PageRequest,
+    ) -> Result<Page<UserId>, StoreError> {
         let gpk = format!("ACT#{day}");
         let start = match page.cursor.as_deref() {
             None => None,
@@ -456,20 +593,39 @@ impl ConversationStore for DynamoStore {
             }
         };
         let (items, more) = self
-            .query(Some(GSI1), "GSI1PK = :g", &[(":g", gpk)], true, page.limit as usize, start)
+            .query(
+                Some(GSI1),
+                "GSI1PK = :g",
+                &[(":g", gpk)],
+                true,
+                page.limit as usize,
+                start,
+            )
             .await?;
         let users: Vec<UserId> = items
             .iter()
-            .map(|i| get_s(i, GSI1SK).and_then(|u| UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string()))))
+            .map(|i| {
+                get_s(i, GSI1SK)
+                    .and_then(|u| UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string())))
+            })
             .collect::<Result<_, _>>()?;
         let next_cursor = match (more, users.last()) {
             (true, Some(u)) => Some(format!("a.{u}")),
             _ => None,
         };
-        Ok(Page { items: users, next_cursor })
+        Ok(Page {
+            items: users,
+            next_cursor,
+        })
     }
 
-    async fn recent_messages(&self, user: &UserId, session_id: &SessionId, up_to_seq: u64, limit: usize) -> Result<Vec<Message>, StoreError> {
+    async fn recent_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        up_to_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -486,7 +642,12 @@ impl ConversationStore for DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        let mut messages: Vec<Message> = out.items.unwrap_or_default().iter().map(data).collect::<Result<_, _>>()?;
+        let mut messages: Vec<Message> = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(data)
+            .collect::<Result<_, _>>()?;
         messages.reverse();
         Ok(messages)
     }
@@ -494,7 +655,11 @@ impl ConversationStore for DynamoStore {
 
 /// Store one imported message unless its `external_id` was imported before.
 /// Returns the session's message count after it, or `None` when skipped.
-pub(super) async fn write_imported(store: &DynamoStore, user: &UserId, line: &crate::domain::ownership::ImportLine) -> Result<Option<u64>, StoreError> {
+pub(super) async fn write_imported(
+    store: &DynamoStore,
+    user: &UserId,
+    line: &crate::domain::ownership::ImportLine,
+) -> Result<Option<u64>, StoreError> {
     let pk = user_pk(user);
     let ext_sk = format!("E#{}", line.external_id);
     for _ in 0..MAX_RACE_RETRIES {
@@ -507,7 +672,10 @@ pub(super) async fn write_imported(store: &DynamoStore, user: &UserId, line: &cr
         let message = line.append_to(&mut session);
         let writes = vec![
             store.session_write(user, &session, expected)?,
-            store.put(store.message_item(user, &message)?, Some("attribute_not_exists(PK)"))?,
+            store.put(
+                store.message_item(user, &message)?,
+                Some("attribute_not_exists(PK)"),
+            )?,
             store.put(
                 Item::from([
                     (PK.into(), s(&pk)),
@@ -519,7 +687,13 @@ pub(super) async fn write_imported(store: &DynamoStore, user: &UserId, line: &cr
                 Some("attribute_not_exists(PK)"),
             )?,
         ];
-        match store.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        match store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
             Ok(_) => return Ok(Some(session.message_count)),
             Err(e) => match cancelled(e) {
                 Cancelled::Condition => continue,
@@ -527,5 +701,7 @@ pub(super) async fn write_imported(store: &DynamoStore, user: &UserId, line: &cr
             },
         }
     }
-    Err(StoreError::Conflict("too many concurrent writes to this session; try again".into()))
+    Err(StoreError::Conflict(
+        "too many concurrent writes to this session; try again".into(),
+    ))
 }

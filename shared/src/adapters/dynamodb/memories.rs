@@ -11,7 +11,9 @@ use super::schema::{PK, SK};
 use super::{DynamoStore, Item, build_err, data, json, n, s, sdk};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
-use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due};
+use crate::domain::memory::{
+    ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due,
+};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
@@ -31,7 +33,10 @@ fn state_sk(session: &SessionId) -> String {
 
 /// The positions (in request order) of the transaction's cancellation
 /// reasons with `code`.
-fn cancelled_with<R: std::fmt::Debug>(e: &SdkError<TransactWriteItemsError, R>, code: &str) -> Vec<usize> {
+fn cancelled_with<R: std::fmt::Debug>(
+    e: &SdkError<TransactWriteItemsError, R>,
+    code: &str,
+) -> Vec<usize> {
     match e {
         SdkError::ServiceError(se) => match se.err() {
             TransactWriteItemsError::TransactionCanceledException(tc) => tc
@@ -58,7 +63,12 @@ fn index_sk(seq: u64) -> String {
 const INDEX_RACE_ATTEMPTS: u32 = 12;
 
 impl DynamoStore {
-    fn state_item(&self, user: &UserId, session: &SessionId, state: &ExtractionState) -> Result<Item, StoreError> {
+    fn state_item(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        state: &ExtractionState,
+    ) -> Result<Item, StoreError> {
         Ok(Item::from([
             (PK.into(), s(pk(user))),
             (SK.into(), s(state_sk(session))),
@@ -92,7 +102,12 @@ impl DynamoStore {
     /// The writes that append `ops` after `head`: the entries, then the
     /// head, conditioned on still being `head` (the head comes last, so a
     /// failed condition at `position + entries` means a lost race).
-    fn index_writes(&self, user: &UserId, (head, generation): (u64, u64), ops: &[IndexOp]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn index_writes(
+        &self,
+        user: &UserId,
+        (head, generation): (u64, u64),
+        ops: &[IndexOp],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
@@ -112,38 +127,60 @@ impl DynamoStore {
                 .map_err(build_err)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
-        let mut head_put = Put::builder().table_name(&self.table).set_item(Some(Item::from([
-            (PK.into(), s(pk(user))),
-            (SK.into(), s(INDEX_HEAD_SK)),
-            ("kind".into(), s("search_index")),
-            ("seq".into(), n(seq)),
-            ("gen".into(), n(generation)),
-        ])));
+        let mut head_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (PK.into(), s(pk(user))),
+                (SK.into(), s(INDEX_HEAD_SK)),
+                ("kind".into(), s("search_index")),
+                ("seq".into(), n(seq)),
+                ("gen".into(), n(generation)),
+            ])));
         head_put = if head == 0 {
             head_put.condition_expression("attribute_not_exists(PK)")
         } else {
-            head_put.condition_expression("seq = :head").expression_attribute_values(":head", n(head))
+            head_put
+                .condition_expression("seq = :head")
+                .expression_attribute_values(":head", n(head))
         };
-        writes.push(TransactWriteItem::builder().put(head_put.build().map_err(build_err)?).build());
+        writes.push(
+            TransactWriteItem::builder()
+                .put(head_put.build().map_err(build_err)?)
+                .build(),
+        );
         Ok(writes)
     }
 
     /// Write `writes` and append `ops` to the index log in one transaction,
     /// retrying when another append won the head. Returns the positions of
     /// failed conditions among `writes`, if the transaction was cancelled.
-    async fn transact_with_index(&self, user: &UserId, writes: Vec<TransactWriteItem>, ops: &[IndexOp]) -> Result<Result<(), Vec<usize>>, StoreError> {
+    async fn transact_with_index(
+        &self,
+        user: &UserId,
+        writes: Vec<TransactWriteItem>,
+        ops: &[IndexOp],
+    ) -> Result<Result<(), Vec<usize>>, StoreError> {
         for attempt in 0..INDEX_RACE_ATTEMPTS {
             if attempt > 0 {
                 // Jittered, growing pauses spread out the racers.
                 let cap = 10u64 << attempt.min(5);
-                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(cap / 4..=cap))).await;
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(
+                    cap / 4..=cap,
+                )))
+                .await;
             }
             let head = self.index_head(user).await?;
             let own = writes.len();
             let mut all = writes.clone();
             all.extend(self.index_writes(user, head, ops)?);
             let head_at = all.len() - 1;
-            match self.client.transact_write_items().set_transact_items(Some(all)).send().await {
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(all))
+                .send()
+                .await
+            {
                 Ok(_) => return Ok(Ok(())),
                 Err(e) => {
                     // Another transaction on the same items was in flight: try again.
@@ -165,12 +202,21 @@ impl DynamoStore {
                 }
             }
         }
-        Err(StoreError::Unavailable("the index log is busy; try again".into()))
+        Err(StoreError::Unavailable(
+            "the index log is busy; try again".into(),
+        ))
     }
 
     /// Memories newest first, filtered, from an exclusive start.
-    async fn query_memories(&self, user: &UserId, filter: &MemoryFilter, limit: usize, before: Option<&MemoryId>) -> Result<(Vec<Memory>, bool), StoreError> {
-        let start = before.map(|id| Item::from([(PK.into(), s(pk(user))), (SK.into(), s(mem_sk(id)))]));
+    async fn query_memories(
+        &self,
+        user: &UserId,
+        filter: &MemoryFilter,
+        limit: usize,
+        before: Option<&MemoryId>,
+    ) -> Result<(Vec<Memory>, bool), StoreError> {
+        let start =
+            before.map(|id| Item::from([(PK.into(), s(pk(user))), (SK.into(), s(mem_sk(id)))]));
         let mut conditions = Vec::new();
         let mut values = Vec::new();
         if let Some(c) = filter.category {
@@ -182,20 +228,31 @@ impl DynamoStore {
             values.push((":t", AttributeValue::Bool(true)));
         }
         let filter = (!conditions.is_empty()).then(|| (conditions.join(" AND "), values));
-        self.newest_under(user, "MEM#", start, limit, filter, |_: &Memory| true).await
+        self.newest_under(user, "MEM#", start, limit, filter, |_: &Memory| true)
+            .await
     }
 }
 
 #[async_trait]
 impl MemoryStore for DynamoStore {
-    async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError> {
+    async fn extraction_state(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+    ) -> Result<ExtractionState, StoreError> {
         match self.get(&pk(user), &state_sk(session)).await? {
             Some(item) => data(&item),
             None => Ok(ExtractionState::default()),
         }
     }
 
-    async fn claim_extraction(&self, user: &UserId, session: &SessionId, message_count: u64, min_new: u64) -> Result<Option<(u64, u64)>, StoreError> {
+    async fn claim_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        message_count: u64,
+        min_new: u64,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
         let mut state = self.extraction_state(user, session).await?;
         let Some((from, to)) = extraction_due(&state, message_count, min_new) else {
             return Ok(None);
@@ -215,12 +272,22 @@ impl MemoryStore for DynamoStore {
         match result {
             Ok(_) => Ok(Some((from, to))),
             // Another turn claimed it first.
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(sdk(e)),
         }
     }
 
-    async fn release_extraction(&self, user: &UserId, session: &SessionId, (from, to): (u64, u64)) -> Result<(), StoreError> {
+    async fn release_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        (from, to): (u64, u64),
+    ) -> Result<(), StoreError> {
         let mut state = self.extraction_state(user, session).await?;
         if state.enqueued_through != to {
             return Ok(());
@@ -237,12 +304,25 @@ impl MemoryStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(sdk(e)),
         }
     }
 
-    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan, data_as_of: DateTime<Utc>) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        expected_through: u64,
+        new_through: u64,
+        plan: &Plan,
+        data_as_of: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, StoreError> {
         let mut state = self.extraction_state(user, session).await?;
         if state.extracted_through != expected_through {
             return Ok(ApplyOutcome::AlreadyApplied);
@@ -260,7 +340,11 @@ impl MemoryStore for DynamoStore {
             .expression_attribute_values(":asof", n(data_as_of.timestamp_millis()))
             .build()
             .map_err(build_err)?;
-        writes.push(TransactWriteItem::builder().condition_check(not_erased).build());
+        writes.push(
+            TransactWriteItem::builder()
+                .condition_check(not_erased)
+                .build(),
+        );
         let state_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(self.state_item(user, session, &state)?))
@@ -274,14 +358,20 @@ impl MemoryStore for DynamoStore {
             .map_err(build_err)?;
         writes.push(TransactWriteItem::builder().put(state_put).build());
         for w in &plan.writes {
-            let mut put = Put::builder().table_name(&self.table).set_item(Some(self.memory_item(user, &w.memory)?));
+            let mut put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(self.memory_item(user, &w.memory)?));
             put = match w.seen_updated_at {
                 None => put.condition_expression("attribute_not_exists(PK)"),
                 Some(seen) => put
                     .condition_expression("updated_at = :seen")
                     .expression_attribute_values(":seen", s(seen.to_rfc3339())),
             };
-            writes.push(TransactWriteItem::builder().put(put.build().map_err(build_err)?).build());
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(build_err)?)
+                    .build(),
+            );
         }
         match self.transact_with_index(user, writes, &plan.index).await? {
             Ok(()) => Ok(ApplyOutcome::Applied),
@@ -289,17 +379,32 @@ impl MemoryStore for DynamoStore {
             Err(failed) if failed.contains(&0) => Ok(ApplyOutcome::Erased),
             Err(_) => {
                 let now = self.extraction_state(user, session).await?;
-                Ok(if now.extracted_through != expected_through { ApplyOutcome::AlreadyApplied } else { ApplyOutcome::Conflict })
+                Ok(if now.extracted_through != expected_through {
+                    ApplyOutcome::AlreadyApplied
+                } else {
+                    ApplyOutcome::Conflict
+                })
             }
         }
     }
 
-    async fn list_memories(&self, user: &UserId, filter: &MemoryFilter, page: &PageRequest) -> Result<Page<Memory>, StoreError> {
+    async fn list_memories(
+        &self,
+        user: &UserId,
+        filter: &MemoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Memory>, StoreError> {
         let before = match page.cursor.as_deref() {
             None => None,
-            Some(c) => Some(c.strip_prefix("k.").and_then(|id| MemoryId::parse(id).ok()).ok_or(StoreError::BadCursor)?),
+            Some(c) => Some(
+                c.strip_prefix("k.")
+                    .and_then(|id| MemoryId::parse(id).ok())
+                    .ok_or(StoreError::BadCursor)?,
+            ),
         };
-        let (items, more) = self.query_memories(user, filter, page.limit as usize, before.as_ref()).await?;
+        let (items, more) = self
+            .query_memories(user, filter, page.limit as usize, before.as_ref())
+            .await?;
         let next_cursor = match (more, items.last()) {
             (true, Some(m)) => Some(format!("k.{}", m.id)),
             _ => None,
@@ -307,8 +412,15 @@ impl MemoryStore for DynamoStore {
         Ok(Page { items, next_cursor })
     }
 
-    async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError> {
-        Ok(self.query_memories(user, &MemoryFilter::default(), limit, None).await?.0)
+    async fn active_memories(
+        &self,
+        user: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Memory>, StoreError> {
+        Ok(self
+            .query_memories(user, &MemoryFilter::default(), limit, None)
+            .await?
+            .0)
     }
 
     async fn edit_memory(
@@ -319,7 +431,10 @@ impl MemoryStore for DynamoStore {
         embedding: Option<Embedding>,
         now: DateTime<Utc>,
     ) -> Result<Memory, StoreError> {
-        let item = self.get(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
+        let item = self
+            .get(&pk(user), &mem_sk(id))
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut m: Memory = data(&item)?;
         let seen = m.updated_at;
         patch.apply(&mut m, now);
@@ -331,16 +446,34 @@ impl MemoryStore for DynamoStore {
             .build()
             .map_err(build_err)?;
         let writes = vec![TransactWriteItem::builder().put(put).build()];
-        match self.transact_with_index(user, writes, &[retrieval::edited_memory_op(&m, embedding)]).await? {
+        match self
+            .transact_with_index(user, writes, &[retrieval::edited_memory_op(&m, embedding)])
+            .await?
+        {
             Ok(()) => Ok(m),
-            Err(_) => Err(StoreError::Conflict("the memory changed meanwhile; try again".into())),
+            Err(_) => Err(StoreError::Conflict(
+                "the memory changed meanwhile; try again".into(),
+            )),
         }
     }
 
-    async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let item = self.get(&pk(user), &mem_sk(id)).await?.ok_or(StoreError::NotFound)?;
+    async fn forget_memory(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let item = self
+            .get(&pk(user), &mem_sk(id))
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let m: Memory = data(&item)?;
-        let tomb = Tombstone { memory_id: m.id.clone(), content: m.content, source_message_ids: m.source_message_ids, forgotten_at: now };
+        let tomb = Tombstone {
+            memory_id: m.id.clone(),
+            content: m.content,
+            source_message_ids: m.source_message_ids,
+            forgotten_at: now,
+        };
         let delete = Delete::builder()
             .table_name(&self.table)
             .key(PK, s(pk(user)))
@@ -358,8 +491,13 @@ impl MemoryStore for DynamoStore {
             ])))
             .build()
             .map_err(build_err)?;
-        let writes = vec![TransactWriteItem::builder().delete(delete).build(), TransactWriteItem::builder().put(put).build()];
-        let remove = IndexOp::Remove { key: retrieval::doc_key(retrieval::DocKind::Memory, id.as_str()) };
+        let writes = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().put(put).build(),
+        ];
+        let remove = IndexOp::Remove {
+            key: retrieval::doc_key(retrieval::DocKind::Memory, id.as_str()),
+        };
         match self.transact_with_index(user, writes, &[remove]).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(StoreError::NotFound),
@@ -367,10 +505,18 @@ impl MemoryStore for DynamoStore {
     }
 
     async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError> {
-        Ok(self.newest_under(user, "T#", None, limit, None, |_: &Tombstone| true).await?.0)
+        Ok(self
+            .newest_under(user, "T#", None, limit, None, |_: &Tombstone| true)
+            .await?
+            .0)
     }
 
-    async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
+    async fn index_entries(
+        &self,
+        user: &UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<IndexLogPage, StoreError> {
         // Entries sort before the head (`IX#...` < `IXH`), so one Query
         // returns the entries after `after` and then the head.
         let out = self
@@ -386,7 +532,11 @@ impl MemoryStore for DynamoStore {
             .await
             .map_err(sdk)?;
         let truncated = out.last_evaluated_key.is_some();
-        let mut page = IndexLogPage { entries: Vec::new(), head: if truncated { u64::MAX } else { 0 }, generation: (!truncated).then_some(0) };
+        let mut page = IndexLogPage {
+            entries: Vec::new(),
+            head: if truncated { u64::MAX } else { 0 },
+            generation: (!truncated).then_some(0),
+        };
         for item in out.items.unwrap_or_default() {
             let sk = super::get_s(&item, SK)?;
             if sk == INDEX_HEAD_SK {
@@ -394,9 +544,15 @@ impl MemoryStore for DynamoStore {
                 page.generation = Some(super::get_n(&item, "gen")?);
                 continue;
             }
-            let seq = sk.strip_prefix("IX#").and_then(|n| n.parse().ok()).ok_or_else(|| StoreError::Corrupt("bad index entry key".into()))?;
+            let seq = sk
+                .strip_prefix("IX#")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt("bad index entry key".into()))?;
             if page.entries.len() < limit {
-                page.entries.push(IndexEntry { seq, ops: data(&item)? });
+                page.entries.push(IndexEntry {
+                    seq,
+                    ops: data(&item)?,
+                });
             } else {
                 page.head = u64::MAX;
                 page.generation = None;

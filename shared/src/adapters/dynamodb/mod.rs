@@ -26,7 +26,10 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn table(&self) -> &str {
@@ -105,14 +108,20 @@ pub(crate) fn n(v: impl ToString) -> AttributeValue {
 pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v),
-        _ => Err(StoreError::Corrupt(format!("item has no string attribute {name}"))),
+        _ => Err(StoreError::Corrupt(format!(
+            "item has no string attribute {name}"
+        ))),
     }
 }
 
 pub(crate) fn get_n(item: &Item, name: &str) -> Result<u64, StoreError> {
     match item.get(name) {
-        Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Corrupt(format!("{name} is not a number"))),
-        _ => Err(StoreError::Corrupt(format!("item has no number attribute {name}"))),
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("{name} is not a number"))),
+        _ => Err(StoreError::Corrupt(format!(
+            "item has no number attribute {name}"
+        ))),
     }
 }
 
@@ -122,7 +131,9 @@ pub(crate) fn data<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, Sto
 }
 
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
-    serde_json::to_string(v).map(AttributeValue::S).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::to_string(v)
+        .map(AttributeValue::S)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Map an SDK failure. Throttling has already been retried by the SDK.
@@ -133,7 +144,9 @@ where
 {
     let code = e.code().unwrap_or("").to_string();
     match code.as_str() {
-        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" => {
+        "ProvisionedThroughputExceededException"
+        | "ThrottlingException"
+        | "RequestLimitExceeded" => {
             StoreError::Unavailable("DynamoDB is throttling requests; try again shortly".into())
         }
         _ => StoreError::Unavailable(format!("DynamoDB: {}", DisplayErrorContext(&e))),

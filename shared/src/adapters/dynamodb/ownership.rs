@@ -21,14 +21,29 @@ use std::time::Duration;
 pub const ERASURE_SK: &str = "ERASED";
 
 const KINDS: &[&str] = &[
-    "session", "message", "client_message_id", "external_id", "crisis_flag", "activity", "memory", "tombstone", "summary",
-    "search_index", "settings", "checkin", "journal_entry", "journal_prompt",
+    "session",
+    "message",
+    "client_message_id",
+    "external_id",
+    "crisis_flag",
+    "activity",
+    "memory",
+    "tombstone",
+    "summary",
+    "search_index",
+    "settings",
+    "checkin",
+    "journal_entry",
+    "journal_prompt",
 ];
 
 fn plain(v: &AttributeValue) -> serde_json::Value {
     match v {
         AttributeValue::S(s) => serde_json::Value::String(s.clone()),
-        AttributeValue::N(n) => n.parse::<f64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
+        AttributeValue::N(n) => n
+            .parse::<f64>()
+            .map(serde_json::Value::from)
+            .unwrap_or(serde_json::Value::Null),
         AttributeValue::Bool(b) => serde_json::Value::Bool(*b),
         _ => serde_json::Value::Null,
     }
@@ -44,11 +59,22 @@ fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
         return Ok(None);
     }
     let value = match item.get("data") {
-        Some(AttributeValue::S(d)) => serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        Some(AttributeValue::S(d)) => {
+            serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
         _ => serde_json::Value::Object(
             item.iter()
                 .filter(|(k, _)| ![PK, SK, GSI1PK, LSI1SK, "kind"].contains(&k.as_str()))
-                .map(|(k, v)| (if k == GSI1SK { "user".to_string() } else { k.clone() }, plain(v)))
+                .map(|(k, v)| {
+                    (
+                        if k == GSI1SK {
+                            "user".to_string()
+                        } else {
+                            k.clone()
+                        },
+                        plain(v),
+                    )
+                })
                 .collect(),
         ),
     };
@@ -56,7 +82,10 @@ fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
     if kind == "summary"
         && let Some(AttributeValue::S(sk)) = item.get(SK)
     {
-        e.data.insert("session_id".into(), serde_json::Value::String(sk.trim_start_matches("X#").into()));
+        e.data.insert(
+            "session_id".into(),
+            serde_json::Value::String(sk.trim_start_matches("X#").into()),
+        );
     }
     Ok(Some(e))
 }
@@ -89,12 +118,20 @@ impl DataOwnership for DynamoStore {
         KINDS
     }
 
-    async fn export_page(&self, user: &UserId, cursor: Option<&str>, max_bytes: usize) -> Result<Page<ExportItem>, StoreError> {
+    async fn export_page(
+        &self,
+        user: &UserId,
+        cursor: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Page<ExportItem>, StoreError> {
         let pk = super::user_pk(user);
         let mut start = match cursor {
             None => None,
             Some(c) => {
-                let sk = c.strip_prefix("d.").filter(|sk| !sk.is_empty()).ok_or(StoreError::BadCursor)?;
+                let sk = c
+                    .strip_prefix("d.")
+                    .filter(|sk| !sk.is_empty())
+                    .ok_or(StoreError::BadCursor)?;
                 Some(Item::from([(PK.into(), s(&pk)), (SK.into(), s(sk))]))
             }
         };
@@ -104,11 +141,18 @@ impl DataOwnership for DynamoStore {
         loop {
             let out = self.query_partition(&pk, start.take(), None).await?;
             for item in out.items.unwrap_or_default() {
-                let Some(e) = export_item(&item)? else { continue };
-                let size = serde_json::to_vec(&e).map_err(|e| StoreError::Corrupt(e.to_string()))?.len();
+                let Some(e) = export_item(&item)? else {
+                    continue;
+                };
+                let size = serde_json::to_vec(&e)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .len();
                 if !items.is_empty() && bytes + size > max_bytes {
                     // The next page starts after the last item of this one.
-                    return Ok(Page { items, next_cursor: last_sk.map(|sk| format!("d.{sk}")) });
+                    return Ok(Page {
+                        items,
+                        next_cursor: last_sk.map(|sk| format!("d.{sk}")),
+                    });
                 }
                 bytes += size;
                 items.push(e);
@@ -118,12 +162,21 @@ impl DataOwnership for DynamoStore {
             }
             match out.last_evaluated_key {
                 Some(k) => start = Some(k),
-                None => return Ok(Page { items, next_cursor: None }),
+                None => {
+                    return Ok(Page {
+                        items,
+                        next_cursor: None,
+                    });
+                }
             }
         }
     }
 
-    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn erase(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
         let pk = super::user_pk(user);
         self.client
             .put_item()
@@ -137,7 +190,9 @@ impl DataOwnership for DynamoStore {
             .map_err(sdk)?;
         let mut counts: BTreeMap<String, u64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
         loop {
-            let out = self.query_partition(&pk, None, Some("PK, SK, kind")).await?;
+            let out = self
+                .query_partition(&pk, None, Some("PK, SK, kind"))
+                .await?;
             let items: Vec<Item> = out
                 .items
                 .unwrap_or_default()
@@ -151,8 +206,12 @@ impl DataOwnership for DynamoStore {
                 let mut requests: Vec<WriteRequest> = chunk
                     .iter()
                     .map(|i| {
-                        let key = Item::from([(PK.into(), i[PK].clone()), (SK.into(), i[SK].clone())]);
-                        DeleteRequest::builder().set_key(Some(key)).build().map(|d| WriteRequest::builder().delete_request(d).build())
+                        let key =
+                            Item::from([(PK.into(), i[PK].clone()), (SK.into(), i[SK].clone())]);
+                        DeleteRequest::builder()
+                            .set_key(Some(key))
+                            .build()
+                            .map(|d| WriteRequest::builder().delete_request(d).build())
                     })
                     .collect::<Result<_, _>>()
                     .map_err(build_err)?;
@@ -165,12 +224,17 @@ impl DataOwnership for DynamoStore {
                         .send()
                         .await
                         .map_err(sdk)?;
-                    requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+                    requests = out
+                        .unprocessed_items
+                        .and_then(|mut m| m.remove(&self.table))
+                        .unwrap_or_default();
                     if requests.is_empty() {
                         break;
                     }
                     if attempt == 7 {
-                        return Err(StoreError::Unavailable("erase was throttled; run it again to finish".into()));
+                        return Err(StoreError::Unavailable(
+                            "erase was throttled; run it again to finish".into(),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
                 }
@@ -183,14 +247,21 @@ impl DataOwnership for DynamoStore {
         }
     }
 
-    async fn import(&self, user: &UserId, lines: &[ImportLine]) -> Result<ImportOutcome, StoreError> {
+    async fn import(
+        &self,
+        user: &UserId,
+        lines: &[ImportLine],
+    ) -> Result<ImportOutcome, StoreError> {
         let mut outcome = ImportOutcome::default();
         let mut touched: BTreeMap<String, (crate::domain::ids::SessionId, u64)> = BTreeMap::new();
         for line in lines {
             match write_imported(self, user, line).await? {
                 Some(count) => {
                     outcome.imported += 1;
-                    touched.insert(line.session_id.to_string(), (line.session_id.clone(), count));
+                    touched.insert(
+                        line.session_id.to_string(),
+                        (line.session_id.clone(), count),
+                    );
                 }
                 None => outcome.skipped += 1,
             }
@@ -199,4 +270,3 @@ impl DataOwnership for DynamoStore {
         Ok(outcome)
     }
 }
-

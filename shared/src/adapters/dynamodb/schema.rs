@@ -36,12 +36,18 @@ pub struct TableSpec {
 }
 
 fn key(hash: &str, range: &str) -> KeySpec {
-    KeySpec { hash: hash.into(), range: Some(range.into()) }
+    KeySpec {
+        hash: hash.into(),
+        range: Some(range.into()),
+    }
 }
 
 /// The table as Hearth needs it.
 pub fn table_spec() -> TableSpec {
-    let mut attrs: Vec<String> = [PK, SK, LSI1SK, GSI1PK, GSI1SK].iter().map(|s| s.to_string()).collect();
+    let mut attrs: Vec<String> = [PK, SK, LSI1SK, GSI1PK, GSI1SK]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     attrs.sort();
     TableSpec {
         key: key(PK, SK),

@@ -40,14 +40,21 @@ fn newest_first<T: serde::de::DeserializeOwned>(
         }
         items.push(item);
     }
-    let next_cursor = if more { items.last().map(|i| format!("k.{}", key_of(i))) } else { None };
+    let next_cursor = if more {
+        items.last().map(|i| format!("k.{}", key_of(i)))
+    } else {
+        None
+    };
     Ok(Page { items, next_cursor })
 }
 
 fn cursor_key(page: &PageRequest) -> Result<Option<String>, StoreError> {
     match page.cursor.as_deref() {
         None => Ok(None),
-        Some(c) => c.strip_prefix("k.").map(|k| Some(k.to_string())).ok_or(StoreError::BadCursor),
+        Some(c) => c
+            .strip_prefix("k.")
+            .map(|k| Some(k.to_string()))
+            .ok_or(StoreError::BadCursor),
     }
 }
 
@@ -57,7 +64,12 @@ impl CompanionStore for EmbeddedStore {
         let user = user.clone();
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
-            match tx.open_table(SETTINGS).map_err(unavailable)?.get(user.as_str()).map_err(unavailable)? {
+            match tx
+                .open_table(SETTINGS)
+                .map_err(unavailable)?
+                .get(user.as_str())
+                .map_err(unavailable)?
+            {
                 Some(v) => decode(v.value()).map(Some),
                 None => Ok(None),
             }
@@ -69,27 +81,36 @@ impl CompanionStore for EmbeddedStore {
         let (user, settings) = (user.clone(), settings.clone());
         self.run(move |db| {
             let tx = db.begin_write().map_err(unavailable)?;
-            tx.open_table(SETTINGS).map_err(unavailable)?.insert(user.as_str(), encode(&settings)?.as_slice()).map_err(unavailable)?;
+            tx.open_table(SETTINGS)
+                .map_err(unavailable)?
+                .insert(user.as_str(), encode(&settings)?.as_slice())
+                .map_err(unavailable)?;
             tx.commit().map_err(unavailable)
         })
         .await
     }
 
-    async fn record_checkin(&self, user: &UserId, checkin: &CheckIn) -> Result<(CheckIn, bool), StoreError> {
+    async fn record_checkin(
+        &self,
+        user: &UserId,
+        checkin: &CheckIn,
+    ) -> Result<(CheckIn, bool), StoreError> {
         let (user, checkin) = (user.clone(), checkin.clone());
         self.run(move |db| {
             let tx = db.begin_write().map_err(unavailable)?;
             let key = checkin.local_date.to_string();
             let out = {
                 let mut t = tx.open_table(CHECKINS).map_err(unavailable)?;
-                let existing: Option<CheckIn> = match t.get((user.as_str(), key.as_str())).map_err(unavailable)? {
-                    Some(v) => Some(decode(v.value())?),
-                    None => None,
-                };
+                let existing: Option<CheckIn> =
+                    match t.get((user.as_str(), key.as_str())).map_err(unavailable)? {
+                        Some(v) => Some(decode(v.value())?),
+                        None => None,
+                    };
                 match existing {
                     Some(c) => (c, false),
                     None => {
-                        t.insert((user.as_str(), key.as_str()), encode(&checkin)?.as_slice()).map_err(unavailable)?;
+                        t.insert((user.as_str(), key.as_str()), encode(&checkin)?.as_slice())
+                            .map_err(unavailable)?;
                         (checkin, true)
                     }
                 }
@@ -106,25 +127,38 @@ impl CompanionStore for EmbeddedStore {
             let tx = db.begin_write().map_err(unavailable)?;
             {
                 let mut t = tx.open_table(CHECKINS).map_err(unavailable)?;
-                let stored: Option<CheckIn> = match t.get((user.as_str(), id.as_str())).map_err(unavailable)? {
-                    Some(v) => Some(decode(v.value())?),
-                    None => None,
-                };
+                let stored: Option<CheckIn> =
+                    match t.get((user.as_str(), id.as_str())).map_err(unavailable)? {
+                        Some(v) => Some(decode(v.value())?),
+                        None => None,
+                    };
                 let mut c = stored.ok_or(StoreError::NotFound)?;
                 c.pushed = true;
-                t.insert((user.as_str(), id.as_str()), encode(&c)?.as_slice()).map_err(unavailable)?;
+                t.insert((user.as_str(), id.as_str()), encode(&c)?.as_slice())
+                    .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)
         })
         .await
     }
 
-    async fn list_checkins(&self, user: &UserId, page: &PageRequest) -> Result<Page<CheckIn>, StoreError> {
+    async fn list_checkins(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<CheckIn>, StoreError> {
         let (user, cursor, limit) = (user.clone(), cursor_key(page)?, page.limit as usize);
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let t = tx.open_table(CHECKINS).map_err(unavailable)?;
-            newest_first(&t, user.as_str(), cursor.as_deref(), limit, |_: &CheckIn| true, |c| c.id.clone())
+            newest_first(
+                &t,
+                user.as_str(),
+                cursor.as_deref(),
+                limit,
+                |_: &CheckIn| true,
+                |c| c.id.clone(),
+            )
         })
         .await
     }
@@ -133,27 +167,51 @@ impl CompanionStore for EmbeddedStore {
         let (user, item) = (user.clone(), item.clone());
         self.run(move |db| {
             let tx = db.begin_write().map_err(unavailable)?;
-            tx.open_table(JOURNAL).map_err(unavailable)?.insert((user.as_str(), item.id.as_str()), encode(&item)?.as_slice()).map_err(unavailable)?;
+            tx.open_table(JOURNAL)
+                .map_err(unavailable)?
+                .insert((user.as_str(), item.id.as_str()), encode(&item)?.as_slice())
+                .map_err(unavailable)?;
             tx.commit().map_err(unavailable)
         })
         .await
     }
 
-    async fn list_journal(&self, user: &UserId, kind: Option<JournalKind>, page: &PageRequest) -> Result<Page<JournalItem>, StoreError> {
+    async fn list_journal(
+        &self,
+        user: &UserId,
+        kind: Option<JournalKind>,
+        page: &PageRequest,
+    ) -> Result<Page<JournalItem>, StoreError> {
         let (user, cursor, limit) = (user.clone(), cursor_key(page)?, page.limit as usize);
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let t = tx.open_table(JOURNAL).map_err(unavailable)?;
-            newest_first(&t, user.as_str(), cursor.as_deref(), limit, |j: &JournalItem| kind.is_none_or(|k| j.kind == k), |j| j.id.clone())
+            newest_first(
+                &t,
+                user.as_str(),
+                cursor.as_deref(),
+                limit,
+                |j: &JournalItem| kind.is_none_or(|k| j.kind == k),
+                |j| j.id.clone(),
+            )
         })
         .await
     }
 
-    async fn get_journal(&self, user: &UserId, id: &str) -> Result<Option<JournalItem>, StoreError> {
+    async fn get_journal(
+        &self,
+        user: &UserId,
+        id: &str,
+    ) -> Result<Option<JournalItem>, StoreError> {
         let (user, id) = (user.clone(), id.to_string());
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
-            match tx.open_table(JOURNAL).map_err(unavailable)?.get((user.as_str(), id.as_str())).map_err(unavailable)? {
+            match tx
+                .open_table(JOURNAL)
+                .map_err(unavailable)?
+                .get((user.as_str(), id.as_str()))
+                .map_err(unavailable)?
+            {
                 Some(v) => decode(v.value()).map(Some),
                 None => Ok(None),
             }

@@ -4,15 +4,12 @@
 use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::ids::{MessageId, SessionId, UserId};
-use crate::domain::message::{
-    Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
-};
+use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Role, Session};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::safety::CrisisFlag;
 use crate::ports::{ConversationStore, StoreError};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, Table};
-
 
 fn load_session<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
     table: &T,
@@ -50,7 +47,10 @@ fn append(
     message.seq = session.message_count;
     message.session_id = session.id.clone();
     messages
-        .insert((user, session.id.as_str(), message.seq), encode(&message)?.as_slice())
+        .insert(
+            (user, session.id.as_str(), message.seq),
+            encode(&message)?.as_slice(),
+        )
         .map_err(unavailable)?;
     sessions
         .insert((user, session.id.as_str()), encode(&*session)?.as_slice())
@@ -132,8 +132,9 @@ impl ConversationStore for EmbeddedStore {
                 }
 
                 let mut session = match &input.session_id {
-                    Some(id) => load_session(&sessions, u, id.as_str())?
-                        .ok_or(StoreError::NotFound)?,
+                    Some(id) => {
+                        load_session(&sessions, u, id.as_str())?.ok_or(StoreError::NotFound)?
+                    }
                     None => {
                         let s = Session {
                             id: SessionId::generate(),
@@ -262,7 +263,11 @@ impl ConversationStore for EmbeddedStore {
     ) -> Result<Page<Session>, StoreError> {
         let user = user.clone();
         let limit = page.limit as usize;
-        let before = page.cursor.as_deref().map(parse_session_cursor).transpose()?;
+        let before = page
+            .cursor
+            .as_deref()
+            .map(parse_session_cursor)
+            .transpose()?;
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
@@ -288,7 +293,10 @@ impl ConversationStore for EmbeddedStore {
                 items.push(session);
             }
             let next_cursor = match (more, items.last()) {
-                (true, Some(s)) => Some(session_cursor(s.created_at.timestamp_millis(), s.id.as_str())),
+                (true, Some(s)) => Some(session_cursor(
+                    s.created_at.timestamp_millis(),
+                    s.id.as_str(),
+                )),
                 _ => None,
             };
             Ok(Page { items, next_cursor })
@@ -304,7 +312,11 @@ impl ConversationStore for EmbeddedStore {
     ) -> Result<Page<Message>, StoreError> {
         let (user, sid) = (user.clone(), session_id.clone());
         let limit = page.limit as usize;
-        let after = page.cursor.as_deref().map(parse_message_cursor).transpose()?;
+        let after = page
+            .cursor
+            .as_deref()
+            .map(parse_message_cursor)
+            .transpose()?;
         self.run(move |db| {
             let (u, s) = (user.as_str(), sid.as_str());
             let tx = db.begin_read().map_err(unavailable)?;
@@ -316,7 +328,10 @@ impl ConversationStore for EmbeddedStore {
             let from = after.map_or(0, |seq| seq.saturating_add(1));
             let mut items = Vec::with_capacity(limit);
             let mut more = false;
-            for entry in messages.range((u, s, from)..=(u, s, u64::MAX)).map_err(unavailable)? {
+            for entry in messages
+                .range((u, s, from)..=(u, s, u64::MAX))
+                .map_err(unavailable)?
+            {
                 let (_, v) = entry.map_err(unavailable)?;
                 if items.len() == limit {
                     more = true;

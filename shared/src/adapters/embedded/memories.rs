@@ -2,12 +2,14 @@
 //! transaction, so a job's memories, summary and watermark land together.
 
 use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBSTONES};
-use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
-use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due};
+use crate::domain::memory::{
+    ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due,
+};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,17 +21,25 @@ fn append_index(tx: &WriteTransaction, u: &str, ops: &[IndexOp]) -> Result<(), S
         return Ok(());
     }
     let mut head = tx.open_table(INDEX_HEAD).map_err(unavailable)?;
-    let (mut seq, generation) = head.get(u).map_err(unavailable)?.map_or_else(|| (0, rand::random::<u64>() | 1), |v| v.value());
+    let (mut seq, generation) = head
+        .get(u)
+        .map_err(unavailable)?
+        .map_or_else(|| (0, rand::random::<u64>() | 1), |v| v.value());
     let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
     for chunk in retrieval::log_chunks(ops).map_err(|e| StoreError::Corrupt(e.to_string()))? {
         seq += 1;
-        log.insert((u, seq), chunk.as_bytes()).map_err(unavailable)?;
+        log.insert((u, seq), chunk.as_bytes())
+            .map_err(unavailable)?;
     }
     head.insert(u, (seq, generation)).map_err(unavailable)?;
     Ok(())
 }
 
-fn state_of<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(t: &T, u: &str, s: &str) -> Result<ExtractionState, StoreError> {
+fn state_of<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
+    t: &T,
+    u: &str,
+    s: &str,
+) -> Result<ExtractionState, StoreError> {
     match t.get((u, s)).map_err(unavailable)? {
         Some(v) => decode(v.value()),
         None => Ok(ExtractionState::default()),
@@ -38,16 +48,30 @@ fn state_of<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(t: &T
 
 #[async_trait]
 impl MemoryStore for EmbeddedStore {
-    async fn extraction_state(&self, user: &UserId, session: &SessionId) -> Result<ExtractionState, StoreError> {
+    async fn extraction_state(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+    ) -> Result<ExtractionState, StoreError> {
         let (user, session) = (user.clone(), session.clone());
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
-            state_of(&tx.open_table(EXTRACTION).map_err(unavailable)?, user.as_str(), session.as_str())
+            state_of(
+                &tx.open_table(EXTRACTION).map_err(unavailable)?,
+                user.as_str(),
+                session.as_str(),
+            )
         })
         .await
     }
 
-    async fn claim_extraction(&self, user: &UserId, session: &SessionId, message_count: u64, min_new: u64) -> Result<Option<(u64, u64)>, StoreError> {
+    async fn claim_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        message_count: u64,
+        min_new: u64,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
         let (user, session) = (user.clone(), session.clone());
         self.run(move |db| {
             let (u, s) = (user.as_str(), session.as_str());
@@ -58,7 +82,8 @@ impl MemoryStore for EmbeddedStore {
                 let due = extraction_due(&state, message_count, min_new);
                 if let Some((_, to)) = due {
                     state.enqueued_through = to;
-                    t.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
+                    t.insert((u, s), encode(&state)?.as_slice())
+                        .map_err(unavailable)?;
                 }
                 due
             };
@@ -68,7 +93,12 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn release_extraction(&self, user: &UserId, session: &SessionId, (from, to): (u64, u64)) -> Result<(), StoreError> {
+    async fn release_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        (from, to): (u64, u64),
+    ) -> Result<(), StoreError> {
         let (user, session) = (user.clone(), session.clone());
         self.run(move |db| {
             let (u, s) = (user.as_str(), session.as_str());
@@ -78,7 +108,8 @@ impl MemoryStore for EmbeddedStore {
                 let mut state = state_of(&t, u, s)?;
                 if state.enqueued_through == to {
                     state.enqueued_through = from.saturating_sub(1);
-                    t.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
+                    t.insert((u, s), encode(&state)?.as_slice())
+                        .map_err(unavailable)?;
                 }
             }
             tx.commit().map_err(unavailable)
@@ -86,13 +117,26 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn apply_extraction(&self, user: &UserId, session: &SessionId, expected_through: u64, new_through: u64, plan: &Plan, data_as_of: DateTime<Utc>) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_extraction(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        expected_through: u64,
+        new_through: u64,
+        plan: &Plan,
+        data_as_of: DateTime<Utc>,
+    ) -> Result<ApplyOutcome, StoreError> {
         let (user, session, plan) = (user.clone(), session.clone(), plan.clone());
         self.run(move |db| {
             let (u, s) = (user.as_str(), session.as_str());
             let tx = db.begin_write().map_err(unavailable)?;
             {
-                let erased = tx.open_table(ERASURES).map_err(unavailable)?.get(u).map_err(unavailable)?.map(|v| v.value());
+                let erased = tx
+                    .open_table(ERASURES)
+                    .map_err(unavailable)?
+                    .get(u)
+                    .map_err(unavailable)?
+                    .map(|v| v.value());
                 if erased.is_some_and(|at| at >= data_as_of.timestamp_millis()) {
                     return Ok(ApplyOutcome::Erased);
                 }
@@ -103,7 +147,10 @@ impl MemoryStore for EmbeddedStore {
                     return Ok(ApplyOutcome::AlreadyApplied);
                 }
                 for w in &plan.writes {
-                    let stored: Option<Memory> = match memories.get((u, w.memory.id.as_str())).map_err(unavailable)? {
+                    let stored: Option<Memory> = match memories
+                        .get((u, w.memory.id.as_str()))
+                        .map_err(unavailable)?
+                    {
                         Some(v) => Some(decode(v.value())?),
                         None => None,
                     };
@@ -115,12 +162,16 @@ impl MemoryStore for EmbeddedStore {
                     if !unchanged {
                         return Ok(ApplyOutcome::Conflict);
                     }
-                    memories.insert((u, w.memory.id.as_str()), encode(&w.memory)?.as_slice()).map_err(unavailable)?;
+                    memories
+                        .insert((u, w.memory.id.as_str()), encode(&w.memory)?.as_slice())
+                        .map_err(unavailable)?;
                 }
                 state.extracted_through = new_through;
                 state.enqueued_through = state.enqueued_through.max(new_through);
                 state.summary = Some(plan.summary.clone());
-                states.insert((u, s), encode(&state)?.as_slice()).map_err(unavailable)?;
+                states
+                    .insert((u, s), encode(&state)?.as_slice())
+                    .map_err(unavailable)?;
             }
             append_index(&tx, u, &plan.index)?;
             tx.commit().map_err(unavailable)?;
@@ -129,7 +180,12 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn list_memories(&self, user: &UserId, filter: &MemoryFilter, page: &PageRequest) -> Result<Page<Memory>, StoreError> {
+    async fn list_memories(
+        &self,
+        user: &UserId,
+        filter: &MemoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Memory>, StoreError> {
         let (user, filter) = (user.clone(), filter.clone());
         let limit = page.limit as usize;
         let before = match page.cursor.as_deref() {
@@ -172,14 +228,22 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn active_memories(&self, user: &UserId, limit: usize) -> Result<Vec<Memory>, StoreError> {
+    async fn active_memories(
+        &self,
+        user: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Memory>, StoreError> {
         let user = user.clone();
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
             let memories = tx.open_table(MEMORIES).map_err(unavailable)?;
             let mut out = Vec::new();
-            for entry in memories.range((u, "")..=(u, "\u{10FFFF}")).map_err(unavailable)?.rev() {
+            for entry in memories
+                .range((u, "")..=(u, "\u{10FFFF}"))
+                .map_err(unavailable)?
+                .rev()
+            {
                 let (_, v) = entry.map_err(unavailable)?;
                 let m: Memory = decode(v.value())?;
                 if m.is_active() {
@@ -213,17 +277,28 @@ impl MemoryStore for EmbeddedStore {
                     None => return Err(StoreError::NotFound),
                 };
                 patch.apply(&mut m, now);
-                memories.insert(key, encode(&m)?.as_slice()).map_err(unavailable)?;
+                memories
+                    .insert(key, encode(&m)?.as_slice())
+                    .map_err(unavailable)?;
                 m
             };
-            append_index(&tx, user.as_str(), &[retrieval::edited_memory_op(&edited, embedding)])?;
+            append_index(
+                &tx,
+                user.as_str(),
+                &[retrieval::edited_memory_op(&edited, embedding)],
+            )?;
             tx.commit().map_err(unavailable)?;
             Ok(edited)
         })
         .await
     }
 
-    async fn forget_memory(&self, user: &UserId, id: &MemoryId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn forget_memory(
+        &self,
+        user: &UserId,
+        id: &MemoryId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let (user, id) = (user.clone(), id.clone());
         self.run(move |db| {
             let tx = db.begin_write().map_err(unavailable)?;
@@ -234,10 +309,24 @@ impl MemoryStore for EmbeddedStore {
                     Some(v) => decode(v.value())?,
                     None => return Err(StoreError::NotFound),
                 };
-                let tomb = Tombstone { memory_id: m.id, content: m.content, source_message_ids: m.source_message_ids, forgotten_at: now };
-                tx.open_table(TOMBSTONES).map_err(unavailable)?.insert(key, encode(&tomb)?.as_slice()).map_err(unavailable)?;
+                let tomb = Tombstone {
+                    memory_id: m.id,
+                    content: m.content,
+                    source_message_ids: m.source_message_ids,
+                    forgotten_at: now,
+                };
+                tx.open_table(TOMBSTONES)
+                    .map_err(unavailable)?
+                    .insert(key, encode(&tomb)?.as_slice())
+                    .map_err(unavailable)?;
             }
-            append_index(&tx, user.as_str(), &[IndexOp::Remove { key: retrieval::doc_key(retrieval::DocKind::Memory, id.as_str()) }])?;
+            append_index(
+                &tx,
+                user.as_str(),
+                &[IndexOp::Remove {
+                    key: retrieval::doc_key(retrieval::DocKind::Memory, id.as_str()),
+                }],
+            )?;
             tx.commit().map_err(unavailable)
         })
         .await
@@ -250,7 +339,12 @@ impl MemoryStore for EmbeddedStore {
             let tx = db.begin_read().map_err(unavailable)?;
             let t = tx.open_table(TOMBSTONES).map_err(unavailable)?;
             let mut out = Vec::new();
-            for entry in t.range((u, "")..=(u, "\u{10FFFF}")).map_err(unavailable)?.rev().take(limit) {
+            for entry in t
+                .range((u, "")..=(u, "\u{10FFFF}"))
+                .map_err(unavailable)?
+                .rev()
+                .take(limit)
+            {
                 let (_, v) = entry.map_err(unavailable)?;
                 out.push(decode(v.value())?);
             }
@@ -259,19 +353,40 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
-    async fn index_entries(&self, user: &UserId, after: u64, limit: usize) -> Result<IndexLogPage, StoreError> {
+    async fn index_entries(
+        &self,
+        user: &UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<IndexLogPage, StoreError> {
         let user = user.clone();
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
-            let (head, generation) = tx.open_table(INDEX_HEAD).map_err(unavailable)?.get(u).map_err(unavailable)?.map_or((0, 0), |v| v.value());
+            let (head, generation) = tx
+                .open_table(INDEX_HEAD)
+                .map_err(unavailable)?
+                .get(u)
+                .map_err(unavailable)?
+                .map_or((0, 0), |v| v.value());
             let log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
             let mut entries = Vec::new();
-            for entry in log.range((u, after.saturating_add(1))..=(u, u64::MAX)).map_err(unavailable)?.take(limit) {
+            for entry in log
+                .range((u, after.saturating_add(1))..=(u, u64::MAX))
+                .map_err(unavailable)?
+                .take(limit)
+            {
                 let (k, v) = entry.map_err(unavailable)?;
-                entries.push(IndexEntry { seq: k.value().1, ops: decode(v.value())? });
+                entries.push(IndexEntry {
+                    seq: k.value().1,
+                    ops: decode(v.value())?,
+                });
             }
-            Ok(IndexLogPage { entries, head, generation: Some(generation) })
+            Ok(IndexLogPage {
+                entries,
+                head,
+                generation: Some(generation),
+            })
         })
         .await
     }

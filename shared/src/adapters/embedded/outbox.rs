@@ -30,7 +30,8 @@ impl EventBus for EmbeddedStore {
                         detail_type: event.detail_type().into(),
                         event,
                     };
-                    let bytes = serde_json::to_vec(&entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let bytes = serde_json::to_vec(&entry)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     outbox.insert(next, bytes.as_slice()).map_err(unavailable)?;
                 }
             }
@@ -42,14 +43,25 @@ impl EventBus for EmbeddedStore {
 
 impl EmbeddedStore {
     /// Outbox entries after `after_seq`, oldest first, at most `limit`.
-    pub async fn list_events(&self, after_seq: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    pub async fn list_events(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
             let mut out = Vec::new();
-            for entry in outbox.range(after_seq.saturating_add(1)..).map_err(unavailable)?.take(limit) {
+            for entry in outbox
+                .range(after_seq.saturating_add(1)..)
+                .map_err(unavailable)?
+                .take(limit)
+            {
                 let (_, v) = entry.map_err(unavailable)?;
-                out.push(serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                out.push(
+                    serde_json::from_slice(v.value())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                );
             }
             Ok(out)
         })

@@ -13,14 +13,28 @@ use crate::domain::page::Page;
 use crate::ports::{DataOwnership, OutboxEntry, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redb::{ReadableDatabase, ReadableTable, ReadTransaction, TableHandle, WriteTransaction};
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableHandle, WriteTransaction};
 use serde_json::json;
 use std::collections::BTreeMap;
 
 const KINDS: &[&str] = &[
-    "session", "message", "client_message_id", "external_id", "crisis_flag", "activity",
-    "memory", "tombstone", "summary", "search_index", "settings", "checkin", "journal_entry", "journal_prompt",
-    "job", "dead_job", "event",
+    "session",
+    "message",
+    "client_message_id",
+    "external_id",
+    "crisis_flag",
+    "activity",
+    "memory",
+    "tombstone",
+    "summary",
+    "search_index",
+    "settings",
+    "checkin",
+    "journal_entry",
+    "journal_prompt",
+    "job",
+    "dead_job",
+    "event",
 ];
 
 fn user_range(u: &str) -> std::ops::RangeInclusive<(&str, &str)> {
@@ -28,7 +42,9 @@ fn user_range(u: &str) -> std::ops::RangeInclusive<(&str, &str)> {
 }
 
 fn job_user(body: &str) -> Option<UserId> {
-    serde_json::from_str::<Job>(body).ok().map(|j| j.user().clone())
+    serde_json::from_str::<Job>(body)
+        .ok()
+        .map(|j| j.user().clone())
 }
 
 fn value(v: &impl serde::Serialize) -> Result<serde_json::Value, StoreError> {
@@ -41,57 +57,103 @@ fn collect(tx: &ReadTransaction, user: &UserId) -> Result<Vec<ExportItem>, Store
     let mut out = Vec::new();
     let t = tx.open_table(SESSIONS).map_err(unavailable)?;
     for e in t.range(user_range(u)).map_err(unavailable)? {
-        out.push(ExportItem::new("session", value(&decode::<Session>(e.map_err(unavailable)?.1.value())?)?));
+        out.push(ExportItem::new(
+            "session",
+            value(&decode::<Session>(e.map_err(unavailable)?.1.value())?)?,
+        ));
     }
     let t = tx.open_table(MESSAGES).map_err(unavailable)?;
-    for e in t.range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX)).map_err(unavailable)? {
-        out.push(ExportItem::new("message", value(&decode::<Message>(e.map_err(unavailable)?.1.value())?)?));
+    for e in t
+        .range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX))
+        .map_err(unavailable)?
+    {
+        out.push(ExportItem::new(
+            "message",
+            value(&decode::<Message>(e.map_err(unavailable)?.1.value())?)?,
+        ));
     }
-    for (table, kind, key) in [(CLIENT_IDS, "client_message_id", "client_message_id"), (EXTERNAL_IDS, "external_id", "external_id")] {
+    for (table, kind, key) in [
+        (CLIENT_IDS, "client_message_id", "client_message_id"),
+        (EXTERNAL_IDS, "external_id", "external_id"),
+    ] {
         let t = tx.open_table(table).map_err(unavailable)?;
         for e in t.range(user_range(u)).map_err(unavailable)? {
             let (k, v) = e.map_err(unavailable)?;
             let (session, seq) = v.value();
-            out.push(ExportItem::new(kind, json!({key: k.value().1, "session_id": session, "seq": seq})));
+            out.push(ExportItem::new(
+                kind,
+                json!({key: k.value().1, "session_id": session, "seq": seq}),
+            ));
         }
     }
     let t = tx.open_table(CRISIS_FLAGS).map_err(unavailable)?;
-    for e in t.range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}")).map_err(unavailable)? {
-        out.push(ExportItem::new("crisis_flag", serde_json::from_slice(e.map_err(unavailable)?.1.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+    for e in t
+        .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
+        .map_err(unavailable)?
+    {
+        out.push(ExportItem::new(
+            "crisis_flag",
+            serde_json::from_slice(e.map_err(unavailable)?.1.value())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ));
     }
     let t = tx.open_table(ACTIVITY).map_err(unavailable)?;
     for e in t.iter().map_err(unavailable)? {
         let (k, v) = e.map_err(unavailable)?;
         let (day, who) = k.value();
         if who == u {
-            out.push(ExportItem::new("activity", json!({"day": day, "last_message_at_ms": v.value()})));
+            out.push(ExportItem::new(
+                "activity",
+                json!({"day": day, "last_message_at_ms": v.value()}),
+            ));
         }
     }
     for (table, kind) in [(MEMORIES, "memory"), (TOMBSTONES, "tombstone")] {
         let t = tx.open_table(table).map_err(unavailable)?;
         for e in t.range(user_range(u)).map_err(unavailable)? {
-            out.push(ExportItem::new(kind, serde_json::from_slice(e.map_err(unavailable)?.1.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+            out.push(ExportItem::new(
+                kind,
+                serde_json::from_slice(e.map_err(unavailable)?.1.value())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ));
         }
     }
     let t = tx.open_table(EXTRACTION).map_err(unavailable)?;
     for e in t.range(user_range(u)).map_err(unavailable)? {
         let (k, v) = e.map_err(unavailable)?;
-        let mut state: serde_json::Value = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut state: serde_json::Value =
+            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         state["session_id"] = json!(k.value().1);
         out.push(ExportItem::new("summary", state));
     }
     let t = tx.open_table(INDEX_LOG).map_err(unavailable)?;
     for e in t.range((u, 0)..=(u, u64::MAX)).map_err(unavailable)? {
         let (k, v) = e.map_err(unavailable)?;
-        let ops: serde_json::Value = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        out.push(ExportItem::new("search_index", json!({"seq": k.value().1, "ops": ops})));
+        let ops: serde_json::Value =
+            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push(ExportItem::new(
+            "search_index",
+            json!({"seq": k.value().1, "ops": ops}),
+        ));
     }
-    if let Some(v) = tx.open_table(SETTINGS).map_err(unavailable)?.get(u).map_err(unavailable)? {
-        out.push(ExportItem::new("settings", serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+    if let Some(v) = tx
+        .open_table(SETTINGS)
+        .map_err(unavailable)?
+        .get(u)
+        .map_err(unavailable)?
+    {
+        out.push(ExportItem::new(
+            "settings",
+            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ));
     }
     let t = tx.open_table(CHECKINS).map_err(unavailable)?;
     for e in t.range(user_range(u)).map_err(unavailable)? {
-        out.push(ExportItem::new("checkin", serde_json::from_slice(e.map_err(unavailable)?.1.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+        out.push(ExportItem::new(
+            "checkin",
+            serde_json::from_slice(e.map_err(unavailable)?.1.value())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ));
     }
     let t = tx.open_table(JOURNAL).map_err(unavailable)?;
     for e in t.range(user_range(u)).map_err(unavailable)? {
@@ -125,12 +187,18 @@ fn collect(tx: &ReadTransaction, user: &UserId) -> Result<Vec<ExportItem>, Store
 fn event_user(e: &OutboxEntry) -> Option<&UserId> {
     use crate::domain::events::DomainEvent::*;
     match &e.event {
-        CrisisFlagged { user, .. } | MemoriesUpdated { user, .. } | CheckInReady { user, .. } => Some(user),
+        CrisisFlagged { user, .. } | MemoriesUpdated { user, .. } | CheckInReady { user, .. } => {
+            Some(user)
+        }
     }
 }
 
 /// Remove every entry of `u` from a table keyed (user, text).
-fn remove_user_keys<V: redb::Value + 'static>(tx: &WriteTransaction, def: redb::TableDefinition<(&str, &str), V>, u: &str) -> Result<u64, StoreError> {
+fn remove_user_keys<V: redb::Value + 'static>(
+    tx: &WriteTransaction,
+    def: redb::TableDefinition<(&str, &str), V>,
+    u: &str,
+) -> Result<u64, StoreError> {
     let mut t = tx.open_table(def).map_err(unavailable)?;
     let keys: Vec<String> = t
         .range(user_range(u))
@@ -145,7 +213,11 @@ fn remove_user_keys<V: redb::Value + 'static>(tx: &WriteTransaction, def: redb::
 }
 
 /// Remove every entry of `u` from a table keyed (user, millis, id).
-fn remove_user_timed_keys<V: redb::Value + 'static>(tx: &WriteTransaction, def: redb::TableDefinition<(&str, i64, &str), V>, u: &str) -> Result<u64, StoreError> {
+fn remove_user_timed_keys<V: redb::Value + 'static>(
+    tx: &WriteTransaction,
+    def: redb::TableDefinition<(&str, i64, &str), V>,
+    u: &str,
+) -> Result<u64, StoreError> {
     let mut t = tx.open_table(def).map_err(unavailable)?;
     let keys: Vec<(i64, String)> = t
         .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
@@ -165,10 +237,18 @@ impl DataOwnership for EmbeddedStore {
         KINDS
     }
 
-    async fn export_page(&self, user: &UserId, cursor: Option<&str>, max_bytes: usize) -> Result<Page<ExportItem>, StoreError> {
+    async fn export_page(
+        &self,
+        user: &UserId,
+        cursor: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Page<ExportItem>, StoreError> {
         let start: usize = match cursor {
             None => 0,
-            Some(c) => c.strip_prefix("e.").and_then(|n| n.parse().ok()).ok_or(StoreError::BadCursor)?,
+            Some(c) => c
+                .strip_prefix("e.")
+                .and_then(|n| n.parse().ok())
+                .ok_or(StoreError::BadCursor)?,
         };
         let user = user.clone();
         self.run(move |db| {
@@ -177,7 +257,9 @@ impl DataOwnership for EmbeddedStore {
             let mut items = Vec::new();
             let mut bytes = 0;
             for item in all.iter().skip(start) {
-                let size = serde_json::to_vec(item).map_err(|e| StoreError::Corrupt(e.to_string()))?.len();
+                let size = serde_json::to_vec(item)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .len();
                 if !items.is_empty() && bytes + size > max_bytes {
                     break;
                 }
@@ -191,14 +273,22 @@ impl DataOwnership for EmbeddedStore {
         .await
     }
 
-    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn erase(
+        &self,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
         let user = user.clone();
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_write().map_err(unavailable)?;
-            let mut counts: BTreeMap<String, u64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
+            let mut counts: BTreeMap<String, u64> =
+                KINDS.iter().map(|k| (k.to_string(), 0)).collect();
             {
-                tx.open_table(ERASURES).map_err(unavailable)?.insert(u, now.timestamp_millis()).map_err(unavailable)?;
+                tx.open_table(ERASURES)
+                    .map_err(unavailable)?
+                    .insert(u, now.timestamp_millis())
+                    .map_err(unavailable)?;
                 *counts.get_mut("session").unwrap() += remove_user_keys(&tx, SESSIONS, u)?;
                 remove_user_timed_keys(&tx, SESSIONS_BY_CREATED, u)?;
                 let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
@@ -209,17 +299,24 @@ impl DataOwnership for EmbeddedStore {
                     .collect::<Result<_, _>>()
                     .map_err(unavailable)?;
                 for (s, seq) in &keys {
-                    messages.remove((u, s.as_str(), *seq)).map_err(unavailable)?;
+                    messages
+                        .remove((u, s.as_str(), *seq))
+                        .map_err(unavailable)?;
                 }
                 *counts.get_mut("message").unwrap() += keys.len() as u64;
-                *counts.get_mut("client_message_id").unwrap() += remove_user_keys(&tx, CLIENT_IDS, u)?;
+                *counts.get_mut("client_message_id").unwrap() +=
+                    remove_user_keys(&tx, CLIENT_IDS, u)?;
                 *counts.get_mut("external_id").unwrap() += remove_user_keys(&tx, EXTERNAL_IDS, u)?;
-                *counts.get_mut("crisis_flag").unwrap() += remove_user_timed_keys(&tx, CRISIS_FLAGS, u)?;
+                *counts.get_mut("crisis_flag").unwrap() +=
+                    remove_user_timed_keys(&tx, CRISIS_FLAGS, u)?;
                 let mut activity = tx.open_table(ACTIVITY).map_err(unavailable)?;
                 let days: Vec<String> = activity
                     .iter()
                     .map_err(unavailable)?
-                    .filter_map(|e| e.ok().and_then(|(k, _)| (k.value().1 == u).then(|| k.value().0.to_string())))
+                    .filter_map(|e| {
+                        e.ok()
+                            .and_then(|(k, _)| (k.value().1 == u).then(|| k.value().0.to_string()))
+                    })
                     .collect();
                 for d in &days {
                     activity.remove((d.as_str(), u)).map_err(unavailable)?;
@@ -239,10 +336,20 @@ impl DataOwnership for EmbeddedStore {
                     for seq in &seqs {
                         log.remove((u, *seq)).map_err(unavailable)?;
                     }
-                    let head = tx.open_table(INDEX_HEAD).map_err(unavailable)?.remove(u).map_err(unavailable)?.is_some();
+                    let head = tx
+                        .open_table(INDEX_HEAD)
+                        .map_err(unavailable)?
+                        .remove(u)
+                        .map_err(unavailable)?
+                        .is_some();
                     *counts.get_mut("search_index").unwrap() += seqs.len() as u64 + head as u64;
                 }
-                *counts.get_mut("settings").unwrap() += tx.open_table(SETTINGS).map_err(unavailable)?.remove(u).map_err(unavailable)?.is_some() as u64;
+                *counts.get_mut("settings").unwrap() += tx
+                    .open_table(SETTINGS)
+                    .map_err(unavailable)?
+                    .remove(u)
+                    .map_err(unavailable)?
+                    .is_some() as u64;
                 *counts.get_mut("checkin").unwrap() += remove_user_keys(&tx, CHECKINS, u)?;
                 {
                     let mut journal = tx.open_table(JOURNAL).map_err(unavailable)?;
@@ -285,7 +392,11 @@ impl DataOwnership for EmbeddedStore {
                     .iter()
                     .map_err(unavailable)?
                     .filter_map(|e| e.ok())
-                    .filter(|(_, v)| decode::<OutboxEntry>(v.value()).ok().is_some_and(|e| event_user(&e) == Some(&user)))
+                    .filter(|(_, v)| {
+                        decode::<OutboxEntry>(v.value())
+                            .ok()
+                            .is_some_and(|e| event_user(&e) == Some(&user))
+                    })
                     .map(|(k, _)| k.value())
                     .collect();
                 for s in &seqs {
@@ -299,7 +410,11 @@ impl DataOwnership for EmbeddedStore {
         .await
     }
 
-    async fn import(&self, user: &UserId, lines: &[ImportLine]) -> Result<ImportOutcome, StoreError> {
+    async fn import(
+        &self,
+        user: &UserId,
+        lines: &[ImportLine],
+    ) -> Result<ImportOutcome, StoreError> {
         let (user, lines) = (user.clone(), lines.to_vec());
         self.run(move |db| {
             let u = user.as_str();
@@ -312,7 +427,11 @@ impl DataOwnership for EmbeddedStore {
                 let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
                 let mut external = tx.open_table(EXTERNAL_IDS).map_err(unavailable)?;
                 for line in &lines {
-                    if external.get((u, line.external_id.as_str())).map_err(unavailable)?.is_some() {
+                    if external
+                        .get((u, line.external_id.as_str()))
+                        .map_err(unavailable)?
+                        .is_some()
+                    {
                         outcome.skipped += 1;
                         continue;
                     }
@@ -321,14 +440,22 @@ impl DataOwnership for EmbeddedStore {
                         Some(v) => decode(v.value())?,
                         None => {
                             let s = line.new_session();
-                            by_created.insert((u, s.created_at.timestamp_millis(), sid), ()).map_err(unavailable)?;
+                            by_created
+                                .insert((u, s.created_at.timestamp_millis(), sid), ())
+                                .map_err(unavailable)?;
                             s
                         }
                     };
                     let message = line.append_to(&mut session);
-                    messages.insert((u, sid, message.seq), encode(&message)?.as_slice()).map_err(unavailable)?;
-                    sessions.insert((u, sid), encode(&session)?.as_slice()).map_err(unavailable)?;
-                    external.insert((u, line.external_id.as_str()), (sid, message.seq)).map_err(unavailable)?;
+                    messages
+                        .insert((u, sid, message.seq), encode(&message)?.as_slice())
+                        .map_err(unavailable)?;
+                    sessions
+                        .insert((u, sid), encode(&session)?.as_slice())
+                        .map_err(unavailable)?;
+                    external
+                        .insert((u, line.external_id.as_str()), (sid, message.seq))
+                        .map_err(unavailable)?;
                     touched.insert(sid.to_string(), session.message_count);
                     outcome.imported += 1;
                 }
@@ -336,7 +463,11 @@ impl DataOwnership for EmbeddedStore {
             tx.commit().map_err(unavailable)?;
             outcome.sessions = touched
                 .into_iter()
-                .map(|(s, n)| SessionId::parse(s).map(|s| (s, n)).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .map(|(s, n)| {
+                    SessionId::parse(s)
+                        .map(|s| (s, n))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                })
                 .collect::<Result<_, _>>()?;
             Ok(outcome)
         })
@@ -348,6 +479,10 @@ impl EmbeddedStore {
     /// The names of the tables in the file (for the export/erase coverage test).
     pub fn table_names(&self) -> Result<Vec<String>, StoreError> {
         let tx = self.db.begin_read().map_err(unavailable)?;
-        Ok(tx.list_tables().map_err(unavailable)?.map(|t| t.name().to_string()).collect())
+        Ok(tx
+            .list_tables()
+            .map_err(unavailable)?
+            .map(|t| t.name().to_string())
+            .collect())
     }
 }

@@ -47,13 +47,19 @@ pub struct QueuePolicy {
 
 impl Default for QueuePolicy {
     fn default() -> Self {
-        Self { max_receives: 5, base_backoff: Duration::from_secs(30), max_backoff: Duration::from_secs(900) }
+        Self {
+            max_receives: 5,
+            base_backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(900),
+        }
     }
 }
 
 impl QueuePolicy {
     fn backoff(&self, receive_count: u32) -> Duration {
-        self.base_backoff.saturating_mul(1 << receive_count.saturating_sub(1).min(16)).min(self.max_backoff)
+        self.base_backoff
+            .saturating_mul(1 << receive_count.saturating_sub(1).min(16))
+            .min(self.max_backoff)
     }
 }
 
@@ -66,7 +72,11 @@ pub struct EmbeddedQueue {
 
 impl EmbeddedQueue {
     pub fn new(store: EmbeddedStore, policy: QueuePolicy) -> Self {
-        Self { store, policy, notify: Arc::new(Notify::new()) }
+        Self {
+            store,
+            policy,
+            notify: Arc::new(Notify::new()),
+        }
     }
 
     /// Jobs waiting or in flight, oldest first.
@@ -75,7 +85,10 @@ impl EmbeddedQueue {
             .run(|db| {
                 let tx = db.begin_read().map_err(unavailable)?;
                 let jobs = tx.open_table(JOBS).map_err(unavailable)?;
-                jobs.iter().map_err(unavailable)?.map(|e| decode(e.map_err(unavailable)?.1.value())).collect()
+                jobs.iter()
+                    .map_err(unavailable)?
+                    .map(|e| decode(e.map_err(unavailable)?.1.value()))
+                    .collect()
             })
             .await
     }
@@ -86,7 +99,10 @@ impl EmbeddedQueue {
             .run(|db| {
                 let tx = db.begin_read().map_err(unavailable)?;
                 let dead = tx.open_table(DEAD_JOBS).map_err(unavailable)?;
-                dead.iter().map_err(unavailable)?.map(|e| decode(e.map_err(unavailable)?.1.value())).collect()
+                dead.iter()
+                    .map_err(unavailable)?
+                    .map(|e| decode(e.map_err(unavailable)?.1.value()))
+                    .collect()
             })
             .await
     }
@@ -104,7 +120,8 @@ impl EmbeddedQueue {
                     let jobs = tx.open_table(JOBS).map_err(unavailable)?;
                     let mut due = false;
                     for e in jobs.iter().map_err(unavailable)? {
-                        if decode::<QueuedJob>(e.map_err(unavailable)?.1.value())?.visible_at <= now {
+                        if decode::<QueuedJob>(e.map_err(unavailable)?.1.value())?.visible_at <= now
+                        {
                             due = true;
                             break;
                         }
@@ -128,10 +145,21 @@ impl EmbeddedQueue {
                         .collect();
                     for mut job in visible {
                         if job.receive_count >= policy.max_receives {
-                            let d = DeadJob { id: job.id, body: job.body, receive_count: job.receive_count, last_error: job.last_error, dead_at: now };
-                            dead.insert(d.id, encode(&d)?.as_slice()).map_err(unavailable)?;
+                            let d = DeadJob {
+                                id: job.id,
+                                body: job.body,
+                                receive_count: job.receive_count,
+                                last_error: job.last_error,
+                                dead_at: now,
+                            };
+                            dead.insert(d.id, encode(&d)?.as_slice())
+                                .map_err(unavailable)?;
                             jobs.remove(d.id).map_err(unavailable)?;
-                            tracing::error!(job = d.id, receives = d.receive_count, "job dead-lettered");
+                            tracing::error!(
+                                job = d.id,
+                                receives = d.receive_count,
+                                "job dead-lettered"
+                            );
                             continue;
                         }
                         if out.len() == max {
@@ -139,7 +167,8 @@ impl EmbeddedQueue {
                         }
                         job.receive_count += 1;
                         job.visible_at = now + policy.backoff(job.receive_count);
-                        jobs.insert(job.id, encode(&job)?.as_slice()).map_err(unavailable)?;
+                        jobs.insert(job.id, encode(&job)?.as_slice())
+                            .map_err(unavailable)?;
                         out.push(Delivery {
                             message_id: job.id.to_string(),
                             body: job.body.clone(),
@@ -156,7 +185,9 @@ impl EmbeddedQueue {
 }
 
 fn job_id(d: &Delivery) -> Result<u64, StoreError> {
-    d.receipt.parse().map_err(|_| StoreError::Corrupt("not an embedded queue receipt".into()))
+    d.receipt
+        .parse()
+        .map_err(|_| StoreError::Corrupt("not an embedded queue receipt".into()))
 }
 
 #[async_trait]
@@ -171,10 +202,20 @@ impl JobQueue for EmbeddedQueue {
                     let dead = tx.open_table(DEAD_JOBS).map_err(unavailable)?;
                     let last = |k: Option<u64>| k.unwrap_or(0);
                     let id = 1 + last(jobs.last().map_err(unavailable)?.map(|(k, _)| k.value()))
-                        .max(last(dead.last().map_err(unavailable)?.map(|(k, _)| k.value())));
+                        .max(last(
+                            dead.last().map_err(unavailable)?.map(|(k, _)| k.value()),
+                        ));
                     let now = Utc::now();
-                    let job = QueuedJob { id, body, receive_count: 0, visible_at: now, enqueued_at: now, last_error: None };
-                    jobs.insert(id, encode(&job)?.as_slice()).map_err(unavailable)?;
+                    let job = QueuedJob {
+                        id,
+                        body,
+                        receive_count: 0,
+                        visible_at: now,
+                        enqueued_at: now,
+                        last_error: None,
+                    };
+                    jobs.insert(id, encode(&job)?.as_slice())
+                        .map_err(unavailable)?;
                 }
                 tx.commit().map_err(unavailable)
             })
@@ -195,7 +236,11 @@ impl JobSource for EmbeddedQueue {
                 return Ok(got);
             }
             // Wake on a new job, or poll for ones whose backoff ended.
-            let _ = tokio::time::timeout(Duration::from_millis(200).min(deadline - tokio::time::Instant::now()), notified).await;
+            let _ = tokio::time::timeout(
+                Duration::from_millis(200).min(deadline - tokio::time::Instant::now()),
+                notified,
+            )
+            .await;
         }
     }
 
@@ -204,14 +249,21 @@ impl JobSource for EmbeddedQueue {
         self.store
             .run(move |db| {
                 let tx = db.begin_write().map_err(unavailable)?;
-                tx.open_table(JOBS).map_err(unavailable)?.remove(id).map_err(unavailable)?;
+                tx.open_table(JOBS)
+                    .map_err(unavailable)?
+                    .remove(id)
+                    .map_err(unavailable)?;
                 tx.commit().map_err(unavailable)
             })
             .await
     }
 
     async fn fail(&self, delivery: &Delivery, error: &str) -> Result<(), StoreError> {
-        let (id, error, max) = (job_id(delivery)?, error.to_string(), self.policy.max_receives);
+        let (id, error, max) = (
+            job_id(delivery)?,
+            error.to_string(),
+            self.policy.max_receives,
+        );
         self.store
             .run(move |db| {
                 let tx = db.begin_write().map_err(unavailable)?;
@@ -224,12 +276,26 @@ impl JobSource for EmbeddedQueue {
                     if let Some(mut job) = job {
                         job.last_error = Some(error);
                         if job.receive_count >= max {
-                            let d = DeadJob { id, body: job.body, receive_count: job.receive_count, last_error: job.last_error, dead_at: Utc::now() };
-                            tx.open_table(DEAD_JOBS).map_err(unavailable)?.insert(id, encode(&d)?.as_slice()).map_err(unavailable)?;
+                            let d = DeadJob {
+                                id,
+                                body: job.body,
+                                receive_count: job.receive_count,
+                                last_error: job.last_error,
+                                dead_at: Utc::now(),
+                            };
+                            tx.open_table(DEAD_JOBS)
+                                .map_err(unavailable)?
+                                .insert(id, encode(&d)?.as_slice())
+                                .map_err(unavailable)?;
                             jobs.remove(id).map_err(unavailable)?;
-                            tracing::error!(job = id, receives = d.receive_count, "job dead-lettered");
+                            tracing::error!(
+                                job = id,
+                                receives = d.receive_count,
+                                "job dead-lettered"
+                            );
                         } else {
-                            jobs.insert(id, encode(&job)?.as_slice()).map_err(unavailable)?;
+                            jobs.insert(id, encode(&job)?.as_slice())
+                                .map_err(unavailable)?;
                         }
                     }
                 }
@@ -245,13 +311,22 @@ mod tests {
     use crate::domain::ids::{SessionId, UserId};
 
     fn job() -> Job {
-        Job::ExtractSession { user: UserId::parse("u").unwrap(), session_id: SessionId::parse("s").unwrap(), from_seq: 1, to_seq: 6 }
+        Job::ExtractSession {
+            user: UserId::parse("u").unwrap(),
+            session_id: SessionId::parse("s").unwrap(),
+            from_seq: 1,
+            to_seq: 6,
+        }
     }
 
     #[tokio::test]
     async fn a_failing_job_is_retried_with_backoff_then_dead_lettered() {
         let dir = tempfile::tempdir().unwrap();
-        let policy = QueuePolicy { max_receives: 3, base_backoff: Duration::from_millis(20), max_backoff: Duration::from_secs(1) };
+        let policy = QueuePolicy {
+            max_receives: 3,
+            base_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_secs(1),
+        };
         let q = EmbeddedQueue::new(EmbeddedStore::open(dir.path()).unwrap(), policy);
         q.enqueue(&job()).await.unwrap();
         for n in 1..=3 {
@@ -265,18 +340,27 @@ mod tests {
         assert!(q.pending().await.unwrap().is_empty());
         let dead = q.dead().await.unwrap();
         assert_eq!(dead.len(), 1);
-        assert_eq!((dead[0].receive_count, dead[0].last_error.as_deref()), (3, Some("boom")));
+        assert_eq!(
+            (dead[0].receive_count, dead[0].last_error.as_deref()),
+            (3, Some("boom"))
+        );
     }
 
     #[tokio::test]
     async fn an_acknowledged_job_is_gone_and_jobs_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let q = EmbeddedQueue::new(EmbeddedStore::open(dir.path()).unwrap(), QueuePolicy::default());
+            let q = EmbeddedQueue::new(
+                EmbeddedStore::open(dir.path()).unwrap(),
+                QueuePolicy::default(),
+            );
             q.enqueue(&job()).await.unwrap();
             q.enqueue(&job()).await.unwrap();
         }
-        let q = EmbeddedQueue::new(EmbeddedStore::open(dir.path()).unwrap(), QueuePolicy::default());
+        let q = EmbeddedQueue::new(
+            EmbeddedStore::open(dir.path()).unwrap(),
+            QueuePolicy::default(),
+        );
         let got = q.receive(1, Duration::from_millis(100)).await.unwrap();
         assert_eq!(serde_json::from_str::<Job>(&got[0].body).unwrap(), job());
         q.ack(&got[0]).await.unwrap();

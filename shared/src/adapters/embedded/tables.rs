@@ -16,7 +16,8 @@ pub const CLIENT_IDS: TableDefinition<(&str, &str), (&str, u64)> =
     TableDefinition::new("client_message_ids");
 
 /// (user, at millis, message_id) -> CrisisFlag JSON
-pub const CRISIS_FLAGS: TableDefinition<(&str, i64, &str), &[u8]> = TableDefinition::new("crisis_flags");
+pub const CRISIS_FLAGS: TableDefinition<(&str, i64, &str), &[u8]> =
+    TableDefinition::new("crisis_flags");
 /// (UTC day "YYYY-MM-DD", user) -> last message millis: the activity index
 pub const ACTIVITY: TableDefinition<(&str, &str), i64> = TableDefinition::new("activity_by_day");
 /// seq -> OutboxEntry JSON: domain events, in order (the local EventBus)
@@ -27,7 +28,8 @@ pub const MEMORIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new(
 /// (user, memory_id) -> Tombstone JSON: what a forgotten memory leaves
 pub const TOMBSTONES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("tombstones");
 /// (user, session_id) -> ExtractionState JSON
-pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("extraction_state");
+pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("extraction_state");
 
 /// (user, seq) -> JSON array of retrieval IndexOps: the person's index log
 pub const INDEX_LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("index_log");
@@ -47,7 +49,8 @@ pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 pub const DEAD_JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_jobs");
 
 /// (user, external_id) -> (session_id, seq): idempotency of imports
-pub const EXTERNAL_IDS: TableDefinition<(&str, &str), (&str, u64)> = TableDefinition::new("external_ids");
+pub const EXTERNAL_IDS: TableDefinition<(&str, &str), (&str, u64)> =
+    TableDefinition::new("external_ids");
 /// user -> millis when their erase began: jobs with older data write nothing
 pub const ERASURES: TableDefinition<&str, i64> = TableDefinition::new("erasures");
 
