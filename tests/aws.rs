@@ -466,7 +466,7 @@ mod template {
             Some(u64::from(schema::DLQ_RETENTION_SECS))
         );
         // The queue hides a job longer than the extractor may run.
-        let timeout = t["Resources"]["MemoryExtractorFunction"]["Properties"]["Timeout"]
+        let timeout = t["Resources"]["JobWorkerFunction"]["Properties"]["Timeout"]
             .as_u64()
             .unwrap();
         assert!(u64::from(schema::QUEUE_VISIBILITY_TIMEOUT_SECS) > timeout);
@@ -490,8 +490,10 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
     let ports = hearth::app::Ports {
         conversations: missing.clone(),
         memories: missing.clone(),
-        companion: missing.clone(),
-        ownership: missing,
+        settings: missing.clone(),
+        checkins: missing.clone(),
+        journal: missing.clone(),
+        personal_data: missing,
         events: Arc::new(local),
         queue,
     };
@@ -790,9 +792,9 @@ async fn dynamo_all() -> (Arc<hearth::adapters::dynamodb::DynamoStore>, ()) {
     (Arc::new(fresh_table().await), ())
 }
 
-mod dynamodb_ownership {
+mod dynamodb_personal_data {
     use super::dynamo_all;
-    hearth::ownership_contract!(dynamo_all);
+    hearth::personal_data_contract!(dynamo_all);
 }
 
 /// The standing rule on DynamoDB: every `kind` found in a person's
@@ -800,10 +802,10 @@ mod dynamodb_ownership {
 /// read of the partition finds only the erasure marker.
 #[tokio::test]
 async fn every_dynamodb_item_kind_is_covered_by_export_and_erase() {
-    use hearth::ports::DataOwnership;
+    use hearth::ports::PersonalData;
     let store = fresh_table().await;
     let u = UserId::parse("covered").unwrap();
-    hearth::contract::ownership::seed(&store, &u).await;
+    hearth::contract::personal_data::seed(&store, &u).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk().await);
     let read_partition = || async {
         client

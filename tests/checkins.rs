@@ -13,7 +13,7 @@ use hearth::domain::page::PageRequest;
 use hearth::domain::retrieval::job_ops;
 use hearth::domain::safety::CrisisCategory;
 use hearth::ports::{
-    CompanionStore, ConversationStore, MemoryStore, Push, PushNotification, PushOutcome,
+    CheckinStore, ConversationStore, MemoryStore, Push, PushNotification, PushOutcome,
 };
 use hearth::service::checkin::PassReport;
 use hearth_tests::*;

@@ -12,11 +12,11 @@ use hearth::domain::memory::{
     Category, ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone,
 };
 use hearth::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
-use hearth::domain::ownership::parse_line;
 use hearth::domain::page::{Page, PageRequest};
+use hearth::domain::personal_data::parse_line;
 use hearth::domain::retrieval::{Embedding, IndexLogPage, job_ops};
 use hearth::domain::safety::CrisisFlag;
-use hearth::ports::{ApplyOutcome, ConversationStore, DataOwnership, MemoryStore, StoreError};
+use hearth::ports::{ApplyOutcome, ConversationStore, MemoryStore, PersonalData, StoreError};
 use hearth_tests::*;
 use serde_json::json;
 use std::sync::Arc;
@@ -288,8 +288,10 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
         conversations: counting.clone(),
         memories: counting.clone(),
         events: Arc::new(inner.clone()),
-        ownership: Arc::new(inner.clone()),
-        companion: Arc::new(inner.clone()),
+        personal_data: Arc::new(inner.clone()),
+        settings: Arc::new(inner.clone()),
+        checkins: Arc::new(inner.clone()),
+        journal: Arc::new(inner.clone()),
         queue,
     };
     let anthropic = wiremock::MockServer::start().await;

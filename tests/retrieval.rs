@@ -395,7 +395,7 @@ async fn heavy_history(app: &TestApp, user: &str, sessions: usize, memories: usi
     use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
     use hearth::domain::memory::{Category, Memory};
     use hearth::domain::retrieval::{Doc, IndexOp, job_ops};
-    use hearth::ports::{ConversationStore, DataOwnership, MemoryStore};
+    use hearth::ports::{ConversationStore, MemoryStore, PersonalData};
     let user = UserId::parse(user).unwrap();
     let mut ops = Vec::new();
     for i in 0..sessions {
@@ -406,7 +406,7 @@ async fn heavy_history(app: &TestApp, user: &str, sessions: usize, memories: usi
                     "{k} work sleep family worries {} ",
                     "and more about work and sleep ".repeat(60)
                 );
-                hearth::domain::ownership::parse_line(&row(
+                hearth::domain::personal_data::parse_line(&row(
                     &session,
                     if k % 2 == 0 { "user" } else { "assistant" },
                     &text,

@@ -35,9 +35,9 @@ async fn embedded_all() -> (Arc<EmbeddedStore>, tempfile::TempDir) {
     )
 }
 
-mod embedded_ownership {
+mod embedded_personal_data {
     use super::embedded_all;
-    hearth::ownership_contract!(embedded_all);
+    hearth::personal_data_contract!(embedded_all);
 }
 
 /// The standing rule: every table the embedded store has is a declared item
@@ -49,7 +49,7 @@ async fn every_embedded_table_is_covered_by_export_and_erase() {
     use hearth::domain::events::DomainEvent;
     use hearth::domain::ids::{SessionId, UserId};
     use hearth::domain::jobs::Job;
-    use hearth::ports::{DataOwnership, EventBus, JobQueue, JobSource};
+    use hearth::ports::{EventBus, JobQueue, JobSource, PersonalData};
     let (store, _dir) = embedded_all().await;
     let mapped: Vec<&str> = TABLE_KINDS.iter().map(|(t, _)| *t).collect();
     for table in store.table_names().unwrap() {
@@ -69,7 +69,7 @@ async fn every_embedded_table_is_covered_by_export_and_erase() {
 
     // One item of every kind: the port kinds, then a job, a dead job, an event.
     let u = UserId::parse("covered").unwrap();
-    hearth::contract::ownership::seed(&*store, &u).await;
+    hearth::contract::personal_data::seed(&*store, &u).await;
     let policy = QueuePolicy {
         max_receives: 1,
         base_backoff: std::time::Duration::ZERO,

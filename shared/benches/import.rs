@@ -1,11 +1,11 @@
 //! Import throughput: a 10,000-line NDJSON history into a fresh embedded
-//! store, parsed and stored in batches (`service::ownership::import`), with
-//! every commit fsynced. Run: `cargo bench -p hearth-shared --bench import`.
+//! store, parsed and stored in batches (`service::personal_data::import`), with
+//! every commit fsynced. Run: `cargo bench -p hearth --bench import`.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore};
 use hearth::domain::ids::UserId;
-use hearth::service::ownership::{import, parse_ndjson};
+use hearth::service::personal_data::{import, parse_ndjson};
 
 const LINES: usize = 10_000;
 

@@ -4,7 +4,7 @@
 //! reply path (`select`) and of search, with and without 384-d vectors on
 //! memories and summaries, and the process's peak memory.
 //!
-//! Run: `cargo bench -p hearth-shared --bench retrieval`
+//! Run: `cargo bench -p hearth --bench retrieval`
 
 use chrono::{DateTime, Duration, Utc};
 use hearth::domain::ids::SessionId;

@@ -9,8 +9,8 @@ use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
 use crate::domain::jobs::Job;
 use crate::ports::{
-    Clock, CompanionStore, ConversationStore, DataOwnership, EventBus, JobQueue, MemoryStore,
-    ModelClient, SystemClock,
+    CheckinStore, Clock, ConversationStore, EventBus, JobQueue, JournalStore, MemoryStore,
+    ModelClient, PersonalData, SettingsStore, SystemClock,
 };
 use crate::ports::{Embedder, Push};
 use crate::service::chat::ChatService;
@@ -34,8 +34,10 @@ pub struct Ports {
     pub memories: Arc<dyn MemoryStore>,
     pub events: Arc<dyn EventBus>,
     pub queue: Arc<dyn JobQueue>,
-    pub ownership: Arc<dyn DataOwnership>,
-    pub companion: Arc<dyn CompanionStore>,
+    pub personal_data: Arc<dyn PersonalData>,
+    pub settings: Arc<dyn SettingsStore>,
+    pub checkins: Arc<dyn CheckinStore>,
+    pub journal: Arc<dyn JournalStore>,
 }
 
 /// Everything a request handler or a job needs, built once per process.
@@ -132,7 +134,7 @@ impl App {
             models: self.models.clone(),
             clock: Arc::clone(&self.clock),
             retriever: Arc::clone(&self.retriever),
-            companion: Arc::clone(&self.ports.companion),
+            journal: Arc::clone(&self.ports.journal),
         };
         let extractor = Arc::new(extractor);
         Dispatcher::new()
@@ -145,7 +147,7 @@ impl App {
     pub fn journal(&self) -> JournalService {
         JournalService {
             conversations: Arc::clone(&self.ports.conversations),
-            companion: Arc::clone(&self.ports.companion),
+            journal: Arc::clone(&self.ports.journal),
             queue: Arc::clone(&self.ports.queue),
             models: self.models.clone(),
             retriever: Arc::clone(&self.retriever),
@@ -157,7 +159,8 @@ impl App {
     pub fn checkin_pass(&self) -> CheckinPass {
         CheckinPass {
             conversations: Arc::clone(&self.ports.conversations),
-            companion: Arc::clone(&self.ports.companion),
+            settings: Arc::clone(&self.ports.settings),
+            checkins: Arc::clone(&self.ports.checkins),
             events: Arc::clone(&self.ports.events),
             push: self.push.clone(),
             models: self.models.clone(),

@@ -988,10 +988,10 @@ macro_rules! memory_store_contract {
     };
 }
 
-/// The `DataOwnership` contract: run with `ownership_contract!(factory)`,
+/// The `PersonalData` contract: run with `personal_data_contract!(factory)`,
 /// where `factory` returns `(Arc<S>, guard)` for a store `S` that
-/// implements the conversation, memory and ownership ports.
-pub mod ownership {
+/// implements the conversation, memory and personal-data ports.
+pub mod personal_data {
     use super::{at, user};
     use crate::domain::checkin::{CheckIn, Settings};
     use crate::domain::extraction::{MemoryWrite, Plan};
@@ -999,11 +999,12 @@ pub mod ownership {
     use crate::domain::journal::{JournalItem, JournalKind};
     use crate::domain::memory::{Category, Memory};
     use crate::domain::message::{NewUserMessage, Role};
-    use crate::domain::ownership::{ImportLine, parse_line};
     use crate::domain::page::PageRequest;
+    use crate::domain::personal_data::{ImportLine, parse_line};
     use crate::domain::safety::CrisisCategory;
     use crate::ports::{
-        ApplyOutcome, CompanionStore, ConversationStore, DataOwnership, MemoryStore,
+        ApplyOutcome, CheckinStore, ConversationStore, JournalStore, MemoryStore, PersonalData,
+        SettingsStore,
     };
     use std::collections::BTreeSet;
     use std::sync::Arc;
@@ -1036,7 +1037,13 @@ pub mod ownership {
 
     /// One of every port kind for `u`.
     pub async fn seed<
-        S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized,
+        S: ConversationStore
+            + MemoryStore
+            + PersonalData
+            + SettingsStore
+            + CheckinStore
+            + JournalStore
+            + ?Sized,
     >(
         store: &S,
         u: &UserId,
@@ -1152,7 +1159,13 @@ pub mod ownership {
 
     /// Settings, check-ins once per local date, and the journal newest first.
     pub async fn settings_checkins_and_journal<
-        S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized,
+        S: ConversationStore
+            + MemoryStore
+            + PersonalData
+            + SettingsStore
+            + CheckinStore
+            + JournalStore
+            + ?Sized,
     >(
         store: Arc<S>,
     ) {
@@ -1267,11 +1280,11 @@ pub mod ownership {
         );
     }
 
-    async fn export_all<S: DataOwnership + ?Sized>(
+    async fn export_all<S: PersonalData + ?Sized>(
         store: &S,
         u: &UserId,
         max_bytes: usize,
-    ) -> (Vec<crate::domain::ownership::ExportItem>, usize) {
+    ) -> (Vec<crate::domain::personal_data::ExportItem>, usize) {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = 0;
@@ -1290,7 +1303,13 @@ pub mod ownership {
     }
 
     pub async fn export_holds_every_kind_across_pages<
-        S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized,
+        S: ConversationStore
+            + MemoryStore
+            + PersonalData
+            + SettingsStore
+            + CheckinStore
+            + JournalStore
+            + ?Sized,
     >(
         store: Arc<S>,
     ) {
@@ -1311,7 +1330,13 @@ pub mod ownership {
     }
 
     pub async fn erase_leaves_nothing_and_spares_others<
-        S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized,
+        S: ConversationStore
+            + MemoryStore
+            + PersonalData
+            + SettingsStore
+            + CheckinStore
+            + JournalStore
+            + ?Sized,
     >(
         store: Arc<S>,
     ) {
@@ -1355,7 +1380,13 @@ pub mod ownership {
     }
 
     pub async fn no_job_writes_back_after_an_erase<
-        S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized,
+        S: ConversationStore
+            + MemoryStore
+            + PersonalData
+            + SettingsStore
+            + CheckinStore
+            + JournalStore
+            + ?Sized,
     >(
         store: Arc<S>,
     ) {
@@ -1432,7 +1463,13 @@ pub mod ownership {
     }
 
     pub async fn import_twice_gives_one_copy<
-        S: ConversationStore + MemoryStore + DataOwnership + CompanionStore + ?Sized,
+        S: ConversationStore
+            + MemoryStore
+            + PersonalData
+            + SettingsStore
+            + CheckinStore
+            + JournalStore
+            + ?Sized,
     >(
         store: Arc<S>,
     ) {
@@ -1469,11 +1506,11 @@ pub mod ownership {
     }
 }
 
-/// Run every `DataOwnership` contract case against one adapter.
+/// Run every `PersonalData` contract case against one adapter.
 #[macro_export]
-macro_rules! ownership_contract {
+macro_rules! personal_data_contract {
     ($factory:path) => {
-        $crate::ownership_contract!(@cases $factory;
+        $crate::personal_data_contract!(@cases $factory;
             export_holds_every_kind_across_pages,
             erase_leaves_nothing_and_spares_others,
             no_job_writes_back_after_an_erase,
@@ -1486,7 +1523,7 @@ macro_rules! ownership_contract {
             #[tokio::test]
             async fn $case() {
                 let (store, _guard) = $factory().await;
-                $crate::contract::ownership::$case(store).await;
+                $crate::contract::personal_data::$case(store).await;
             }
         )*
     };

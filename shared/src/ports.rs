@@ -11,8 +11,8 @@ use crate::domain::jobs::Job;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
-use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::retrieval::{Embedding, IndexLogPage};
 use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
@@ -217,13 +217,17 @@ pub trait MemoryStore: Send + Sync {
     ) -> Result<IndexLogPage, StoreError>;
 }
 
-/// Settings, check-ins and the journal: what the daily pass and the
-/// journal endpoints keep about a person.
+/// A person's settings (time zone, check-in hour, locale, push token).
 #[async_trait]
-pub trait CompanionStore: Send + Sync {
+pub trait SettingsStore: Send + Sync {
     /// The person's settings, if they ever saved any.
     async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, user: &UserId, settings: &Settings) -> Result<(), StoreError>;
+}
+
+/// The daily check-ins written for a person.
+#[async_trait]
+pub trait CheckinStore: Send + Sync {
     /// Store a check-in once per local date: if that date has one already,
     /// it is returned with `false` and nothing is written.
     async fn record_checkin(
@@ -239,6 +243,11 @@ pub trait CompanionStore: Send + Sync {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<CheckIn>, StoreError>;
+}
+
+/// The person's journal: entries they write and prompts Hearth writes.
+#[async_trait]
+pub trait JournalStore: Send + Sync {
     async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError>;
     /// Journal items, newest first.
     async fn list_journal(
@@ -253,7 +262,7 @@ pub trait CompanionStore: Send + Sync {
 
 /// Export, erase and import: everything held about one person.
 #[async_trait]
-pub trait DataOwnership: Send + Sync {
+pub trait PersonalData: Send + Sync {
     /// The item kinds this store holds; export and erase cover every one.
     fn item_kinds(&self) -> &'static [&'static str];
 

@@ -13,7 +13,7 @@ use hearth::domain::ids::{MemoryId, MessageId, SessionId};
 use hearth::domain::memory::{Category, Memory};
 use hearth::domain::message::{Message, Role};
 use hearth::domain::retrieval::{Doc, Hit, Index, Query};
-use hearth::domain::router::route;
+use hearth::domain::triage::route;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

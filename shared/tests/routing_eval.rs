@@ -4,7 +4,7 @@
 //! split, or above 3% false crisis flags.
 
 use hearth::domain::route::Route;
-use hearth::domain::router::route;
+use hearth::domain::triage::route;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

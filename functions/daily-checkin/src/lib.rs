@@ -2,7 +2,7 @@
 //! run does two things, as of the event's time:
 //! - the check-in pass, fanned out: a `checkin` job on the job queue for
 //!   each person whose local check-in hour it is. The job workers (the
-//!   memory-extractor function) write, store, push and announce each one
+//!   job-worker function) write, store, push and announce each one
 //!   (`CheckInReady`), so any number of people due in one hour fits;
 //! - the idle-session extraction sweep: a session idle for
 //!   `HEARTH_EXTRACT_IDLE_MINUTES` with unread messages gets an extraction

@@ -86,7 +86,7 @@ async fn setup() -> Setup {
 async fn active(s: &Setup, user: &UserId, tz: &str) {
     let at = s.event.time.unwrap();
     s.ports
-        .companion
+        .settings
         .put_settings(
             user,
             &Settings {
@@ -121,7 +121,7 @@ async fn run_in(s: &Setup, context: Context) -> Result<serde_json::Value, lambda
 }
 
 /// The job workers: run every `checkin` job on the queue through the app's
-/// dispatcher, as the memory-extractor function does, acknowledging those
+/// dispatcher, as the job-worker function does, acknowledging those
 /// that succeed. Returns how many ran and how many failed. (Other jobs, the
 /// idle sweep's extractions, are acknowledged unrun.)
 async fn work(s: &Setup) -> (u32, u32) {
@@ -175,7 +175,7 @@ async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
         assert_eq!(work(&s).await, (1, 0));
         assert_eq!(
             s.ports
-                .companion
+                .checkins
                 .list_checkins(&london, &PageRequest::first(10))
                 .await
                 .unwrap()
@@ -187,7 +187,7 @@ async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
     }
     let stored = s
         .ports
-        .companion
+        .checkins
         .list_checkins(&london, &PageRequest::first(10))
         .await
         .unwrap();
@@ -196,7 +196,7 @@ async fn the_hourly_schedule_event_writes_each_due_check_in_once() {
     assert_eq!(stored.items[0].local_date.to_string(), "2026-11-25");
     assert!(
         s.ports
-            .companion
+            .checkins
             .list_checkins(&tokyo, &PageRequest::first(10))
             .await
             .unwrap()
@@ -246,7 +246,7 @@ async fn a_person_who_cannot_be_looked_at_fails_the_invocation_and_the_retry_wri
     assert_eq!(work(&s).await, (1, 0));
     assert_eq!(
         s.ports
-            .companion
+            .checkins
             .list_checkins(&london, &PageRequest::first(10))
             .await
             .unwrap()
@@ -271,7 +271,7 @@ async fn a_person_who_cannot_be_looked_at_fails_the_invocation_and_the_retry_wri
     assert_eq!(work(&s).await, (2, 0));
     assert_eq!(
         s.ports
-            .companion
+            .checkins
             .list_checkins(&london, &PageRequest::first(10))
             .await
             .unwrap()
@@ -282,7 +282,7 @@ async fn a_person_who_cannot_be_looked_at_fails_the_invocation_and_the_retry_wri
     );
     assert_eq!(
         s.ports
-            .companion
+            .checkins
             .list_checkins(&dublin, &PageRequest::first(10))
             .await
             .unwrap()
@@ -325,7 +325,7 @@ async fn an_invocation_near_its_deadline_enqueues_nobody_and_fails_so_that_the_r
     assert_eq!(work(&s).await, (1, 0));
     assert_eq!(
         s.ports
-            .companion
+            .checkins
             .list_checkins(&london, &PageRequest::first(10))
             .await
             .unwrap()

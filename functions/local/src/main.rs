@@ -258,11 +258,11 @@ async fn export(user: &str, data: DataArgs) -> anyhow::Result<()> {
     let (mut cursor, mut first, mut count) = (None::<String>, true, 0u64);
     loop {
         let page = ports
-            .ownership
+            .personal_data
             .export_page(
                 &user,
                 cursor.as_deref(),
-                hearth::domain::ownership::EXPORT_PAGE_BYTES,
+                hearth::domain::personal_data::EXPORT_PAGE_BYTES,
             )
             .await?;
         for item in &page.items {
@@ -289,7 +289,7 @@ fn chrono_now() -> String {
 }
 
 async fn import(file: &Path, user: &str, data: DataArgs) -> anyhow::Result<()> {
-    use hearth::service::ownership::{import, parse_ndjson};
+    use hearth::service::personal_data::{import, parse_ndjson};
     let user = UserId::parse(user).context("--user")?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -298,12 +298,12 @@ async fn import(file: &Path, user: &str, data: DataArgs) -> anyhow::Result<()> {
     // The request limit does not apply to a file: parse it in request-sized chunks.
     let all: Vec<&str> = text.lines().collect();
     for (n, chunk) in all
-        .chunks(hearth::domain::ownership::IMPORT_MAX_LINES)
+        .chunks(hearth::domain::personal_data::IMPORT_MAX_LINES)
         .enumerate()
     {
         let (ok, mut bad) = parse_ndjson(&chunk.join("\n")).map_err(|e| anyhow::anyhow!("{e}"))?;
         for e in &mut bad {
-            e.line += n * hearth::domain::ownership::IMPORT_MAX_LINES;
+            e.line += n * hearth::domain::personal_data::IMPORT_MAX_LINES;
         }
         lines.extend(ok);
         errors.extend(bad);

@@ -63,8 +63,10 @@ impl AwsAdapters {
         crate::app::Ports {
             conversations: store.clone(),
             memories: store.clone(),
-            companion: store.clone(),
-            ownership: store,
+            settings: store.clone(),
+            checkins: store.clone(),
+            journal: store.clone(),
+            personal_data: store,
             events: std::sync::Arc::new(self.events.clone()),
             queue: std::sync::Arc::new(self.queue.clone()),
         }

@@ -49,7 +49,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/v1/import",
             post(routes::import).layer(DefaultBodyLimit::max(
-                crate::domain::ownership::IMPORT_MAX_BYTES,
+                crate::domain::personal_data::IMPORT_MAX_BYTES,
             )),
         )
         .fallback(routes::not_found)

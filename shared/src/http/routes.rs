@@ -201,11 +201,11 @@ pub async fn export(
     let cursor = q.cursor.filter(|c| !c.is_empty());
     let page = app
         .ports
-        .ownership
+        .personal_data
         .export_page(
             &user,
             cursor.as_deref(),
-            crate::domain::ownership::EXPORT_PAGE_BYTES,
+            crate::domain::personal_data::EXPORT_PAGE_BYTES,
         )
         .await
         .map_err(|e| store_error(e, "export"))?;
@@ -286,7 +286,7 @@ pub async fn erase(
 ) -> Result<Json<Value>, ApiError> {
     let deleted = app
         .ports
-        .ownership
+        .personal_data
         .erase(&user, app.clock.now())
         .await
         .map_err(|e| store_error(e, "data"))?;
@@ -300,9 +300,9 @@ pub async fn import(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<crate::service::ownership::ImportReport>, ApiError> {
-    use crate::domain::ownership::IMPORT_MAX_BYTES;
-    use crate::service::ownership::{ImportError, import, parse_ndjson};
+) -> Result<Json<crate::service::personal_data::ImportReport>, ApiError> {
+    use crate::domain::personal_data::IMPORT_MAX_BYTES;
+    use crate::service::personal_data::{ImportError, import, parse_ndjson};
     let bytes = body.map_err(|r| {
         if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(format!(
@@ -351,7 +351,7 @@ pub async fn get_settings(
 ) -> Result<Json<Settings>, ApiError> {
     let saved = app
         .ports
-        .companion
+        .settings
         .settings(&user)
         .await
         .map_err(|e| store_error(e, "settings"))?;
@@ -369,7 +369,7 @@ pub async fn put_settings(
 ) -> Result<Json<Settings>, ApiError> {
     let current = app
         .ports
-        .companion
+        .settings
         .settings(&user)
         .await
         .map_err(|e| store_error(e, "settings"))?
@@ -378,7 +378,7 @@ pub async fn put_settings(
         .apply(&current, &locales())
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     app.ports
-        .companion
+        .settings
         .put_settings(&user, &next)
         .await
         .map_err(|e| store_error(e, "settings"))?;
@@ -393,7 +393,7 @@ pub async fn list_checkins(
 ) -> Result<Json<List<CheckIn>>, ApiError> {
     let page = app
         .ports
-        .companion
+        .checkins
         .list_checkins(&user, &page)
         .await
         .map_err(|e| store_error(e, "check-in"))?;
@@ -424,7 +424,7 @@ pub async fn list_journal_entries(
 ) -> Result<Json<List<JournalItem>>, ApiError> {
     let page = app
         .ports
-        .companion
+        .journal
         .list_journal(&user, Some(JournalKind::Entry), &page)
         .await
         .map_err(|e| store_error(e, "journal"))?;
@@ -439,7 +439,7 @@ pub async fn list_journal_prompts(
 ) -> Result<Json<List<JournalItem>>, ApiError> {
     let page = app
         .ports
-        .companion
+        .journal
         .list_journal(&user, Some(JournalKind::Prompt), &page)
         .await
         .map_err(|e| store_error(e, "journal"))?;

@@ -29,8 +29,8 @@ use crate::domain::message::{
 use crate::domain::prompts;
 use crate::domain::retrieval::{Query, Quota};
 use crate::domain::route::Route;
-use crate::domain::router;
 use crate::domain::safety::CrisisCategory;
+use crate::domain::triage;
 use crate::ports::{Clock, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,7 +115,7 @@ impl ChatService {
         validate_content(&req.message)?;
         let t = Instant::now();
         let req_text = req.message.clone();
-        let decision = router::route(&req.message);
+        let decision = triage::route(&req.message);
         let route = decision.route;
         let crisis = decision.crisis.as_ref().map(|c| c.category);
         let route_us = t.elapsed().as_micros() as u64;

@@ -37,8 +37,8 @@ use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
 use crate::domain::route::{ModelRole, Route};
 use crate::ports::{
-    CompanionStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification,
-    PushOutcome, StoreError,
+    CheckinStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification,
+    PushOutcome, SettingsStore, StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -130,7 +130,8 @@ enum Outcome {
 
 pub struct CheckinPass {
     pub conversations: Arc<dyn ConversationStore>,
-    pub companion: Arc<dyn CompanionStore>,
+    pub settings: Arc<dyn SettingsStore>,
+    pub checkins: Arc<dyn CheckinStore>,
     pub events: Arc<dyn EventBus>,
     pub push: Option<Arc<dyn Push>>,
     pub models: ModelRoles,
@@ -202,7 +203,7 @@ impl CheckinPass {
                 }
                 let outcome = async {
                     let settings = self
-                        .companion
+                        .settings
                         .settings(&user)
                         .await?
                         .unwrap_or_else(|| Settings::defaults(&self.default_locale));
@@ -263,7 +264,7 @@ impl CheckinPass {
 
     async fn one(&self, user: &UserId, at: DateTime<Utc>) -> Result<Outcome, StoreError> {
         let settings = self
-            .companion
+            .settings
             .settings(user)
             .await?
             .unwrap_or_else(|| Settings::defaults(&self.default_locale));
@@ -284,7 +285,7 @@ impl CheckinPass {
             return Ok(Outcome::NotDue);
         }
         let latest = self
-            .companion
+            .checkins
             .list_checkins(user, &PageRequest::first(1))
             .await?;
         if let Some(today) = latest.items.into_iter().find(|c| c.local_date == date) {
@@ -319,7 +320,7 @@ impl CheckinPass {
             model,
             pushed: false,
         };
-        let (stored, created) = self.companion.record_checkin(user, &c).await?;
+        let (stored, created) = self.checkins.record_checkin(user, &c).await?;
         if !created {
             // Another job for the same person won the race just now, and
             // is pushing it.
@@ -411,7 +412,7 @@ impl CheckinPass {
         };
         match push.send(token, &note).await {
             Ok(PushOutcome::Delivered) => {
-                if let Err(e) = self.companion.mark_pushed(user, &c.id).await {
+                if let Err(e) = self.checkins.mark_pushed(user, &c.id).await {
                     tracing::warn!(user = %user, error = %e, "pushed, but could not mark it");
                 }
                 Pushed::Yes
@@ -420,7 +421,7 @@ impl CheckinPass {
                 tracing::info!(user = %user, "FCM says the device token is unregistered; forgetting it");
                 let mut s = settings.clone();
                 s.push_token = None;
-                if let Err(e) = self.companion.put_settings(user, &s).await {
+                if let Err(e) = self.settings.put_settings(user, &s).await {
                     tracing::error!(user = %user, error = %e, "could not forget the unregistered token");
                 }
                 Pushed::No

@@ -22,7 +22,7 @@ use crate::domain::message::{Message, Role};
 use crate::domain::retrieval::{self, DocKind, doc_key};
 use crate::domain::route::ModelRole;
 use crate::ports::{
-    ApplyOutcome, Clock, CompanionStore, ConversationStore, EventBus, JobQueue, MemoryStore,
+    ApplyOutcome, Clock, ConversationStore, EventBus, JobQueue, JournalStore, MemoryStore,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -46,7 +46,7 @@ pub struct Extractor {
     pub models: ModelRoles,
     pub clock: Arc<dyn Clock>,
     pub retriever: Arc<Retriever>,
-    pub companion: Arc<dyn CompanionStore>,
+    pub journal: Arc<dyn JournalStore>,
 }
 
 fn failed(e: impl std::fmt::Display) -> JobError {
@@ -74,7 +74,7 @@ impl Extractor {
     /// `journal-<entry id>`, so the watermark makes redelivery a no-op.
     async fn journal(&self, job: &Job, user: &UserId, entry_id: &str) -> Result<(), JobError> {
         let Some(entry) = self
-            .companion
+            .journal
             .get_journal(user, entry_id)
             .await
             .map_err(failed)?

@@ -12,7 +12,7 @@ use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
 use crate::domain::route::{ModelRole, Route};
-use crate::ports::{Clock, CompanionStore, ConversationStore, JobQueue, StoreError};
+use crate::ports::{Clock, ConversationStore, JobQueue, JournalStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -34,7 +34,7 @@ pub enum JournalError {
 
 pub struct JournalService {
     pub conversations: Arc<dyn ConversationStore>,
-    pub companion: Arc<dyn CompanionStore>,
+    pub journal: Arc<dyn JournalStore>,
     pub queue: Arc<dyn JobQueue>,
     pub models: ModelRoles,
     pub retriever: Arc<Retriever>,
@@ -47,7 +47,7 @@ impl JournalService {
     pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<JournalItem, JournalError> {
         journal::validate_entry(text).map_err(JournalError::Invalid)?;
         let item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
-        self.companion.add_journal(user, &item).await?;
+        self.journal.add_journal(user, &item).await?;
         self.queue
             .enqueue(&Job::ExtractJournal {
                 user: user.clone(),
@@ -71,7 +71,7 @@ impl JournalService {
         )
         .await?;
         let entries = self
-            .companion
+            .journal
             .list_journal(
                 user,
                 Some(JournalKind::Entry),
@@ -115,7 +115,7 @@ impl JournalService {
             ));
         }
         let item = JournalItem::new(JournalKind::Prompt, text, now);
-        self.companion.add_journal(user, &item).await?;
+        self.journal.add_journal(user, &item).await?;
         Ok(item)
     }
 }

@@ -7,7 +7,7 @@ pub mod extraction;
 pub mod jobs;
 pub mod journal;
 pub mod models;
-pub mod ownership;
+pub mod personal_data;
 pub mod recent;
 pub mod retrieval;
 pub mod sweep;

@@ -324,7 +324,7 @@ mod tests {
     #[tokio::test]
     async fn a_warm_index_never_serves_what_an_erase_removed_even_after_the_new_log_outgrows_the_old()
      {
-        use crate::ports::DataOwnership;
+        use crate::ports::PersonalData;
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
         let user = UserId::parse("u").unwrap();

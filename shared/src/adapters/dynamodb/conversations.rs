@@ -658,7 +658,7 @@ impl ConversationStore for DynamoStore {
 pub(super) async fn write_imported(
     store: &DynamoStore,
     user: &UserId,
-    line: &crate::domain::ownership::ImportLine,
+    line: &crate::domain::personal_data::ImportLine,
 ) -> Result<Option<u64>, StoreError> {
     let pk = user_pk(user);
     let ext_sk = format!("E#{}", line.external_id);

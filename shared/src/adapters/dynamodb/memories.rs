@@ -335,7 +335,7 @@ impl MemoryStore for DynamoStore {
         let not_erased = ConditionCheck::builder()
             .table_name(&self.table)
             .key(PK, s(pk(user)))
-            .key(SK, s(super::ownership::ERASURE_SK))
+            .key(SK, s(super::personal_data::ERASURE_SK))
             .condition_expression("attribute_not_exists(PK) OR erased_at < :asof")
             .expression_attribute_values(":asof", n(data_as_of.timestamp_millis()))
             .build()

@@ -3,11 +3,11 @@
 //! retry policy; what still fails surfaces as `StoreError::Unavailable`,
 //! which the API answers with a 503 JSON error.
 
-mod companion;
 mod conversations;
 mod memories;
-mod ownership;
+mod personal_data;
 pub mod schema;
+mod settings_checkins_journal;
 
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;

@@ -5,12 +5,12 @@
 //! redb holds an exclusive lock on its file, so a second process cannot open
 //! the same data dir and corrupt it; `open` turns that into a clear error.
 
-mod companion;
 mod conversations;
 mod memories;
 mod outbox;
-mod ownership;
+mod personal_data;
 mod queue;
+mod settings_checkins_journal;
 
 pub use outbox::EVENT_SOURCE;
 pub use queue::{DeadJob, EmbeddedQueue, QueuePolicy, QueuedJob};
@@ -88,8 +88,10 @@ impl EmbeddedStore {
             conversations: store.clone(),
             memories: store.clone(),
             events: store.clone(),
-            companion: store.clone(),
-            ownership: store,
+            settings: store.clone(),
+            checkins: store.clone(),
+            journal: store.clone(),
+            personal_data: store,
             queue: Arc::new(queue),
         }
     }

@@ -1,4 +1,4 @@
-//! `CompanionStore` on the embedded engine: settings, check-ins (keyed by
+//! `SettingsStore`, `CheckinStore` and `JournalStore` on the embedded engine: settings, check-ins (keyed by
 //! local date, so a second pass in the same hour finds the first) and the
 //! journal.
 
@@ -8,7 +8,7 @@ use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::page::{Page, PageRequest};
-use crate::ports::{CompanionStore, StoreError};
+use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable};
 
@@ -59,7 +59,7 @@ fn cursor_key(page: &PageRequest) -> Result<Option<String>, StoreError> {
 }
 
 #[async_trait]
-impl CompanionStore for EmbeddedStore {
+impl SettingsStore for EmbeddedStore {
     async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError> {
         let user = user.clone();
         self.run(move |db| {
@@ -89,7 +89,10 @@ impl CompanionStore for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl CheckinStore for EmbeddedStore {
     async fn record_checkin(
         &self,
         user: &UserId,
@@ -162,7 +165,10 @@ impl CompanionStore for EmbeddedStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl JournalStore for EmbeddedStore {
     async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError> {
         let (user, item) = (user.clone(), item.clone());
         self.run(move |db| {

@@ -8,9 +8,9 @@ use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::message::{Message, Session};
-use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::Page;
-use crate::ports::{DataOwnership, OutboxEntry, StoreError};
+use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
+use crate::ports::{OutboxEntry, PersonalData, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableHandle, WriteTransaction};
@@ -232,7 +232,7 @@ fn remove_user_timed_keys<V: redb::Value + 'static>(
 }
 
 #[async_trait]
-impl DataOwnership for EmbeddedStore {
+impl PersonalData for EmbeddedStore {
     fn item_kinds(&self) -> &'static [&'static str] {
         KINDS
     }

@@ -6,7 +6,7 @@
 use crate::app::Ports;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
-use crate::domain::ownership::{IMPORT_MAX_LINES, ImportLine, parse_line};
+use crate::domain::personal_data::{IMPORT_MAX_LINES, ImportLine, parse_line};
 use crate::ports::StoreError;
 use serde::Serialize;
 
@@ -68,7 +68,7 @@ pub async fn import(
     let mut report = ImportReport::default();
     let mut touched = std::collections::BTreeMap::new();
     for batch in lines.chunks(IMPORT_BATCH) {
-        let outcome = ports.ownership.import(user, batch).await?;
+        let outcome = ports.personal_data.import(user, batch).await?;
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;
         touched.extend(outcome.sessions);

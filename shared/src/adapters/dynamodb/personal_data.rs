@@ -8,9 +8,9 @@ use super::conversations::write_imported;
 use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK};
 use super::{DynamoStore, Item, build_err, n, s, sdk};
 use crate::domain::ids::UserId;
-use crate::domain::ownership::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::page::Page;
-use crate::ports::{DataOwnership, StoreError};
+use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
+use crate::ports::{PersonalData, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use chrono::{DateTime, Utc};
@@ -113,7 +113,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl DataOwnership for DynamoStore {
+impl PersonalData for DynamoStore {
     fn item_kinds(&self) -> &'static [&'static str] {
         KINDS
     }

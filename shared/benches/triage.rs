@@ -1,10 +1,10 @@
-//! Time per message for the crisis screen and the router, over the whole
+//! Time per message for the crisis screen and the triage router, over the whole
 //! labelled set (306 messages of every route and length).
-//! Run: `cargo bench -p hearth-shared --bench router`.
+//! Run: `cargo bench -p hearth --bench triage`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hearth::domain::router::route;
 use hearth::domain::safety::screen;
+use hearth::domain::triage::route;
 use std::hint::black_box;
 
 fn messages() -> Vec<String> {

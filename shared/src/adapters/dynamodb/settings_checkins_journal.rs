@@ -1,4 +1,4 @@
-//! `CompanionStore` on DynamoDB. Items in the person's partition:
+//! `SettingsStore`, `CheckinStore` and `JournalStore` on DynamoDB. Items in the person's partition:
 //! `SETTINGS`, `CK#<local date>` (a conditional put makes one check-in per
 //! local date) and `J#<id>` (journal entries and prompts, UUIDv7 ids so
 //! that a descending Query is newest first).
@@ -9,7 +9,7 @@ use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::page::{Page, PageRequest};
-use crate::ports::{CompanionStore, StoreError};
+use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
 use async_trait::async_trait;
 
 use super::user_pk as pk;
@@ -47,7 +47,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl CompanionStore for DynamoStore {
+impl SettingsStore for DynamoStore {
     async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError> {
         self.get(&pk(user), "SETTINGS")
             .await?
@@ -70,7 +70,10 @@ impl CompanionStore for DynamoStore {
             .map_err(sdk)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl CheckinStore for DynamoStore {
     async fn record_checkin(
         &self,
         user: &UserId,
@@ -138,7 +141,10 @@ impl CompanionStore for DynamoStore {
         self.newest_first(user, "CK#", page, |_: &CheckIn| true, |c| c.id.clone())
             .await
     }
+}
 
+#[async_trait]
+impl JournalStore for DynamoStore {
     async fn add_journal(&self, user: &UserId, item: &JournalItem) -> Result<(), StoreError> {
         self.client
             .put_item()

@@ -129,13 +129,13 @@ async fn import_reports_bad_lines_by_number_keeps_the_good_ones_and_is_idempoten
 async fn import_limits_are_413_and_a_bad_body_is_400() {
     let app = app().await;
     let token = app.token("alice");
-    let huge = "x".repeat(hearth::domain::ownership::IMPORT_MAX_BYTES + 10);
+    let huge = "x".repeat(hearth::domain::personal_data::IMPORT_MAX_BYTES + 10);
     let (status, body) = app.post_raw(&token, "/v1/import", huge).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (413, Some("too_large"))
     );
-    let many: String = (0..=hearth::domain::ownership::IMPORT_MAX_LINES)
+    let many: String = (0..=hearth::domain::personal_data::IMPORT_MAX_LINES)
         .map(|_| "{}\n")
         .collect();
     let (status, _) = app.post_raw(&token, "/v1/import", many).await;

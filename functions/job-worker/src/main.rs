@@ -1,4 +1,4 @@
-//! The memory-extractor function: an SQS consumer. Each record is parsed on
+//! The job-worker function: an SQS consumer. Each record is parsed on
 //! its own and dispatched by its job `kind`; failures are reported per record
 //! (ReportBatchItemFailures), so one bad body never fails the batch, and a
 //! job that keeps failing reaches the DLQ through the queue's redrive policy.
@@ -53,7 +53,7 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let app = hearth::adapters::aws::lambda_app("memory-extractor").await;
+    let app = hearth::adapters::aws::lambda_app("job-worker").await;
     let dispatcher = app.dispatcher();
     let dispatcher = &dispatcher;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
