@@ -487,7 +487,7 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
         Default::default(),
     ));
     let missing = Arc::new(missing);
-    let ports = hearth::app::Ports {
+    let ports = hearth::ports::Ports {
         conversations: missing.clone(),
         memories: missing.clone(),
         settings: missing.clone(),

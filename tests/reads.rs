@@ -284,7 +284,7 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
         items: AtomicU64::new(0),
     });
     let queue = Arc::new(EmbeddedQueue::new(inner.clone(), Default::default()));
-    let ports = hearth::app::Ports {
+    let ports = hearth::ports::Ports {
         conversations: counting.clone(),
         memories: counting.clone(),
         events: Arc::new(inner.clone()),

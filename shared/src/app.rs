@@ -8,10 +8,7 @@ use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
 use crate::domain::jobs::Job;
-use crate::ports::{
-    CheckinStore, Clock, ConversationStore, EventBus, JobQueue, JournalStore, MemoryStore,
-    ModelClient, PersonalData, SettingsStore, SystemClock,
-};
+use crate::ports::{Clock, ModelClient, Ports, SystemClock};
 use crate::ports::{Embedder, Push};
 use crate::service::chat::ChatService;
 use crate::service::checkin::CheckinPass;
@@ -25,20 +22,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-/// The adapters behind the ports: the embedded set locally, the AWS set in
-/// Lambda and with `--backend aws`.
-#[derive(Clone)]
-pub struct Ports {
-    pub conversations: Arc<dyn ConversationStore>,
-    pub memories: Arc<dyn MemoryStore>,
-    pub events: Arc<dyn EventBus>,
-    pub queue: Arc<dyn JobQueue>,
-    pub personal_data: Arc<dyn PersonalData>,
-    pub settings: Arc<dyn SettingsStore>,
-    pub checkins: Arc<dyn CheckinStore>,
-    pub journal: Arc<dyn JournalStore>,
-}
 
 /// Everything a request handler or a job needs, built once per process.
 pub struct App {

@@ -18,8 +18,24 @@ use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Every store, queue and bus port a use case may need, as one bundle the
+/// composition root (`app`) fills: the embedded set locally, the AWS set in
+/// Lambda and with `--backend aws`, in-memory fakes in unit tests.
+#[derive(Clone)]
+pub struct Ports {
+    pub conversations: Arc<dyn ConversationStore>,
+    pub memories: Arc<dyn MemoryStore>,
+    pub events: Arc<dyn EventBus>,
+    pub queue: Arc<dyn JobQueue>,
+    pub personal_data: Arc<dyn PersonalData>,
+    pub settings: Arc<dyn SettingsStore>,
+    pub checkins: Arc<dyn CheckinStore>,
+    pub journal: Arc<dyn JournalStore>,
+}
 
 /// Errors any store can return. `Unavailable` is worth retrying later
 /// (throttling, I/O); the rest are final.

@@ -23,7 +23,7 @@ fn endpoint() -> String {
 
 struct Setup {
     app: hearth::app::App,
-    ports: hearth::app::Ports,
+    ports: hearth::ports::Ports,
     jobs: hearth::adapters::sqs::SqsQueue,
     sdk: aws_config::SdkConfig,
     table: String,

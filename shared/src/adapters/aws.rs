@@ -58,9 +58,9 @@ impl AwsAdapters {
 
 impl AwsAdapters {
     /// The ports, all on AWS.
-    pub fn ports(&self) -> crate::app::Ports {
+    pub fn ports(&self) -> crate::ports::Ports {
         let store = std::sync::Arc::new(self.store.clone());
-        crate::app::Ports {
+        crate::ports::Ports {
             conversations: store.clone(),
             memories: store.clone(),
             settings: store.clone(),

@@ -13,7 +13,6 @@
 
 use super::models::{ModelFailure, ModelRoles};
 use super::retrieval::Retriever;
-use crate::app::Ports;
 use crate::domain::context::{
     ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
 };
@@ -31,6 +30,7 @@ use crate::domain::retrieval::{Query, Quota};
 use crate::domain::route::Route;
 use crate::domain::safety::CrisisCategory;
 use crate::domain::triage;
+use crate::ports::Ports;
 use crate::ports::{Clock, StoreError};
 use std::sync::Arc;
 use std::time::Duration;

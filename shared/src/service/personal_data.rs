@@ -3,10 +3,10 @@
 //! imported), stored idempotently on `external_id`, and extraction of the
 //! imported sessions queued. No model is called while the request is open.
 
-use crate::app::Ports;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::personal_data::{IMPORT_MAX_LINES, ImportLine, parse_line};
+use crate::ports::Ports;
 use crate::ports::StoreError;
 use serde::Serialize;
 

@@ -82,9 +82,9 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
 
 impl EmbeddedStore {
     /// Every port on this one store, with its durable job queue.
-    pub fn ports(&self, queue: EmbeddedQueue) -> crate::app::Ports {
+    pub fn ports(&self, queue: EmbeddedQueue) -> crate::ports::Ports {
         let store = Arc::new(self.clone());
-        crate::app::Ports {
+        crate::ports::Ports {
             conversations: store.clone(),
             memories: store.clone(),
             events: store.clone(),
