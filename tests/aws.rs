@@ -524,7 +524,8 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
 /// worker consuming SQS as `hearth serve --backend aws` does.
 mod pipeline {
     use super::*;
-    use hearth::adapters::aws::{AwsAdapters, AwsResources};
+    use hearth::adapters::aws::AwsAdapters;
+    use hearth::config::AwsResources;
     use hearth::config::{Config, Mode};
     use hearth_tests::{anthropic_answers, extraction_requests, openai_ok};
     use serde_json::{Value, json};

@@ -441,7 +441,12 @@ async fn fcm_caches_its_access_token_and_sends_the_v1_message() {
         )
         .mount(&fcm)
         .await;
-    let push = FcmPush::new(reqwest::Client::new(), &fcm.uri(), &service_account(&oauth)).unwrap();
+    let push = FcmPush::new(
+        reqwest::Client::new(),
+        &fcm.uri(),
+        &hearth::config::FcmServiceAccount::from_json(&service_account(&oauth)).unwrap(),
+    )
+    .unwrap();
     for _ in 0..2 {
         assert_eq!(
             push.send("device-1", &note()).await.unwrap(),
@@ -505,9 +510,13 @@ async fn fcm_retries_a_503_and_reports_an_unregistered_token() {
             "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED"}]}})))
         .mount(&fcm)
         .await;
-    let push = FcmPush::new(reqwest::Client::new(), &fcm.uri(), &service_account(&oauth))
-        .unwrap()
-        .with_base_delay(std::time::Duration::from_millis(10));
+    let push = FcmPush::new(
+        reqwest::Client::new(),
+        &fcm.uri(),
+        &hearth::config::FcmServiceAccount::from_json(&service_account(&oauth)).unwrap(),
+    )
+    .unwrap()
+    .with_base_delay(std::time::Duration::from_millis(10));
     assert_eq!(
         push.send("device-flaky", &note()).await.unwrap(),
         PushOutcome::Delivered

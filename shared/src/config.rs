@@ -14,6 +14,8 @@ pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-haiku-4-5";
 pub const DEFAULT_OPENAI_MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct-Turbo";
 pub const DEFAULT_AUDIENCE: &str = "authenticated";
 pub const DEFAULT_TURN_DEADLINE: Duration = Duration::from_secs(25);
+/// FCM HTTP v1's base URL (`HEARTH_FCM_BASE_URL` overrides it in tests).
+pub const DEFAULT_FCM_BASE_URL: &str = "https://fcm.googleapis.com";
 /// The local JWT secret's file name inside the data dir.
 pub const LOCAL_SECRET_FILE: &str = "jwt-secret";
 
@@ -33,6 +35,68 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
+    }
+}
+
+/// The fields of a Google service-account key that FCM push uses, parsed
+/// and checked once at start. The private key stays a `Secret`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FcmServiceAccount {
+    pub project_id: String,
+    pub client_email: String,
+    pub private_key: Secret,
+    pub token_uri: String,
+}
+
+impl FcmServiceAccount {
+    /// From the service-account JSON; the private key must be an RSA PEM key.
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            project_id: String,
+            client_email: String,
+            private_key: String,
+            #[serde(default = "default_token_uri")]
+            token_uri: String,
+        }
+        fn default_token_uri() -> String {
+            "https://oauth2.googleapis.com/token".into()
+        }
+        let raw: Raw = serde_json::from_str(json)
+            .map_err(|e| format!("not a service-account JSON key: {e}"))?;
+        jsonwebtoken::EncodingKey::from_rsa_pem(raw.private_key.as_bytes())
+            .map_err(|e| format!("the service account's private_key is not an RSA PEM key: {e}"))?;
+        Ok(Self {
+            project_id: raw.project_id,
+            client_email: raw.client_email,
+            private_key: Secret::new(raw.private_key),
+            token_uri: raw.token_uri,
+        })
+    }
+}
+
+/// The AWS resources the Lambdas and `--backend aws` use:
+/// `HEARTH_TABLE`, `HEARTH_QUEUE_URL`, `HEARTH_EVENT_BUS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsResources {
+    pub table: String,
+    pub queue_url: String,
+    pub event_bus: String,
+}
+
+impl AwsResources {
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        Ok(Self {
+            table: get("HEARTH_TABLE")?,
+            queue_url: get("HEARTH_QUEUE_URL")?,
+            event_bus: get("HEARTH_EVENT_BUS")?,
+        })
     }
 }
 
@@ -117,7 +181,7 @@ pub struct Config {
     pub index_cache_mb: usize,
     /// `HEARTH_FCM_SERVICE_ACCOUNT`: the service-account JSON (or a path to
     /// it) for FCM push. Without it check-ins are stored and listed only.
-    pub fcm_service_account: Option<Secret>,
+    pub fcm_service_account: Option<FcmServiceAccount>,
     pub fcm_base_url: String,
 }
 
@@ -253,16 +317,16 @@ impl Config {
                         why: format!("not JSON, and not a readable file: {e}"),
                     })?
                 };
-                crate::adapters::fcm::FcmPush::new(reqwest::Client::new(), "http://unused", &json)
-                    .map_err(|why| ConfigError::Invalid {
+                Some(
+                    FcmServiceAccount::from_json(&json).map_err(|why| ConfigError::Invalid {
                         name: "HEARTH_FCM_SERVICE_ACCOUNT".into(),
                         why,
-                    })?;
-                Some(Secret::new(json))
+                    })?,
+                )
             }
         };
-        let fcm_base_url = get("HEARTH_FCM_BASE_URL")
-            .unwrap_or_else(|| crate::adapters::fcm::DEFAULT_FCM_BASE_URL.into());
+        let fcm_base_url =
+            get("HEARTH_FCM_BASE_URL").unwrap_or_else(|| DEFAULT_FCM_BASE_URL.into());
         let embed_model = get("HEARTH_EMBED_MODEL");
         if embed_model.is_some() && openai.is_none() {
             return Err(ConfigError::Invalid {

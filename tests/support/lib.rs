@@ -24,7 +24,7 @@ pub struct TestApp {
     pub store: EmbeddedStore,
     pub queue: EmbeddedQueue,
     pub app: Arc<App>,
-    _stop_worker: tokio::sync::watch::Sender<bool>,
+    _background: hearth::app::local::Background,
     pub anthropic: Option<MockServer>,
     pub openai: Option<MockServer>,
     pub dir: TempDir,
@@ -133,13 +133,9 @@ impl TestApp {
             fast_policy(),
             Arc::new(SystemClock),
         ));
-        // The in-process worker, as in `hearth serve`.
-        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(hearth::service::jobs::run_worker(
-            Arc::new(queue.clone()),
-            app.dispatcher(),
-            stopped,
-        ));
+        // The background work of `hearth serve`, from the same function:
+        // the worker, the idle sweep and the hourly check-in pass.
+        let background = hearth::app::local::Background::spawn(&app, Arc::new(queue.clone()));
         let router = hearth::http::router(app.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -157,7 +153,7 @@ impl TestApp {
             anthropic,
             openai,
             dir,
-            _stop_worker: stop_worker,
+            _background: background,
         }
     }
 

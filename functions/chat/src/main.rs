@@ -9,6 +9,6 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init(LogFormat::Json);
-    let app = Arc::new(hearth::adapters::aws::lambda_app("chat").await);
+    let app = Arc::new(hearth::app::lambda::lambda_app("chat").await?);
     lambda_http::run(hearth::http::router(app)).await
 }

@@ -5,7 +5,7 @@ use lambda_runtime::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let app = hearth::adapters::aws::lambda_app("daily-checkin").await;
+    let app = hearth::app::lambda::lambda_app("daily-checkin").await?;
     let app = &app;
     run(service_fn(move |event| daily_checkin::handle(app, event))).await
 }

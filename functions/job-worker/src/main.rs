@@ -53,7 +53,7 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let app = hearth::adapters::aws::lambda_app("job-worker").await;
+    let app = hearth::app::lambda::lambda_app("job-worker").await?;
     let dispatcher = app.dispatcher();
     let dispatcher = &dispatcher;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

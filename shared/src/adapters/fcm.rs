@@ -11,6 +11,7 @@
 //! - anything else fails, and the caller keeps the check-in stored.
 
 use super::model_http::retry_after;
+use crate::config::FcmServiceAccount;
 use crate::ports::{Push, PushError, PushNotification, PushOutcome};
 use async_trait::async_trait;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -20,23 +21,8 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::time::Instant;
 
-pub const DEFAULT_FCM_BASE_URL: &str = "https://fcm.googleapis.com";
 const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 const ATTEMPTS: u32 = 3;
-
-/// The fields of a Google service-account key file that Hearth uses.
-#[derive(Deserialize)]
-struct ServiceAccount {
-    project_id: String,
-    client_email: String,
-    private_key: String,
-    #[serde(default = "default_token_uri")]
-    token_uri: String,
-}
-
-fn default_token_uri() -> String {
-    "https://oauth2.googleapis.com/token".into()
-}
 
 pub struct FcmPush {
     http: reqwest::Client,
@@ -49,15 +35,14 @@ pub struct FcmPush {
 }
 
 impl FcmPush {
-    /// From the service-account JSON. The private key stays in memory only.
+    /// From the service account that configuration parsed. The private key
+    /// stays in memory only.
     pub fn new(
         http: reqwest::Client,
         base_url: &str,
-        service_account_json: &str,
+        sa: &FcmServiceAccount,
     ) -> Result<FcmPush, String> {
-        let sa: ServiceAccount = serde_json::from_str(service_account_json)
-            .map_err(|e| format!("not a service-account JSON key: {e}"))?;
-        let key = EncodingKey::from_rsa_pem(sa.private_key.as_bytes())
+        let key = EncodingKey::from_rsa_pem(sa.private_key.expose().as_bytes())
             .map_err(|e| format!("the service account's private_key is not an RSA PEM key: {e}"))?;
         Ok(FcmPush {
             http,
@@ -66,8 +51,8 @@ impl FcmPush {
                 base_url.trim_end_matches('/'),
                 sa.project_id
             ),
-            client_email: sa.client_email,
-            token_uri: sa.token_uri,
+            client_email: sa.client_email.clone(),
+            token_uri: sa.token_uri.clone(),
             key,
             token: tokio::sync::Mutex::new(None),
             base_delay: Duration::from_millis(500),

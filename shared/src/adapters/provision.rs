@@ -3,7 +3,7 @@
 //! template.yaml declares (a test compares them). Idempotent: what exists
 //! is left as it is.
 
-use super::aws::AwsResources;
+use crate::config::AwsResources;
 use super::dynamodb::schema::{self, KeySpec};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{

@@ -1,13 +1,16 @@
-//! Import of existing history: NDJSON in, each line checked on its own (a
-//! bad line is reported by its number and the good ones are still
-//! imported), stored idempotently on `external_id`, and extraction of the
-//! imported sessions queued. No model is called while the request is open.
+//! A person's data as a whole: import of existing history and export of
+//! everything held.
+//!
+//! Import takes NDJSON, each line checked on its own (a bad line is reported
+//! by its number and the good ones are still imported), stores it
+//! idempotently on `external_id`, and queues extraction of the imported
+//! sessions. No model is called while the request is open. Export pages
+//! through the store and writes one JSON document.
 
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
-use crate::domain::personal_data::{IMPORT_MAX_LINES, ImportLine, parse_line};
-use crate::ports::Ports;
-use crate::ports::StoreError;
+use crate::domain::personal_data::{EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, parse_line};
+use crate::ports::{PersonalData, Ports, StoreError};
 use serde::Serialize;
 
 /// Lines stored per store transaction.
@@ -58,6 +61,72 @@ pub fn parse_ndjson(text: &str) -> Result<(Vec<ImportLine>, Vec<LineError>), Imp
     Ok((lines, errors))
 }
 
+/// Parse a whole NDJSON file, with no line limit: in request-sized chunks,
+/// numbering lines from the top of the file.
+pub fn parse_ndjson_file(text: &str) -> (Vec<ImportLine>, Vec<LineError>) {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    let all: Vec<&str> = text.lines().collect();
+    for (n, chunk) in all.chunks(IMPORT_MAX_LINES).enumerate() {
+        // A chunk holds at most IMPORT_MAX_LINES lines, so it is never refused.
+        let Ok((ok, bad)) = parse_ndjson(&chunk.join("\n")) else {
+            continue;
+        };
+        lines.extend(ok);
+        errors.extend(bad.into_iter().map(|mut e| {
+            e.line += n * IMPORT_MAX_LINES;
+            e
+        }));
+    }
+    (lines, errors)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the export: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Write everything held about `user` to `out` as one JSON document,
+/// `{"user", "exported_at", "items": [...]}`, a page at a time so memory
+/// stays bounded. Returns how many items it wrote.
+pub async fn export_document(
+    store: &dyn PersonalData,
+    user: &UserId,
+    exported_at: chrono::DateTime<chrono::Utc>,
+    out: &mut impl std::io::Write,
+) -> Result<u64, ExportError> {
+    let exported_at = exported_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    write!(
+        out,
+        "{{\"user\":{},\"exported_at\":{},\"items\":[",
+        serde_json::Value::from(user.as_str()),
+        serde_json::Value::from(exported_at)
+    )?;
+    let (mut cursor, mut count) = (None::<String>, 0u64);
+    loop {
+        let page = store
+            .export_page(user, cursor.as_deref(), EXPORT_PAGE_BYTES)
+            .await?;
+        for item in &page.items {
+            if count > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, item).map_err(std::io::Error::from)?;
+            count += 1;
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    writeln!(out, "]}}")?;
+    out.flush()?;
+    Ok(count)
+}
+
 /// Store `lines` in batches and queue extraction of every session touched.
 pub async fn import(
     ports: &Ports,
@@ -96,4 +165,22 @@ pub async fn import(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_parsed_past_the_request_limit_with_its_own_line_numbers() {
+        let good = r#"{"session_id":"s1","role":"user","content":"hi","created_at":"2025-01-01T00:00:00Z","external_id":"x"}"#;
+        let mut text: Vec<String> = (0..IMPORT_MAX_LINES + 2)
+            .map(|_| good.to_string())
+            .collect();
+        text.push("not json".into());
+        let (lines, errors) = parse_ndjson_file(&text.join("\n"));
+        assert_eq!(lines.len(), IMPORT_MAX_LINES + 2);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, IMPORT_MAX_LINES + 3);
+    }
 }

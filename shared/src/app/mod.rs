@@ -1,6 +1,12 @@
-//! Wiring: build every client once from the configuration and hand the
-//! use cases their ports. Both entry points (`functions/chat` and the local
-//! `hearth` binary) build the app here, so they serve exactly the same API.
+//! The composition root: the one place that knows every layer. It reads
+//! the typed configuration, builds every client once, and hands the use
+//! cases their ports. Every entry point builds its app here (the Lambdas
+//! through `lambda`, `hearth serve` and the CLI through `local`, the test
+//! harness directly), so they all serve exactly the same API. It returns
+//! errors; only an entry point's `main` decides to exit.
+
+pub mod lambda;
+pub mod local;
 
 use crate::adapters::anthropic::AnthropicClient;
 use crate::adapters::model_http::RetryPolicy;
@@ -85,11 +91,7 @@ impl App {
             ),
             retriever,
             push: config.fcm_service_account.as_ref().and_then(|sa| {
-                match crate::adapters::fcm::FcmPush::new(
-                    http.clone(),
-                    &config.fcm_base_url,
-                    sa.expose(),
-                ) {
+                match crate::adapters::fcm::FcmPush::new(http.clone(), &config.fcm_base_url, sa) {
                     Ok(p) => Some(Arc::new(p) as Arc<dyn Push>),
                     Err(e) => {
                         tracing::error!(error = %e, "FCM push is not available");

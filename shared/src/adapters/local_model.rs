@@ -1,10 +1,9 @@
-//! The bundled local model: llama.cpp's `llama-server` with a small GGUF,
-//! set up by `scripts/setup-local-model` under the LLM dir. `hearth serve`
-//! starts it when no provider is configured, on 127.0.0.1 only, waits for its
+//! The bundled local model process: llama.cpp's `llama-server` with a small
+//! GGUF, set up by `scripts/setup-local-model` under the LLM dir. The local
+//! runtime (`app::local`) starts it when no provider is configured, on 127.0.0.1 only, waits for its
 //! health endpoint before reporting ready, reports if it dies, and stops it
 //! (and only it) on exit.
 
-use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -15,6 +14,26 @@ pub const MODEL_ALIAS: &str = "smollm2-135m-instruct";
 const MODEL_FILE: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 const SERVER_FILE: &str = "bin/llama-server";
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why the local model server could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalModelError {
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the local model server exited during start-up ({status}); see {log}")]
+    ExitedDuringStart { status: String, log: String },
+    #[error("the local model server was not healthy after {secs} s; see {log}")]
+    NotHealthy { secs: u64, log: String },
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LocalModelError {
+    let what = what.into();
+    move |source| LocalModelError::Io { what, source }
+}
 
 /// What `scripts/setup-local-model` leaves behind.
 pub struct Installed {
@@ -43,10 +62,10 @@ impl LocalModel {
         installed: &Installed,
         log_file: &Path,
         http: &reqwest::Client,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, LocalModelError> {
         let port = free_port()?;
         let log = std::fs::File::create(log_file)
-            .with_context(|| format!("cannot write {}", log_file.display()))?;
+            .map_err(io(format!("cannot write {}", log_file.display())))?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut cmd = Command::new(&installed.server);
         cmd.arg("--model")
@@ -66,7 +85,7 @@ impl LocalModel {
             ])
             .args(["--threads", &threads.to_string()])
             .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
+            .stdout(log.try_clone().map_err(io("cannot share the log file"))?)
             .stderr(log)
             .kill_on_drop(true);
         #[cfg(target_os = "linux")]
@@ -80,18 +99,21 @@ impl LocalModel {
         }
         let mut child = cmd
             .spawn()
-            .with_context(|| format!("cannot start {}", installed.server.display()))?;
+            .map_err(io(format!("cannot start {}", installed.server.display())))?;
         let pid = child.id().unwrap_or_default();
         let root = format!("http://127.0.0.1:{port}");
         tracing::info!(pid, url = %root, "starting the local model server; waiting for it to be healthy");
 
         let started = tokio::time::Instant::now();
         loop {
-            if let Some(status) = child.try_wait()? {
-                bail!(
-                    "the local model server exited during start-up ({status}); see {}",
-                    log_file.display()
-                );
+            if let Some(status) = child
+                .try_wait()
+                .map_err(io("cannot watch the local model server"))?
+            {
+                return Err(LocalModelError::ExitedDuringStart {
+                    status: status.to_string(),
+                    log: log_file.display().to_string(),
+                });
             }
             let healthy = http
                 .get(format!("{root}/health"))
@@ -104,11 +126,10 @@ impl LocalModel {
             }
             if started.elapsed() > HEALTH_TIMEOUT {
                 let _ = child.start_kill();
-                bail!(
-                    "the local model server was not healthy after {} s; see {}",
-                    HEALTH_TIMEOUT.as_secs(),
-                    log_file.display()
-                );
+                return Err(LocalModelError::NotHealthy {
+                    secs: HEALTH_TIMEOUT.as_secs(),
+                    log: log_file.display().to_string(),
+                });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -159,7 +180,11 @@ impl LocalModel {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("no free loopback port")?;
-    Ok(listener.local_addr()?.port())
+fn free_port() -> Result<u16, LocalModelError> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(io("no free loopback port"))?;
+    Ok(listener
+        .local_addr()
+        .map_err(io("no free loopback port"))?
+        .port())
 }
