@@ -11,11 +11,12 @@ use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
 use hearth::domain::memory::{
     Category, ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone,
 };
-use hearth::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
+use hearth::domain::message::{
+    CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Session,
+};
 use hearth::domain::page::{Page, PageRequest};
 use hearth::domain::personal_data::parse_line;
 use hearth::domain::retrieval::{Embedding, IndexLogPage, job_ops};
-use hearth::domain::safety::CrisisFlag;
 use hearth::ports::{ApplyOutcome, ConversationStore, MemoryStore, PersonalData, StoreError};
 use hearth_tests::*;
 use serde_json::json;

@@ -10,11 +10,12 @@ use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
-use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Session};
+use crate::domain::message::{
+    CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Session,
+};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
 use crate::domain::retrieval::{Embedding, IndexLogPage};
-use crate::domain::safety::CrisisFlag;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 
 use super::ids::{ClientMessageId, MessageId, SessionId};
 use super::route::Route;
+use super::safety::CrisisCategory;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +102,31 @@ pub struct NewUserMessage {
     pub created_at: DateTime<Utc>,
     /// Set when the crisis screen flagged the message: a crisis flag is
     /// stored with it, in the same write.
-    pub crisis: Option<super::safety::CrisisCategory>,
+    pub crisis: Option<CrisisCategory>,
+}
+
+/// A stored record that a person's message showed crisis, for later
+/// features such as gentler check-ins. It never holds the message text.
+/// It lives with the message it is about: the screen (`safety`) only names
+/// the category, so the dependency points one way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrisisFlag {
+    pub at: DateTime<Utc>,
+    pub session_id: SessionId,
+    pub message_id: MessageId,
+    pub category: CrisisCategory,
+}
+
+impl CrisisFlag {
+    /// The flag for a stored message the screen flagged.
+    pub fn for_message(message: &Message, category: CrisisCategory) -> Self {
+        Self {
+            at: message.created_at,
+            session_id: message.session_id.clone(),
+            message_id: message.id.clone(),
+            category,
+        }
+    }
 }
 
 /// The result of storing a user message: the message, its session, and the

@@ -37,28 +37,6 @@ impl CrisisCategory {
     }
 }
 
-/// A stored record that a person's message showed crisis, for later
-/// features such as gentler check-ins. It never holds the message text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrisisFlag {
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub session_id: super::ids::SessionId,
-    pub message_id: super::ids::MessageId,
-    pub category: CrisisCategory,
-}
-
-impl CrisisFlag {
-    /// The flag for a stored message the screen flagged.
-    pub fn for_message(message: &super::message::Message, category: CrisisCategory) -> Self {
-        Self {
-            at: message.created_at,
-            session_id: message.session_id.clone(),
-            message_id: message.id.clone(),
-            category,
-        }
-    }
-}
-
 /// Why a message was flagged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrisisSignal {

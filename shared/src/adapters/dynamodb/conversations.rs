@@ -10,9 +10,10 @@
 use super::schema::{GSI1, GSI1PK, GSI1SK, LSI1, LSI1SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, build_err, data, get_n, get_s, json, n, s, sdk};
 use crate::domain::ids::{ClientMessageId, MessageId, SessionId, UserId};
-use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Role, Session};
+use crate::domain::message::{
+    CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
+};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::safety::CrisisFlag;
 use crate::ports::{ConversationStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;

@@ -4,9 +4,10 @@
 use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::ids::{MessageId, SessionId, UserId};
-use crate::domain::message::{Message, NewReply, NewUserMessage, RecordedTurn, Role, Session};
+use crate::domain::message::{
+    CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
+};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::safety::CrisisFlag;
 use crate::ports::{ConversationStore, StoreError};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, Table};
