@@ -15,6 +15,8 @@ pub mod http;
 pub mod ports;
 pub mod service;
 pub mod telemetry;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 
 #[cfg(feature = "contract-tests")]
 pub mod contract;

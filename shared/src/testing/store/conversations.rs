@@ -1,0 +1,273 @@
+//! `ConversationStore` on the fake: sessions, messages, the idempotency of
+//! `client_message_id`, crisis flags and the activity index.
+
+use super::{FakeStore, Person, cursor, cursor_key, page};
+use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::message::{
+    CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
+};
+use crate::domain::page::{Page, PageRequest};
+use crate::ports::{ConversationStore, StoreError};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("FakeStore: {what}"))
+}
+
+impl Person {
+    fn message(&self, session: &SessionId, seq: u64) -> Option<Message> {
+        self.messages.get(&(session.clone(), seq)).cloned()
+    }
+
+    /// Store `message` as the session's next one and bump the session.
+    pub(super) fn append(&mut self, session: &mut Session, mut message: Message) -> Message {
+        session.message_count += 1;
+        session.last_message_at = message.created_at;
+        message.seq = session.message_count;
+        message.session_id = session.id.clone();
+        self.messages
+            .insert((session.id.clone(), message.seq), message.clone());
+        self.sessions.insert(session.id.clone(), session.clone());
+        message
+    }
+}
+
+/// Newest first: (created millis, id), as the sessions' cursor holds it.
+fn session_key(s: &Session) -> (i64, String) {
+    (s.created_at.timestamp_millis(), s.id.to_string())
+}
+
+fn parse_pair(key: &str) -> Result<(i64, String), StoreError> {
+    let (ms, id) = key.split_once('.').ok_or(StoreError::BadCursor)?;
+    Ok((
+        ms.parse().map_err(|_| StoreError::BadCursor)?,
+        id.to_string(),
+    ))
+}
+
+fn flag_key(f: &CrisisFlag) -> (i64, String) {
+    (f.at.timestamp_millis(), f.message_id.to_string())
+}
+
+#[async_trait]
+impl ConversationStore for FakeStore {
+    async fn record_user_message(
+        &self,
+        user: &UserId,
+        input: NewUserMessage,
+    ) -> Result<RecordedTurn, StoreError> {
+        self.write("record_user_message", user, |p, _| {
+            if let Some(cmid) = &input.client_message_id
+                && let Some((sid, seq)) = p.client_ids.get(cmid).cloned()
+            {
+                let session = p
+                    .sessions
+                    .get(&sid)
+                    .cloned()
+                    .ok_or_else(|| corrupt("turn without session"))?;
+                let message = p
+                    .message(&sid, seq)
+                    .ok_or_else(|| corrupt("turn without message"))?;
+                let reply = message.answered_by.and_then(|r| p.message(&sid, r));
+                return Ok(RecordedTurn {
+                    session,
+                    message,
+                    reply,
+                    replayed: true,
+                });
+            }
+            let mut session = match &input.session_id {
+                Some(id) => p.sessions.get(id).cloned().ok_or(StoreError::NotFound)?,
+                None => Session {
+                    id: SessionId::generate(),
+                    created_at: input.created_at,
+                    last_message_at: input.created_at,
+                    message_count: 0,
+                },
+            };
+            let message = Message {
+                id: MessageId::generate(),
+                session_id: session.id.clone(),
+                seq: 0,
+                role: Role::User,
+                content: input.content,
+                created_at: input.created_at,
+                external_id: None,
+                client_message_id: input.client_message_id.clone(),
+                reply: None,
+                answered_by: None,
+            };
+            let message = p.append(&mut session, message);
+            p.activity
+                .insert(message.created_at.date_naive(), message.created_at);
+            if let Some(category) = input.crisis {
+                p.crisis_flags
+                    .push(CrisisFlag::for_message(&message, category));
+            }
+            if let Some(cmid) = input.client_message_id {
+                p.client_ids.insert(cmid, (session.id.clone(), message.seq));
+            }
+            Ok(RecordedTurn {
+                session,
+                message,
+                reply: None,
+                replayed: false,
+            })
+        })
+    }
+
+    async fn record_reply(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        answers: u64,
+        reply: NewReply,
+    ) -> Result<Message, StoreError> {
+        self.write("record_reply", user, |p, _| {
+            let mut session = p
+                .sessions
+                .get(session_id)
+                .cloned()
+                .ok_or(StoreError::NotFound)?;
+            let mut question = p
+                .message(session_id, answers)
+                .filter(|m| m.role == Role::User)
+                .ok_or(StoreError::NotFound)?;
+            if let Some(existing) = question.answered_by {
+                // At most one reply per user message: the first one stays.
+                return p
+                    .message(session_id, existing)
+                    .ok_or_else(|| corrupt("reply pointer dangles"));
+            }
+            let message = Message {
+                id: MessageId::generate(),
+                session_id: session_id.clone(),
+                seq: 0,
+                role: Role::Assistant,
+                content: reply.content,
+                created_at: reply.created_at,
+                external_id: None,
+                client_message_id: None,
+                reply: Some(reply.meta),
+                answered_by: None,
+            };
+            let message = p.append(&mut session, message);
+            question.answered_by = Some(message.seq);
+            p.messages.insert((session_id.clone(), answers), question);
+            Ok(message)
+        })
+    }
+
+    async fn get_session(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+    ) -> Result<Option<Session>, StoreError> {
+        self.read("get_session", user, |p| {
+            Ok(p.and_then(|p| p.sessions.get(session_id).cloned()))
+        })
+    }
+
+    async fn list_sessions(
+        &self,
+        user: &UserId,
+        req: &PageRequest,
+    ) -> Result<Page<Session>, StoreError> {
+        let before = cursor_key("s", req)?.map(parse_pair).transpose()?;
+        self.read("list_sessions", user, |p| {
+            let mut sessions: Vec<Session> = p
+                .map(|p| p.sessions.values().cloned().collect())
+                .unwrap_or_default();
+            sessions.sort_by_key(|s| std::cmp::Reverse(session_key(s)));
+            let rest = sessions
+                .into_iter()
+                .filter(|s| before.as_ref().is_none_or(|b| session_key(s) < *b));
+            Ok(page(rest, req.limit, |s| {
+                let (ms, id) = session_key(s);
+                cursor("s", format!("{ms}.{id}"))
+            }))
+        })
+    }
+
+    async fn list_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        req: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        let after: Option<u64> = cursor_key("m", req)?
+            .map(|k| k.parse().map_err(|_| StoreError::BadCursor))
+            .transpose()?;
+        self.read("list_messages", user, |p| {
+            let p = p
+                .filter(|p| p.sessions.contains_key(session_id))
+                .ok_or(StoreError::NotFound)?;
+            let from = after.map_or(0, |seq| seq.saturating_add(1));
+            let rest = p
+                .messages
+                .range((session_id.clone(), from)..=(session_id.clone(), u64::MAX))
+                .map(|(_, m)| m.clone());
+            Ok(page(rest, req.limit, |m| cursor("m", m.seq)))
+        })
+    }
+
+    async fn list_crisis_flags(
+        &self,
+        user: &UserId,
+        req: &PageRequest,
+    ) -> Result<Page<CrisisFlag>, StoreError> {
+        let before = cursor_key("f", req)?.map(parse_pair).transpose()?;
+        self.read("list_crisis_flags", user, |p| {
+            let mut flags: Vec<CrisisFlag> = p.map(|p| p.crisis_flags.clone()).unwrap_or_default();
+            flags.sort_by_key(|f| std::cmp::Reverse(flag_key(f)));
+            let rest = flags
+                .into_iter()
+                .filter(|f| before.as_ref().is_none_or(|b| flag_key(f) < *b));
+            Ok(page(rest, req.limit, |f| {
+                let (ms, id) = flag_key(f);
+                cursor("f", format!("{ms}.{id}"))
+            }))
+        })
+    }
+
+    async fn active_users(
+        &self,
+        day: NaiveDate,
+        req: &PageRequest,
+    ) -> Result<Page<UserId>, StoreError> {
+        let after = cursor_key("a", req)?
+            .map(|u| UserId::parse(u).map_err(|_| StoreError::BadCursor))
+            .transpose()?;
+        let state = self.enter("active_users")?;
+        let rest = state
+            .people
+            .iter()
+            .filter(|(u, p)| after.as_ref().is_none_or(|a| *u > a) && p.activity.contains_key(&day))
+            .map(|(u, _)| u.clone());
+        Ok(page(rest, req.limit, |u| cursor("a", u)))
+    }
+
+    async fn recent_messages(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        up_to_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read("recent_messages", user, |p| {
+            let Some(p) = p else {
+                return Ok(Vec::new());
+            };
+            let mut out: Vec<Message> = p
+                .messages
+                .range((session_id.clone(), 0)..=(session_id.clone(), up_to_seq))
+                .rev()
+                .take(limit)
+                .map(|(_, m)| m.clone())
+                .collect();
+            out.reverse();
+            Ok(out)
+        })
+    }
+}
