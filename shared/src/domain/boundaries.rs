@@ -4,8 +4,7 @@
 //! by filtering the matching memories and summaries out, not only by a line
 //! in the prompt.
 
-use super::retrieval::tokens;
-use super::text::normalize;
+use super::text::{normalize, terms};
 use regex::Regex;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -51,7 +50,7 @@ pub fn from_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<Boundary> {
             })
         })
         .map(|topic| Boundary {
-            topic: tokens(&topic).into_iter().collect(),
+            topic: terms(&topic),
         })
         .filter(|b| !b.topic.is_empty())
         .collect()
@@ -67,7 +66,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> HashSet<String> {
-        tokens(text).into_iter().collect()
+        terms(text)
     }
 
     #[test]

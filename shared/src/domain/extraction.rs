@@ -7,7 +7,7 @@ use super::completion::{CompletionRequest, JsonSchema, Turn};
 use super::ids::{MemoryId, MessageId, SessionId};
 use super::memory::{Category, Memory, Tombstone};
 use super::message::{Message, Role};
-use super::text::normalize;
+use super::text::{jaccard, terms};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -274,39 +274,6 @@ pub fn parse(text: &str, truncated: bool, handles: &Handles) -> Result<Output, O
         candidates,
         summary,
     })
-}
-
-const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "is", "am",
-    "are", "was", "were", "be", "been", "i", "me", "my", "you", "your", "it", "its", "this",
-    "that", "they", "them", "he", "she", "his", "her", "we", "our", "so", "just", "not", "do",
-    "does", "did", "have", "has", "had", "will", "would", "can", "about", "as", "from", "by",
-    "their", "there", "what", "when", "how", "very", "really", "person",
-];
-
-/// Content words, normalised: the unit of the lexical ranker and of
-/// near-duplicate checks.
-pub fn terms(text: &str) -> HashSet<String> {
-    normalize(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 1 && !STOPWORDS.contains(w))
-        // A plural's "s" goes ("dogs" -> "dog"); "illness", "stress" stay.
-        .map(|w| {
-            if w.ends_with("ss") {
-                w
-            } else {
-                w.strip_suffix('s').unwrap_or(w)
-            }
-        })
-        .map(str::to_string)
-        .collect()
-}
-
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    a.intersection(b).count() as f32 / a.union(b).count() as f32
 }
 
 /// A memory write, with what the job saw of it when it was an existing one
@@ -640,6 +607,26 @@ mod tests {
         );
         assert_eq!(plan.writes.len(), 1);
         assert!(plan.writes[0].memory.content.contains("bakery"));
+    }
+
+    #[test]
+    fn another_word_form_of_a_forgotten_fact_stays_forgotten() {
+        let tomb = Tombstone {
+            memory_id: MemoryId::parse("gone").unwrap(),
+            content: "Walks her dogs every morning.".into(),
+            source_message_ids: vec![MessageId::parse("old-9").unwrap()],
+            forgotten_at: at(5),
+        };
+        let plan = consolidate(
+            Output {
+                candidates: vec![candidate(Op::Add, "Walked her dog every morning.", None)],
+                summary: "s".into(),
+            },
+            &SessionId::parse("s1").unwrap(),
+            &[tomb],
+            at(30),
+        );
+        assert!(plan.writes.is_empty(), "stems match 'walked' to 'walks'");
     }
 
     #[test]

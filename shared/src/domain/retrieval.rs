@@ -24,12 +24,11 @@ use super::ids::SessionId;
 use super::memory::{Category, Memory};
 use super::message::{Message, Role};
 use super::route::Route;
-use super::text::normalize;
+use super::text::{jaccard, terms, tokens};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 /// The kinds of item the engine ranks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -311,29 +310,6 @@ pub fn job_ops(
         )));
     }
     ops
-}
-
-static STEMMER: LazyLock<rust_stemmers::Stemmer> =
-    LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
-
-const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "is", "am",
-    "are", "was", "were", "be", "been", "being", "i", "me", "my", "mine", "myself", "you", "your",
-    "it", "its", "this", "that", "these", "those", "they", "them", "he", "him", "she", "his",
-    "her", "we", "us", "our", "so", "just", "not", "do", "does", "did", "have", "has", "had",
-    "will", "would", "can", "could", "should", "about", "as", "from", "by", "their", "there",
-    "what", "when", "how", "very", "really", "if", "then", "than", "too", "also", "any", "some",
-    "all", "get", "got", "like", "more", "again", "still", "into", "out", "up", "down", "who",
-    "which", "where", "why", "because", "person", "hearth",
-];
-
-/// Stemmed content words, in order (repeats kept: BM25 counts them).
-pub fn tokens(text: &str) -> Vec<String> {
-    normalize(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 1 && !STOPWORDS.contains(w))
-        .map(|w| STEMMER.stem(w).into_owned())
-        .collect()
 }
 
 /// BM25 parameters (the usual ones).
@@ -847,7 +823,7 @@ impl Index {
             return out;
         }
         // Boundaries in force: those the message itself does not raise.
-        let said: HashSet<String> = tokens(q.text).into_iter().collect();
+        let said = terms(q.text);
         let in_force = boundaries::in_force(&self.fences, &said);
         let touches = |terms: &HashSet<String>| in_force.iter().any(|b| b.touches(terms));
         // Candidates by kind, with the cheap conditions applied first.
@@ -1035,13 +1011,6 @@ fn sort_hits(hits: &mut [Hit<'_>]) {
     });
 }
 
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    a.intersection(b).count() as f32 / a.union(b).count() as f32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1092,12 +1061,6 @@ mod tests {
             route,
             now: now(),
         }
-    }
-
-    #[test]
-    fn stems_match_word_forms() {
-        assert_eq!(tokens("Running and runs"), tokens("run running"));
-        assert!(tokens("It is what it is").is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Text normalisation shared by the crisis screen and the router: lower
-//! case, straight apostrophes, contractions expanded, clauses split, so that
-//! the patterns can be written once in a plain form ("i am", "do not").
+//! Normalisation: lower case, straight apostrophes, contractions expanded,
+//! clauses split, so that the crisis screen's, the router's and the
+//! boundaries' patterns can be written once in a plain form ("i am", "do
+//! not"). The tokenizer reads normalised text too.
 
 /// Contractions expanded before matching. Order matters: specific forms first.
 const CONTRACTIONS: &[(&str, &str)] = &[
