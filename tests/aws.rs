@@ -179,7 +179,7 @@ async fn jobs_on_sqs_are_consumed_by_the_worker_and_a_malformed_one_is_left_for_
         .unwrap();
 
     let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
-    let dispatcher = Dispatcher::new().register("extract_session", recorder.clone());
+    let dispatcher = Dispatcher::for_every_kind(recorder.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(run_worker(Arc::new(queue.clone()), dispatcher, stopped));
     for _ in 0..100 {

@@ -88,7 +88,7 @@ mod tests {
 
     #[tokio::test]
     async fn exactly_the_malformed_record_of_the_fixture_is_reported() {
-        let dispatcher = Dispatcher::new().register("extract_session", Arc::new(Accept));
+        let dispatcher = Dispatcher::for_every_kind(Arc::new(Accept));
         let resp = handle(&dispatcher, fixture()).await;
         let ids: Vec<_> = resp
             .batch_item_failures
@@ -120,10 +120,8 @@ mod tests {
                 r
             })
             .collect();
-        let dispatcher = Dispatcher::new().register(
-            "extract_session",
-            Arc::new(Together(tokio::sync::Barrier::new(3))),
-        );
+        let dispatcher =
+            Dispatcher::for_every_kind(Arc::new(Together(tokio::sync::Barrier::new(3))));
         let resp = tokio::time::timeout(
             std::time::Duration::from_secs(10),
             handle(&dispatcher, event),
@@ -146,7 +144,8 @@ mod tests {
             matches!(&job, Job::Checkin { at, .. } if at.to_rfc3339() == "2026-11-25T19:00:00+00:00"),
             "{job:?}"
         );
-        let dispatcher = Dispatcher::new().register(Job::CHECKIN, Arc::new(Accept));
+        // Only the check-in handler accepts: the job must be routed to it.
+        let dispatcher = Dispatcher::new(Arc::new(Reject), Arc::new(Accept));
         assert!(
             handle(&dispatcher, event)
                 .await
@@ -155,9 +154,17 @@ mod tests {
         );
     }
 
+    struct Reject;
+    #[async_trait]
+    impl JobHandler for Reject {
+        async fn handle(&self, _job: &Job) -> Result<(), JobError> {
+            Err(JobError::Failed("refused".into()))
+        }
+    }
+
     #[tokio::test]
-    async fn without_a_handler_every_job_fails_and_none_is_dropped() {
-        let resp = handle(&Dispatcher::new(), fixture()).await;
+    async fn failed_jobs_are_all_reported_and_none_is_dropped() {
+        let resp = handle(&Dispatcher::for_every_kind(Arc::new(Reject)), fixture()).await;
         assert_eq!(resp.batch_item_failures.len(), 2);
         assert!(
             resp.batch_item_failures

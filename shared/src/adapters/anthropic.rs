@@ -1,6 +1,6 @@
 //! The Anthropic Messages API client (`POST {base}/v1/messages`).
 
-use super::model_http::{RetryPolicy, classify, error_message, transport};
+use super::model_http::{RetryPolicy, send_json};
 use crate::domain::completion::{Completion, CompletionRequest, FinishReason};
 use crate::domain::message::{Role, Usage};
 use crate::ports::{ModelClient, ModelError};
@@ -33,21 +33,13 @@ impl AnthropicClient {
     }
 
     async fn attempt(&self, body: &WireRequest<'_>) -> Result<Completion, ModelError> {
-        let resp = self
+        let request = self
             .http
             .post(&self.endpoint)
             .header("x-api-key", &self.api_key)
             .header("anthropic-version", API_VERSION)
-            .json(body)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            return Err(classify(status, &headers, error_message(&bytes)));
-        }
+            .json(body);
+        let bytes = send_json(request).await?;
         let wire: WireResponse = serde_json::from_slice(&bytes)
             .map_err(|e| ModelError::InvalidResponse(format!("anthropic: {e}")))?;
         let content: String = wire

@@ -89,6 +89,19 @@ impl RetryPolicy {
 }
 
 /// `retry-after` in seconds (integer or decimal), or OpenAI's `retry-after-ms`.
+/// Send one JSON request to a model provider: the body of a 2xx, or the
+/// error the retry policy acts on. Both model clients post through here.
+pub async fn send_json(request: reqwest::RequestBuilder) -> Result<Vec<u8>, ModelError> {
+    let resp = request.send().await.map_err(transport)?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.map_err(transport)?;
+    if !status.is_success() {
+        return Err(classify(status, &headers, error_message(&bytes)));
+    }
+    Ok(bytes.to_vec())
+}
+
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let read = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok();
     if let Some(ms) = read("retry-after-ms").filter(|v| v.is_finite() && *v >= 0.0) {

@@ -2,7 +2,7 @@
 //! (`POST {base}/chat/completions`): Together AI in production, and equally
 //! vLLM, llama.cpp's server or Ollama locally.
 
-use super::model_http::{RetryPolicy, classify, error_message, transport};
+use super::model_http::{RetryPolicy, send_json};
 use crate::domain::completion::{Completion, CompletionRequest, FinishReason};
 use crate::domain::message::{Role, Usage};
 use crate::ports::{Embedder, ModelClient, ModelError};
@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::time::Instant;
 
-/// POST `body` with the optional bearer key; the body of a 2xx, or the
-/// error the retry policy acts on.
+/// POST `body` with the optional bearer key.
 async fn post_json(
     http: &reqwest::Client,
     endpoint: &str,
@@ -23,14 +22,7 @@ async fn post_json(
     if let Some(key) = api_key {
         req = req.bearer_auth(key);
     }
-    let resp = req.send().await.map_err(transport)?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.map_err(transport)?;
-    if !status.is_success() {
-        return Err(classify(status, &headers, error_message(&bytes)));
-    }
-    Ok(bytes.to_vec())
+    send_json(req).await
 }
 
 pub struct OpenAiClient {

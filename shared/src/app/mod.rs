@@ -13,7 +13,6 @@ use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
 use crate::auth::Authenticator;
 use crate::config::{Config, Provider};
-use crate::domain::jobs::Job;
 use crate::ports::{Clock, ModelClient, Ports, SystemClock};
 use crate::ports::{Embedder, Push};
 use crate::service::chat::ChatService;
@@ -121,11 +120,7 @@ impl App {
             retriever: Arc::clone(&self.retriever),
             journal: Arc::clone(&self.ports.journal),
         };
-        let extractor = Arc::new(extractor);
-        Dispatcher::new()
-            .register(Job::EXTRACT_SESSION, extractor.clone())
-            .register(Job::EXTRACT_JOURNAL, extractor)
-            .register(Job::CHECKIN, Arc::new(self.checkin_pass()))
+        Dispatcher::new(Arc::new(extractor), Arc::new(self.checkin_pass()))
     }
 
     /// The journal use cases.

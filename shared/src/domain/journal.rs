@@ -52,15 +52,24 @@ pub const PROMPT_LOOKBACK: Duration = Duration::hours(72);
 pub const PROMPT_MIN_TOKENS: u32 = 180;
 pub const PROMPT_MAX_TOKENS: u32 = 230;
 
-pub fn validate_entry(text: &str) -> Result<(), String> {
+pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     let n = text.trim().chars().count();
     if n == 0 {
-        return Err("text is required".into());
+        return Err(EntryError::Empty);
     }
     if n > MAX_ENTRY_CHARS {
-        return Err(format!("text must be at most {MAX_ENTRY_CHARS} characters"));
+        return Err(EntryError::TooLong);
     }
     Ok(())
+}
+
+/// Why a journal entry's text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("text is required")]
+    Empty,
+    #[error("text must be at most {MAX_ENTRY_CHARS} characters")]
+    TooLong,
 }
 
 const PROMPT_SYSTEM: &str = "You are Hearth, writing a reflective journal prompt for a person you talk with every day. \

@@ -104,10 +104,11 @@ pub fn store_error(e: StoreError, what: &str) -> ApiError {
 
 impl From<crate::service::journal::JournalError> for ApiError {
     fn from(e: crate::service::journal::JournalError) -> Self {
+        use crate::domain::journal::EntryError;
         use crate::service::journal::JournalError;
         match e {
-            JournalError::Invalid(m) if m.contains("at most") => Self::too_large(m),
-            JournalError::Invalid(m) => Self::invalid(m),
+            JournalError::Entry(e @ EntryError::TooLong) => Self::too_large(e.to_string()),
+            JournalError::Entry(e @ EntryError::Empty) => Self::invalid(e.to_string()),
             JournalError::ModelUnavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", m)
             }

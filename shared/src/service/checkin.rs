@@ -446,7 +446,10 @@ impl CheckinPass {
 impl JobHandler for CheckinPass {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         let Job::Checkin { user, at } = job else {
-            return Err(JobError::UnknownKind(job.kind().into()));
+            return Err(JobError::Permanent(format!(
+                "{} is not a check-in job",
+                job.kind()
+            )));
         };
         match self.one(user, *at).await {
             Ok(

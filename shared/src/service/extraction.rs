@@ -64,7 +64,10 @@ impl JobHandler for Extractor {
                 ..
             } => self.session(job, user, session_id, *to_seq).await,
             Job::ExtractJournal { user, entry_id } => self.journal(job, user, entry_id).await,
-            Job::Checkin { .. } => Err(JobError::UnknownKind(job.kind().into())),
+            Job::Checkin { .. } => Err(JobError::Permanent(format!(
+                "{} is not an extraction job",
+                job.kind()
+            ))),
         }
     }
 }
@@ -221,7 +224,7 @@ impl Extractor {
             )
             .await
             .map_err(|e| match e {
-                ModelFailure::NotConfigured(hint) => JobError::Failed(hint),
+                ModelFailure::NotConfigured(hint) => JobError::Permanent(hint),
                 ModelFailure::Failed(e) => failed(e),
             })?;
         let completion = answer.completion;

@@ -6,19 +6,31 @@
 use crate::domain::jobs::Job;
 use crate::ports::JobSource;
 use async_trait::async_trait;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
+/// Why a job failed, and whether running it again can help.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JobError {
+    /// The body is not a job this version knows: no retry can help.
     #[error("malformed job: {0}")]
     Malformed(String),
-    #[error("no handler is registered for job kind {0:?}")]
-    UnknownKind(String),
+    /// Something outside the job failed (the store, a model, push): a later
+    /// delivery may succeed.
     #[error("job failed: {0}")]
     Failed(String),
+    /// The job can never succeed as it is (for example, no model is
+    /// configured for its role): a retry cannot help until an operator acts.
+    #[error("job cannot run: {0}")]
+    Permanent(String),
+}
+
+impl JobError {
+    /// Whether another delivery of the same job might succeed.
+    pub fn retry_can_help(&self) -> bool {
+        matches!(self, JobError::Failed(_))
+    }
 }
 
 /// Does one kind of job. Must be idempotent: a job may be delivered twice.
@@ -27,35 +39,41 @@ pub trait JobHandler: Send + Sync {
     async fn handle(&self, job: &Job) -> Result<(), JobError>;
 }
 
-#[derive(Clone, Default)]
+/// The handler of every kind of job. `dispatch` matches on the `Job` enum,
+/// so a new kind of job without a handler does not compile.
+#[derive(Clone)]
 pub struct Dispatcher {
-    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+    /// `extract_session` and `extract_journal`.
+    pub extraction: Arc<dyn JobHandler>,
+    /// `checkin`: one person's check-in, fanned out by the hourly pass.
+    pub checkins: Arc<dyn JobHandler>,
 }
 
 impl Dispatcher {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(extraction: Arc<dyn JobHandler>, checkins: Arc<dyn JobHandler>) -> Self {
+        Self {
+            extraction,
+            checkins,
+        }
     }
 
-    pub fn register(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {
-        self.handlers.insert(kind, handler);
-        self
+    /// One handler for every kind (tests).
+    pub fn for_every_kind(handler: Arc<dyn JobHandler>) -> Self {
+        Self::new(handler.clone(), handler)
+    }
+
+    fn handler(&self, job: &Job) -> &Arc<dyn JobHandler> {
+        match job {
+            Job::ExtractSession { .. } | Job::ExtractJournal { .. } => &self.extraction,
+            Job::Checkin { .. } => &self.checkins,
+        }
     }
 
     /// Parse and run one job body.
     pub async fn dispatch(&self, body: &str) -> Result<(), JobError> {
-        let value: serde_json::Value =
+        let job: Job =
             serde_json::from_str(body).map_err(|e| JobError::Malformed(e.to_string()))?;
-        let kind = value
-            .get("kind")
-            .and_then(|k| k.as_str())
-            .ok_or_else(|| JobError::Malformed("no \"kind\"".into()))?;
-        let handler = self
-            .handlers
-            .get(kind)
-            .ok_or_else(|| JobError::UnknownKind(kind.to_string()))?;
-        let job: Job = serde_json::from_value(value.clone())
-            .map_err(|e| JobError::Malformed(e.to_string()))?;
+        let handler = self.handler(&job);
         // A span per job: every log line of the job names it, and its end
         // says how long it took.
         let span = tracing::info_span!("job", kind = job.kind(), key = %job.dedup_key());
@@ -99,6 +117,7 @@ pub async fn run_worker(
                         Err(e) => {
                             tracing::error!(
                                 message_id = %d.message_id, receive_count = d.receive_count, error = %e,
+                                retry_can_help = e.retry_can_help(),
                                 "job failed; it will be retried, then dead-lettered"
                             );
                             if let Err(e) = source.fail(&d, &e.to_string()).await {

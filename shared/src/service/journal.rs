@@ -24,8 +24,8 @@ const DEADLINE: Duration = Duration::from_secs(45);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Entry(#[from] journal::EntryError),
     #[error("{0}")]
     ModelUnavailable(String),
     #[error(transparent)]
@@ -45,7 +45,7 @@ impl JournalService {
     /// Store an entry, then queue its extraction. The entry is durable
     /// before the enqueue; a failed enqueue is an error the caller sees.
     pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<JournalItem, JournalError> {
-        journal::validate_entry(text).map_err(JournalError::Invalid)?;
+        journal::validate_entry(text)?;
         let item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
         self.journal.add_journal(user, &item).await?;
         self.queue
