@@ -245,6 +245,19 @@ async fn an_embeddings_outage_degrades_the_reply_to_lexical_never_fails_it() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // The reply did try the embeddings endpoint, and answered without it.
+    let tried = app
+        .openai()
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/embeddings")
+        .count();
+    assert!(
+        tried >= 1,
+        "the reply never asked for the query's embedding"
+    );
 }
 
 fn row(session: &str, role: &str, content: &str, day: u32, ext: &str) -> String {
@@ -366,10 +379,11 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
         used.iter().any(|u| u.starts_with("message:")),
         "{used:?}\n{system}"
     );
-    assert!(
-        used.contains(&"summary:old-1".to_string()) || !system.contains("Leo is nervous"),
-        "{used:?}"
-    );
+    // A support reply holds only the current session's summary: the earlier
+    // session's is neither in the prompt nor in `memories_used`.
+    assert_eq!(reply["reply"]["route"], "support", "{reply}");
+    assert!(!used.contains(&"summary:old-1".to_string()), "{used:?}");
+    assert!(!system.contains("Leo is nervous"), "{system}");
     assert_eq!(
         reply["context"]["excerpts"].as_u64().unwrap() as usize,
         used.iter().filter(|u| u.starts_with("message:")).count()
@@ -378,6 +392,29 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
         system.contains("He cried at the school gate during the visit."),
         "{system}"
     );
+
+    // A pattern reply looks across sessions: the earlier session's summary
+    // is in its prompt, and `memories_used` names it.
+    let (status, reply) = app
+        .chat(
+            &token,
+            json!({"message": "Why do I always get so anxious about Leo and school?"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["reply"]["route"], "pattern", "{reply}");
+    let system = reply_requests(app.anthropic()).await.pop().unwrap()["system"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let used: Vec<&str> = reply["memories_used"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(used.contains(&"summary:old-1"), "{used:?}");
+    assert!(system.contains("Leo is nervous"), "{system}");
 
     // After an erase, nothing is found.
     let (status, _) = app

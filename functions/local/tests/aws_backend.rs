@@ -31,6 +31,61 @@ fn hearth() -> Command {
     cmd
 }
 
+async fn sdk() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "t",
+        ))
+        .load()
+        .await
+}
+
+/// A queue that receives every `CrisisFlagged` event on `bus`, as an
+/// operator's rule would route it; returns the queue's URL.
+async fn crisis_queue(sdk: &aws_config::SdkConfig, bus: &str, name: &str) -> String {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    let eb = aws_sdk_eventbridge::Client::new(sdk);
+    eb.put_rule()
+        .name(format!("{name}-crisis"))
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source":["hearth"],"detail-type":["CrisisFlagged"]}"#)
+        .send()
+        .await
+        .unwrap();
+    eb.put_targets()
+        .rule(format!("{name}-crisis"))
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
 #[tokio::test]
 async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() {
     let prefix = format!("cli-{}", std::process::id());
@@ -58,6 +113,9 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
         vec!["HEARTH_TABLE", "HEARTH_QUEUE_URL", "HEARTH_EVENT_BUS"]
     );
     let table = exports[0].1.clone();
+    let bus = exports[2].1.clone();
+    let sdk = sdk().await;
+    let crisis = crisis_queue(&sdk, &bus, &format!("{prefix}-crisis-events")).await;
 
     let anthropic = MockServer::start().await;
     Mock::given(method("POST"))
@@ -123,14 +181,6 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
     );
 
     // Read the table directly, as an operator would.
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "t",
-        ))
-        .load()
-        .await;
     let items = aws_sdk_dynamodb::Client::new(&sdk)
         .query()
         .table_name(&table)
@@ -162,5 +212,42 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
     assert!(
         !dir.path().join("hearth.redb").exists(),
         "nothing went to the embedded store"
+    );
+
+    // A crisis message: its CrisisFlagged event reaches the bus (and the
+    // operator's rule), and still nothing goes to a local outbox.
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/chat"))
+        .bearer_auth(token.trim())
+        .json(&json!({"message": "I want to kill myself tonight", "client_message_id": "aws-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["reply"]["route"], "crisis", "{body}");
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let mut events = Vec::new();
+    for _ in 0..20 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&crisis)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        events.extend(out.messages.unwrap_or_default());
+        if !events.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(events.len(), 1, "one CrisisFlagged event on the bus");
+    let event: Value = serde_json::from_str(events[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(event["detail-type"], "CrisisFlagged");
+    assert_eq!(event["source"], "hearth");
+    assert_eq!(event["detail"]["user"], "aws-alice");
+    assert!(
+        !dir.path().join("hearth.redb").exists(),
+        "no local outbox was written"
     );
 }
