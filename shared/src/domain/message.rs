@@ -92,6 +92,71 @@ pub struct Session {
     pub message_count: u64,
 }
 
+impl Session {
+    /// A session with no messages yet, begun at `at`.
+    pub fn new(id: SessionId, at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            created_at: at,
+            last_message_at: at,
+            message_count: 0,
+        }
+    }
+
+    /// The one rule for adding a message to a session: it takes the next
+    /// seq, and the session's count and `last_message_at` move with it
+    /// (never back: imported history may come in any order).
+    fn append(&mut self, role: Role, content: String, created_at: DateTime<Utc>) -> Message {
+        self.message_count += 1;
+        self.last_message_at = self.last_message_at.max(created_at);
+        Message {
+            id: MessageId::generate(),
+            session_id: self.id.clone(),
+            seq: self.message_count,
+            role,
+            content,
+            created_at,
+            external_id: None,
+            client_message_id: None,
+            reply: None,
+            answered_by: None,
+        }
+    }
+}
+
+impl Message {
+    /// A person's chat message, as `session`'s next.
+    pub fn user(session: &mut Session, input: &NewUserMessage) -> Self {
+        Self {
+            client_message_id: input.client_message_id.clone(),
+            ..session.append(Role::User, input.content.clone(), input.created_at)
+        }
+    }
+
+    /// A reply, as `session`'s next, with how it was produced.
+    pub fn reply(session: &mut Session, reply: &NewReply) -> Self {
+        Self {
+            reply: Some(reply.meta.clone()),
+            ..session.append(Role::Assistant, reply.content.clone(), reply.created_at)
+        }
+    }
+
+    /// A message of imported history, as `session`'s next, keeping the
+    /// id it had where it came from.
+    pub fn imported(
+        session: &mut Session,
+        role: Role,
+        content: &str,
+        created_at: DateTime<Utc>,
+        external_id: &str,
+    ) -> Self {
+        Self {
+            external_id: Some(external_id.to_string()),
+            ..session.append(role, content.to_string(), created_at)
+        }
+    }
+}
+
 /// A user message the chat turn is about to store.
 #[derive(Debug, Clone)]
 pub struct NewUserMessage {

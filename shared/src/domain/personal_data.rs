@@ -3,7 +3,7 @@
 //! `external_id`). The pure parts live here: item kinds, limits, and the
 //! validation of import lines.
 
-use super::ids::{MessageId, SessionId};
+use super::ids::SessionId;
 use super::message::{Message, Role, Session};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,30 +57,18 @@ impl ImportLine {
     /// The session this line creates when its `session_id` is new: the id
     /// as given, dated by the line.
     pub fn new_session(&self) -> Session {
-        Session {
-            id: self.session_id.clone(),
-            created_at: self.created_at,
-            last_message_at: self.created_at,
-            message_count: 0,
-        }
+        Session::new(self.session_id.clone(), self.created_at)
     }
 
     /// The message this line becomes, as the session's next one.
     pub fn append_to(&self, session: &mut Session) -> Message {
-        session.message_count += 1;
-        session.last_message_at = session.last_message_at.max(self.created_at);
-        Message {
-            id: MessageId::generate(),
-            session_id: session.id.clone(),
-            seq: session.message_count,
-            role: self.role,
-            content: self.content.clone(),
-            created_at: self.created_at,
-            external_id: Some(self.external_id.clone()),
-            client_message_id: None,
-            reply: None,
-            answered_by: None,
-        }
+        Message::imported(
+            session,
+            self.role,
+            &self.content,
+            self.created_at,
+            &self.external_id,
+        )
     }
 }
 

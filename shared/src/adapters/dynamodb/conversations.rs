@@ -254,30 +254,9 @@ impl ConversationStore for DynamoStore {
                     let before = s.message_count;
                     (s, Some(before))
                 }
-                None => (
-                    Session {
-                        id: new_id.clone(),
-                        created_at: input.created_at,
-                        last_message_at: input.created_at,
-                        message_count: 0,
-                    },
-                    None,
-                ),
+                None => (Session::new(new_id.clone(), input.created_at), None),
             };
-            session.message_count += 1;
-            session.last_message_at = input.created_at;
-            let message = Message {
-                id: MessageId::generate(),
-                session_id: session.id.clone(),
-                seq: session.message_count,
-                role: Role::User,
-                content: input.content.clone(),
-                created_at: input.created_at,
-                external_id: None,
-                client_message_id: input.client_message_id.clone(),
-                reply: None,
-                answered_by: None,
-            };
+            let message = Message::user(&mut session, &input);
             let pk = user_pk(user);
             let mut writes = vec![
                 self.session_write(user, &session, expected)?,
@@ -384,20 +363,7 @@ impl ConversationStore for DynamoStore {
                     .ok_or_else(|| StoreError::Corrupt("reply pointer dangles".into()));
             }
             let before = session.message_count;
-            session.message_count += 1;
-            session.last_message_at = reply.created_at;
-            let message = Message {
-                id: MessageId::generate(),
-                session_id: session_id.clone(),
-                seq: session.message_count,
-                role: Role::Assistant,
-                content: reply.content.clone(),
-                created_at: reply.created_at,
-                external_id: None,
-                client_message_id: None,
-                reply: Some(reply.meta.clone()),
-                answered_by: None,
-            };
+            let message = Message::reply(&mut session, &reply);
             question.answered_by = Some(message.seq);
             let mark = Update::builder()
                 .table_name(&self.table)

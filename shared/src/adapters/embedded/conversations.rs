@@ -35,28 +35,25 @@ fn load_message<T: ReadableTable<(&'static str, &'static str, u64), &'static [u8
     }
 }
 
-/// Append `message` as the session's next message and bump the session.
-fn append(
+/// Write a message and its session, as `Message::user`, `Message::reply`
+/// or `Message::imported` left them.
+pub(super) fn put_appended(
     sessions: &mut Table<(&'static str, &'static str), &'static [u8]>,
     messages: &mut Table<(&'static str, &'static str, u64), &'static [u8]>,
     user: &str,
-    session: &mut Session,
-    mut message: Message,
-) -> Result<Message, StoreError> {
-    session.message_count += 1;
-    session.last_message_at = message.created_at;
-    message.seq = session.message_count;
-    message.session_id = session.id.clone();
+    session: &Session,
+    message: &Message,
+) -> Result<(), StoreError> {
     messages
         .insert(
             (user, session.id.as_str(), message.seq),
-            encode(&message)?.as_slice(),
+            encode(message)?.as_slice(),
         )
         .map_err(unavailable)?;
     sessions
-        .insert((user, session.id.as_str()), encode(&*session)?.as_slice())
+        .insert((user, session.id.as_str()), encode(session)?.as_slice())
         .map_err(unavailable)?;
-    Ok(message)
+    Ok(())
 }
 
 fn message_cursor(seq: u64) -> String {
@@ -137,31 +134,15 @@ impl ConversationStore for EmbeddedStore {
                         load_session(&sessions, u, id.as_str())?.ok_or(StoreError::NotFound)?
                     }
                     None => {
-                        let s = Session {
-                            id: SessionId::generate(),
-                            created_at: input.created_at,
-                            last_message_at: input.created_at,
-                            message_count: 0,
-                        };
+                        let s = Session::new(SessionId::generate(), input.created_at);
                         by_created
                             .insert((u, s.created_at.timestamp_millis(), s.id.as_str()), ())
                             .map_err(unavailable)?;
                         s
                     }
                 };
-                let message = Message {
-                    id: MessageId::generate(),
-                    session_id: session.id.clone(),
-                    seq: 0,
-                    role: Role::User,
-                    content: input.content,
-                    created_at: input.created_at,
-                    external_id: None,
-                    client_message_id: input.client_message_id.clone(),
-                    reply: None,
-                    answered_by: None,
-                };
-                let message = append(&mut sessions, &mut messages, u, &mut session, message)?;
+                let message = Message::user(&mut session, &input);
+                put_appended(&mut sessions, &mut messages, u, &session, &message)?;
                 let day = message.created_at.date_naive().to_string();
                 tx.open_table(ACTIVITY)
                     .map_err(unavailable)?
@@ -218,19 +199,8 @@ impl ConversationStore for EmbeddedStore {
                     return load_message(&messages, u, s, existing)?
                         .ok_or_else(|| StoreError::Corrupt("reply pointer dangles".into()));
                 }
-                let message = Message {
-                    id: MessageId::generate(),
-                    session_id: sid.clone(),
-                    seq: 0,
-                    role: Role::Assistant,
-                    content: reply.content,
-                    created_at: reply.created_at,
-                    external_id: None,
-                    client_message_id: None,
-                    reply: Some(reply.meta),
-                    answered_by: None,
-                };
-                let message = append(&mut sessions, &mut messages, u, &mut session, message)?;
+                let message = Message::reply(&mut session, &reply);
+                put_appended(&mut sessions, &mut messages, u, &session, &message)?;
                 question.answered_by = Some(message.seq);
                 messages
                     .insert((u, s, answers), encode(&question)?.as_slice())

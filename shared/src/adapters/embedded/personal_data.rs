@@ -2,9 +2,10 @@
 //! is small enough to read whole for an export and to erase in one
 //! transaction; the item kinds come from `tables::TABLE_KINDS`.
 
+use super::conversations::put_appended;
 use super::queue::{DeadJob, QueuedJob};
 use super::tables::*;
-use super::{EmbeddedStore, decode, encode, unavailable};
+use super::{EmbeddedStore, decode, unavailable};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::message::{Message, Session};
@@ -447,12 +448,7 @@ impl PersonalData for EmbeddedStore {
                         }
                     };
                     let message = line.append_to(&mut session);
-                    messages
-                        .insert((u, sid, message.seq), encode(&message)?.as_slice())
-                        .map_err(unavailable)?;
-                    sessions
-                        .insert((u, sid), encode(&session)?.as_slice())
-                        .map_err(unavailable)?;
+                    put_appended(&mut sessions, &mut messages, u, &session, &message)?;
                     external
                         .insert((u, line.external_id.as_str()), (sid, message.seq))
                         .map_err(unavailable)?;
