@@ -149,6 +149,40 @@ pub struct ExtractionState {
     pub summary: Option<String>,
 }
 
+impl ExtractionState {
+    /// Claim the range a job should cover, if one is due (`extraction_due`):
+    /// it is marked enqueued and returned. The state must then be written
+    /// only if it has not moved since it was read.
+    pub fn claim(&mut self, message_count: u64, min_new: u64) -> Option<(u64, u64)> {
+        let due = extraction_due(self, message_count, min_new);
+        if let Some((_, to)) = due {
+            self.enqueued_through = to;
+        }
+        due
+    }
+
+    /// Give back a claimed range whose job could not be enqueued, so that
+    /// the next turn or the idle sweep claims it again. Only the newest
+    /// claim can be given back, and never below what was already
+    /// extracted. False (nothing to write) when anything moved the claim
+    /// since.
+    pub fn release(&mut self, (from, to): (u64, u64)) -> bool {
+        if self.enqueued_through != to {
+            return false;
+        }
+        self.enqueued_through = from.saturating_sub(1).max(self.extracted_through);
+        true
+    }
+
+    /// A job's result: messages up to `through` are read and covered, and
+    /// `summary` is the session's rolling summary.
+    pub fn record_extracted(&mut self, through: u64, summary: &str) {
+        self.extracted_through = through;
+        self.enqueued_through = self.enqueued_through.max(through);
+        self.summary = Some(summary.to_string());
+    }
+}
+
 /// Messages that make an extraction due during a session.
 pub const EXTRACT_EVERY: u64 = 6;
 
@@ -180,6 +214,25 @@ mod tests {
             Some((7, 8)),
             "the idle sweep takes any unread rest"
         );
+    }
+
+    #[test]
+    fn a_claim_is_given_back_only_while_it_is_the_newest() {
+        let mut s = ExtractionState::default();
+        assert_eq!(s.claim(6, EXTRACT_EVERY), Some((1, 6)));
+        assert_eq!(s.claim(6, EXTRACT_EVERY), None, "claimed once");
+        assert_eq!(s.claim(12, EXTRACT_EVERY), Some((7, 12)));
+        assert!(!s.release((1, 6)), "an older claim stays");
+        assert_eq!(s.enqueued_through, 12);
+        assert!(s.release((7, 12)));
+        assert_eq!(s.enqueued_through, 6);
+        s.record_extracted(9, "so far");
+        assert_eq!((s.extracted_through, s.enqueued_through), (9, 9));
+        assert_eq!(s.summary.as_deref(), Some("so far"));
+        assert_eq!(s.claim(15, EXTRACT_EVERY), Some((10, 15)));
+        s.extracted_through = 12;
+        assert!(s.release((10, 15)));
+        assert_eq!(s.enqueued_through, 12, "never below what was extracted");
     }
 
     #[test]

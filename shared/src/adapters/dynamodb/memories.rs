@@ -11,9 +11,7 @@ use super::schema::{PK, SK};
 use super::{DynamoStore, Item, build_err, data, json, n, s, sdk};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
-use crate::domain::memory::{
-    ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due,
-};
+use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
@@ -254,11 +252,10 @@ impl MemoryStore for DynamoStore {
         min_new: u64,
     ) -> Result<Option<(u64, u64)>, StoreError> {
         let mut state = self.extraction_state(user, session).await?;
-        let Some((from, to)) = extraction_due(&state, message_count, min_new) else {
+        let before = state.enqueued_through;
+        let Some((from, to)) = state.claim(message_count, min_new) else {
             return Ok(None);
         };
-        let before = state.enqueued_through;
-        state.enqueued_through = to;
         let result = self
             .client
             .put_item()
@@ -289,10 +286,9 @@ impl MemoryStore for DynamoStore {
         (from, to): (u64, u64),
     ) -> Result<(), StoreError> {
         let mut state = self.extraction_state(user, session).await?;
-        if state.enqueued_through != to {
+        if !state.release((from, to)) {
             return Ok(());
         }
-        state.enqueued_through = from.saturating_sub(1).max(state.extracted_through);
         let result = self
             .client
             .put_item()
@@ -327,9 +323,7 @@ impl MemoryStore for DynamoStore {
         if state.extracted_through != expected_through {
             return Ok(ApplyOutcome::AlreadyApplied);
         }
-        state.extracted_through = new_through;
-        state.enqueued_through = state.enqueued_through.max(new_through);
-        state.summary = Some(plan.summary.clone());
+        state.record_extracted(new_through, &plan.summary);
         let mut writes = Vec::with_capacity(plan.writes.len() + 2);
         // First: no erase began after the job's data was written.
         let not_erased = ConditionCheck::builder()

@@ -5,9 +5,7 @@ use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBS
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
-use crate::domain::memory::{
-    ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due,
-};
+use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
@@ -79,13 +77,12 @@ impl MemoryStore for EmbeddedStore {
             let claimed = {
                 let mut t = tx.open_table(EXTRACTION).map_err(unavailable)?;
                 let mut state = state_of(&t, u, s)?;
-                let due = extraction_due(&state, message_count, min_new);
-                if let Some((_, to)) = due {
-                    state.enqueued_through = to;
+                let claimed = state.claim(message_count, min_new);
+                if claimed.is_some() {
                     t.insert((u, s), encode(&state)?.as_slice())
                         .map_err(unavailable)?;
                 }
-                due
+                claimed
             };
             tx.commit().map_err(unavailable)?;
             Ok(claimed)
@@ -97,7 +94,7 @@ impl MemoryStore for EmbeddedStore {
         &self,
         user: &UserId,
         session: &SessionId,
-        (from, to): (u64, u64),
+        range: (u64, u64),
     ) -> Result<(), StoreError> {
         let (user, session) = (user.clone(), session.clone());
         self.run(move |db| {
@@ -106,8 +103,7 @@ impl MemoryStore for EmbeddedStore {
             {
                 let mut t = tx.open_table(EXTRACTION).map_err(unavailable)?;
                 let mut state = state_of(&t, u, s)?;
-                if state.enqueued_through == to {
-                    state.enqueued_through = from.saturating_sub(1);
+                if state.release(range) {
                     t.insert((u, s), encode(&state)?.as_slice())
                         .map_err(unavailable)?;
                 }
@@ -166,9 +162,7 @@ impl MemoryStore for EmbeddedStore {
                         .insert((u, w.memory.id.as_str()), encode(&w.memory)?.as_slice())
                         .map_err(unavailable)?;
                 }
-                state.extracted_through = new_through;
-                state.enqueued_through = state.enqueued_through.max(new_through);
-                state.summary = Some(plan.summary.clone());
+                state.record_extracted(new_through, &plan.summary);
                 states
                     .insert((u, s), encode(&state)?.as_slice())
                     .map_err(unavailable)?;
