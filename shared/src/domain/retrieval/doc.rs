@@ -1,0 +1,111 @@
+//! The indexed item: a memory, a session summary or a past message, as
+//! ranking needs it and a search hit shows it, with the key (`memory:<id>`,
+//! ...) that a later log op replaces or removes it by.
+
+use super::vectors::Vector;
+use crate::domain::ids::SessionId;
+use crate::domain::memory::{Category, Memory};
+use crate::domain::message::{Message, Role};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The kinds of item the engine ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Memory,
+    Summary,
+    Message,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Memory => "memory",
+            DocKind::Summary => "summary",
+            DocKind::Message => "message",
+        }
+    }
+}
+
+/// One indexed item: what ranking needs and what a search hit shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Doc {
+    pub kind: DocKind,
+    /// The memory's or message's id; for a summary, its session's id.
+    pub id: String,
+    pub session_id: SessionId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    pub importance: u8,
+    pub text: String,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vector>,
+}
+
+impl Doc {
+    /// `memory:<id>`, `summary:<session>` or `message:<id>`: what
+    /// `memories_used` lists, and what a later op replaces.
+    pub fn key(&self) -> String {
+        doc_key(self.kind, &self.id)
+    }
+
+    pub fn memory(m: &Memory, vector: Option<Vector>) -> Doc {
+        Doc {
+            kind: DocKind::Memory,
+            id: m.id.to_string(),
+            session_id: m.session_id.clone(),
+            external_id: None,
+            category: Some(m.category),
+            role: None,
+            importance: m.importance,
+            text: m.content.clone(),
+            at: m.updated_at,
+            vector,
+        }
+    }
+
+    pub fn summary(
+        session: &SessionId,
+        text: &str,
+        at: DateTime<Utc>,
+        vector: Option<Vector>,
+    ) -> Doc {
+        Doc {
+            kind: DocKind::Summary,
+            id: session.to_string(),
+            session_id: session.clone(),
+            external_id: None,
+            category: None,
+            role: None,
+            importance: 5,
+            text: text.to_string(),
+            at,
+            vector,
+        }
+    }
+
+    pub fn message(m: &Message) -> Doc {
+        Doc {
+            kind: DocKind::Message,
+            id: m.id.to_string(),
+            session_id: m.session_id.clone(),
+            external_id: m.external_id.clone(),
+            category: None,
+            role: Some(m.role),
+            importance: 5,
+            text: m.content.clone(),
+            at: m.created_at,
+            vector: None,
+        }
+    }
+}
+
+pub fn doc_key(kind: DocKind, id: &str) -> String {
+    format!("{}:{id}", kind.as_str())
+}

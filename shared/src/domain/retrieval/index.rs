@@ -1,0 +1,302 @@
+//! A person's index: an inverted index (postings of stemmed content words)
+//! over every item, a dense array of what scoring reads of each item, and
+//! the person's boundaries, kept up to date as log entries are applied.
+//! Scoring and selection read it (`scoring.rs`, `selection.rs`).
+
+use super::doc::{Doc, DocKind};
+use super::log::IndexOp;
+use crate::domain::boundaries::{self, Boundary};
+use crate::domain::memory::Category;
+use crate::domain::message::Role;
+use crate::domain::text::tokens;
+use std::collections::{HashMap, HashSet};
+
+pub(super) struct Slot {
+    pub(super) doc: Doc,
+    pub(super) len: u32,
+    pub(super) terms: HashSet<String>,
+}
+
+/// What scoring reads of an item, kept apart from the item in one dense
+/// array: scoring touches thousands of items per query, and reading a few
+/// bytes each (not the whole item) keeps that in cache.
+#[derive(Clone, Copy)]
+pub(super) struct Meta {
+    pub(super) live: bool,
+    pub(super) kind: DocKind,
+    pub(super) user_message: bool,
+    pub(super) has_vector: bool,
+    pub(super) importance: u8,
+    pub(super) category: Option<Category>,
+    pub(super) len: u32,
+    pub(super) session: u32,
+    pub(super) at: i64,
+}
+
+/// A person's index: an inverted index over every item, plus the kind
+/// lists that let memories and summaries be scored in full.
+#[derive(Default)]
+pub struct Index {
+    /// The last log entry applied.
+    pub(super) through: u64,
+    pub(super) slots: Vec<Option<Slot>>,
+    pub(super) by_key: HashMap<String, u32>,
+    pub(super) postings: HashMap<String, Vec<(u32, u16)>>,
+    pub(super) total_len: u64,
+    pub(super) live: u32,
+    pub(super) dead: u32,
+    /// The person's boundaries, as stemmed topic words (kept up to date
+    /// as `triggers_and_boundaries` memories come and go).
+    pub(super) fences: Vec<Boundary>,
+    pub(super) fences_stale: bool,
+    pub(super) meta: Vec<Meta>,
+    pub(super) sessions: HashMap<String, u32>,
+    /// An estimate of the heap this index holds, kept as it changes.
+    pub(super) bytes: usize,
+    /// The generation of the log it was built from, once seen.
+    pub(super) generation: Option<u64>,
+}
+
+impl Index {
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    /// About how many bytes of memory the index holds (text, words,
+    /// postings, vectors): what a process's index cache is bounded by.
+    pub fn approx_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The generation of the log this index was built from, once known.
+    pub fn generation(&self) -> Option<u64> {
+        self.generation
+    }
+
+    pub fn set_generation(&mut self, generation: u64) {
+        self.generation = Some(generation);
+    }
+
+    /// The last log entry applied (0: none).
+    pub fn through(&self) -> u64 {
+        self.through
+    }
+
+    pub fn len(&self) -> usize {
+        self.live as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Apply one log entry's ops. Entries must come in order; an entry at
+    /// or before `through` was applied already and is skipped.
+    pub fn apply(&mut self, seq: u64, ops: &[IndexOp]) {
+        if seq <= self.through {
+            return;
+        }
+        for op in ops {
+            match op {
+                IndexOp::Put(doc) => self.put(doc.clone()),
+                IndexOp::Remove { key } => self.remove(key),
+            }
+        }
+        self.through = seq;
+        if self.dead > 1_000 && self.dead > self.live {
+            self.compact();
+        }
+        self.refresh_fences();
+    }
+
+    fn refresh_fences(&mut self) {
+        if !self.fences_stale {
+            return;
+        }
+        self.fences = self.boundaries();
+        self.fences_stale = false;
+    }
+
+    fn is_fence(doc: &Doc) -> bool {
+        doc.kind == DocKind::Memory && doc.category == Some(Category::TriggersAndBoundaries)
+    }
+
+    /// Build from docs directly (tests, benchmarks, evaluation).
+    pub fn from_docs(docs: impl IntoIterator<Item = Doc>) -> Index {
+        let mut index = Index::new();
+        for d in docs {
+            index.put(d);
+        }
+        index.refresh_fences();
+        index
+    }
+
+    fn put(&mut self, doc: Doc) {
+        self.fences_stale |= Self::is_fence(&doc);
+        let key = doc.key();
+        self.remove(&key);
+        let toks = tokens(&doc.text);
+        let mut tf: HashMap<&str, u16> = HashMap::new();
+        for t in &toks {
+            *tf.entry(t).or_default() += 1;
+        }
+        let slot = self.slots.len() as u32;
+        for (t, n) in &tf {
+            self.postings
+                .entry((*t).to_string())
+                .or_default()
+                .push((slot, *n));
+        }
+        let terms = tf.keys().map(|t| t.to_string()).collect();
+        self.total_len += toks.len() as u64;
+        self.live += 1;
+        self.by_key.insert(key, slot);
+        let next = self.sessions.len() as u32;
+        let session = *self
+            .sessions
+            .entry(doc.session_id.as_str().to_string())
+            .or_insert(next);
+        self.meta.push(Meta {
+            live: true,
+            kind: doc.kind,
+            user_message: doc.kind == DocKind::Message && doc.role == Some(Role::User),
+            has_vector: doc.vector.is_some(),
+            importance: doc.importance.min(10),
+            category: doc.category,
+            len: toks.len() as u32,
+            session,
+            at: doc.at.timestamp(),
+        });
+        self.bytes += doc.text.len() * 2
+            + doc.id.len()
+            + doc.vector.as_ref().map_or(0, |v| v.0.len())
+            + tf.len() * 48
+            + std::mem::size_of::<Slot>()
+            + std::mem::size_of::<Meta>()
+            + 64;
+        self.slots.push(Some(Slot {
+            doc,
+            len: toks.len() as u32,
+            terms,
+        }));
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(slot) = self.by_key.remove(key)
+            && let Some(old) = self.slots[slot as usize].take()
+        {
+            self.fences_stale |= Self::is_fence(&old.doc);
+            self.meta[slot as usize].live = false;
+            self.total_len -= old.len as u64;
+            self.live -= 1;
+            self.dead += 1;
+        }
+    }
+
+    /// Rebuild without the dead slots.
+    fn compact(&mut self) {
+        let docs: Vec<Doc> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .map(|s| s.doc)
+            .collect();
+        let (through, generation) = (self.through, self.generation);
+        *self = Index::from_docs(docs);
+        self.through = through;
+        self.generation = generation;
+    }
+
+    /// The live item with this key (`memory:<id>`, ...).
+    pub fn doc(&self, key: &str) -> Option<&Doc> {
+        self.by_key
+            .get(key)
+            .and_then(|&slot| self.slots[slot as usize].as_ref())
+            .map(|s| &s.doc)
+    }
+
+    pub fn docs(&self) -> impl Iterator<Item = &Doc> {
+        self.slots.iter().flatten().map(|s| &s.doc)
+    }
+
+    /// The person's boundaries, from their `triggers_and_boundaries` memories.
+    pub fn boundaries(&self) -> Vec<Boundary> {
+        boundaries::from_texts(
+            self.docs()
+                .filter(|d| {
+                    d.kind == DocKind::Memory && d.category == Some(Category::TriggersAndBoundaries)
+                })
+                .map(|d| d.text.as_str()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::memory::Category;
+    use crate::domain::retrieval::fixtures::*;
+    use crate::domain::route::Route;
+
+    #[test]
+    fn puts_replace_and_removes_drop() {
+        let mut index = Index::new();
+        index.apply(
+            1,
+            &[IndexOp::Put(memory(
+                "a",
+                Category::Progress,
+                5,
+                "Ran 5k",
+                1,
+            ))],
+        );
+        index.apply(
+            2,
+            &[IndexOp::Put(memory(
+                "a",
+                Category::Progress,
+                5,
+                "Ran 10k in the park",
+                1,
+            ))],
+        );
+        assert_eq!(index.len(), 1);
+        assert!(index.search(&q("park", Route::Support), 5).len() == 1);
+        index.apply(
+            2,
+            &[IndexOp::Remove {
+                key: "memory:a".into(),
+            }],
+        );
+        assert_eq!(index.len(), 1, "an entry already applied is skipped");
+        index.apply(
+            3,
+            &[IndexOp::Remove {
+                key: "memory:a".into(),
+            }],
+        );
+        assert!(index.is_empty());
+        assert!(index.search(&q("park", Route::Support), 5).is_empty());
+        assert_eq!(index.through(), 3);
+    }
+
+    #[test]
+    fn only_boundary_memories_state_boundaries() {
+        let index = Index::from_docs([memory(
+            "r",
+            Category::Relationships,
+            5,
+            "Does not want to talk about work.",
+            1,
+        )]);
+        assert!(index.boundaries().is_empty());
+        let index = Index::from_docs([memory(
+            "b",
+            Category::TriggersAndBoundaries,
+            5,
+            "Does not want to talk about work.",
+            1,
+        )]);
+        assert_eq!(index.boundaries().len(), 1);
+    }
+}

@@ -1,0 +1,212 @@
+//! How an item scores for a query: lexical relevance (BM25 over stemmed
+//! content words), semantic relevance when both sides have vectors (cosine
+//! with a floor), recency (a 30-day half-life), importance (memories, 1–10)
+//! and the fit of the item's category to the route, blended by [`WEIGHTS`].
+
+use super::doc::{Doc, DocKind};
+use super::index::{Index, Meta};
+use super::vectors::Vector;
+use crate::domain::memory::Category;
+use crate::domain::route::Route;
+use crate::domain::text::tokens;
+use chrono::{DateTime, Utc};
+
+/// BM25 parameters (the usual ones).
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// Recency half-life.
+const HALF_LIFE_DAYS: f32 = 30.0;
+
+/// How the parts of a score are weighted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    pub relevance: f32,
+    pub recency: f32,
+    pub importance: f32,
+    pub category: f32,
+    /// Share of relevance that is semantic, when both sides have vectors.
+    pub semantic: f32,
+}
+
+pub const WEIGHTS: Weights = Weights {
+    relevance: 0.6,
+    recency: 0.15,
+    importance: 0.15,
+    category: 0.10,
+    semantic: 0.5,
+};
+
+/// How well an item's category fits a route (0–1).
+pub fn category_fit(route: Route, kind: DocKind, category: Option<Category>) -> f32 {
+    use Category::*;
+    match (kind, category) {
+        (DocKind::Summary, _) => {
+            if route == Route::Pattern {
+                1.0
+            } else {
+                0.6
+            }
+        }
+        (DocKind::Message, _) => 0.5,
+        (DocKind::Memory, None) => 0.5,
+        (DocKind::Memory, Some(c)) => match (route, c) {
+            (Route::Pattern, Progress | TriggersAndBoundaries) => 1.0,
+            (Route::Pattern, ValuesAndCoping) => 0.7,
+            (Route::Pattern, _) => 0.5,
+            (Route::Reasoning, WorkAndLife) => 1.0,
+            (Route::Reasoning, Relationships | ValuesAndCoping) => 0.8,
+            (Route::Reasoning, _) => 0.6,
+            (_, ValuesAndCoping) => 1.0,
+            (_, Relationships | TriggersAndBoundaries) => 0.8,
+            (_, _) => 0.6,
+        },
+    }
+}
+
+/// What a reply or a search asks.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    pub text: &'a str,
+    pub vector: Option<&'a Vector>,
+    pub route: Route,
+    pub now: DateTime<Utc>,
+}
+
+/// A ranked item.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'a> {
+    pub doc: &'a Doc,
+    pub score: f32,
+    /// Lexical or semantic relevance to the query (0–1).
+    pub relevance: f32,
+}
+
+/// Cosine below which two texts are taken as unrelated: embedding models
+/// put unrelated texts at 0.1–0.25, not at 0.
+const SEMANTIC_FLOOR: f32 = 0.25;
+
+fn semantic(cosine: f32) -> f32 {
+    ((cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR)).max(0.0)
+}
+
+fn sort_hits(hits: &mut [Hit<'_>]) {
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.doc.id.cmp(&b.doc.id))
+    });
+}
+
+impl Index {
+    /// BM25 of every item that shares a content word with `text`: a dense
+    /// score per slot, and the slots that have one.
+    pub(super) fn bm25(&self, text: &str) -> (Vec<f32>, Vec<u32>) {
+        let mut query: Vec<String> = tokens(text);
+        query.sort();
+        query.dedup();
+        let n = self.live.max(1) as f32;
+        let avg = (self.total_len as f32 / n).max(1.0);
+        let mut scores = vec![0.0f32; self.slots.len()];
+        let mut touched = Vec::new();
+        for t in &query {
+            let Some(list) = self.postings.get(t) else {
+                continue;
+            };
+            let df = list
+                .iter()
+                .filter(|(s, _)| self.meta[*s as usize].live)
+                .count() as f32;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            for (slot, tf) in list {
+                let s = &self.meta[*slot as usize];
+                if !s.live {
+                    continue;
+                }
+                let tf = *tf as f32;
+                let score = &mut scores[*slot as usize];
+                if *score == 0.0 {
+                    touched.push(*slot);
+                }
+                *score += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * s.len as f32 / avg));
+            }
+        }
+        (scores, touched)
+    }
+
+    /// Plain BM25 over messages only: the baseline the evaluation compares against.
+    pub fn bm25_messages(&self, text: &str, k: usize) -> Vec<Hit<'_>> {
+        let (scores, touched) = self.bm25(text);
+        let mut hits: Vec<Hit<'_>> = touched
+            .into_iter()
+            .filter_map(|slot| {
+                let doc = &self.slots[slot as usize].as_ref()?.doc;
+                let s = scores[slot as usize];
+                (doc.kind == DocKind::Message).then_some(Hit {
+                    doc,
+                    score: s,
+                    relevance: s,
+                })
+            })
+            .collect();
+        sort_hits(&mut hits);
+        hits.truncate(k);
+        hits
+    }
+
+    /// Score items: those sharing a word with the query, every memory and
+    /// summary when `all` is set, and (with a query vector) every item that
+    /// has a vector. `keep` sees each candidate's metadata first.
+    pub(super) fn scored(
+        &self,
+        q: &Query<'_>,
+        all: bool,
+        keep: impl Fn(&Meta) -> bool,
+    ) -> Vec<(u32, f32, f32)> {
+        let (lexical, mut slots) = self.bm25(q.text);
+        let max = slots
+            .iter()
+            .map(|s| lexical[*s as usize])
+            .fold(0.0f32, f32::max);
+        if all || q.vector.is_some() {
+            for (i, m) in self.meta.iter().enumerate() {
+                if m.live
+                    && lexical[i] == 0.0
+                    && ((all && m.kind != DocKind::Message) || (q.vector.is_some() && m.has_vector))
+                {
+                    slots.push(i as u32);
+                }
+            }
+        }
+        let now = q.now.timestamp();
+        slots
+            .into_iter()
+            .filter_map(|slot| {
+                let m = &self.meta[slot as usize];
+                if !m.live || !keep(m) {
+                    return None;
+                }
+                let lex = if max > 0.0 {
+                    lexical[slot as usize] / max
+                } else {
+                    0.0
+                };
+                let relevance = match (q.vector, m.has_vector) {
+                    (Some(a), true) => {
+                        let b = self.slots[slot as usize].as_ref()?.doc.vector.as_ref()?;
+                        (1.0 - WEIGHTS.semantic) * lex + WEIGHTS.semantic * semantic(a.cosine(b))
+                    }
+                    _ => lex,
+                };
+                let age_days = (now - m.at).max(0) as f32 / 86_400.0;
+                let recency = (-std::f32::consts::LN_2 * age_days / HALF_LIFE_DAYS).exp();
+                let importance = m.importance as f32 / 10.0;
+                let fit = category_fit(q.route, m.kind, m.category);
+                let score = WEIGHTS.relevance * relevance
+                    + WEIGHTS.recency * recency
+                    + WEIGHTS.importance * importance
+                    + WEIGHTS.category * fit;
+                Some((slot, score, relevance))
+            })
+            .collect()
+    }
+}
