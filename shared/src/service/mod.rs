@@ -11,3 +11,6 @@ pub mod personal_data;
 pub mod recent;
 pub mod retrieval;
 pub mod sweep;
+
+#[cfg(test)]
+mod tests;

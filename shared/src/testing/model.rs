@@ -6,8 +6,9 @@ use crate::domain::completion::{Completion, CompletionRequest, FinishReason};
 use crate::domain::message::Usage;
 use crate::ports::{ModelClient, ModelError};
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::time::Instant;
 
 /// One call as the fake received it.
@@ -32,11 +33,15 @@ enum Answer {
     Error(ModelError),
 }
 
-#[derive(Debug, Default)]
+/// Work run while a call is in flight, before it answers.
+type Hook = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
+#[derive(Default)]
 struct State {
     script: VecDeque<Answer>,
     otherwise: Option<Answer>,
     calls: Vec<ModelCall>,
+    while_answering: Option<Hook>,
 }
 
 /// A scripted model. Each call takes the next scripted answer; once the
@@ -105,6 +110,17 @@ impl FakeModel {
         self
     }
 
+    /// Run `hook` during every call, after the request arrives and before
+    /// the answer: what happens elsewhere while a model is thinking (an
+    /// erase, an edit).
+    pub fn while_answering(
+        &self,
+        hook: impl Fn() -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> &Self {
+        self.state().while_answering = Some(Arc::new(hook));
+        self
+    }
+
     /// Every call so far, oldest first.
     pub fn calls(&self) -> Vec<ModelCall> {
         self.state().calls.clone()
@@ -128,14 +144,21 @@ impl ModelClient for FakeModel {
         deadline: Instant,
     ) -> Result<Completion, ModelError> {
         let log_position = self.log.record(self.log_line());
+        let hook = {
+            let mut state = self.state();
+            state.calls.push(ModelCall {
+                model: model.to_string(),
+                request: request.clone(),
+                at: Instant::now(),
+                deadline,
+                log_position,
+            });
+            state.while_answering.clone()
+        };
+        if let Some(hook) = hook {
+            hook().await;
+        }
         let mut state = self.state();
-        state.calls.push(ModelCall {
-            model: model.to_string(),
-            request: request.clone(),
-            at: Instant::now(),
-            deadline,
-            log_position,
-        });
         let answer = state.script.pop_front().or_else(|| state.otherwise.clone());
         match answer {
             Some(Answer::Text(content)) => Ok(Completion {
