@@ -4,6 +4,7 @@
 //! HTTP, no redb, no network.
 
 mod chat;
+mod extraction;
 
 use super::models::{Binding, ModelRoles};
 use super::retrieval::Retriever;
