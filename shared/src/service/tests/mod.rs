@@ -4,6 +4,7 @@
 //! HTTP, no redb, no network.
 
 mod chat;
+mod checkin;
 mod extraction;
 
 use super::models::{Binding, ModelRoles};
