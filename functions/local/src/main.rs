@@ -166,7 +166,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 backend: data.backend,
                 llm_dir,
             };
-            local::serve(opts, local::shutdown_signal()).await?;
+            local::serve(opts, hearth::http::router, local::shutdown_signal()).await?;
         }
         Command::Events { data, after, limit } => {
             let lines = local::event_lines(data.backend, &data.data_dir, after, limit).await?;

@@ -265,11 +265,14 @@ pub struct ServeOptions {
     pub llm_dir: PathBuf,
 }
 
-/// Read the configuration, build everything and serve the HTTP API with its
-/// background work until `shutdown` completes. Prints `listening on
-/// http://HOST:PORT` once ready.
+/// Read the configuration, build everything and serve the HTTP API that
+/// `router` makes of the app (`hearth::http::router`: the entry point layer
+/// depends on the app, not the other way round), with its background work,
+/// until `shutdown` completes. Prints `listening on http://HOST:PORT` once
+/// ready.
 pub async fn serve(
     opts: ServeOptions,
+    router: impl FnOnce(Arc<App>) -> axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LocalError> {
     let data_dir = &opts.data_dir;
@@ -298,7 +301,7 @@ pub async fn serve(
 
     let app = Arc::new(App::new(&config, ports, http));
     let background = Background::spawn(&app, jobs);
-    let router = crate::http::router(app);
+    let router = router(app);
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(io(format!("cannot listen on {}", opts.addr)))?;
