@@ -382,6 +382,51 @@ pub trait Embedder: Send + Sync {
     -> Result<Vec<Vec<f32>>, ModelError>;
 }
 
+/// Why an in-process encoding failed. None is worth an immediate retry:
+/// the caller carries on without vectors (the screen on its other layers,
+/// retrieval on lexical ranking).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EncodeError {
+    #[error("the text could not be tokenised: {0}")]
+    Tokenize(String),
+    #[error("the encoder's forward pass failed: {0}")]
+    Inference(String),
+    /// The blocking task panicked or the runtime is shutting down.
+    #[error("the encoder's task did not finish: {0}")]
+    Interrupted(String),
+}
+
+/// A sentence encoder in process (all-MiniLM-L6-v2): texts to L2-normalised
+/// vectors, so a dot product is a cosine. Two callers: the crisis screen
+/// encodes one short message per turn on the request path, and retrieval
+/// encodes batches in the worker; one vector per message serves both.
+///
+/// Inference is CPU-bound (milliseconds per message), so the port is async
+/// and the adapter runs it on tokio's blocking pool: awaiting `encode` never
+/// stalls a runtime worker, and no caller can forget to move it off one.
+#[async_trait]
+pub trait Encoder: Send + Sync {
+    /// The length of every vector (384 for MiniLM).
+    fn dim(&self) -> usize;
+
+    /// Names the model, to keep with stored vectors: vectors from two
+    /// models are never compared.
+    fn model(&self) -> &str;
+
+    /// One unit-length vector per text, in order. No texts give no vectors;
+    /// an empty text still gets one; text past the model's window is
+    /// truncated.
+    async fn encode(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EncodeError>;
+
+    /// One text's vector: the screen's case.
+    async fn encode_one(&self, text: &str) -> Result<Vec<f32>, EncodeError> {
+        let mut vectors = self.encode(&[text.to_owned()]).await?;
+        vectors
+            .pop()
+            .ok_or_else(|| EncodeError::Inference("no vector for the text".into()))
+    }
+}
+
 /// The job queue (SQS in production).
 #[async_trait]
 pub trait JobQueue: Send + Sync {
