@@ -14,11 +14,10 @@ use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Session,
 };
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
+use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::domain::retrieval::{Embedding, IndexLogPage};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -281,7 +280,7 @@ pub trait JournalStore: Send + Sync {
 #[async_trait]
 pub trait PersonalData: Send + Sync {
     /// The item kinds this store holds; export and erase cover every one.
-    fn item_kinds(&self) -> &'static [&'static str];
+    fn item_kinds(&self) -> &'static [ItemKind];
 
     /// One page of everything held about `user`, at most about `max_bytes`.
     async fn export_page(
@@ -294,11 +293,7 @@ pub trait PersonalData: Send + Sync {
     /// Erase everything held about `user`, counting per kind. It first marks
     /// the erasure (so no job in flight can write back), then deletes in
     /// batches; interrupted, it can simply be run again.
-    async fn erase(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> Result<BTreeMap<String, u64>, StoreError>;
+    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<EraseReceipt, StoreError>;
 
     /// Store imported history, skipping `external_id`s already imported.
     async fn import(

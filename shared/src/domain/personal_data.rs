@@ -1,12 +1,14 @@
 //! The person owns their data: export (everything, paged), erase (all of
 //! it, with a receipt), import (existing history, idempotent on
-//! `external_id`). The pure parts live here: item kinds, limits, and the
-//! validation of import lines.
+//! `external_id`). The pure parts live here: item kinds, the erase
+//! receipt, limits, and the validation of import lines.
 
 use super::ids::SessionId;
+use super::journal::JournalKind;
 use super::message::{Message, Role, Session};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// An export page stays under this many bytes of items (Lambda's response
 /// limit is 6 MB).
@@ -18,16 +20,136 @@ pub const IMPORT_MAX_LINES: usize = 10_000;
 /// Longest imported message, in characters (older apps allowed long ones).
 pub const IMPORT_MAX_CONTENT_CHARS: usize = 16_000;
 
+/// Every kind of item Hearth holds about a person. Export and erase cover
+/// each one: the stores match on it with no wildcard, so a new kind does
+/// not compile until each store says how it exports and erases it. The
+/// names are the export's `kind` and the erase receipt's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Session,
+    Message,
+    ClientMessageId,
+    ExternalId,
+    CrisisFlag,
+    Activity,
+    Memory,
+    Tombstone,
+    Summary,
+    SearchIndex,
+    Settings,
+    Checkin,
+    JournalEntry,
+    JournalPrompt,
+    /// A queued job (the embedded queue; SQS holds them in Lambda).
+    Job,
+    /// A job that failed too often (the embedded queue's dead letters).
+    DeadJob,
+    /// A domain event (the embedded outbox; EventBridge does not keep them).
+    Event,
+}
+
+impl ItemKind {
+    pub const ALL: [ItemKind; 17] = [
+        ItemKind::Session,
+        ItemKind::Message,
+        ItemKind::ClientMessageId,
+        ItemKind::ExternalId,
+        ItemKind::CrisisFlag,
+        ItemKind::Activity,
+        ItemKind::Memory,
+        ItemKind::Tombstone,
+        ItemKind::Summary,
+        ItemKind::SearchIndex,
+        ItemKind::Settings,
+        ItemKind::Checkin,
+        ItemKind::JournalEntry,
+        ItemKind::JournalPrompt,
+        ItemKind::Job,
+        ItemKind::DeadJob,
+        ItemKind::Event,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Session => "session",
+            ItemKind::Message => "message",
+            ItemKind::ClientMessageId => "client_message_id",
+            ItemKind::ExternalId => "external_id",
+            ItemKind::CrisisFlag => "crisis_flag",
+            ItemKind::Activity => "activity",
+            ItemKind::Memory => "memory",
+            ItemKind::Tombstone => "tombstone",
+            ItemKind::Summary => "summary",
+            ItemKind::SearchIndex => "search_index",
+            ItemKind::Settings => "settings",
+            ItemKind::Checkin => "checkin",
+            ItemKind::JournalEntry => "journal_entry",
+            ItemKind::JournalPrompt => "journal_prompt",
+            ItemKind::Job => "job",
+            ItemKind::DeadJob => "dead_job",
+            ItemKind::Event => "event",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemKind> {
+        ItemKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl From<JournalKind> for ItemKind {
+    fn from(kind: JournalKind) -> Self {
+        match kind {
+            JournalKind::Entry => ItemKind::JournalEntry,
+            JournalKind::Prompt => ItemKind::JournalPrompt,
+        }
+    }
+}
+
+impl std::fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an erase deleted: a count per kind, with a zero for every kind the
+/// store holds (so a repeat reads all zeros). Serialised as
+/// `{"<kind>": n}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EraseReceipt(BTreeMap<ItemKind, u64>);
+
+impl EraseReceipt {
+    /// Nothing deleted yet, of each of `kinds`.
+    pub fn new(kinds: &[ItemKind]) -> Self {
+        Self(kinds.iter().map(|k| (*k, 0)).collect())
+    }
+
+    pub fn add(&mut self, kind: ItemKind, deleted: u64) {
+        *self.0.entry(kind).or_insert(0) += deleted;
+    }
+
+    /// How many of `kind` were deleted.
+    pub fn get(&self, kind: ItemKind) -> u64 {
+        self.0.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Each kind with its count, in `ItemKind` order.
+    pub fn counts(&self) -> impl Iterator<Item = (ItemKind, u64)> + '_ {
+        self.0.iter().map(|(k, n)| (*k, *n))
+    }
+}
+
 /// One exported item: its kind and the object as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportItem {
-    pub kind: String,
+    pub kind: ItemKind,
     #[serde(flatten)]
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ExportItem {
-    pub fn new(kind: &str, value: serde_json::Value) -> Self {
+    pub fn new(kind: ItemKind, value: serde_json::Value) -> Self {
         let data = match value {
             serde_json::Value::Object(map) => map,
             other => {
@@ -36,10 +158,7 @@ impl ExportItem {
                 m
             }
         };
-        Self {
-            kind: kind.to_string(),
-            data,
-        }
+        Self { kind, data }
     }
 }
 
@@ -148,6 +267,23 @@ pub struct ImportOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_kinds_are_named_alike_in_code_and_json() {
+        for kind in ItemKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+            assert_eq!(ItemKind::parse(kind.as_str()), Some(kind));
+        }
+        let mut receipt = EraseReceipt::new(&[ItemKind::Message, ItemKind::CrisisFlag]);
+        receipt.add(ItemKind::Message, 2);
+        assert_eq!(
+            serde_json::to_value(&receipt).unwrap(),
+            serde_json::json!({"message": 2, "crisis_flag": 0})
+        );
+    }
 
     #[test]
     fn lines_are_validated_with_a_reason() {

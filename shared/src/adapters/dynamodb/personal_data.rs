@@ -9,33 +9,62 @@ use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK};
 use super::{DynamoStore, Item, build_err, n, s, sdk};
 use crate::domain::ids::UserId;
 use crate::domain::page::Page;
-use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
+use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::ports::{PersonalData, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// The erasure marker's sort key: only the user id and when they erased.
 pub const ERASURE_SK: &str = "ERASED";
 
-const KINDS: &[&str] = &[
-    "session",
-    "message",
-    "client_message_id",
-    "external_id",
-    "crisis_flag",
-    "activity",
-    "memory",
-    "tombstone",
-    "summary",
-    "search_index",
-    "settings",
-    "checkin",
-    "journal_entry",
-    "journal_prompt",
-];
+/// Whether the table holds items of `kind`. Every item in a person's
+/// partition carries its kind, and export and erase read the partition
+/// whole, so a kind held here is covered by both.
+fn in_table(kind: ItemKind) -> bool {
+    match kind {
+        ItemKind::Session
+        | ItemKind::Message
+        | ItemKind::ClientMessageId
+        | ItemKind::ExternalId
+        | ItemKind::CrisisFlag
+        | ItemKind::Activity
+        | ItemKind::Memory
+        | ItemKind::Tombstone
+        | ItemKind::Summary
+        | ItemKind::SearchIndex
+        | ItemKind::Settings
+        | ItemKind::Checkin
+        | ItemKind::JournalEntry
+        | ItemKind::JournalPrompt => true,
+        // Jobs are SQS messages (an erased person's jobs find the erasure
+        // marker and write nothing); events go to EventBridge, which keeps
+        // none.
+        ItemKind::Job | ItemKind::DeadJob | ItemKind::Event => false,
+    }
+}
+
+/// The kinds the table holds.
+static KINDS: LazyLock<Vec<ItemKind>> =
+    LazyLock::new(|| ItemKind::ALL.into_iter().filter(|k| in_table(*k)).collect());
+
+/// The kind an item of the partition holds.
+fn kind_of(item: &Item) -> Result<Option<ItemKind>, StoreError> {
+    let kind = match item.get("kind") {
+        Some(AttributeValue::S(k)) => k.as_str(),
+        _ => return Err(StoreError::Corrupt("item without kind".into())),
+    };
+    if kind == "erasure" {
+        return Ok(None);
+    }
+    match ItemKind::parse(kind) {
+        Some(k) if in_table(k) => Ok(Some(k)),
+        _ => Err(StoreError::Corrupt(format!("unknown item kind {kind}"))),
+    }
+}
 
 fn plain(v: &AttributeValue) -> serde_json::Value {
     match v {
@@ -51,13 +80,9 @@ fn plain(v: &AttributeValue) -> serde_json::Value {
 
 /// An item as exported: its `data` object, or its plain attributes.
 fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
-    let kind = match item.get("kind") {
-        Some(AttributeValue::S(k)) => k.as_str(),
-        _ => return Err(StoreError::Corrupt("item without kind".into())),
-    };
-    if kind == "erasure" {
+    let Some(kind) = kind_of(item)? else {
         return Ok(None);
-    }
+    };
     let value = match item.get("data") {
         Some(AttributeValue::S(d)) => {
             serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string()))?
@@ -79,7 +104,7 @@ fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
         ),
     };
     let mut e = ExportItem::new(kind, value);
-    if kind == "summary"
+    if kind == ItemKind::Summary
         && let Some(AttributeValue::S(sk)) = item.get(SK)
     {
         e.data.insert(
@@ -114,8 +139,8 @@ impl DynamoStore {
 
 #[async_trait]
 impl PersonalData for DynamoStore {
-    fn item_kinds(&self) -> &'static [&'static str] {
-        KINDS
+    fn item_kinds(&self) -> &'static [ItemKind] {
+        &KINDS
     }
 
     async fn export_page(
@@ -172,11 +197,7 @@ impl PersonalData for DynamoStore {
         }
     }
 
-    async fn erase(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<EraseReceipt, StoreError> {
         let pk = super::user_pk(user);
         self.client
             .put_item()
@@ -188,7 +209,7 @@ impl PersonalData for DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        let mut counts: BTreeMap<String, u64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
+        let mut receipt = EraseReceipt::new(&KINDS);
         loop {
             let out = self
                 .query_partition(&pk, None, Some("PK, SK, kind"))
@@ -200,7 +221,7 @@ impl PersonalData for DynamoStore {
                 .filter(|i| i.get(SK) != Some(&s(ERASURE_SK)))
                 .collect();
             if items.is_empty() {
-                return Ok(counts);
+                return Ok(receipt);
             }
             for chunk in items.chunks(25) {
                 let mut requests: Vec<WriteRequest> = chunk
@@ -239,8 +260,9 @@ impl PersonalData for DynamoStore {
                     tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
                 }
                 for i in chunk {
-                    if let Some(AttributeValue::S(kind)) = i.get("kind") {
-                        *counts.entry(kind.clone()).or_insert(0) += 1;
+                    // An item of no known kind is deleted all the same.
+                    if let Ok(Some(kind)) = kind_of(i) {
+                        receipt.add(kind, 1);
                     }
                 }
             }

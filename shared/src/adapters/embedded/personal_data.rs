@@ -1,6 +1,8 @@
 //! Export, erase and import on the embedded store. Locally a person's data
 //! is small enough to read whole for an export and to erase in one
-//! transaction; the item kinds come from `tables::TABLE_KINDS`.
+//! transaction. Each item kind is exported by `export_kind` and erased by
+//! `erase_kind`, two matches with no wildcard; `tables::TABLE_KINDS` says
+//! which table holds which kind.
 
 use super::conversations::put_appended;
 use super::queue::{DeadJob, QueuedJob};
@@ -8,35 +10,20 @@ use super::tables::*;
 use super::{EmbeddedStore, decode, unavailable};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::jobs::Job;
+use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::message::{Message, Session};
 use crate::domain::page::Page;
-use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
+use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::ports::{OutboxEntry, PersonalData, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableHandle, WriteTransaction};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const KINDS: &[&str] = &[
-    "session",
-    "message",
-    "client_message_id",
-    "external_id",
-    "crisis_flag",
-    "activity",
-    "memory",
-    "tombstone",
-    "summary",
-    "search_index",
-    "settings",
-    "checkin",
-    "journal_entry",
-    "journal_prompt",
-    "job",
-    "dead_job",
-    "event",
-];
+/// The embedded store holds every kind: it is the local queue and outbox
+/// as well as the store.
+const KINDS: &[ItemKind] = &ItemKind::ALL;
 
 fn user_range(u: &str) -> std::ops::RangeInclusive<(&str, &str)> {
     (u, "")..=(u, "\u{10FFFF}")
@@ -48,138 +35,178 @@ fn job_user(body: &str) -> Option<UserId> {
         .map(|j| j.user().clone())
 }
 
-fn value(v: &impl serde::Serialize) -> Result<serde_json::Value, StoreError> {
+fn value(v: &impl serde::Serialize) -> Result<Value, StoreError> {
     serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Everything held about `u`, in a fixed order.
-fn collect(tx: &ReadTransaction, user: &UserId) -> Result<Vec<ExportItem>, StoreError> {
+fn raw(bytes: &[u8]) -> Result<Value, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The JSON values of `u`'s entries in a table keyed (user, text).
+fn user_values(
+    tx: &ReadTransaction,
+    def: redb::TableDefinition<(&str, &str), &[u8]>,
+    u: &str,
+) -> Result<Vec<Value>, StoreError> {
+    let t = tx.open_table(def).map_err(unavailable)?;
+    let mut out = Vec::new();
+    for e in t.range(user_range(u)).map_err(unavailable)? {
+        out.push(raw(e.map_err(unavailable)?.1.value())?);
+    }
+    Ok(out)
+}
+
+/// `u`'s idempotency records (client or external ids): the id and the
+/// message it stands for.
+fn id_records(
+    tx: &ReadTransaction,
+    def: redb::TableDefinition<(&str, &str), (&str, u64)>,
+    id_field: &str,
+    u: &str,
+) -> Result<Vec<Value>, StoreError> {
+    let t = tx.open_table(def).map_err(unavailable)?;
+    let mut out = Vec::new();
+    for e in t.range(user_range(u)).map_err(unavailable)? {
+        let (k, v) = e.map_err(unavailable)?;
+        let (session, seq) = v.value();
+        out.push(json!({id_field: k.value().1, "session_id": session, "seq": seq}));
+    }
+    Ok(out)
+}
+
+/// `u`'s journal items of one kind.
+fn journal_items(
+    tx: &ReadTransaction,
+    u: &str,
+    kind: JournalKind,
+) -> Result<Vec<Value>, StoreError> {
+    let t = tx.open_table(JOURNAL).map_err(unavailable)?;
+    let mut out = Vec::new();
+    for e in t.range(user_range(u)).map_err(unavailable)? {
+        let item: JournalItem = decode(e.map_err(unavailable)?.1.value())?;
+        if item.kind == kind {
+            out.push(value(&item)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Everything of one kind held about `user`, in key order.
+fn export_kind(
+    tx: &ReadTransaction,
+    user: &UserId,
+    kind: ItemKind,
+) -> Result<Vec<Value>, StoreError> {
     let u = user.as_str();
     let mut out = Vec::new();
-    let t = tx.open_table(SESSIONS).map_err(unavailable)?;
-    for e in t.range(user_range(u)).map_err(unavailable)? {
-        out.push(ExportItem::new(
-            "session",
-            value(&decode::<Session>(e.map_err(unavailable)?.1.value())?)?,
-        ));
-    }
-    let t = tx.open_table(MESSAGES).map_err(unavailable)?;
-    for e in t
-        .range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX))
-        .map_err(unavailable)?
-    {
-        out.push(ExportItem::new(
-            "message",
-            value(&decode::<Message>(e.map_err(unavailable)?.1.value())?)?,
-        ));
-    }
-    for (table, kind, key) in [
-        (CLIENT_IDS, "client_message_id", "client_message_id"),
-        (EXTERNAL_IDS, "external_id", "external_id"),
-    ] {
-        let t = tx.open_table(table).map_err(unavailable)?;
-        for e in t.range(user_range(u)).map_err(unavailable)? {
-            let (k, v) = e.map_err(unavailable)?;
-            let (session, seq) = v.value();
-            out.push(ExportItem::new(
-                kind,
-                json!({key: k.value().1, "session_id": session, "seq": seq}),
-            ));
+    match kind {
+        ItemKind::Session => {
+            let t = tx.open_table(SESSIONS).map_err(unavailable)?;
+            for e in t.range(user_range(u)).map_err(unavailable)? {
+                out.push(value(&decode::<Session>(
+                    e.map_err(unavailable)?.1.value(),
+                )?)?);
+            }
+        }
+        ItemKind::Message => {
+            let t = tx.open_table(MESSAGES).map_err(unavailable)?;
+            for e in t
+                .range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX))
+                .map_err(unavailable)?
+            {
+                out.push(value(&decode::<Message>(
+                    e.map_err(unavailable)?.1.value(),
+                )?)?);
+            }
+        }
+        ItemKind::ClientMessageId => {
+            out = id_records(tx, CLIENT_IDS, "client_message_id", u)?;
+        }
+        ItemKind::ExternalId => out = id_records(tx, EXTERNAL_IDS, "external_id", u)?,
+        ItemKind::CrisisFlag => {
+            let t = tx.open_table(CRISIS_FLAGS).map_err(unavailable)?;
+            for e in t
+                .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
+                .map_err(unavailable)?
+            {
+                out.push(raw(e.map_err(unavailable)?.1.value())?);
+            }
+        }
+        ItemKind::Activity => {
+            let t = tx.open_table(ACTIVITY).map_err(unavailable)?;
+            for e in t.iter().map_err(unavailable)? {
+                let (k, v) = e.map_err(unavailable)?;
+                let (day, who) = k.value();
+                if who == u {
+                    out.push(json!({"day": day, "last_message_at_ms": v.value()}));
+                }
+            }
+        }
+        ItemKind::Memory => out = user_values(tx, MEMORIES, u)?,
+        ItemKind::Tombstone => out = user_values(tx, TOMBSTONES, u)?,
+        ItemKind::Summary => {
+            let t = tx.open_table(EXTRACTION).map_err(unavailable)?;
+            for e in t.range(user_range(u)).map_err(unavailable)? {
+                let (k, v) = e.map_err(unavailable)?;
+                let mut state = raw(v.value())?;
+                state["session_id"] = json!(k.value().1);
+                out.push(state);
+            }
+        }
+        ItemKind::SearchIndex => {
+            let t = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+            for e in t.range((u, 0)..=(u, u64::MAX)).map_err(unavailable)? {
+                let (k, v) = e.map_err(unavailable)?;
+                out.push(json!({"seq": k.value().1, "ops": raw(v.value())?}));
+            }
+        }
+        ItemKind::Settings => {
+            let t = tx.open_table(SETTINGS).map_err(unavailable)?;
+            if let Some(v) = t.get(u).map_err(unavailable)? {
+                out.push(raw(v.value())?);
+            }
+        }
+        ItemKind::Checkin => out = user_values(tx, CHECKINS, u)?,
+        ItemKind::JournalEntry => out = journal_items(tx, u, JournalKind::Entry)?,
+        ItemKind::JournalPrompt => out = journal_items(tx, u, JournalKind::Prompt)?,
+        ItemKind::Job => {
+            let t = tx.open_table(JOBS).map_err(unavailable)?;
+            for e in t.iter().map_err(unavailable)? {
+                let job: QueuedJob = decode(e.map_err(unavailable)?.1.value())?;
+                if job_user(&job.body).as_ref() == Some(user) {
+                    out.push(value(&job)?);
+                }
+            }
+        }
+        ItemKind::DeadJob => {
+            let t = tx.open_table(DEAD_JOBS).map_err(unavailable)?;
+            for e in t.iter().map_err(unavailable)? {
+                let job: DeadJob = decode(e.map_err(unavailable)?.1.value())?;
+                if job_user(&job.body).as_ref() == Some(user) {
+                    out.push(value(&job)?);
+                }
+            }
+        }
+        ItemKind::Event => {
+            let t = tx.open_table(OUTBOX).map_err(unavailable)?;
+            for e in t.iter().map_err(unavailable)? {
+                let entry: OutboxEntry = decode(e.map_err(unavailable)?.1.value())?;
+                if event_user(&entry) == Some(user) {
+                    out.push(value(&entry)?);
+                }
+            }
         }
     }
-    let t = tx.open_table(CRISIS_FLAGS).map_err(unavailable)?;
-    for e in t
-        .range((u, i64::MIN, "")..=(u, i64::MAX, "\u{10FFFF}"))
-        .map_err(unavailable)?
-    {
-        out.push(ExportItem::new(
-            "crisis_flag",
-            serde_json::from_slice(e.map_err(unavailable)?.1.value())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ));
-    }
-    let t = tx.open_table(ACTIVITY).map_err(unavailable)?;
-    for e in t.iter().map_err(unavailable)? {
-        let (k, v) = e.map_err(unavailable)?;
-        let (day, who) = k.value();
-        if who == u {
-            out.push(ExportItem::new(
-                "activity",
-                json!({"day": day, "last_message_at_ms": v.value()}),
-            ));
-        }
-    }
-    for (table, kind) in [(MEMORIES, "memory"), (TOMBSTONES, "tombstone")] {
-        let t = tx.open_table(table).map_err(unavailable)?;
-        for e in t.range(user_range(u)).map_err(unavailable)? {
-            out.push(ExportItem::new(
-                kind,
-                serde_json::from_slice(e.map_err(unavailable)?.1.value())
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            ));
-        }
-    }
-    let t = tx.open_table(EXTRACTION).map_err(unavailable)?;
-    for e in t.range(user_range(u)).map_err(unavailable)? {
-        let (k, v) = e.map_err(unavailable)?;
-        let mut state: serde_json::Value =
-            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        state["session_id"] = json!(k.value().1);
-        out.push(ExportItem::new("summary", state));
-    }
-    let t = tx.open_table(INDEX_LOG).map_err(unavailable)?;
-    for e in t.range((u, 0)..=(u, u64::MAX)).map_err(unavailable)? {
-        let (k, v) = e.map_err(unavailable)?;
-        let ops: serde_json::Value =
-            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        out.push(ExportItem::new(
-            "search_index",
-            json!({"seq": k.value().1, "ops": ops}),
-        ));
-    }
-    if let Some(v) = tx
-        .open_table(SETTINGS)
-        .map_err(unavailable)?
-        .get(u)
-        .map_err(unavailable)?
-    {
-        out.push(ExportItem::new(
-            "settings",
-            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ));
-    }
-    let t = tx.open_table(CHECKINS).map_err(unavailable)?;
-    for e in t.range(user_range(u)).map_err(unavailable)? {
-        out.push(ExportItem::new(
-            "checkin",
-            serde_json::from_slice(e.map_err(unavailable)?.1.value())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ));
-    }
-    let t = tx.open_table(JOURNAL).map_err(unavailable)?;
-    for e in t.range(user_range(u)).map_err(unavailable)? {
-        let item: crate::domain::journal::JournalItem = decode(e.map_err(unavailable)?.1.value())?;
-        out.push(ExportItem::new(item.kind.as_str(), value(&item)?));
-    }
-    let t = tx.open_table(JOBS).map_err(unavailable)?;
-    for e in t.iter().map_err(unavailable)? {
-        let job: QueuedJob = decode(e.map_err(unavailable)?.1.value())?;
-        if job_user(&job.body).as_ref() == Some(user) {
-            out.push(ExportItem::new("job", value(&job)?));
-        }
-    }
-    let t = tx.open_table(DEAD_JOBS).map_err(unavailable)?;
-    for e in t.iter().map_err(unavailable)? {
-        let job: DeadJob = decode(e.map_err(unavailable)?.1.value())?;
-        if job_user(&job.body).as_ref() == Some(user) {
-            out.push(ExportItem::new("dead_job", value(&job)?));
-        }
-    }
-    let t = tx.open_table(OUTBOX).map_err(unavailable)?;
-    for e in t.iter().map_err(unavailable)? {
-        let entry: OutboxEntry = decode(e.map_err(unavailable)?.1.value())?;
-        if event_user(&entry) == Some(user) {
-            out.push(ExportItem::new("event", value(&entry)?));
+    Ok(out)
+}
+
+/// Everything held about `user`, kind by kind, in a fixed order.
+fn collect(tx: &ReadTransaction, user: &UserId) -> Result<Vec<ExportItem>, StoreError> {
+    let mut out = Vec::new();
+    for kind in KINDS {
+        for v in export_kind(tx, user, *kind)? {
+            out.push(ExportItem::new(*kind, v));
         }
     }
     Ok(out)
@@ -232,9 +259,147 @@ fn remove_user_timed_keys<V: redb::Value + 'static>(
     Ok(keys.len() as u64)
 }
 
+/// Remove `user`'s jobs from a queue table (queued or dead: both keep the
+/// job's body).
+fn remove_jobs(
+    tx: &WriteTransaction,
+    def: redb::TableDefinition<u64, &[u8]>,
+    user: &UserId,
+) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(def).map_err(unavailable)?;
+    let ids: Vec<u64> = t
+        .iter()
+        .map_err(unavailable)?
+        .filter_map(|e| e.ok())
+        .filter(|(_, v)| {
+            serde_json::from_slice::<Value>(v.value())
+                .ok()
+                .and_then(|j| j["body"].as_str().and_then(job_user))
+                .as_ref()
+                == Some(user)
+        })
+        .map(|(k, _)| k.value())
+        .collect();
+    for id in &ids {
+        t.remove(*id).map_err(unavailable)?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Remove `u`'s journal items of one kind.
+fn remove_journal(tx: &WriteTransaction, u: &str, kind: JournalKind) -> Result<u64, StoreError> {
+    let mut journal = tx.open_table(JOURNAL).map_err(unavailable)?;
+    let mut ids = Vec::new();
+    for e in journal.range(user_range(u)).map_err(unavailable)? {
+        let (k, v) = e.map_err(unavailable)?;
+        if decode::<JournalItem>(v.value())?.kind == kind {
+            ids.push(k.value().1.to_string());
+        }
+    }
+    for id in &ids {
+        journal.remove((u, id.as_str())).map_err(unavailable)?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Delete everything of one kind held about `user`, counting the items.
+fn erase_kind(tx: &WriteTransaction, user: &UserId, kind: ItemKind) -> Result<u64, StoreError> {
+    let u = user.as_str();
+    match kind {
+        ItemKind::Session => {
+            remove_user_timed_keys(tx, SESSIONS_BY_CREATED, u)?;
+            remove_user_keys(tx, SESSIONS, u)
+        }
+        ItemKind::Message => {
+            let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
+            let keys: Vec<(String, u64)> = messages
+                .range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX))
+                .map_err(unavailable)?
+                .map(|e| e.map(|(k, _)| (k.value().1.to_string(), k.value().2)))
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?;
+            for (s, seq) in &keys {
+                messages
+                    .remove((u, s.as_str(), *seq))
+                    .map_err(unavailable)?;
+            }
+            Ok(keys.len() as u64)
+        }
+        ItemKind::ClientMessageId => remove_user_keys(tx, CLIENT_IDS, u),
+        ItemKind::ExternalId => remove_user_keys(tx, EXTERNAL_IDS, u),
+        ItemKind::CrisisFlag => remove_user_timed_keys(tx, CRISIS_FLAGS, u),
+        ItemKind::Activity => {
+            let mut activity = tx.open_table(ACTIVITY).map_err(unavailable)?;
+            let days: Vec<String> = activity
+                .iter()
+                .map_err(unavailable)?
+                .filter_map(|e| {
+                    e.ok()
+                        .and_then(|(k, _)| (k.value().1 == u).then(|| k.value().0.to_string()))
+                })
+                .collect();
+            for d in &days {
+                activity.remove((d.as_str(), u)).map_err(unavailable)?;
+            }
+            Ok(days.len() as u64)
+        }
+        ItemKind::Memory => remove_user_keys(tx, MEMORIES, u),
+        ItemKind::Tombstone => remove_user_keys(tx, TOMBSTONES, u),
+        ItemKind::Summary => remove_user_keys(tx, EXTRACTION, u),
+        ItemKind::SearchIndex => {
+            let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+            let seqs: Vec<u64> = log
+                .range((u, 0)..=(u, u64::MAX))
+                .map_err(unavailable)?
+                .map(|e| e.map(|(k, _)| k.value().1))
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?;
+            for seq in &seqs {
+                log.remove((u, *seq)).map_err(unavailable)?;
+            }
+            let head = tx
+                .open_table(INDEX_HEAD)
+                .map_err(unavailable)?
+                .remove(u)
+                .map_err(unavailable)?
+                .is_some();
+            Ok(seqs.len() as u64 + head as u64)
+        }
+        ItemKind::Settings => Ok(tx
+            .open_table(SETTINGS)
+            .map_err(unavailable)?
+            .remove(u)
+            .map_err(unavailable)?
+            .is_some() as u64),
+        ItemKind::Checkin => remove_user_keys(tx, CHECKINS, u),
+        ItemKind::JournalEntry => remove_journal(tx, u, JournalKind::Entry),
+        ItemKind::JournalPrompt => remove_journal(tx, u, JournalKind::Prompt),
+        ItemKind::Job => remove_jobs(tx, JOBS, user),
+        ItemKind::DeadJob => remove_jobs(tx, DEAD_JOBS, user),
+        ItemKind::Event => {
+            let mut outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
+            let seqs: Vec<u64> = outbox
+                .iter()
+                .map_err(unavailable)?
+                .filter_map(|e| e.ok())
+                .filter(|(_, v)| {
+                    decode::<OutboxEntry>(v.value())
+                        .ok()
+                        .is_some_and(|e| event_user(&e) == Some(user))
+                })
+                .map(|(k, _)| k.value())
+                .collect();
+            for s in &seqs {
+                outbox.remove(*s).map_err(unavailable)?;
+            }
+            Ok(seqs.len() as u64)
+        }
+    }
+}
+
 #[async_trait]
 impl PersonalData for EmbeddedStore {
-    fn item_kinds(&self) -> &'static [&'static str] {
+    fn item_kinds(&self) -> &'static [ItemKind] {
         KINDS
     }
 
@@ -274,139 +439,21 @@ impl PersonalData for EmbeddedStore {
         .await
     }
 
-    async fn erase(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<EraseReceipt, StoreError> {
         let user = user.clone();
         self.run(move |db| {
-            let u = user.as_str();
             let tx = db.begin_write().map_err(unavailable)?;
-            let mut counts: BTreeMap<String, u64> =
-                KINDS.iter().map(|k| (k.to_string(), 0)).collect();
-            {
-                tx.open_table(ERASURES)
-                    .map_err(unavailable)?
-                    .insert(u, now.timestamp_millis())
-                    .map_err(unavailable)?;
-                *counts.get_mut("session").unwrap() += remove_user_keys(&tx, SESSIONS, u)?;
-                remove_user_timed_keys(&tx, SESSIONS_BY_CREATED, u)?;
-                let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
-                let keys: Vec<(String, u64)> = messages
-                    .range((u, "", 0)..=(u, "\u{10FFFF}", u64::MAX))
-                    .map_err(unavailable)?
-                    .map(|e| e.map(|(k, _)| (k.value().1.to_string(), k.value().2)))
-                    .collect::<Result<_, _>>()
-                    .map_err(unavailable)?;
-                for (s, seq) in &keys {
-                    messages
-                        .remove((u, s.as_str(), *seq))
-                        .map_err(unavailable)?;
-                }
-                *counts.get_mut("message").unwrap() += keys.len() as u64;
-                *counts.get_mut("client_message_id").unwrap() +=
-                    remove_user_keys(&tx, CLIENT_IDS, u)?;
-                *counts.get_mut("external_id").unwrap() += remove_user_keys(&tx, EXTERNAL_IDS, u)?;
-                *counts.get_mut("crisis_flag").unwrap() +=
-                    remove_user_timed_keys(&tx, CRISIS_FLAGS, u)?;
-                let mut activity = tx.open_table(ACTIVITY).map_err(unavailable)?;
-                let days: Vec<String> = activity
-                    .iter()
-                    .map_err(unavailable)?
-                    .filter_map(|e| {
-                        e.ok()
-                            .and_then(|(k, _)| (k.value().1 == u).then(|| k.value().0.to_string()))
-                    })
-                    .collect();
-                for d in &days {
-                    activity.remove((d.as_str(), u)).map_err(unavailable)?;
-                }
-                *counts.get_mut("activity").unwrap() += days.len() as u64;
-                *counts.get_mut("memory").unwrap() += remove_user_keys(&tx, MEMORIES, u)?;
-                *counts.get_mut("tombstone").unwrap() += remove_user_keys(&tx, TOMBSTONES, u)?;
-                *counts.get_mut("summary").unwrap() += remove_user_keys(&tx, EXTRACTION, u)?;
-                {
-                    let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
-                    let seqs: Vec<u64> = log
-                        .range((u, 0)..=(u, u64::MAX))
-                        .map_err(unavailable)?
-                        .map(|e| e.map(|(k, _)| k.value().1))
-                        .collect::<Result<_, _>>()
-                        .map_err(unavailable)?;
-                    for seq in &seqs {
-                        log.remove((u, *seq)).map_err(unavailable)?;
-                    }
-                    let head = tx
-                        .open_table(INDEX_HEAD)
-                        .map_err(unavailable)?
-                        .remove(u)
-                        .map_err(unavailable)?
-                        .is_some();
-                    *counts.get_mut("search_index").unwrap() += seqs.len() as u64 + head as u64;
-                }
-                *counts.get_mut("settings").unwrap() += tx
-                    .open_table(SETTINGS)
-                    .map_err(unavailable)?
-                    .remove(u)
-                    .map_err(unavailable)?
-                    .is_some() as u64;
-                *counts.get_mut("checkin").unwrap() += remove_user_keys(&tx, CHECKINS, u)?;
-                {
-                    let mut journal = tx.open_table(JOURNAL).map_err(unavailable)?;
-                    let items: Vec<(String, crate::domain::journal::JournalKind)> = journal
-                        .range(user_range(u))
-                        .map_err(unavailable)?
-                        .map(|e| {
-                            let (k, v) = e.map_err(unavailable)?;
-                            let item: crate::domain::journal::JournalItem = decode(v.value())?;
-                            Ok((k.value().1.to_string(), item.kind))
-                        })
-                        .collect::<Result<_, StoreError>>()?;
-                    for (id, kind) in &items {
-                        journal.remove((u, id.as_str())).map_err(unavailable)?;
-                        *counts.get_mut(kind.as_str()).unwrap() += 1;
-                    }
-                }
-                for (def, kind) in [(JOBS, "job"), (DEAD_JOBS, "dead_job")] {
-                    let mut t = tx.open_table(def).map_err(unavailable)?;
-                    let ids: Vec<u64> = t
-                        .iter()
-                        .map_err(unavailable)?
-                        .filter_map(|e| e.ok())
-                        .filter(|(_, v)| {
-                            serde_json::from_slice::<serde_json::Value>(v.value())
-                                .ok()
-                                .and_then(|j| j["body"].as_str().and_then(job_user))
-                                .as_ref()
-                                == Some(&user)
-                        })
-                        .map(|(k, _)| k.value())
-                        .collect();
-                    for id in &ids {
-                        t.remove(*id).map_err(unavailable)?;
-                    }
-                    *counts.get_mut(kind).unwrap() += ids.len() as u64;
-                }
-                let mut outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
-                let seqs: Vec<u64> = outbox
-                    .iter()
-                    .map_err(unavailable)?
-                    .filter_map(|e| e.ok())
-                    .filter(|(_, v)| {
-                        decode::<OutboxEntry>(v.value())
-                            .ok()
-                            .is_some_and(|e| event_user(&e) == Some(&user))
-                    })
-                    .map(|(k, _)| k.value())
-                    .collect();
-                for s in &seqs {
-                    outbox.remove(*s).map_err(unavailable)?;
-                }
-                *counts.get_mut("event").unwrap() += seqs.len() as u64;
+            // The marker first: no job in flight writes back after it.
+            tx.open_table(ERASURES)
+                .map_err(unavailable)?
+                .insert(user.as_str(), now.timestamp_millis())
+                .map_err(unavailable)?;
+            let mut receipt = EraseReceipt::new(KINDS);
+            for kind in KINDS {
+                receipt.add(*kind, erase_kind(&tx, &user, *kind)?);
             }
             tx.commit().map_err(unavailable)?;
-            Ok(counts)
+            Ok(receipt)
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! so every read is a range inside one person's data, the same shape as the
 //! DynamoDB partition key (see docs/data-model.md).
 
+use crate::domain::personal_data::ItemKind;
 use redb::{Database, TableDefinition};
 
 /// (user, session_id) -> Session JSON
@@ -54,29 +55,32 @@ pub const EXTERNAL_IDS: TableDefinition<(&str, &str), (&str, u64)> =
 /// user -> millis when their erase began: jobs with older data write nothing
 pub const ERASURES: TableDefinition<&str, i64> = TableDefinition::new("erasures");
 
-/// Every table, and the item kind it holds (export and erase cover each;
-/// a test fails if a table is missing here). `None`: no personal data.
-pub const TABLE_KINDS: &[(&str, Option<&str>)] = &[
-    ("sessions", Some("session")),
-    ("sessions_by_created", Some("session")),
-    ("messages", Some("message")),
-    ("client_message_ids", Some("client_message_id")),
-    ("external_ids", Some("external_id")),
-    ("crisis_flags", Some("crisis_flag")),
-    ("activity_by_day", Some("activity")),
-    ("memories", Some("memory")),
-    ("tombstones", Some("tombstone")),
-    ("extraction_state", Some("summary")),
-    ("index_log", Some("search_index")),
-    ("index_head", Some("search_index")),
-    ("settings", Some("settings")),
-    ("checkins", Some("checkin")),
-    ("journal", Some("journal_entry")),
-    ("jobs", Some("job")),
-    ("dead_jobs", Some("dead_job")),
-    ("outbox", Some("event")),
+/// Every table, and the item kinds it holds (export and erase cover each;
+/// a test fails if a table is missing here). No kind: no personal data.
+pub const TABLE_KINDS: &[(&str, &[ItemKind])] = &[
+    ("sessions", &[ItemKind::Session]),
+    ("sessions_by_created", &[ItemKind::Session]),
+    ("messages", &[ItemKind::Message]),
+    ("client_message_ids", &[ItemKind::ClientMessageId]),
+    ("external_ids", &[ItemKind::ExternalId]),
+    ("crisis_flags", &[ItemKind::CrisisFlag]),
+    ("activity_by_day", &[ItemKind::Activity]),
+    ("memories", &[ItemKind::Memory]),
+    ("tombstones", &[ItemKind::Tombstone]),
+    ("extraction_state", &[ItemKind::Summary]),
+    ("index_log", &[ItemKind::SearchIndex]),
+    ("index_head", &[ItemKind::SearchIndex]),
+    ("settings", &[ItemKind::Settings]),
+    ("checkins", &[ItemKind::Checkin]),
+    (
+        "journal",
+        &[ItemKind::JournalEntry, ItemKind::JournalPrompt],
+    ),
+    ("jobs", &[ItemKind::Job]),
+    ("dead_jobs", &[ItemKind::DeadJob]),
+    ("outbox", &[ItemKind::Event]),
     // Only the user id and when they erased: what enforces the erasure.
-    ("erasures", None),
+    ("erasures", &[]),
 ];
 
 /// Create every table, so that read transactions never meet a missing one.
