@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 pub(super) struct Slot {
     pub(super) doc: Doc,
-    pub(super) len: u32,
+    len: u32,
     pub(super) terms: HashSet<String>,
 }
 
@@ -38,23 +38,23 @@ pub(super) struct Meta {
 #[derive(Default)]
 pub struct Index {
     /// The last log entry applied.
-    pub(super) through: u64,
+    through: u64,
     pub(super) slots: Vec<Option<Slot>>,
-    pub(super) by_key: HashMap<String, u32>,
+    by_key: HashMap<String, u32>,
     pub(super) postings: HashMap<String, Vec<(u32, u16)>>,
     pub(super) total_len: u64,
     pub(super) live: u32,
-    pub(super) dead: u32,
+    dead: u32,
     /// The person's boundaries, as stemmed topic words (kept up to date
     /// as `triggers_and_boundaries` memories come and go).
     pub(super) fences: Vec<Boundary>,
-    pub(super) fences_stale: bool,
+    fences_stale: bool,
     pub(super) meta: Vec<Meta>,
     pub(super) sessions: HashMap<String, u32>,
     /// An estimate of the heap this index holds, kept as it changes.
-    pub(super) bytes: usize,
+    bytes: usize,
     /// The generation of the log it was built from, once seen.
-    pub(super) generation: Option<u64>,
+    generation: Option<u64>,
 }
 
 impl Index {
