@@ -526,7 +526,7 @@ async fn heavy_history(app: &TestApp, user: &str, sessions: usize, memories: usi
 #[tokio::test]
 async fn retrieved_context_holds_the_route_budgets_with_a_large_history_and_a_small_window() {
     use hearth::domain::context::{ContextProfile, estimate_tokens};
-    use hearth::domain::prompts::system_for;
+    use hearth::domain::prompts::chat::system_for;
     use hearth::domain::route::Route;
     let app = TestApp::start_with(Options::small_window()).await;
     Mock::given(method("POST"))

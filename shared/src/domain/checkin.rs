@@ -1,9 +1,8 @@
 //! Settings and the daily check-in: when one is due in the person's own
-//! time zone, what the model is asked, and how its answer is held to the
-//! length a notification can show. Pure code.
+//! time zone, and how the model's answer is held to the length a
+//! notification can show. What the model is asked is in
+//! `prompts::checkin`. Pure code.
 
-use super::completion::{CompletionRequest, Turn};
-use super::message::Role;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -168,55 +167,8 @@ pub struct CheckIn {
 
 /// Hard limit on a check-in's length (a notification's visible line).
 pub const MAX_CHECKIN_CHARS: usize = 100;
-pub const CHECKIN_MAX_TOKENS: u32 = 50;
-pub const CHECKIN_TEMPERATURE: f32 = 0.7;
 /// What looks back over.
 pub const LOOKBACK: Duration = Duration::hours(24);
-
-const CHECKIN_SYSTEM: &str = "You write Hearth's short daily check-in: one warm, personal line that a person sees as a phone notification. \
-Under 100 characters, one or two short sentences, no quotes, no emoji, no greeting by name unless you know it. \
-Refer to one concrete thing from what you know (an upcoming event they mentioned, or something that helped them) and invite them to share how today went. \
-Never give advice or diagnose. Output only the line.";
-
-const STRICTER: &str =
-    "Your last line was too long. Write it again in under 80 characters: one short sentence.";
-
-/// The check-in request: the last 24 hours of conversation and what Hearth
-/// remembers that makes it personal.
-pub fn request(
-    recent: &[(Role, String)],
-    known: Option<&str>,
-    stricter: bool,
-) -> CompletionRequest {
-    let mut system = CHECKIN_SYSTEM.to_string();
-    if let Some(k) = known {
-        system.push_str("\n\n");
-        system.push_str(k);
-    }
-    let mut convo = String::from("Their conversation with you in the last 24 hours:\n");
-    for (role, text) in recent {
-        let who = if *role == Role::User { "Them" } else { "You" };
-        convo.push_str(&format!(
-            "{who}: {}\n",
-            text.chars().take(600).collect::<String>()
-        ));
-    }
-    convo.push_str("\nWrite today's check-in line.");
-    if stricter {
-        convo.push_str("\n\n");
-        convo.push_str(STRICTER);
-    }
-    CompletionRequest {
-        system,
-        turns: vec![Turn {
-            role: Role::User,
-            content: convo,
-        }],
-        max_tokens: CHECKIN_MAX_TOKENS,
-        temperature: CHECKIN_TEMPERATURE,
-        json_schema: None,
-    }
-}
 
 /// The model's line, if it can be sent as it is: non-empty, under the
 /// limit, and ending as a sentence ends (never cut off mid-way).

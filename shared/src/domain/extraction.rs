@@ -1,16 +1,13 @@
-//! Memory extraction, the pure part: the request (new messages, the rolling
-//! summary and the related memories, each under a short handle), the bounded
-//! JSON schema, strict validation of the answer, and consolidation into the
-//! writes that one job makes. No I/O: the extraction job runs this.
+//! Memory extraction, the pure part: the bounds of an answer, strict
+//! validation of the model's answer (its handles resolved), and
+//! consolidation into the writes that one job makes. The request and its
+//! schema are in `prompts::extraction`. No I/O: the extraction job runs this.
 
-use super::completion::{CompletionRequest, JsonSchema, Turn};
 use super::ids::{MemoryId, MessageId, SessionId};
 use super::memory::{Category, Memory, Tombstone};
-use super::message::{Message, Role};
 use super::text::{jaccard, terms};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
 /// At most this many memories per job: a job covers about six messages,
@@ -26,122 +23,12 @@ pub const MAX_SOURCES: usize = 3;
 /// The related memories shown to the model.
 pub const RELATED_MEMORIES: usize = 8;
 
-/// Output budget. The original system gave its extraction model 180-230
-/// tokens for the memories alone. Here the answer also carries the rolling
-/// summary. At the schema's limits it holds:
-/// - 3 memories, each 120 characters of content plus keys, handles and the
-///   whitespace a JSON grammar allows: about 90 tokens each;
-/// - a 280-character summary: about 70 tokens.
-///
-/// That is about 350 tokens at the schema's limits, and a tiny local model
-/// fills every string to its limit. 512 leaves room for tokenizer variance,
-/// so a valid answer at the bounds is never cut off, while typical answers
-/// from a capable model stay near the original 200.
-pub const EXTRACTION_MAX_TOKENS: u32 = 512;
-
-pub const EXTRACTION_SYSTEM: &str = "\
-You maintain the long-term memory of Hearth, a supportive companion app, about one person. \
-From the new messages, extract durable facts about the person that will matter in later conversations: \
-what they value and how they cope, the people in their life, their work and daily life, their progress, \
-and their triggers and boundaries (including topics they do not want raised). \
-Ignore small talk, passing moods and anything said only by the assistant. \
-Write each fact in the third person, as one short sentence. \
-Compare with what is already known: use op \"add\" for a new fact, \"update\" to refine a known fact (target its id), \
-\"supersede\" when a new fact replaces a known one that is no longer true (target its id), and \"noop\" when it is already known. \
-Cite the ids of the new messages each fact comes from. Use an empty target for \"add\". \
-Also rewrite the session's rolling summary in at most three sentences. \
-Answer with JSON only, matching the schema.";
-
-/// The JSON schema the model must answer in, for a prompt with
-/// `messages` new messages and `memories` known ones. Every array and string
-/// is bounded, and handles are enums of the ones in the prompt, so a
-/// grammar-constrained model cannot cite what does not exist.
-pub fn schema(messages: usize, memories: usize) -> serde_json::Value {
-    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-    let message_handles: Vec<String> = (1..=messages.max(1)).map(|i| format!("m{i}")).collect();
-    let mut targets: Vec<String> = vec![String::new()];
-    targets.extend((1..=memories).map(|i| format!("k{i}")));
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["memories", "summary"],
-        "properties": {
-            "memories": {
-                "type": "array",
-                "maxItems": MAX_MEMORIES_PER_JOB,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["op", "category", "content", "importance", "sources", "target"],
-                    "properties": {
-                        "op": {"type": "string", "enum": ["add", "update", "supersede", "noop"]},
-                        "category": {"type": "string", "enum": categories},
-                        "content": {"type": "string", "minLength": 3, "maxLength": MAX_MEMORY_CONTENT},
-                        "importance": {"type": "integer", "minimum": 1, "maximum": 10},
-                        "sources": {"type": "array", "minItems": 1, "maxItems": MAX_SOURCES, "items": {"type": "string", "enum": message_handles}},
-                        "target": {"type": "string", "enum": targets}
-                    }
-                }
-            },
-            "summary": {"type": "string", "minLength": 1, "maxLength": MAX_SUMMARY_CHARS}
-        }
-    })
-}
-
-/// Handles shown to the model, and what they stand for.
+/// Handles shown to the model, and what they stand for: named by
+/// `prompts::extraction::request`, resolved by [`parse`].
 #[derive(Debug, Clone, Default)]
 pub struct Handles {
-    messages: HashMap<String, MessageId>,
-    memories: HashMap<String, Memory>,
-}
-
-/// Build the extraction request. `related` are the known memories most
-/// related to the new messages (see `retrieval::related_memories`).
-pub fn request(
-    new_messages: &[Message],
-    summary: Option<&str>,
-    related: &[Memory],
-) -> (CompletionRequest, Handles) {
-    let mut handles = Handles::default();
-    let mut text = String::from("Rolling summary so far:\n");
-    text.push_str(
-        summary
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or("(none yet)"),
-    );
-    text.push_str("\n\nAlready known about the person (id: [category] fact):\n");
-    if related.is_empty() {
-        text.push_str("(nothing yet)\n");
-    }
-    for (i, m) in related.iter().enumerate() {
-        let h = format!("k{}", i + 1);
-        text.push_str(&format!("{h}: [{}] {}\n", m.category.as_str(), m.content));
-        handles.memories.insert(h, m.clone());
-    }
-    text.push_str("\nNew messages (id: who: text):\n");
-    for (i, m) in new_messages.iter().enumerate() {
-        let h = format!("m{}", i + 1);
-        let who = match m.role {
-            Role::User => "person",
-            Role::Assistant => "hearth",
-        };
-        text.push_str(&format!("{h}: {who}: {}\n", m.content));
-        handles.messages.insert(h, m.id.clone());
-    }
-    let req = CompletionRequest {
-        system: EXTRACTION_SYSTEM.to_string(),
-        turns: vec![Turn {
-            role: Role::User,
-            content: text,
-        }],
-        max_tokens: EXTRACTION_MAX_TOKENS,
-        temperature: 0.2,
-        json_schema: Some(JsonSchema {
-            name: "memory_extraction".into(),
-            schema: schema(new_messages.len(), related.len()),
-        }),
-    };
-    (req, handles)
+    pub(in crate::domain) messages: HashMap<String, MessageId>,
+    pub(in crate::domain) memories: HashMap<String, Memory>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -425,6 +312,9 @@ pub fn consolidate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The handles a real request names, as parse must resolve them.
+    use crate::domain::message::{Message, Role};
+    use crate::domain::prompts::extraction::request;
     use chrono::TimeZone;
 
     fn at(m: u32) -> DateTime<Utc> {
@@ -468,36 +358,6 @@ mod tests {
             message(2, Role::Assistant, "How exciting!"),
         ];
         request(&msgs, None, related).1
-    }
-
-    #[test]
-    fn the_request_snapshot() {
-        let msgs = vec![
-            message(1, Role::User, "My sister Maya visits on Fridays."),
-            message(2, Role::Assistant, "That sounds lovely."),
-        ];
-        let (req, _) = request(
-            &msgs,
-            Some("They talked about family."),
-            &[memory("mem-1", "Works as an accountant.", false)],
-        );
-        insta::assert_json_snapshot!(req);
-    }
-
-    #[test]
-    fn every_schema_bound_is_set_and_handles_are_enums() {
-        let s = schema(2, 1);
-        assert_eq!(
-            s["properties"]["memories"]["maxItems"],
-            MAX_MEMORIES_PER_JOB
-        );
-        assert_eq!(s["properties"]["summary"]["maxLength"], MAX_SUMMARY_CHARS);
-        let item = &s["properties"]["memories"]["items"]["properties"];
-        assert_eq!(item["content"]["maxLength"], MAX_MEMORY_CONTENT);
-        assert_eq!(item["importance"]["maximum"], 10);
-        assert_eq!(item["sources"]["maxItems"], MAX_SOURCES);
-        assert_eq!(item["sources"]["items"]["enum"], json!(["m1", "m2"]));
-        assert_eq!(item["target"]["enum"], json!(["", "k1"]));
     }
 
     #[test]

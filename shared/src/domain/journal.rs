@@ -1,8 +1,7 @@
 //! The journal: entries the person writes, and reflective prompts Hearth
-//! writes for them from their recent days. Pure code.
+//! writes for them from their recent days (what the model is asked is in
+//! `prompts::journal`). Pure code.
 
-use super::completion::{CompletionRequest, Turn};
-use super::message::Role;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -48,10 +47,6 @@ impl JournalItem {
 pub const MAX_ENTRY_CHARS: usize = 10_000;
 /// What a journal prompt looks back over.
 pub const PROMPT_LOOKBACK: Duration = Duration::hours(72);
-/// The prompt's output budget, as in the original system: 180–230 tokens.
-pub const PROMPT_MIN_TOKENS: u32 = 180;
-pub const PROMPT_MAX_TOKENS: u32 = 230;
-
 pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     let n = text.trim().chars().count();
     if n == 0 {
@@ -70,53 +65,4 @@ pub enum EntryError {
     Empty,
     #[error("text must be at most {MAX_ENTRY_CHARS} characters")]
     TooLong,
-}
-
-const PROMPT_SYSTEM: &str = "You are Hearth, writing a reflective journal prompt for a person you talk with every day. \
-From their last three days of conversation, their recent journal entries and what you remember about them, write one gentle, open prompt \
-that invites them to reflect on something that matters to them right now: a few sentences of context in your own words, then one or two open questions. \
-Write between 180 and 230 tokens. No lists, no headings, no advice, no diagnosis.";
-
-/// The deep role's request for a journal prompt.
-pub fn prompt_request(
-    recent: &[(Role, String)],
-    entries: &[JournalItem],
-    known: Option<&str>,
-) -> CompletionRequest {
-    let mut system = PROMPT_SYSTEM.to_string();
-    if let Some(k) = known {
-        system.push_str("\n\n");
-        system.push_str(k);
-    }
-    let mut text = String::from("Their conversation with you in the last 72 hours:\n");
-    for (role, t) in recent {
-        let who = if *role == Role::User { "Them" } else { "You" };
-        text.push_str(&format!(
-            "{who}: {}\n",
-            t.chars().take(800).collect::<String>()
-        ));
-    }
-    if !entries.is_empty() {
-        text.push_str("\nTheir recent journal entries:\n");
-        for e in entries {
-            text.push_str(&format!(
-                "({}) {}\n",
-                e.created_at.format("%Y-%m-%d"),
-                e.text.chars().take(1_500).collect::<String>()
-            ));
-        }
-    }
-    text.push_str(&format!(
-        "\nWrite the journal prompt ({PROMPT_MIN_TOKENS}–{PROMPT_MAX_TOKENS} tokens)."
-    ));
-    CompletionRequest {
-        system,
-        turns: vec![Turn {
-            role: Role::User,
-            content: text,
-        }],
-        max_tokens: PROMPT_MAX_TOKENS,
-        temperature: 0.7,
-        json_schema: None,
-    }
 }

@@ -173,7 +173,7 @@ impl ChatService {
             excerpts: known.excerpts.len() as u32,
         };
         let memories_used = known.ids();
-        let request = prompts::reply_request_with(route, turns, profile, known.render());
+        let request = prompts::chat::reply_request_with(route, turns, profile, known.render());
         let context_ms = ms(t);
 
         let t = Instant::now();
@@ -256,7 +256,7 @@ impl ChatService {
                     "crisis reply: the chat role did not answer; sending the fixed safe reply"
                 );
                 Drafted {
-                    content: format!("{}\n\n{resources}", prompts::FIXED_CRISIS_REPLY),
+                    content: format!("{}\n\n{resources}", prompts::chat::FIXED_CRISIS_REPLY),
                     model: "fixed".into(),
                     usage: Usage::default(),
                 }

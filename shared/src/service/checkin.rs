@@ -35,6 +35,7 @@ use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
+use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
 use crate::ports::{
     CheckinStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification,
@@ -358,7 +359,7 @@ impl CheckinPass {
             .memories_section(user, &said, Route::Support, at, "check-in")
             .await;
         for stricter in [false, true] {
-            let request = checkin::request(recent, known.as_deref(), stricter);
+            let request = prompts::checkin::request(recent, known.as_deref(), stricter);
             match self
                 .models
                 .complete_for(

@@ -19,6 +19,7 @@ use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::ExtractionState;
 use crate::domain::message::{Message, Role};
+use crate::domain::prompts;
 use crate::domain::retrieval::{self, DocKind, doc_key};
 use crate::domain::route::ModelRole;
 use crate::ports::{
@@ -182,16 +183,16 @@ impl Extractor {
         let window = self
             .models
             .context_window_for(ModelRole::Deep, Some(ModelRole::Chat));
-        let fixed = estimate_tokens(extraction::EXTRACTION_SYSTEM)
+        let fixed = estimate_tokens(prompts::extraction::EXTRACTION_SYSTEM)
             + estimate_tokens(
-                &extraction::schema(MAX_JOB_MESSAGES as usize, related.len()).to_string(),
+                &prompts::extraction::schema(MAX_JOB_MESSAGES as usize, related.len()).to_string(),
             )
             + related
                 .iter()
                 .map(|m| estimate_tokens(&m.content) + 8)
                 .sum::<u32>()
             + state.summary.as_deref().map_or(0, estimate_tokens)
-            + extraction::EXTRACTION_MAX_TOKENS
+            + prompts::extraction::EXTRACTION_MAX_TOKENS
             + 64;
         let budget = ((window as f32 * 0.85) as u32).saturating_sub(fixed);
         let mut used = 0;
@@ -210,7 +211,8 @@ impl Extractor {
             .map(|m| m.created_at)
             .max()
             .unwrap_or_else(|| self.clock.now());
-        let (request, handles) = extraction::request(messages, state.summary.as_deref(), &related);
+        let (request, handles) =
+            prompts::extraction::request(messages, state.summary.as_deref(), &related);
 
         let answer = self
             .models

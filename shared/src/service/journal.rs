@@ -11,6 +11,7 @@ use crate::domain::jobs::Job;
 use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
+use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
 use crate::ports::{Clock, ConversationStore, JobQueue, JournalStore, StoreError};
 use std::sync::Arc;
@@ -90,7 +91,7 @@ impl JournalService {
             .retriever
             .memories_section(user, &said, Route::Reasoning, now, "journal prompt")
             .await;
-        let request = journal::prompt_request(&turns, &entries, known.as_deref());
+        let request = prompts::journal::prompt_request(&turns, &entries, known.as_deref());
         let answer = self
             .models
             .complete_for(

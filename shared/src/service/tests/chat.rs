@@ -10,7 +10,7 @@ use crate::domain::jobs::Job;
 use crate::domain::memory::Category;
 use crate::domain::message::{Message, Role};
 use crate::domain::page::PageRequest;
-use crate::domain::prompts::FIXED_CRISIS_REPLY;
+use crate::domain::prompts::chat::FIXED_CRISIS_REPLY;
 use crate::domain::route::{ModelRole, Route};
 use crate::domain::triage;
 use crate::ports::{ConversationStore, MemoryStore, ModelError};

@@ -1,9 +1,10 @@
-//! Every prompt Hearth sends, in one place. Prompts are data: a change to
-//! what a model is told shows up in the snapshot tests below, in review.
+//! The chat reply's prompts: the system prompt of each route (support,
+//! crisis, reasoning, pattern), the fixed crisis reply used when no model
+//! can answer, and the request a reply is asked with.
 
-use super::completion::{CompletionRequest, Turn};
-use super::context::ContextProfile;
-use super::route::Route;
+use crate::domain::completion::{CompletionRequest, Turn};
+use crate::domain::context::ContextProfile;
+use crate::domain::route::Route;
 
 /// The chat role's system prompt for everyday support.
 pub const COMPANION_SYSTEM: &str = "\
@@ -62,42 +63,6 @@ pub fn system_for(route: Route) -> &'static str {
     }
 }
 
-/// What Hearth knows, as it is put before the model: memories, session
-/// summaries and dated excerpts of earlier conversations, each on its own
-/// line. Empty sections are left out.
-pub fn known_context(
-    memories: &[(String, String)],
-    summaries: &[String],
-    excerpts: &[(String, String)],
-) -> Option<String> {
-    let mut out = String::new();
-    if !memories.is_empty() {
-        out.push_str("What you remember about this person (use it gently and naturally; never recite it as a list):\n");
-        for (category, content) in memories {
-            out.push_str(&format!("- [{category}] {content}\n"));
-        }
-    }
-    if !summaries.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("Summaries of your conversations with them, most relevant first:\n");
-        for s in summaries {
-            out.push_str(&format!("- {s}\n"));
-        }
-    }
-    if !excerpts.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("Things they told you in earlier conversations:\n");
-        for (date, text) in excerpts {
-            out.push_str(&format!("- ({date}) {text}\n"));
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
 /// The request for a reply on `route`, with what Hearth knows, if anything.
 pub fn reply_request(route: Route, turns: Vec<Turn>, profile: ContextProfile) -> CompletionRequest {
     reply_request_with(route, turns, profile, None)
@@ -129,6 +94,7 @@ mod tests {
     use super::*;
     use crate::domain::context::estimate_tokens;
     use crate::domain::message::Role;
+    use crate::domain::prompts::known_context;
 
     fn request(route: Route) -> CompletionRequest {
         reply_request(
