@@ -1,8 +1,8 @@
 //! Boundaries: a memory in `triggers_and_boundaries` that says the person
 //! does not want a topic raised keeps that topic out of what Hearth puts
-//! before the model, unless the person raises it themselves. Enforced here,
-//! by filtering the matching memories and summaries out, not only by a line
-//! in the prompt.
+//! before the model, unless the person raises it themselves. This module
+//! reads each topic (as stemmed words) and says which are in force;
+//! retrieval's selection leaves out the items that touch one.
 
 use super::text::{normalize, terms};
 use regex::Regex;

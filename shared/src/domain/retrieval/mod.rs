@@ -1,14 +1,8 @@
-//! Retrieval: one engine ranks what Hearth knows about a person before
-//! every reply, and answers `GET /v1/search`. Pure code, no I/O.
-//!
-//! Three kinds of item are indexed (`doc.rs`: memories, session summaries
-//! and past messages), some with an embedding (`vectors.rs`). The stores
-//! keep a person's append-only log of index ops (`log.rs`); a warm
-//! container keeps the [`Index`] built from it (`index.rs`) and applies
-//! only the entries after the ones it has seen. A query scores the items
-//! (`scoring.rs`), they are read best first (`best_first.rs`), and
-//! `selection.rs` takes a search's hits or a reply's items by the route's
-//! quota, with boundaries enforced and near duplicates dropped.
+//! Retrieval: one engine ranks what Hearth knows about a person before every reply, and answers
+//! `GET /v1/search`. Pure code, no I/O. The stores keep a person's append-only `log` of index ops
+//! (puts and removes of a `doc`, some with `vectors`); a warm container keeps the [`Index`] built
+//! from it and applies only newer entries. A query is scored (`scoring`) and read `best_first`,
+//! and `selection` takes a search's hits or, by the route's quota, a reply's items.
 
 mod best_first;
 mod doc;
