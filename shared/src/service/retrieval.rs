@@ -260,14 +260,14 @@ impl Retriever {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::embedded::EmbeddedStore;
     use crate::domain::extraction::{MemoryWrite, Plan};
     use crate::domain::ids::{MemoryId, MessageId, SessionId};
     use crate::domain::memory::{Category, Memory};
     use crate::domain::retrieval::job_ops;
+    use crate::testing::{CallLog, FakeStore};
     use chrono::Utc;
 
-    async fn person(store: &EmbeddedStore, user: &UserId, facts: usize) {
+    async fn person(store: &FakeStore, user: &UserId, facts: usize) {
         let texts: Vec<String> = (0..facts)
             .map(|i| format!("fact {i} about running and sleeping and working"))
             .collect();
@@ -276,7 +276,7 @@ mod tests {
     }
 
     /// One extraction job's write for a session of its own, indexing `facts` memories.
-    async fn job(store: &EmbeddedStore, user: &UserId, session: &str, facts: &[&str]) {
+    async fn job(store: &FakeStore, user: &UserId, session: &str, facts: &[&str]) {
         let s = SessionId::parse(session).unwrap();
         let memories: Vec<Memory> = facts
             .iter()
@@ -325,13 +325,12 @@ mod tests {
     async fn a_warm_index_never_serves_what_an_erase_removed_even_after_the_new_log_outgrows_the_old()
      {
         use crate::ports::PersonalData;
-        let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let store = Arc::new(FakeStore::new(&CallLog::new()));
         let user = UserId::parse("u").unwrap();
         job(&store, &user, "s1", &["Secret about the old flat."]).await;
         job(&store, &user, "s2", &["Another old secret."]).await;
         // Another warm process holds an index built from the old log.
-        let other = Retriever::new(Arc::new(store.clone()), None, 64);
+        let other = Retriever::new(store.clone(), None, 64);
         assert_eq!(
             other
                 .index(&user)
@@ -367,15 +366,14 @@ mod tests {
 
     #[tokio::test]
     async fn the_cache_stays_within_its_memory_budget() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let store = Arc::new(FakeStore::new(&CallLog::new()));
         let users: Vec<UserId> = (0..4)
             .map(|i| UserId::parse(format!("u{i}")).unwrap())
             .collect();
         for u in &users {
             person(&store, u, 2_000).await;
         }
-        let retriever = Retriever::new(Arc::new(store), None, 1);
+        let retriever = Retriever::new(store, None, 1);
         let one = retriever.index(&users[0]).await.unwrap().approx_bytes();
         assert!(one > 300_000, "2,000 memories are not free: {one}");
         for u in &users {

@@ -49,20 +49,28 @@ impl FakeEmbedder {
 
     /// The vector this fake gives `text`.
     pub fn vector(text: &str) -> Vec<f32> {
-        let mut v = vec![0.0; DIMENSIONS];
-        for word in text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            word.to_lowercase().hash(&mut h);
-            v[(h.finish() % DIMENSIONS as u64) as usize] += 1.0;
-        }
-        if v.iter().all(|x| *x == 0.0) {
-            v[0] = 1.0;
-        }
-        v
+        bag_of_words(text, DIMENSIONS)
     }
+}
+
+/// Each word of `text` counted into one of `dim` buckets by its hash (the
+/// same on every run), so texts that share words point the same way. An
+/// empty text gets the first axis, never a zero vector.
+pub(super) fn bag_of_words(text: &str, dim: usize) -> Vec<f32> {
+    let dim = dim.max(1);
+    let mut v = vec![0.0; dim];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        word.to_lowercase().hash(&mut h);
+        v[(h.finish() % dim as u64) as usize] += 1.0;
+    }
+    if v.iter().all(|x| *x == 0.0) {
+        v[0] = 1.0;
+    }
+    v
 }
 
 #[async_trait]

@@ -11,6 +11,7 @@
 
 mod clock;
 mod embedder;
+mod encoder;
 mod events;
 mod log;
 mod model;
@@ -20,6 +21,7 @@ mod store;
 
 pub use clock::FixedClock;
 pub use embedder::FakeEmbedder;
+pub use encoder::FakeEncoder;
 pub use events::FakeBus;
 pub use log::CallLog;
 pub use model::{FakeModel, ModelCall};
@@ -32,8 +34,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 
 /// One set of fakes sharing a call log: a store for every store port, a job
-/// queue, an event bus and a clock. Models, the embedder and push are made
-/// per test with the same log ([`FakeModel::new`]).
+/// queue, an event bus and a clock. Models, the embedder, the encoder and
+/// push are made per test on the same log ([`Fakes::model`] and the like).
 #[derive(Clone)]
 pub struct Fakes {
     pub log: CallLog,
@@ -88,6 +90,11 @@ impl Fakes {
     /// An embedder fake on this set's log.
     pub fn embedder(&self) -> Arc<FakeEmbedder> {
         Arc::new(FakeEmbedder::new(&self.log))
+    }
+
+    /// A sentence-encoder fake on this set's log.
+    pub fn encoder(&self) -> Arc<FakeEncoder> {
+        Arc::new(FakeEncoder::new(&self.log))
     }
 }
 

@@ -6,30 +6,30 @@
 use super::{FakeStore, Person};
 use crate::domain::ids::UserId;
 use crate::domain::page::Page;
-use crate::domain::personal_data::{ExportItem, ImportLine, ImportOutcome};
+use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::ports::{PersonalData, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// The kinds this store holds: every kind the store ports write. (Jobs and
-/// events live in the queue and bus fakes.)
-pub const KINDS: &[&str] = &[
-    "session",
-    "message",
-    "client_message_id",
-    "external_id",
-    "crisis_flag",
-    "activity",
-    "memory",
-    "tombstone",
-    "summary",
-    "search_index",
-    "settings",
-    "checkin",
-    "journal_entry",
-    "journal_prompt",
+/// The kinds this store holds: every kind the store ports write. Jobs and
+/// events live in the queue and bus fakes.
+const KINDS: &[ItemKind] = &[
+    ItemKind::Session,
+    ItemKind::Message,
+    ItemKind::ClientMessageId,
+    ItemKind::ExternalId,
+    ItemKind::CrisisFlag,
+    ItemKind::Activity,
+    ItemKind::Memory,
+    ItemKind::Tombstone,
+    ItemKind::Summary,
+    ItemKind::SearchIndex,
+    ItemKind::Settings,
+    ItemKind::Checkin,
+    ItemKind::JournalEntry,
+    ItemKind::JournalPrompt,
 ];
 
 fn value(v: &impl serde::Serialize) -> Result<serde_json::Value, StoreError> {
@@ -37,92 +37,98 @@ fn value(v: &impl serde::Serialize) -> Result<serde_json::Value, StoreError> {
 }
 
 impl Person {
-    /// Everything held, in a fixed order.
+    /// The items of `kind` held, as exported. A new kind does not compile
+    /// until it is said here how it is exported (and so erased).
+    fn items(&self, kind: ItemKind) -> Result<Vec<ExportItem>, StoreError> {
+        let all = |values: Vec<serde_json::Value>| {
+            values
+                .into_iter()
+                .map(|v| ExportItem::new(kind, v))
+                .collect()
+        };
+        let each = |values: Vec<Result<serde_json::Value, StoreError>>| {
+            values.into_iter().collect::<Result<Vec<_>, _>>().map(all)
+        };
+        match kind {
+            ItemKind::Session => each(self.sessions.values().map(value).collect()),
+            ItemKind::Message => each(self.messages.values().map(value).collect()),
+            ItemKind::ClientMessageId => Ok(all(self
+                .client_ids
+                .iter()
+                .map(|(cmid, (session, seq))| {
+                    json!({"client_message_id": cmid, "session_id": session, "seq": seq})
+                })
+                .collect())),
+            ItemKind::ExternalId => Ok(all(self
+                .external_ids
+                .iter()
+                .map(|(ext, (session, seq))| {
+                    json!({"external_id": ext, "session_id": session, "seq": seq})
+                })
+                .collect())),
+            ItemKind::CrisisFlag => each(self.crisis_flags.iter().map(value).collect()),
+            ItemKind::Activity => Ok(all(self
+                .activity
+                .iter()
+                .map(|(day, last)| {
+                    json!({"day": day, "last_message_at_ms": last.timestamp_millis()})
+                })
+                .collect())),
+            ItemKind::Memory => each(self.memories.values().map(value).collect()),
+            ItemKind::Tombstone => each(self.tombstones.values().map(value).collect()),
+            ItemKind::Summary => each(
+                self.extraction
+                    .iter()
+                    .map(|(session, state)| {
+                        let mut state = value(state)?;
+                        state["session_id"] = json!(session);
+                        Ok(state)
+                    })
+                    .collect(),
+            ),
+            ItemKind::SearchIndex => each(
+                self.index
+                    .entries
+                    .iter()
+                    .map(|e| Ok(json!({"seq": e.seq, "ops": value(&e.ops)?})))
+                    .collect(),
+            ),
+            ItemKind::Settings => each(self.settings.iter().map(value).collect()),
+            ItemKind::Checkin => each(self.checkins.values().map(value).collect()),
+            ItemKind::JournalEntry | ItemKind::JournalPrompt => each(
+                self.journal
+                    .values()
+                    .filter(|j| ItemKind::from(j.kind) == kind)
+                    .map(value)
+                    .collect(),
+            ),
+            // Held by the queue and bus fakes, never by this store.
+            ItemKind::Job | ItemKind::DeadJob | ItemKind::Event => Ok(Vec::new()),
+        }
+    }
+
+    /// Everything held, in a fixed order: kind by kind.
     fn export(&self) -> Result<Vec<ExportItem>, StoreError> {
         let mut out = Vec::new();
-        for s in self.sessions.values() {
-            out.push(ExportItem::new("session", value(s)?));
-        }
-        for m in self.messages.values() {
-            out.push(ExportItem::new("message", value(m)?));
-        }
-        for (cmid, (session, seq)) in &self.client_ids {
-            out.push(ExportItem::new(
-                "client_message_id",
-                json!({"client_message_id": cmid, "session_id": session, "seq": seq}),
-            ));
-        }
-        for (ext, (session, seq)) in &self.external_ids {
-            out.push(ExportItem::new(
-                "external_id",
-                json!({"external_id": ext, "session_id": session, "seq": seq}),
-            ));
-        }
-        for f in &self.crisis_flags {
-            out.push(ExportItem::new("crisis_flag", value(f)?));
-        }
-        for (day, last) in &self.activity {
-            out.push(ExportItem::new(
-                "activity",
-                json!({"day": day, "last_message_at_ms": last.timestamp_millis()}),
-            ));
-        }
-        for m in self.memories.values() {
-            out.push(ExportItem::new("memory", value(m)?));
-        }
-        for t in self.tombstones.values() {
-            out.push(ExportItem::new("tombstone", value(t)?));
-        }
-        for (session, state) in &self.extraction {
-            let mut state = value(state)?;
-            state["session_id"] = json!(session);
-            out.push(ExportItem::new("summary", state));
-        }
-        for e in &self.index.entries {
-            out.push(ExportItem::new(
-                "search_index",
-                json!({"seq": e.seq, "ops": value(&e.ops)?}),
-            ));
-        }
-        if let Some(s) = &self.settings {
-            out.push(ExportItem::new("settings", value(s)?));
-        }
-        for c in self.checkins.values() {
-            out.push(ExportItem::new("checkin", value(c)?));
-        }
-        for j in self.journal.values() {
-            out.push(ExportItem::new(j.kind.as_str(), value(j)?));
+        for kind in KINDS {
+            out.extend(self.items(*kind)?);
         }
         Ok(out)
     }
 
-    /// How many items of each kind are held.
-    fn counts(&self) -> BTreeMap<String, u64> {
-        let mut counts: BTreeMap<String, u64> = KINDS.iter().map(|k| (k.to_string(), 0)).collect();
-        let mut add =
-            |kind: &str, n: usize| *counts.entry(kind.to_string()).or_default() += n as u64;
-        add("session", self.sessions.len());
-        add("message", self.messages.len());
-        add("client_message_id", self.client_ids.len());
-        add("external_id", self.external_ids.len());
-        add("crisis_flag", self.crisis_flags.len());
-        add("activity", self.activity.len());
-        add("memory", self.memories.len());
-        add("tombstone", self.tombstones.len());
-        add("summary", self.extraction.len());
-        add("search_index", self.index.entries.len());
-        add("settings", self.settings.iter().count());
-        add("checkin", self.checkins.len());
-        for j in self.journal.values() {
-            add(j.kind.as_str(), 1);
+    /// What erasing everything held deletes, per kind.
+    fn receipt(&self) -> Result<EraseReceipt, StoreError> {
+        let mut receipt = EraseReceipt::new(KINDS);
+        for kind in KINDS {
+            receipt.add(*kind, self.items(*kind)?.len() as u64);
         }
-        counts
+        Ok(receipt)
     }
 }
 
 #[async_trait]
 impl PersonalData for FakeStore {
-    fn item_kinds(&self) -> &'static [&'static str] {
+    fn item_kinds(&self) -> &'static [ItemKind] {
         KINDS
     }
 
@@ -162,18 +168,15 @@ impl PersonalData for FakeStore {
         })
     }
 
-    async fn erase(
-        &self,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<EraseReceipt, StoreError> {
         let mut state = self.enter("erase")?;
         state.erasures.insert(user.clone(), now);
-        Ok(state
-            .people
-            .remove(user)
-            .map(|p| p.counts())
-            .unwrap_or_else(|| Person::default().counts()))
+        let receipt = match state.people.get(user) {
+            Some(p) => p.receipt()?,
+            None => EraseReceipt::new(KINDS),
+        };
+        state.people.remove(user);
+        Ok(receipt)
     }
 
     async fn import(
