@@ -307,6 +307,27 @@ pub async fn foreign_cursor_is_rejected(store: Store) {
         store.list_sessions(&u, &bad).await,
         Err(StoreError::BadCursor)
     ));
+    // A cursor this store issued, but for another list.
+    say(&store, &u, Some(&t.session.id), "m2", None, 1)
+        .await
+        .unwrap();
+    let messages = store
+        .list_messages(&u, &t.session.id, &PageRequest::first(1))
+        .await
+        .unwrap();
+    let foreign = PageRequest {
+        limit: 5,
+        cursor: messages.next_cursor,
+    };
+    assert!(foreign.cursor.is_some());
+    assert!(matches!(
+        store.list_sessions(&u, &foreign).await,
+        Err(StoreError::BadCursor)
+    ));
+    assert!(matches!(
+        store.list_crisis_flags(&u, &foreign).await,
+        Err(StoreError::BadCursor)
+    ));
 }
 
 pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {

@@ -4,6 +4,7 @@
 
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::completion::{Completion, CompletionRequest};
+use crate::domain::cursor::BadCursor;
 use crate::domain::events::DomainEvent;
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
@@ -51,6 +52,12 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+}
+
+impl From<BadCursor> for StoreError {
+    fn from(_: BadCursor) -> Self {
+        StoreError::BadCursor
+    }
 }
 
 /// Conversations: sessions and their messages, always scoped to one user.

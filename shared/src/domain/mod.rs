@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod completion;
 pub mod context;
 pub mod crisis_resources;
+pub mod cursor;
 pub mod events;
 pub mod extraction;
 pub mod ids;

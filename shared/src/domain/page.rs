@@ -1,6 +1,7 @@
-//! Cursor paging, shared by every list. A cursor is opaque to clients: only
-//! the store that issued it can read it.
+//! Cursor paging, shared by every list: the page asked for, and the page
+//! given. A cursor is opaque to clients; what it holds is `cursor`'s.
 
+use super::cursor::{self, BadCursor, MAX_CURSOR_LEN, Position};
 use super::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// A validated page request.
@@ -25,7 +26,7 @@ impl PageRequest {
             return Err(PageError::BadLimit);
         }
         let cursor = cursor.filter(|c| !c.is_empty());
-        if cursor.as_ref().is_some_and(|c| c.len() > 512) {
+        if cursor.as_ref().is_some_and(|c| c.len() > MAX_CURSOR_LEN) {
             return Err(PageError::BadCursor);
         }
         Ok(Self { limit, cursor })
@@ -37,6 +38,12 @@ impl PageRequest {
             cursor: None,
         }
     }
+
+    /// Where this page starts in a list of `P` positions: `None` for the
+    /// first page, `BadCursor` for a cursor of another list or none at all.
+    pub fn position<P: Position>(&self) -> Result<Option<P>, BadCursor> {
+        self.cursor.as_deref().map(cursor::decode).transpose()
+    }
 }
 
 /// One page of a list, and where the next one starts.
@@ -44,6 +51,19 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page of `items`. When `more` follow, the next page starts after
+    /// the last item, at its `position`.
+    pub fn resuming<P: Position>(items: Vec<T>, more: bool, position: impl Fn(&T) -> P) -> Self {
+        let next_cursor = if more {
+            items.last().map(|last| cursor::encode(&position(last)))
+        } else {
+            None
+        };
+        Self { items, next_cursor }
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use super::schema::{GSI1, GSI1PK, GSI1SK, LSI1, LSI1SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item, build_err, data, get_n, get_s, json, n, s, sdk};
+use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
 use crate::domain::ids::{ClientMessageId, MessageId, SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
@@ -36,8 +37,13 @@ fn message_sk(session: &SessionId, seq: u64) -> String {
 fn client_sk(id: &ClientMessageId) -> String {
     format!("C#{id}")
 }
-fn created_key(s: &Session) -> String {
-    format!("SC#{:020}#{}", s.created_at.timestamp_millis().max(0), s.id)
+/// The sessions index key: creation millis (clamped at the epoch, so the
+/// zero-padded string sorts as the number), then the id.
+fn created_key(created_ms: i64, id: &SessionId) -> String {
+    format!("SC#{:020}#{id}", created_ms.max(0))
+}
+fn flag_sk(at_ms: i64, message: &MessageId) -> String {
+    format!("F#{:020}#{message}", at_ms.max(0))
 }
 
 /// Why a transaction was cancelled.
@@ -113,7 +119,13 @@ impl DynamoStore {
             (PK.into(), s(user_pk(user))),
             (SK.into(), s(session_sk(&session.id))),
             ("kind".into(), s("session")),
-            (LSI1SK.into(), s(created_key(session))),
+            (
+                LSI1SK.into(),
+                s(created_key(
+                    session.created_at.timestamp_millis(),
+                    &session.id,
+                )),
+            ),
             ("message_count".into(), n(session.message_count)),
             ("data".into(), json(session)?),
         ]))
@@ -224,13 +236,6 @@ impl DynamoStore {
     }
 }
 
-fn cursor_part(c: &str, prefix: &str) -> Result<String, StoreError> {
-    c.strip_prefix(prefix)
-        .filter(|rest| !rest.is_empty() && !rest.contains('#'))
-        .map(str::to_string)
-        .ok_or(StoreError::BadCursor)
-}
-
 #[async_trait]
 impl ConversationStore for DynamoStore {
     async fn record_user_message(
@@ -286,11 +291,7 @@ impl ConversationStore for DynamoStore {
                         (PK.into(), s(&pk)),
                         (
                             SK.into(),
-                            s(format!(
-                                "F#{:020}#{}",
-                                flag.at.timestamp_millis().max(0),
-                                flag.message_id
-                            )),
+                            s(flag_sk(flag.at.timestamp_millis(), &flag.message_id)),
                         ),
                         ("kind".into(), s("crisis_flag")),
                         ("data".into(), json(&flag)?),
@@ -418,20 +419,13 @@ impl ConversationStore for DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<Session>, StoreError> {
         let pk = user_pk(user);
-        let start = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => {
-                let rest = cursor_part(c, "s.")?;
-                let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
-                let ms: i64 = ms.parse().map_err(|_| StoreError::BadCursor)?;
-                let id = SessionId::parse(id).map_err(|_| StoreError::BadCursor)?;
-                Some(Item::from([
-                    (PK.into(), s(&pk)),
-                    (SK.into(), s(session_sk(&id))),
-                    (LSI1SK.into(), s(format!("SC#{:020}#{id}", ms.max(0)))),
-                ]))
-            }
-        };
+        let start = page.position::<SessionPosition>()?.map(|p| {
+            Item::from([
+                (PK.into(), s(&pk)),
+                (SK.into(), s(session_sk(&p.id))),
+                (LSI1SK.into(), s(created_key(p.created_ms, &p.id))),
+            ])
+        });
         let (items, more) = self
             .query(
                 Some(LSI1),
@@ -443,18 +437,7 @@ impl ConversationStore for DynamoStore {
             )
             .await?;
         let sessions: Vec<Session> = items.iter().map(data).collect::<Result<_, _>>()?;
-        let next_cursor = match (more, sessions.last()) {
-            (true, Some(last)) => Some(format!(
-                "s.{}.{}",
-                last.created_at.timestamp_millis().max(0),
-                last.id
-            )),
-            _ => None,
-        };
-        Ok(Page {
-            items: sessions,
-            next_cursor,
-        })
+        Ok(Page::resuming(sessions, more, SessionPosition::of))
     }
 
     async fn list_messages(
@@ -463,12 +446,9 @@ impl ConversationStore for DynamoStore {
         session_id: &SessionId,
         page: &PageRequest,
     ) -> Result<Page<Message>, StoreError> {
-        let after: u64 = match page.cursor.as_deref() {
-            None => 0,
-            Some(c) => cursor_part(c, "m.")?
-                .parse()
-                .map_err(|_| StoreError::BadCursor)?,
-        };
+        let after = page
+            .position::<MessageSeq>()?
+            .map_or(0, |MessageSeq(seq)| seq);
         if self.load_session(user, session_id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
@@ -487,14 +467,9 @@ impl ConversationStore for DynamoStore {
             )
             .await?;
         let messages: Vec<Message> = items.iter().map(data).collect::<Result<_, _>>()?;
-        let next_cursor = match (more, messages.last()) {
-            (true, Some(m)) => Some(format!("m.{}", m.seq)),
-            _ => None,
-        };
-        Ok(Page {
-            items: messages,
-            next_cursor,
-        })
+        Ok(Page::resuming(messages, more, |m: &Message| {
+            MessageSeq(m.seq)
+        }))
     }
 
     async fn list_crisis_flags(
@@ -503,19 +478,12 @@ impl ConversationStore for DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<CrisisFlag>, StoreError> {
         let pk = user_pk(user);
-        let start = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => {
-                let rest = cursor_part(c, "f.")?;
-                let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
-                let ms: i64 = ms.parse().map_err(|_| StoreError::BadCursor)?;
-                let id = MessageId::parse(id).map_err(|_| StoreError::BadCursor)?;
-                Some(Item::from([
-                    (PK.into(), s(&pk)),
-                    (SK.into(), s(format!("F#{:020}#{id}", ms.max(0)))),
-                ]))
-            }
-        };
+        let start = page.position::<FlagPosition>()?.map(|p| {
+            Item::from([
+                (PK.into(), s(&pk)),
+                (SK.into(), s(flag_sk(p.at_ms, &p.message_id))),
+            ])
+        });
         let (items, more) = self
             .query(
                 None,
@@ -527,18 +495,7 @@ impl ConversationStore for DynamoStore {
             )
             .await?;
         let flags: Vec<CrisisFlag> = items.iter().map(data).collect::<Result<_, _>>()?;
-        let next_cursor = match (more, flags.last()) {
-            (true, Some(f)) => Some(format!(
-                "f.{}.{}",
-                f.at.timestamp_millis().max(0),
-                f.message_id
-            )),
-            _ => None,
-        };
-        Ok(Page {
-            items: flags,
-            next_cursor,
-        })
+        Ok(Page::resuming(flags, more, FlagPosition::of))
     }
 
     async fn active_users(
@@ -547,18 +504,14 @@ impl ConversationStore for DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<UserId>, StoreError> {
         let gpk = format!("ACT#{day}");
-        let start = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => {
-                let u = UserId::parse(cursor_part(c, "a.")?).map_err(|_| StoreError::BadCursor)?;
-                Some(Item::from([
-                    (PK.into(), s(user_pk(&u))),
-                    (SK.into(), s(format!("A#{day}"))),
-                    (GSI1PK.into(), s(&gpk)),
-                    (GSI1SK.into(), s(u.as_str())),
-                ]))
-            }
-        };
+        let start = page.position::<UserPosition>()?.map(|UserPosition(u)| {
+            Item::from([
+                (PK.into(), s(user_pk(&u))),
+                (SK.into(), s(format!("A#{day}"))),
+                (GSI1PK.into(), s(&gpk)),
+                (GSI1SK.into(), s(u.as_str())),
+            ])
+        });
         let (items, more) = self
             .query(
                 Some(GSI1),
@@ -576,14 +529,9 @@ impl ConversationStore for DynamoStore {
                     .and_then(|u| UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string())))
             })
             .collect::<Result<_, _>>()?;
-        let next_cursor = match (more, users.last()) {
-            (true, Some(u)) => Some(format!("a.{u}")),
-            _ => None,
-        };
-        Ok(Page {
-            items: users,
-            next_cursor,
-        })
+        Ok(Page::resuming(users, more, |u: &UserId| {
+            UserPosition(u.clone())
+        }))
     }
 
     async fn recent_messages(

@@ -9,6 +9,7 @@
 
 use super::schema::{PK, SK};
 use super::{DynamoStore, Item, build_err, data, json, n, s, sdk};
+use crate::domain::cursor::MemoryPosition;
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
@@ -388,22 +389,15 @@ impl MemoryStore for DynamoStore {
         filter: &MemoryFilter,
         page: &PageRequest,
     ) -> Result<Page<Memory>, StoreError> {
-        let before = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => Some(
-                c.strip_prefix("k.")
-                    .and_then(|id| MemoryId::parse(id).ok())
-                    .ok_or(StoreError::BadCursor)?,
-            ),
-        };
+        let before = page
+            .position::<MemoryPosition>()?
+            .map(|MemoryPosition(id)| id);
         let (items, more) = self
             .query_memories(user, filter, page.limit as usize, before.as_ref())
             .await?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(m)) => Some(format!("k.{}", m.id)),
-            _ => None,
-        };
-        Ok(Page { items, next_cursor })
+        Ok(Page::resuming(items, more, |m: &Memory| {
+            MemoryPosition(m.id.clone())
+        }))
     }
 
     async fn active_memories(

@@ -7,6 +7,7 @@
 use super::conversations::write_imported;
 use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK};
 use super::{DynamoStore, Item, build_err, n, s, sdk};
+use crate::domain::cursor::{self, ExportAfterKey};
 use crate::domain::ids::UserId;
 use crate::domain::page::Page;
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
@@ -153,10 +154,7 @@ impl PersonalData for DynamoStore {
         let mut start = match cursor {
             None => None,
             Some(c) => {
-                let sk = c
-                    .strip_prefix("d.")
-                    .filter(|sk| !sk.is_empty())
-                    .ok_or(StoreError::BadCursor)?;
+                let ExportAfterKey(sk) = cursor::decode(c)?;
                 Some(Item::from([(PK.into(), s(&pk)), (SK.into(), s(sk))]))
             }
         };
@@ -176,7 +174,7 @@ impl PersonalData for DynamoStore {
                     // The next page starts after the last item of this one.
                     return Ok(Page {
                         items,
-                        next_cursor: last_sk.map(|sk| format!("d.{sk}")),
+                        next_cursor: last_sk.map(|sk| cursor::encode(&ExportAfterKey(sk))),
                     });
                 }
                 bytes += size;

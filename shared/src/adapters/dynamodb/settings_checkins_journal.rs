@@ -6,6 +6,7 @@
 use super::schema::{PK, SK};
 use super::{DynamoStore, Item, data, json, s, sdk};
 use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::page::{Page, PageRequest};
@@ -14,36 +15,15 @@ use async_trait::async_trait;
 
 use super::user_pk as pk;
 
-impl DynamoStore {
-    /// Items under `prefix`, newest first, from the cursor's key, filtered.
-    async fn newest_first<T: serde::de::DeserializeOwned>(
-        &self,
-        user: &UserId,
-        prefix: &str,
-        page: &PageRequest,
-        keep: impl Fn(&T) -> bool,
-        key_of: impl Fn(&T) -> String,
-    ) -> Result<Page<T>, StoreError> {
-        let start = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => {
-                let k = c.strip_prefix("k.").ok_or(StoreError::BadCursor)?;
-                Some(Item::from([
-                    (PK.into(), s(pk(user))),
-                    (SK.into(), s(format!("{prefix}{k}"))),
-                ]))
-            }
-        };
-        let (items, more) = self
-            .newest_under(user, prefix, start, page.limit as usize, None, keep)
-            .await?;
-        let next_cursor = if more {
-            items.last().map(|i| format!("k.{}", key_of(i)))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
-    }
+fn checkin_sk(date: &chrono::NaiveDate) -> String {
+    format!("CK#{date}")
+}
+fn journal_sk(id: &str) -> String {
+    format!("J#{id}")
+}
+/// The key of a person's item.
+fn key(user: &UserId, sk: String) -> Item {
+    Item::from([(PK.into(), s(pk(user))), (SK.into(), s(sk))])
 }
 
 #[async_trait]
@@ -79,7 +59,7 @@ impl CheckinStore for DynamoStore {
         user: &UserId,
         checkin: &CheckIn,
     ) -> Result<(CheckIn, bool), StoreError> {
-        let sk = format!("CK#{}", checkin.local_date);
+        let sk = checkin_sk(&checkin.local_date);
         let result = self
             .client
             .put_item()
@@ -110,6 +90,7 @@ impl CheckinStore for DynamoStore {
     }
 
     async fn mark_pushed(&self, user: &UserId, id: &str) -> Result<(), StoreError> {
+        // A check-in's id is its local date.
         let sk = format!("CK#{id}");
         let item = self
             .get(&pk(user), &sk)
@@ -138,8 +119,22 @@ impl CheckinStore for DynamoStore {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<CheckIn>, StoreError> {
-        self.newest_first(user, "CK#", page, |_: &CheckIn| true, |c| c.id.clone())
-            .await
+        let start = page
+            .position::<CheckinPosition>()?
+            .map(|CheckinPosition(date)| key(user, checkin_sk(&date)));
+        let (items, more) = self
+            .newest_under(
+                user,
+                "CK#",
+                start,
+                page.limit as usize,
+                None,
+                |_: &CheckIn| true,
+            )
+            .await?;
+        Ok(Page::resuming(items, more, |c: &CheckIn| {
+            CheckinPosition(c.local_date)
+        }))
     }
 }
 
@@ -151,7 +146,7 @@ impl JournalStore for DynamoStore {
             .table_name(&self.table)
             .set_item(Some(Item::from([
                 (PK.into(), s(pk(user))),
-                (SK.into(), s(format!("J#{}", item.id))),
+                (SK.into(), s(journal_sk(&item.id))),
                 ("kind".into(), s(item.kind.as_str())),
                 ("data".into(), json(item)?),
             ])))
@@ -168,14 +163,16 @@ impl JournalStore for DynamoStore {
         kind: Option<JournalKind>,
         page: &PageRequest,
     ) -> Result<Page<JournalItem>, StoreError> {
-        self.newest_first(
-            user,
-            "J#",
-            page,
-            |j: &JournalItem| kind.is_none_or(|k| j.kind == k),
-            |j| j.id.clone(),
-        )
-        .await
+        let start = page
+            .position::<JournalPosition>()?
+            .map(|JournalPosition(id)| key(user, journal_sk(&id)));
+        let keep = |j: &JournalItem| kind.is_none_or(|k| j.kind == k);
+        let (items, more) = self
+            .newest_under(user, "J#", start, page.limit as usize, None, keep)
+            .await?;
+        Ok(Page::resuming(items, more, |j: &JournalItem| {
+            JournalPosition(j.id.clone())
+        }))
     }
 
     async fn get_journal(
@@ -183,7 +180,7 @@ impl JournalStore for DynamoStore {
         user: &UserId,
         id: &str,
     ) -> Result<Option<JournalItem>, StoreError> {
-        self.get(&pk(user), &format!("J#{id}"))
+        self.get(&pk(user), &journal_sk(id))
             .await?
             .map(|i| data(&i))
             .transpose()

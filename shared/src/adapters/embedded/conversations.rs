@@ -3,7 +3,8 @@
 
 use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, decode, encode, unavailable};
-use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
 };
@@ -54,36 +55,6 @@ pub(super) fn put_appended(
         .insert((user, session.id.as_str()), encode(session)?.as_slice())
         .map_err(unavailable)?;
     Ok(())
-}
-
-fn message_cursor(seq: u64) -> String {
-    format!("m.{seq}")
-}
-
-fn parse_message_cursor(c: &str) -> Result<u64, StoreError> {
-    c.strip_prefix("m.")
-        .and_then(|s| s.parse().ok())
-        .ok_or(StoreError::BadCursor)
-}
-
-fn session_cursor(created_ms: i64, id: &str) -> String {
-    format!("s.{created_ms}.{id}")
-}
-
-fn parse_session_cursor(c: &str) -> Result<(i64, String), StoreError> {
-    let rest = c.strip_prefix("s.").ok_or(StoreError::BadCursor)?;
-    let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
-    let ms = ms.parse().map_err(|_| StoreError::BadCursor)?;
-    SessionId::parse(id).map_err(|_| StoreError::BadCursor)?;
-    Ok((ms, id.to_string()))
-}
-
-fn parse_flag_cursor(c: &str) -> Result<(i64, String), StoreError> {
-    let rest = c.strip_prefix("f.").ok_or(StoreError::BadCursor)?;
-    let (ms, id) = rest.split_once('.').ok_or(StoreError::BadCursor)?;
-    let ms = ms.parse().map_err(|_| StoreError::BadCursor)?;
-    MessageId::parse(id).map_err(|_| StoreError::BadCursor)?;
-    Ok((ms, id.to_string()))
 }
 
 #[async_trait]
@@ -234,11 +205,7 @@ impl ConversationStore for EmbeddedStore {
     ) -> Result<Page<Session>, StoreError> {
         let user = user.clone();
         let limit = page.limit as usize;
-        let before = page
-            .cursor
-            .as_deref()
-            .map(parse_session_cursor)
-            .transpose()?;
+        let before = page.position::<SessionPosition>()?;
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
@@ -246,7 +213,7 @@ impl ConversationStore for EmbeddedStore {
             let sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
             let lo = (u, i64::MIN, "");
             let range = match &before {
-                Some((ms, id)) => index.range(lo..(u, *ms, id.as_str())),
+                Some(p) => index.range(lo..(u, p.created_ms, p.id.as_str())),
                 None => index.range(lo..(u, i64::MAX, "\u{10FFFF}")),
             }
             .map_err(unavailable)?;
@@ -263,14 +230,7 @@ impl ConversationStore for EmbeddedStore {
                     .ok_or_else(|| StoreError::Corrupt("index points at no session".into()))?;
                 items.push(session);
             }
-            let next_cursor = match (more, items.last()) {
-                (true, Some(s)) => Some(session_cursor(
-                    s.created_at.timestamp_millis(),
-                    s.id.as_str(),
-                )),
-                _ => None,
-            };
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, more, SessionPosition::of))
         })
         .await
     }
@@ -283,11 +243,7 @@ impl ConversationStore for EmbeddedStore {
     ) -> Result<Page<Message>, StoreError> {
         let (user, sid) = (user.clone(), session_id.clone());
         let limit = page.limit as usize;
-        let after = page
-            .cursor
-            .as_deref()
-            .map(parse_message_cursor)
-            .transpose()?;
+        let after = page.position::<MessageSeq>()?;
         self.run(move |db| {
             let (u, s) = (user.as_str(), sid.as_str());
             let tx = db.begin_read().map_err(unavailable)?;
@@ -296,7 +252,7 @@ impl ConversationStore for EmbeddedStore {
                 return Err(StoreError::NotFound);
             }
             let messages = tx.open_table(MESSAGES).map_err(unavailable)?;
-            let from = after.map_or(0, |seq| seq.saturating_add(1));
+            let from = after.map_or(0, |MessageSeq(seq)| seq.saturating_add(1));
             let mut items = Vec::with_capacity(limit);
             let mut more = false;
             for entry in messages
@@ -310,11 +266,7 @@ impl ConversationStore for EmbeddedStore {
                 }
                 items.push(decode::<Message>(v.value())?);
             }
-            let next_cursor = match (more, items.last()) {
-                (true, Some(m)) => Some(message_cursor(m.seq)),
-                _ => None,
-            };
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, more, |m: &Message| MessageSeq(m.seq)))
         })
         .await
     }
@@ -326,14 +278,14 @@ impl ConversationStore for EmbeddedStore {
     ) -> Result<Page<CrisisFlag>, StoreError> {
         let user = user.clone();
         let limit = page.limit as usize;
-        let before = page.cursor.as_deref().map(parse_flag_cursor).transpose()?;
+        let before = page.position::<FlagPosition>()?;
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
             let flags = tx.open_table(CRISIS_FLAGS).map_err(unavailable)?;
             let lo = (u, i64::MIN, "");
             let range = match &before {
-                Some((ms, id)) => flags.range(lo..(u, *ms, id.as_str())),
+                Some(p) => flags.range(lo..(u, p.at_ms, p.message_id.as_str())),
                 None => flags.range(lo..(u, i64::MAX, "\u{10FFFF}")),
             }
             .map_err(unavailable)?;
@@ -347,11 +299,7 @@ impl ConversationStore for EmbeddedStore {
                 }
                 items.push(decode(v.value())?);
             }
-            let next_cursor = match (more, items.last()) {
-                (true, Some(f)) => Some(format!("f.{}.{}", f.at.timestamp_millis(), f.message_id)),
-                _ => None,
-            };
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, more, FlagPosition::of))
         })
         .await
     }
@@ -362,14 +310,7 @@ impl ConversationStore for EmbeddedStore {
         page: &PageRequest,
     ) -> Result<Page<UserId>, StoreError> {
         let limit = page.limit as usize;
-        let after = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => Some(
-                c.strip_prefix("a.")
-                    .and_then(|u| UserId::parse(u).ok())
-                    .ok_or(StoreError::BadCursor)?,
-            ),
-        };
+        let after = page.position::<UserPosition>()?.map(|UserPosition(u)| u);
         self.run(move |db| {
             let d = day.to_string();
             let tx = db.begin_read().map_err(unavailable)?;
@@ -393,11 +334,9 @@ impl ConversationStore for EmbeddedStore {
                 }
                 items.push(UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string()))?);
             }
-            let next_cursor = match (more, items.last()) {
-                (true, Some(u)) => Some(format!("a.{u}")),
-                _ => None,
-            };
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, more, |u: &UserId| {
+                UserPosition(u.clone())
+            }))
         })
         .await
     }

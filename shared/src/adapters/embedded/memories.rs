@@ -3,6 +3,7 @@
 
 use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBSTONES};
 use super::{EmbeddedStore, decode, encode, unavailable};
+use crate::domain::cursor::MemoryPosition;
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
@@ -182,14 +183,9 @@ impl MemoryStore for EmbeddedStore {
     ) -> Result<Page<Memory>, StoreError> {
         let (user, filter) = (user.clone(), filter.clone());
         let limit = page.limit as usize;
-        let before = match page.cursor.as_deref() {
-            None => None,
-            Some(c) => Some(
-                c.strip_prefix("k.")
-                    .and_then(|id| MemoryId::parse(id).ok())
-                    .ok_or(StoreError::BadCursor)?,
-            ),
-        };
+        let before = page
+            .position::<MemoryPosition>()?
+            .map(|MemoryPosition(id)| id);
         self.run(move |db| {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
@@ -213,11 +209,9 @@ impl MemoryStore for EmbeddedStore {
                 }
                 items.push(m);
             }
-            let next_cursor = match (more, items.last()) {
-                (true, Some(m)) => Some(format!("k.{}", m.id)),
-                _ => None,
-            };
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, more, |m: &Memory| {
+                MemoryPosition(m.id.clone())
+            }))
         })
         .await
     }

@@ -8,6 +8,7 @@ use super::conversations::put_appended;
 use super::queue::{DeadJob, QueuedJob};
 use super::tables::*;
 use super::{EmbeddedStore, decode, unavailable};
+use crate::domain::cursor::{ExportOffset, decode as decode_cursor};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::journal::{JournalItem, JournalKind};
@@ -409,12 +410,9 @@ impl PersonalData for EmbeddedStore {
         cursor: Option<&str>,
         max_bytes: usize,
     ) -> Result<Page<ExportItem>, StoreError> {
-        let start: usize = match cursor {
+        let start = match cursor {
             None => 0,
-            Some(c) => c
-                .strip_prefix("e.")
-                .and_then(|n| n.parse().ok())
-                .ok_or(StoreError::BadCursor)?,
+            Some(c) => decode_cursor::<ExportOffset>(c)?.0,
         };
         let user = user.clone();
         self.run(move |db| {
@@ -433,8 +431,9 @@ impl PersonalData for EmbeddedStore {
                 items.push(item.clone());
             }
             let end = start + items.len();
-            let next_cursor = (end < all.len()).then(|| format!("e.{end}"));
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, end < all.len(), |_| {
+                ExportOffset(end)
+            }))
         })
         .await
     }

@@ -5,6 +5,7 @@
 use super::tables::{CHECKINS, JOURNAL, SETTINGS};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::page::{Page, PageRequest};
@@ -12,16 +13,16 @@ use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable};
 
-/// Newest first from a `(user, key)` table, before the cursor's key.
+/// Newest first from a `(user, key)` table, before the key `before`: up
+/// to `limit` items that pass `keep`, and whether more remain.
 fn newest_first<T: serde::de::DeserializeOwned>(
     t: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
     u: &str,
-    cursor: Option<&str>,
+    before: Option<&str>,
     limit: usize,
     keep: impl Fn(&T) -> bool,
-    key_of: impl Fn(&T) -> String,
-) -> Result<Page<T>, StoreError> {
-    let range = match cursor {
+) -> Result<(Vec<T>, bool), StoreError> {
+    let range = match before {
         Some(c) => t.range((u, "")..(u, c)),
         None => t.range((u, "")..=(u, "\u{10FFFF}")),
     }
@@ -40,22 +41,7 @@ fn newest_first<T: serde::de::DeserializeOwned>(
         }
         items.push(item);
     }
-    let next_cursor = if more {
-        items.last().map(|i| format!("k.{}", key_of(i)))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
-}
-
-fn cursor_key(page: &PageRequest) -> Result<Option<String>, StoreError> {
-    match page.cursor.as_deref() {
-        None => Ok(None),
-        Some(c) => c
-            .strip_prefix("k.")
-            .map(|k| Some(k.to_string()))
-            .ok_or(StoreError::BadCursor),
-    }
+    Ok((items, more))
 }
 
 #[async_trait]
@@ -150,18 +136,23 @@ impl CheckinStore for EmbeddedStore {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<CheckIn>, StoreError> {
-        let (user, cursor, limit) = (user.clone(), cursor_key(page)?, page.limit as usize);
+        let before = page
+            .position::<CheckinPosition>()?
+            .map(|CheckinPosition(date)| date.to_string());
+        let (user, limit) = (user.clone(), page.limit as usize);
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let t = tx.open_table(CHECKINS).map_err(unavailable)?;
-            newest_first(
+            let (items, more) = newest_first(
                 &t,
                 user.as_str(),
-                cursor.as_deref(),
+                before.as_deref(),
                 limit,
                 |_: &CheckIn| true,
-                |c| c.id.clone(),
-            )
+            )?;
+            Ok(Page::resuming(items, more, |c: &CheckIn| {
+                CheckinPosition(c.local_date)
+            }))
         })
         .await
     }
@@ -188,18 +179,23 @@ impl JournalStore for EmbeddedStore {
         kind: Option<JournalKind>,
         page: &PageRequest,
     ) -> Result<Page<JournalItem>, StoreError> {
-        let (user, cursor, limit) = (user.clone(), cursor_key(page)?, page.limit as usize);
+        let before = page
+            .position::<JournalPosition>()?
+            .map(|JournalPosition(id)| id);
+        let (user, limit) = (user.clone(), page.limit as usize);
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let t = tx.open_table(JOURNAL).map_err(unavailable)?;
-            newest_first(
+            let (items, more) = newest_first(
                 &t,
                 user.as_str(),
-                cursor.as_deref(),
+                before.as_deref(),
                 limit,
                 |j: &JournalItem| kind.is_none_or(|k| j.kind == k),
-                |j| j.id.clone(),
-            )
+            )?;
+            Ok(Page::resuming(items, more, |j: &JournalItem| {
+                JournalPosition(j.id.clone())
+            }))
         })
         .await
     }
