@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod eventbridge;
 pub mod fcm;
 pub mod local_model;
+pub mod minilm;
 pub mod model_http;
 pub mod openai;
 pub mod provision;
