@@ -2,7 +2,7 @@
 //! `client_message_id`, crisis flags and the activity index.
 
 use super::{FakeStore, Person, cursor, cursor_key, page};
-use crate::domain::ids::{MessageId, SessionId, UserId};
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
 };
@@ -20,16 +20,12 @@ impl Person {
         self.messages.get(&(session.clone(), seq)).cloned()
     }
 
-    /// Store `message` as the session's next one and bump the session.
-    pub(super) fn append(&mut self, session: &mut Session, mut message: Message) -> Message {
-        session.message_count += 1;
-        session.last_message_at = message.created_at;
-        message.seq = session.message_count;
-        message.session_id = session.id.clone();
+    /// Keep a message and its session, as `Message::user`, `Message::reply`
+    /// or `Message::imported` left them.
+    pub(super) fn put_appended(&mut self, session: &Session, message: &Message) {
         self.messages
             .insert((session.id.clone(), message.seq), message.clone());
         self.sessions.insert(session.id.clone(), session.clone());
-        message
     }
 }
 
@@ -79,26 +75,10 @@ impl ConversationStore for FakeStore {
             }
             let mut session = match &input.session_id {
                 Some(id) => p.sessions.get(id).cloned().ok_or(StoreError::NotFound)?,
-                None => Session {
-                    id: SessionId::generate(),
-                    created_at: input.created_at,
-                    last_message_at: input.created_at,
-                    message_count: 0,
-                },
+                None => Session::new(SessionId::generate(), input.created_at),
             };
-            let message = Message {
-                id: MessageId::generate(),
-                session_id: session.id.clone(),
-                seq: 0,
-                role: Role::User,
-                content: input.content,
-                created_at: input.created_at,
-                external_id: None,
-                client_message_id: input.client_message_id.clone(),
-                reply: None,
-                answered_by: None,
-            };
-            let message = p.append(&mut session, message);
+            let message = Message::user(&mut session, &input);
+            p.put_appended(&session, &message);
             p.activity
                 .insert(message.created_at.date_naive(), message.created_at);
             if let Some(category) = input.crisis {
@@ -140,19 +120,8 @@ impl ConversationStore for FakeStore {
                     .message(session_id, existing)
                     .ok_or_else(|| corrupt("reply pointer dangles"));
             }
-            let message = Message {
-                id: MessageId::generate(),
-                session_id: session_id.clone(),
-                seq: 0,
-                role: Role::Assistant,
-                content: reply.content,
-                created_at: reply.created_at,
-                external_id: None,
-                client_message_id: None,
-                reply: Some(reply.meta),
-                answered_by: None,
-            };
-            let message = p.append(&mut session, message);
+            let message = Message::reply(&mut session, &reply);
+            p.put_appended(&session, &message);
             question.answered_by = Some(message.seq);
             p.messages.insert((session_id.clone(), answers), question);
             Ok(message)

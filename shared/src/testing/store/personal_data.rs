@@ -198,12 +198,10 @@ impl PersonalData for FakeStore {
                     .cloned()
                     .unwrap_or_else(|| line.new_session());
                 let message = line.append_to(&mut session);
-                p.messages
-                    .insert((session.id.clone(), message.seq), message.clone());
+                p.put_appended(&session, &message);
                 p.external_ids
                     .insert(line.external_id.clone(), (session.id.clone(), message.seq));
                 touched.insert(session.id.clone(), session.message_count);
-                p.sessions.insert(session.id.clone(), session);
                 outcome.imported += 1;
             }
             outcome.sessions = touched.into_iter().collect();
