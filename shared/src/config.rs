@@ -18,6 +18,9 @@ pub const DEFAULT_TURN_DEADLINE: Duration = Duration::from_secs(25);
 pub const DEFAULT_FCM_BASE_URL: &str = "https://fcm.googleapis.com";
 /// The local JWT secret's file name inside the data dir.
 pub const LOCAL_SECRET_FILE: &str = "jwt-secret";
+/// Where `scripts/setup-encoder` puts the encoder's files, relative to the
+/// working directory.
+pub const DEFAULT_ENCODER_DIR: &str = "./.models/all-minilm-l6-v2";
 
 /// A value that must never reach a log.
 #[derive(Clone, PartialEq, Eq)]
@@ -179,6 +182,11 @@ pub struct Config {
     pub embed_model: Option<String>,
     /// The memory a process may spend on warm retrieval indexes, in MiB.
     pub index_cache_mb: usize,
+    /// `HEARTH_ENCODER_DIR`: the in-process sentence encoder's files
+    /// (all-MiniLM-L6-v2's `config.json`, `tokenizer.json`,
+    /// `model.safetensors`), as `scripts/setup-encoder` lays them out.
+    /// Default [`DEFAULT_ENCODER_DIR`].
+    pub encoder_dir: std::path::PathBuf,
     /// `HEARTH_FCM_SERVICE_ACCOUNT`: the service-account JSON (or a path to
     /// it) for FCM push. Without it check-ins are stored and listed only.
     pub fcm_service_account: Option<FcmServiceAccount>,
@@ -335,6 +343,9 @@ impl Config {
             });
         }
 
+        let encoder_dir = get("HEARTH_ENCODER_DIR")
+            .unwrap_or_else(|| DEFAULT_ENCODER_DIR.into())
+            .into();
         Ok(Config {
             auth: AuthConfig {
                 hs256_secret,
@@ -353,6 +364,7 @@ impl Config {
             job_max_receives,
             embed_model,
             index_cache_mb,
+            encoder_dir,
             fcm_service_account,
             fcm_base_url,
         })
@@ -616,5 +628,18 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.expose().len(), 64);
         assert_eq!(format!("{a:?}"), "Secret([redacted])");
+    }
+
+    #[test]
+    fn the_encoder_dir_is_the_setup_scripts_unless_set() {
+        let secret = ("HEARTH_JWT_SECRET", "s");
+        let default = Config::from_env(env(&[secret]), Mode::Lambda).unwrap();
+        assert_eq!(default.encoder_dir, Path::new(DEFAULT_ENCODER_DIR));
+        let set = Config::from_env(
+            env(&[secret, ("HEARTH_ENCODER_DIR", "/opt/encoder")]),
+            Mode::Lambda,
+        )
+        .unwrap();
+        assert_eq!(set.encoder_dir, Path::new("/opt/encoder"));
     }
 }
