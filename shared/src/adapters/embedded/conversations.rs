@@ -1,6 +1,7 @@
 //! `ConversationStore` on the embedded engine. Each operation is one redb
 //! transaction, so a turn's several writes land together or not at all.
 
+use super::paging::page_of;
 use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
@@ -217,19 +218,11 @@ impl ConversationStore for EmbeddedStore {
                 None => index.range(lo..(u, i64::MAX, "\u{10FFFF}")),
             }
             .map_err(unavailable)?;
-            let mut items = Vec::with_capacity(limit);
-            let mut more = false;
-            for entry in range.rev() {
-                let (key, _) = entry.map_err(unavailable)?;
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                let (_, _, sid) = key.value();
-                let session = load_session(&sessions, u, sid)?
-                    .ok_or_else(|| StoreError::Corrupt("index points at no session".into()))?;
-                items.push(session);
-            }
+            let (items, more) = page_of(range.rev(), limit, |(_, _, sid), ()| {
+                load_session(&sessions, u, sid)?
+                    .ok_or_else(|| StoreError::Corrupt("index points at no session".into()))
+                    .map(Some)
+            })?;
             Ok(Page::resuming(items, more, SessionPosition::of))
         })
         .await
@@ -253,19 +246,10 @@ impl ConversationStore for EmbeddedStore {
             }
             let messages = tx.open_table(MESSAGES).map_err(unavailable)?;
             let from = after.map_or(0, |MessageSeq(seq)| seq.saturating_add(1));
-            let mut items = Vec::with_capacity(limit);
-            let mut more = false;
-            for entry in messages
+            let range = messages
                 .range((u, s, from)..=(u, s, u64::MAX))
-                .map_err(unavailable)?
-            {
-                let (_, v) = entry.map_err(unavailable)?;
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(decode::<Message>(v.value())?);
-            }
+                .map_err(unavailable)?;
+            let (items, more) = page_of(range, limit, |_, v| decode(v).map(Some))?;
             Ok(Page::resuming(items, more, |m: &Message| MessageSeq(m.seq)))
         })
         .await
@@ -289,16 +273,7 @@ impl ConversationStore for EmbeddedStore {
                 None => flags.range(lo..(u, i64::MAX, "\u{10FFFF}")),
             }
             .map_err(unavailable)?;
-            let mut items: Vec<CrisisFlag> = Vec::with_capacity(limit);
-            let mut more = false;
-            for entry in range.rev() {
-                let (_, v) = entry.map_err(unavailable)?;
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(decode(v.value())?);
-            }
+            let (items, more) = page_of(range.rev(), limit, |_, v| decode(v).map(Some))?;
             Ok(Page::resuming(items, more, FlagPosition::of))
         })
         .await
@@ -320,20 +295,15 @@ impl ConversationStore for EmbeddedStore {
                 None => activity.range((d.as_str(), "")..=(d.as_str(), "\u{10FFFF}")),
             }
             .map_err(unavailable)?;
-            let mut items = Vec::with_capacity(limit);
-            let mut more = false;
-            for entry in range {
-                let (k, _) = entry.map_err(unavailable)?;
-                let (_, u) = k.value();
+            let (items, more) = page_of(range, limit, |(_, u), _| {
+                // The range starts at the cursor's user, who was listed.
                 if after.as_ref().is_some_and(|a| a.as_str() == u) {
-                    continue;
+                    return Ok(None);
                 }
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            }
+                UserId::parse(u)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })?;
             Ok(Page::resuming(items, more, |u: &UserId| {
                 UserPosition(u.clone())
             }))
@@ -353,16 +323,10 @@ impl ConversationStore for EmbeddedStore {
             let (u, s) = (user.as_str(), sid.as_str());
             let tx = db.begin_read().map_err(unavailable)?;
             let messages = tx.open_table(MESSAGES).map_err(unavailable)?;
-            let mut out = Vec::with_capacity(limit);
-            for entry in messages
+            let range = messages
                 .range((u, s, 0)..=(u, s, up_to_seq))
-                .map_err(unavailable)?
-                .rev()
-                .take(limit)
-            {
-                let (_, v) = entry.map_err(unavailable)?;
-                out.push(decode::<Message>(v.value())?);
-            }
+                .map_err(unavailable)?;
+            let (mut out, _) = page_of(range.rev(), limit, |_, v| decode::<Message>(v).map(Some))?;
             out.reverse();
             Ok(out)
         })

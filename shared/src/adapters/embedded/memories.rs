@@ -1,6 +1,7 @@
 //! `MemoryStore` on the embedded engine. Each operation is one redb write
 //! transaction, so a job's memories, summary and watermark land together.
 
+use super::paging::page_of;
 use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBSTONES};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::cursor::MemoryPosition;
@@ -195,20 +196,10 @@ impl MemoryStore for EmbeddedStore {
                 None => memories.range((u, "")..=(u, "\u{10FFFF}")),
             }
             .map_err(unavailable)?;
-            let mut items: Vec<Memory> = Vec::with_capacity(limit);
-            let mut more = false;
-            for entry in range.rev() {
-                let (_, v) = entry.map_err(unavailable)?;
-                let m: Memory = decode(v.value())?;
-                if !filter.admits(&m) {
-                    continue;
-                }
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(m);
-            }
+            let (items, more) = page_of(range.rev(), limit, |_, v| {
+                let m: Memory = decode(v)?;
+                Ok(filter.admits(&m).then_some(m))
+            })?;
             Ok(Page::resuming(items, more, |m: &Memory| {
                 MemoryPosition(m.id.clone())
             }))
@@ -226,22 +217,14 @@ impl MemoryStore for EmbeddedStore {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
             let memories = tx.open_table(MEMORIES).map_err(unavailable)?;
-            let mut out = Vec::new();
-            for entry in memories
+            let range = memories
                 .range((u, "")..=(u, "\u{10FFFF}"))
-                .map_err(unavailable)?
-                .rev()
-            {
-                let (_, v) = entry.map_err(unavailable)?;
-                let m: Memory = decode(v.value())?;
-                if m.is_active() {
-                    out.push(m);
-                    if out.len() == limit {
-                        break;
-                    }
-                }
-            }
-            Ok(out)
+                .map_err(unavailable)?;
+            let (active, _) = page_of(range.rev(), limit, |_, v| {
+                let m: Memory = decode(v)?;
+                Ok(m.is_active().then_some(m))
+            })?;
+            Ok(active)
         })
         .await
     }
@@ -326,17 +309,8 @@ impl MemoryStore for EmbeddedStore {
             let u = user.as_str();
             let tx = db.begin_read().map_err(unavailable)?;
             let t = tx.open_table(TOMBSTONES).map_err(unavailable)?;
-            let mut out = Vec::new();
-            for entry in t
-                .range((u, "")..=(u, "\u{10FFFF}"))
-                .map_err(unavailable)?
-                .rev()
-                .take(limit)
-            {
-                let (_, v) = entry.map_err(unavailable)?;
-                out.push(decode(v.value())?);
-            }
-            Ok(out)
+            let range = t.range((u, "")..=(u, "\u{10FFFF}")).map_err(unavailable)?;
+            Ok(page_of(range.rev(), limit, |_, v| decode(v).map(Some))?.0)
         })
         .await
     }
@@ -358,18 +332,15 @@ impl MemoryStore for EmbeddedStore {
                 .map_err(unavailable)?
                 .map_or((0, 0), |v| v.value());
             let log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
-            let mut entries = Vec::new();
-            for entry in log
+            let range = log
                 .range((u, after.saturating_add(1))..=(u, u64::MAX))
-                .map_err(unavailable)?
-                .take(limit)
-            {
-                let (k, v) = entry.map_err(unavailable)?;
-                entries.push(IndexEntry {
-                    seq: k.value().1,
-                    ops: decode(v.value())?,
-                });
-            }
+                .map_err(unavailable)?;
+            let (entries, _) = page_of(range, limit, |(_, seq), v| {
+                Ok(Some(IndexEntry {
+                    seq,
+                    ops: decode(v)?,
+                }))
+            })?;
             Ok(IndexLogPage {
                 entries,
                 head,

@@ -8,6 +8,7 @@
 mod conversations;
 mod memories;
 mod outbox;
+mod paging;
 mod personal_data;
 mod queue;
 mod settings_checkins_journal;

@@ -1,8 +1,9 @@
 //! The local `EventBus`: domain events appended, in order, to an outbox
 //! table. `hearth events` lists it; in production EventBridge takes its place.
 
+use super::paging::page_of;
 use super::tables::OUTBOX;
-use super::{EmbeddedStore, unavailable};
+use super::{EmbeddedStore, decode, unavailable};
 use crate::domain::events::DomainEvent;
 use crate::ports::{EventBus, OutboxEntry, StoreError};
 use async_trait::async_trait;
@@ -51,19 +52,10 @@ impl EmbeddedStore {
         self.run(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
-            let mut out = Vec::new();
-            for entry in outbox
+            let range = outbox
                 .range(after_seq.saturating_add(1)..)
-                .map_err(unavailable)?
-                .take(limit)
-            {
-                let (_, v) = entry.map_err(unavailable)?;
-                out.push(
-                    serde_json::from_slice(v.value())
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                );
-            }
-            Ok(out)
+                .map_err(unavailable)?;
+            Ok(page_of(range, limit, |_, v| decode(v).map(Some))?.0)
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! local date, so a second pass in the same hour finds the first) and the
 //! journal.
 
+use super::paging::page_of;
 use super::tables::{CHECKINS, JOURNAL, SETTINGS};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::checkin::{CheckIn, Settings};
@@ -27,21 +28,10 @@ fn newest_first<T: serde::de::DeserializeOwned>(
         None => t.range((u, "")..=(u, "\u{10FFFF}")),
     }
     .map_err(unavailable)?;
-    let mut items = Vec::new();
-    let mut more = false;
-    for e in range.rev() {
-        let (_, v) = e.map_err(unavailable)?;
-        let item: T = decode(v.value())?;
-        if !keep(&item) {
-            continue;
-        }
-        if items.len() == limit {
-            more = true;
-            break;
-        }
-        items.push(item);
-    }
-    Ok((items, more))
+    page_of(range.rev(), limit, |_, v| {
+        let item: T = decode(v)?;
+        Ok(keep(&item).then_some(item))
+    })
 }
 
 #[async_trait]
