@@ -4,9 +4,10 @@
 //! with backoff. An interrupted erase is finished by running it again. An
 //! erasure marker is written first and checked by every extraction write.
 
-use super::conversations::write_imported;
+use super::keys::{ERASURE, EXTRACTION, key, user_pk};
+use super::plumbing::{build_err, key_of, n, s, sdk};
 use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK};
-use super::{DynamoStore, Item, build_err, n, s, sdk};
+use super::{DynamoStore, Item};
 use crate::domain::cursor::{self, ExportAfterKey};
 use crate::domain::ids::UserId;
 use crate::domain::page::Page;
@@ -18,9 +19,6 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
-
-/// The erasure marker's sort key: only the user id and when they erased.
-pub const ERASURE_SK: &str = "ERASED";
 
 /// Whether the table holds items of `kind`. Every item in a person's
 /// partition carries its kind, and export and erase read the partition
@@ -110,32 +108,10 @@ fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
     {
         e.data.insert(
             "session_id".into(),
-            serde_json::Value::String(sk.trim_start_matches("X#").into()),
+            serde_json::Value::String(sk.trim_start_matches(EXTRACTION).into()),
         );
     }
     Ok(Some(e))
-}
-
-impl DynamoStore {
-    /// Up to 100 items of one person's partition, from an exclusive start.
-    async fn query_partition(
-        &self,
-        pk: &str,
-        start: Option<Item>,
-        projection: Option<&str>,
-    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
-        self.client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(pk))
-            .set_projection_expression(projection.map(str::to_string))
-            .limit(100)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk)
-    }
 }
 
 #[async_trait]
@@ -150,19 +126,18 @@ impl PersonalData for DynamoStore {
         cursor: Option<&str>,
         max_bytes: usize,
     ) -> Result<Page<ExportItem>, StoreError> {
-        let pk = super::user_pk(user);
         let mut start = match cursor {
             None => None,
             Some(c) => {
                 let ExportAfterKey(sk) = cursor::decode(c)?;
-                Some(Item::from([(PK.into(), s(&pk)), (SK.into(), s(sk))]))
+                Some(key(user, sk))
             }
         };
         let mut items = Vec::new();
         let mut bytes = 0;
         let mut last_sk: Option<String> = None;
         loop {
-            let out = self.query_partition(&pk, start.take(), None).await?;
+            let out = self.query_partition(user, start.take(), None).await?;
             for item in out.items.unwrap_or_default() {
                 let Some(e) = export_item(&item)? else {
                     continue;
@@ -196,12 +171,11 @@ impl PersonalData for DynamoStore {
     }
 
     async fn erase(&self, user: &UserId, now: DateTime<Utc>) -> Result<EraseReceipt, StoreError> {
-        let pk = super::user_pk(user);
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(&pk))
-            .item(SK, s(ERASURE_SK))
+            .item(PK, s(user_pk(user)))
+            .item(SK, s(ERASURE))
             .item("kind", s("erasure"))
             .item("erased_at", n(now.timestamp_millis()))
             .send()
@@ -210,13 +184,13 @@ impl PersonalData for DynamoStore {
         let mut receipt = EraseReceipt::new(&KINDS);
         loop {
             let out = self
-                .query_partition(&pk, None, Some("PK, SK, kind"))
+                .query_partition(user, None, Some("PK, SK, kind"))
                 .await?;
             let items: Vec<Item> = out
                 .items
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|i| i.get(SK) != Some(&s(ERASURE_SK)))
+                .filter(|i| i.get(SK) != Some(&s(ERASURE)))
                 .collect();
             if items.is_empty() {
                 return Ok(receipt);
@@ -225,15 +199,13 @@ impl PersonalData for DynamoStore {
                 let mut requests: Vec<WriteRequest> = chunk
                     .iter()
                     .map(|i| {
-                        let key =
-                            Item::from([(PK.into(), i[PK].clone()), (SK.into(), i[SK].clone())]);
                         DeleteRequest::builder()
-                            .set_key(Some(key))
+                            .set_key(key_of(i))
                             .build()
                             .map(|d| WriteRequest::builder().delete_request(d).build())
+                            .map_err(build_err)
                     })
-                    .collect::<Result<_, _>>()
-                    .map_err(build_err)?;
+                    .collect::<Result<_, _>>()?;
                 // Throttled deletes come back unprocessed: retry them with backoff.
                 for attempt in 0..8u32 {
                     let out = self
@@ -275,7 +247,7 @@ impl PersonalData for DynamoStore {
         let mut outcome = ImportOutcome::default();
         let mut touched: BTreeMap<String, (crate::domain::ids::SessionId, u64)> = BTreeMap::new();
         for line in lines {
-            match write_imported(self, user, line).await? {
+            match self.write_imported(user, line).await? {
                 Some(count) => {
                     outcome.imported += 1;
                     touched.insert(

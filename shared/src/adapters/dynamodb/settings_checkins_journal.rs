@@ -1,35 +1,24 @@
-//! `SettingsStore`, `CheckinStore` and `JournalStore` on DynamoDB. Items in the person's partition:
-//! `SETTINGS`, `CK#<local date>` (a conditional put makes one check-in per
-//! local date) and `J#<id>` (journal entries and prompts, UUIDv7 ids so
-//! that a descending Query is newest first).
+//! `SettingsStore`, `CheckinStore` and `JournalStore` on DynamoDB. Items in
+//! the person's partition: `SETTINGS`, `CK#<local date>` (a conditional put
+//! makes one check-in per local date) and `J#<id>` (journal entries and
+//! prompts, UUIDv7 ids so that a descending Query is newest first).
 
-use super::schema::{PK, SK};
-use super::{DynamoStore, Item, data, json, s, sdk};
+use super::DynamoStore;
+use super::keys::{CHECKINS, JOURNAL, SETTINGS, checkin_sk, journal_sk, key};
+use super::plumbing::{data, data_item, put_refused, sdk};
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::personal_data::ItemKind;
 use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
 use async_trait::async_trait;
-
-use super::user_pk as pk;
-
-fn checkin_sk(date: &chrono::NaiveDate) -> String {
-    format!("CK#{date}")
-}
-fn journal_sk(id: &str) -> String {
-    format!("J#{id}")
-}
-/// The key of a person's item.
-fn key(user: &UserId, sk: String) -> Item {
-    Item::from([(PK.into(), s(pk(user))), (SK.into(), s(sk))])
-}
 
 #[async_trait]
 impl SettingsStore for DynamoStore {
     async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError> {
-        self.get(&pk(user), "SETTINGS")
+        self.get(user, SETTINGS)
             .await?
             .map(|i| data(&i))
             .transpose()
@@ -39,12 +28,12 @@ impl SettingsStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Item::from([
-                (PK.into(), s(pk(user))),
-                (SK.into(), s("SETTINGS")),
-                ("kind".into(), s("settings")),
-                ("data".into(), json(settings)?),
-            ])))
+            .set_item(Some(data_item(
+                user,
+                SETTINGS,
+                ItemKind::Settings,
+                settings,
+            )?))
             .send()
             .await
             .map_err(sdk)?;
@@ -59,30 +48,20 @@ impl CheckinStore for DynamoStore {
         user: &UserId,
         checkin: &CheckIn,
     ) -> Result<(CheckIn, bool), StoreError> {
-        let sk = checkin_sk(&checkin.local_date);
+        let sk = checkin_sk(checkin.local_date);
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Item::from([
-                (PK.into(), s(pk(user))),
-                (SK.into(), s(sk.clone())),
-                ("kind".into(), s("checkin")),
-                ("data".into(), json(checkin)?),
-            ])))
+            .set_item(Some(data_item(user, &sk, ItemKind::Checkin, checkin)?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
         match result {
             Ok(_) => Ok((checkin.clone(), true)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                let item = self
-                    .get(&pk(user), &sk)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
+            // That date has one already: it stands.
+            Err(e) if put_refused(&e) => {
+                let item = self.get(user, &sk).await?.ok_or(StoreError::NotFound)?;
                 Ok((data(&item)?, false))
             }
             Err(e) => Err(sdk(e)),
@@ -91,22 +70,14 @@ impl CheckinStore for DynamoStore {
 
     async fn mark_pushed(&self, user: &UserId, id: &str) -> Result<(), StoreError> {
         // A check-in's id is its local date.
-        let sk = format!("CK#{id}");
-        let item = self
-            .get(&pk(user), &sk)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let sk = checkin_sk(id);
+        let item = self.get(user, &sk).await?.ok_or(StoreError::NotFound)?;
         let mut c: CheckIn = data(&item)?;
         c.pushed = true;
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Item::from([
-                (PK.into(), s(pk(user))),
-                (SK.into(), s(sk)),
-                ("kind".into(), s("checkin")),
-                ("data".into(), json(&c)?),
-            ])))
+            .set_item(Some(data_item(user, sk, ItemKind::Checkin, &c)?))
             .condition_expression("attribute_exists(PK)")
             .send()
             .await
@@ -121,16 +92,10 @@ impl CheckinStore for DynamoStore {
     ) -> Result<Page<CheckIn>, StoreError> {
         let start = page
             .position::<CheckinPosition>()?
-            .map(|CheckinPosition(date)| key(user, checkin_sk(&date)));
+            .map(|CheckinPosition(date)| key(user, checkin_sk(date)));
+        let all = |_: &CheckIn| true;
         let (items, more) = self
-            .newest_under(
-                user,
-                "CK#",
-                start,
-                page.limit as usize,
-                None,
-                |_: &CheckIn| true,
-            )
+            .newest_under(user, CHECKINS, start, page.limit as usize, None, all)
             .await?;
         Ok(Page::resuming(items, more, |c: &CheckIn| {
             CheckinPosition(c.local_date)
@@ -144,12 +109,12 @@ impl JournalStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Item::from([
-                (PK.into(), s(pk(user))),
-                (SK.into(), s(journal_sk(&item.id))),
-                ("kind".into(), s(item.kind.as_str())),
-                ("data".into(), json(item)?),
-            ])))
+            .set_item(Some(data_item(
+                user,
+                journal_sk(&item.id),
+                item.kind.into(),
+                item,
+            )?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await
@@ -168,7 +133,7 @@ impl JournalStore for DynamoStore {
             .map(|JournalPosition(id)| key(user, journal_sk(&id)));
         let keep = |j: &JournalItem| kind.is_none_or(|k| j.kind == k);
         let (items, more) = self
-            .newest_under(user, "J#", start, page.limit as usize, None, keep)
+            .newest_under(user, JOURNAL, start, page.limit as usize, None, keep)
             .await?;
         Ok(Page::resuming(items, more, |j: &JournalItem| {
             JournalPosition(j.id.clone())
@@ -180,7 +145,7 @@ impl JournalStore for DynamoStore {
         user: &UserId,
         id: &str,
     ) -> Result<Option<JournalItem>, StoreError> {
-        self.get(&pk(user), &journal_sk(id))
+        self.get(user, &journal_sk(id))
             .await?
             .map(|i| data(&i))
             .transpose()
