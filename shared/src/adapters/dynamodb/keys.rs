@@ -5,9 +5,9 @@
 //! the epoch for the same reason.
 
 use super::Item;
-use super::plumbing::s;
 use super::schema::{PK, SK};
 use crate::domain::ids::{ClientMessageId, MemoryId, MessageId, SessionId, UserId};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 
 /// The partition of everything a person owns.
@@ -17,7 +17,10 @@ pub(super) fn user_pk(user: &UserId) -> String {
 
 /// The primary key of one of `user`'s items.
 pub(super) fn key(user: &UserId, sk: impl Into<String>) -> Item {
-    Item::from([(PK.into(), s(user_pk(user))), (SK.into(), s(sk))])
+    Item::from([
+        (PK.into(), AttributeValue::S(user_pk(user))),
+        (SK.into(), AttributeValue::S(sk.into())),
+    ])
 }
 
 pub(super) fn session_sk(id: &SessionId) -> String {
