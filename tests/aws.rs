@@ -7,10 +7,12 @@ use hearth::adapters::dynamodb::schema;
 use hearth::adapters::eventbridge::EventBridgeBus;
 use hearth::adapters::sqs::SqsQueue;
 use hearth::domain::events::DomainEvent;
+use hearth::domain::flag::{FlagSource, Flagged};
 use hearth::domain::ids::{ClientMessageId, SessionId, UserId};
 use hearth::domain::jobs::Job;
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
+use hearth::domain::safety::CrisisCategory;
 use hearth::ports::{ConversationStore, EventBus, JobQueue, MemoryStore};
 use hearth::service::jobs::{Dispatcher, JobError, JobHandler, run_worker};
 use hearth_tests::aws::{fresh_table, sdk, unique};
@@ -258,10 +260,12 @@ async fn events_reach_the_bus_in_batches_with_source_and_detail_type() {
             at,
         })
         .collect();
-    events.push(DomainEvent::CrisisFlagged {
-        user: user.clone(),
+    events.push(DomainEvent::crisis_flagged(
+        &user,
         at,
-    });
+        &Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes"),
+        FlagSource::Chat,
+    ));
     EventBridgeBus::new(eb.clone(), &bus)
         .publish(&events)
         .await
@@ -297,6 +301,11 @@ async fn events_reach_the_bus_in_batches_with_source_and_detail_type() {
         .collect();
     assert_eq!(crisis.len(), 1);
     assert_eq!(crisis[0]["detail"]["user"], "alice");
+    assert_eq!(
+        crisis[0]["detail"]["reason"],
+        serde_json::json!({"layer": "rules", "rule": "goodbyes"}),
+        "the event says which layer fired and why"
+    );
 }
 
 #[tokio::test]

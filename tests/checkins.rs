@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hearth::adapters::fcm::FcmPush;
 use hearth::domain::checkin::{CheckIn, FALLBACK};
 use hearth::domain::extraction::{MemoryWrite, Plan};
+use hearth::domain::flag::Flagged;
 use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
 use hearth::domain::memory::{Category, Memory};
 use hearth::domain::message::NewUserMessage;
@@ -44,7 +45,7 @@ async fn say(
                 content: text.into(),
                 client_message_id: None,
                 created_at: when,
-                crisis,
+                crisis: crisis.map(|c| Flagged::by_rule(c, "not_want_to_live")),
             },
         )
         .await

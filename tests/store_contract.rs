@@ -47,8 +47,10 @@ mod embedded_personal_data {
 async fn every_embedded_table_is_covered_by_export_and_erase() {
     use hearth::adapters::embedded::{EmbeddedQueue, QueuePolicy, TABLE_KINDS};
     use hearth::domain::events::DomainEvent;
+    use hearth::domain::flag::{FlagSource, Flagged};
     use hearth::domain::ids::{SessionId, UserId};
     use hearth::domain::jobs::Job;
+    use hearth::domain::safety::CrisisCategory;
     use hearth::ports::{EventBus, JobQueue, JobSource, PersonalData};
     let (store, _dir) = embedded_all().await;
     let mapped: Vec<&str> = TABLE_KINDS.iter().map(|(t, _)| *t).collect();
@@ -90,10 +92,12 @@ async fn every_embedded_table_is_covered_by_export_and_erase() {
     queue.fail(&d[0], "dead on purpose").await.unwrap();
     queue.enqueue(&job).await.unwrap();
     store
-        .publish(&[DomainEvent::CrisisFlagged {
-            user: u.clone(),
-            at: chrono::Utc::now(),
-        }])
+        .publish(&[DomainEvent::crisis_flagged(
+            &u,
+            chrono::Utc::now(),
+            &Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes"),
+            FlagSource::Chat,
+        )])
         .await
         .unwrap();
 

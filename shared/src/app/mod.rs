@@ -17,6 +17,7 @@ use crate::ports::{Clock, ModelClient, Ports, SystemClock};
 use crate::ports::{Embedder, Push};
 use crate::service::chat::ChatService;
 use crate::service::checkin::CheckinPass;
+use crate::service::crisis::CrisisCare;
 use crate::service::extraction::Extractor;
 use crate::service::jobs::Dispatcher;
 use crate::service::journal::JournalService;
@@ -132,6 +133,11 @@ impl App {
             models: self.models.clone(),
             retriever: Arc::clone(&self.retriever),
             clock: Arc::clone(&self.clock),
+            care: CrisisCare {
+                settings: Arc::clone(&self.ports.settings),
+                events: Arc::clone(&self.ports.events),
+                default_locale: self.crisis_locale.clone(),
+            },
         }
     }
 

@@ -4,6 +4,7 @@
 //! `(Arc<dyn ConversationStore>, guard)`.
 
 use super::{at, user};
+use crate::domain::flag::{CrisisReason, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
     ContextCounts, NewReply, NewUserMessage, RecordedTurn, ReplyMeta, Role, Usage,
@@ -329,7 +330,7 @@ pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {
         content: "text that is never copied into the flag".into(),
         client_message_id: Some(ClientMessageId::parse(cmid).unwrap()),
         created_at: at(minute),
-        crisis: Some(CrisisCategory::Suicidal),
+        crisis: Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes")),
     };
     let first = store
         .record_user_message(&u, flagged(0, "c-1"))
@@ -362,6 +363,13 @@ pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {
     assert_eq!(flags.items[1].session_id, first.session.id);
     assert_eq!(flags.items[1].at, at(0));
     assert_eq!(flags.items[1].category, CrisisCategory::Suicidal);
+    assert_eq!(
+        flags.items[1].reason,
+        Some(CrisisReason::Rules {
+            rule: "goodbyes".into()
+        }),
+        "the flag keeps which layer fired and why"
+    );
     let page = store
         .list_crisis_flags(&u, &PageRequest::first(1))
         .await

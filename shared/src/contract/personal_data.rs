@@ -9,6 +9,7 @@ use super::settings_checkins_journal::checkin;
 use super::{AllStores, at, user};
 use crate::domain::checkin::Settings;
 use crate::domain::extraction::{MemoryWrite, Plan};
+use crate::domain::flag::Flagged;
 use crate::domain::ids::{ClientMessageId, MemoryId, SessionId, UserId};
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::memory::{Category, Memory};
@@ -56,7 +57,7 @@ pub async fn seed<S: AllStores + ?Sized>(store: &S, u: &UserId) {
                 content: "I wrote goodbye letters".into(),
                 client_message_id: Some(ClientMessageId::parse("seed-1").unwrap()),
                 created_at: at(0),
-                crisis: Some(CrisisCategory::Suicidal),
+                crisis: Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes")),
             },
         )
         .await

@@ -2,6 +2,7 @@
 //! writes for them from their recent days (what the model is asked is in
 //! `prompts::journal`). Pure code.
 
+use super::flag::Flag;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,9 @@ pub struct JournalItem {
     pub kind: JournalKind,
     pub text: String,
     pub created_at: DateTime<Utc>,
+    /// Set when the crisis screen flagged an entry: its category and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<Flag>,
 }
 
 impl JournalItem {
@@ -39,6 +43,7 @@ impl JournalItem {
             kind,
             text: text.trim().to_string(),
             created_at: at,
+            flag: None,
         }
     }
 }
@@ -47,6 +52,12 @@ impl JournalItem {
 pub const MAX_ENTRY_CHARS: usize = 10_000;
 /// What a journal prompt looks back over.
 pub const PROMPT_LOOKBACK: Duration = Duration::hours(72);
+/// The prompt written, with no model call, when what a journal prompt
+/// reads shows crisis; the resources follow it.
+pub const GENTLE_PROMPT: &str = "These last few days sound like they have been really hard. \
+There is no need to write anything today unless you want to. If you do, you could write about one small thing, \
+or one person, that has helped you get through a difficult moment, even a little. \
+And please reach out to someone now if you need support:";
 pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     let n = text.trim().chars().count();
     if n == 0 {

@@ -1,5 +1,6 @@
 //! Sessions and messages: what a conversation is made of.
 
+use super::flag::{CrisisReason, Flagged};
 use super::ids::{ClientMessageId, MessageId, SessionId};
 use super::route::Route;
 use super::safety::CrisisCategory;
@@ -167,29 +168,33 @@ pub struct NewUserMessage {
     pub created_at: DateTime<Utc>,
     /// Set when the crisis screen flagged the message: a crisis flag is
     /// stored with it, in the same write.
-    pub crisis: Option<CrisisCategory>,
+    pub crisis: Option<Flagged>,
 }
 
 /// A stored record that a person's message showed crisis, for later
 /// features such as gentler check-ins. It never holds the message text.
 /// It lives with the message it is about: the screen (`safety`) only names
 /// the category, so the dependency points one way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CrisisFlag {
     pub at: DateTime<Utc>,
     pub session_id: SessionId,
     pub message_id: MessageId,
     pub category: CrisisCategory,
+    /// Which layer fired and why; `None` on flags stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CrisisReason>,
 }
 
 impl CrisisFlag {
     /// The flag for a stored message the screen flagged.
-    pub fn for_message(message: &Message, category: CrisisCategory) -> Self {
+    pub fn for_message(message: &Message, flagged: Flagged) -> Self {
         Self {
             at: message.created_at,
             session_id: message.session_id.clone(),
             message_id: message.id.clone(),
-            category,
+            category: flagged.category,
+            reason: Some(flagged.reason.stored()),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, store_error};
 use super::extract::{AuthUser, JsonBody, Paging};
-use super::views::{ChatResponse, List, MemoryView, MessageView, SessionView};
+use super::views::{ChatResponse, List, MemoryView, MessageView, SessionView, WrittenView};
 use crate::app::App;
 use crate::domain::checkin::{CheckIn, Settings, SettingsPatch};
 use crate::domain::ids::MemoryId;
@@ -406,14 +406,15 @@ pub struct EntryBody {
     text: String,
 }
 
-/// `POST /v1/journal/entries`: store an entry (and queue its extraction).
+/// `POST /v1/journal/entries`: store an entry (and queue its extraction),
+/// with `crisis` when the screen flagged it.
 pub async fn add_journal_entry(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<EntryBody>,
-) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
-    let item = app.journal().add_entry(&user, &body.text).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(item)))
+) -> Result<(axum::http::StatusCode, Json<WrittenView>), ApiError> {
+    let written = app.journal().add_entry(&user, &body.text).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(written.into())))
 }
 
 /// `GET /v1/journal/entries`: entries, newest first.
@@ -446,11 +447,12 @@ pub async fn list_journal_prompts(
     Ok(Json(List::from_page(page, |j| j)))
 }
 
-/// `POST /v1/journal/prompts`: write, store and return a reflective prompt.
+/// `POST /v1/journal/prompts`: write, store and return a reflective
+/// prompt, with `crisis` when it is the gentle one.
 pub async fn new_journal_prompt(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-) -> Result<(axum::http::StatusCode, Json<JournalItem>), ApiError> {
-    let item = app.journal().prompt(&user).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(item)))
+) -> Result<(axum::http::StatusCode, Json<WrittenView>), ApiError> {
+    let written = app.journal().prompt(&user).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(written.into())))
 }

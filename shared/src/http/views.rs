@@ -1,10 +1,14 @@
 //! The API's JSON shapes (DESIGN.md, "Shapes"). Internal fields such as a
 //! message's `seq` stay inside.
 
+use crate::domain::crisis_notice::CrisisNotice;
+use crate::domain::journal::JournalItem;
 use crate::domain::message::{ContextCounts, Message, Role, Session, Usage};
 use crate::domain::page::Page;
 use crate::domain::route::Route;
+use crate::domain::safety::CrisisCategory;
 use crate::service::chat::ChatOutcome;
+use crate::service::journal::Written;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -97,6 +101,69 @@ pub struct ChatResponse {
     pub reply: ReplyView,
     pub memories_used: Vec<String>,
     pub context: ContextCounts,
+    pub crisis: Option<CrisisView>,
+}
+
+/// A flagged answer's crisis part, the same in a chat response and a
+/// journal entry's 201: `{category, locale, resources: [{name, phone,
+/// text, url}]}`, so a client can show the resources apart from the text
+/// (which still ends with them).
+#[derive(Serialize)]
+pub struct CrisisView {
+    pub category: CrisisCategory,
+    pub locale: &'static str,
+    pub resources: Vec<ResourceView>,
+}
+
+/// One line of help. `text` is the line as the reply renders it.
+#[derive(Serialize)]
+pub struct ResourceView {
+    pub name: Option<&'static str>,
+    pub phone: Option<&'static str>,
+    pub text: &'static str,
+    pub url: Option<&'static str>,
+}
+
+impl From<CrisisNotice> for CrisisView {
+    fn from(n: CrisisNotice) -> Self {
+        let r = n.resources;
+        let abuse = match n.category {
+            CrisisCategory::DangerNow => r.abuse_line,
+            _ => None,
+        };
+        let resources = std::iter::once(r.crisis_line)
+            .chain(abuse)
+            .chain(std::iter::once(r.emergency))
+            .map(|text| ResourceView {
+                name: None,
+                phone: None,
+                text,
+                url: None,
+            })
+            .collect();
+        Self {
+            category: n.category,
+            locale: n.locale(),
+            resources,
+        }
+    }
+}
+
+/// A journal entry's or prompt's 201: the item, and `crisis`.
+#[derive(Serialize)]
+pub struct WrittenView {
+    #[serde(flatten)]
+    pub item: JournalItem,
+    pub crisis: Option<CrisisView>,
+}
+
+impl From<Written> for WrittenView {
+    fn from(w: Written) -> Self {
+        Self {
+            item: w.item,
+            crisis: w.crisis.map(Into::into),
+        }
+    }
 }
 
 impl From<ChatOutcome> for ChatResponse {
@@ -122,6 +189,7 @@ impl From<ChatOutcome> for ChatResponse {
             },
             memories_used: meta.memories_used,
             context: meta.context,
+            crisis: o.crisis.map(Into::into),
         }
     }
 }

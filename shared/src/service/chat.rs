@@ -5,19 +5,25 @@
 //! 3. publish `CrisisFlagged` (no message text) when flagged;
 //! 4. assemble the route's context within its budgets and the model window;
 //! 5. ask the route's role (falling back per DESIGN.md);
-//! 6. store the reply with its route, model, usage and `memories_used`.
+//! 6. read and strip the model's risk mark (`domain::risk_mark`): when it
+//!    marks a risk the screen missed, the turn becomes a crisis turn (its
+//!    flag stored, layer `model_mark`, and `CrisisFlagged` published);
+//! 7. store the reply with its route, model, usage and `memories_used`.
 //!
-//! A crisis reply always ends with the crisis resources, added here by code.
+//! A crisis reply always ends with the crisis resources for the person's
+//! locale, added here by code, and the outcome carries them apart as well.
 //! If the model fails it is a fixed safe reply, still a 200. A retry with the
 //! same `client_message_id` never stores the message twice.
 
+use super::crisis::CrisisCare;
 use super::models::{ModelFailure, ModelRoles};
 use super::retrieval::Retriever;
+use crate::domain::completion::Completion;
 use crate::domain::context::{
     ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
 };
-use crate::domain::crisis_resources;
-use crate::domain::events::DomainEvent;
+use crate::domain::crisis_notice::CrisisNotice;
+use crate::domain::flag::{FlagSource, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::EXTRACT_EVERY;
@@ -27,6 +33,7 @@ use crate::domain::message::{
 };
 use crate::domain::prompts;
 use crate::domain::retrieval::{Query, Quota};
+use crate::domain::risk_mark::{self, RiskMark};
 use crate::domain::route::Route;
 use crate::domain::safety::CrisisCategory;
 use crate::domain::triage;
@@ -50,6 +57,10 @@ pub struct ChatOutcome {
     pub session_id: SessionId,
     pub user_message: Message,
     pub reply: Message,
+    /// Set when the turn was flagged, by the screen or by the model's mark:
+    /// the category and the person's resources, which `reply.content` also
+    /// ends with.
+    pub crisis: Option<CrisisNotice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +91,7 @@ pub struct ChatService {
     models: ModelRoles,
     clock: Arc<dyn Clock>,
     turn_deadline: Duration,
-    crisis_locale: String,
+    care: CrisisCare,
     retriever: Arc<Retriever>,
 }
 
@@ -101,11 +112,15 @@ impl ChatService {
         retriever: Arc<Retriever>,
     ) -> Self {
         Self {
+            care: CrisisCare {
+                settings: Arc::clone(&ports.settings),
+                events: Arc::clone(&ports.events),
+                default_locale: crisis_locale,
+            },
             ports,
             models,
             clock,
             turn_deadline,
-            crisis_locale,
             retriever,
         }
     }
@@ -117,7 +132,7 @@ impl ChatService {
         let req_text = req.message.clone();
         let decision = triage::route(&req.message);
         let route = decision.route;
-        let crisis = decision.crisis.as_ref().map(|c| c.category);
+        let flagged = decision.crisis.as_ref().map(Flagged::from);
         let route_us = t.elapsed().as_micros() as u64;
 
         let t = Instant::now();
@@ -131,7 +146,7 @@ impl ChatService {
                     content: req.message,
                     client_message_id: req.client_message_id,
                     created_at: self.clock.now(),
-                    crisis,
+                    crisis: flagged,
                 },
             )
             .await?;
@@ -139,14 +154,22 @@ impl ChatService {
         let session_id = recorded.session.id.clone();
         if let Some(reply) = recorded.reply {
             tracing::info!(session = %session_id, "replayed an answered turn");
+            let crisis = self.replayed_notice(user, &recorded.message, &reply).await;
             return Ok(ChatOutcome {
                 session_id,
                 user_message: recorded.message,
                 reply,
+                crisis,
             });
         }
-        if let (Some(category), false) = (crisis, recorded.replayed) {
-            self.publish_crisis(user, category, recorded.message.created_at)
+        if let (Some(flagged), false) = (flagged, recorded.replayed) {
+            self.care
+                .publish(
+                    user,
+                    recorded.message.created_at,
+                    &flagged,
+                    FlagSource::Chat,
+                )
                 .await;
         }
 
@@ -179,12 +202,37 @@ impl ChatService {
         let t = Instant::now();
         let answer = self.models.complete(user, route, &request, deadline).await;
         let model_ms = ms(t);
-        let drafted = match (crisis, answer) {
-            (None, Ok(a)) => Drafted {
-                content: a.completion.content,
-                model: a.completion.model,
-                usage: a.completion.usage,
-            },
+        // The mark is read off every answer, and stripped before anything
+        // is stored or shown.
+        let answer = answer.map(|a| {
+            let read = risk_mark::read(&a.completion.content);
+            let completion = Completion {
+                content: read.text,
+                ..a.completion
+            };
+            (completion, read.mark)
+        });
+        let (drafted, stored_route, crisis) = match (flagged, answer) {
+            (None, Ok((completion, RiskMark::Risk(category)))) => {
+                // The model saw a risk the screen missed: the same answer,
+                // as a crisis turn, with no second call.
+                let marked = Flagged::by_model_mark(category);
+                self.care
+                    .publish(user, self.clock.now(), &marked, FlagSource::Chat)
+                    .await;
+                let notice = self.care.notice(user, category).await;
+                let drafted = self.crisis_reply(&notice, Some(completion));
+                (drafted, Route::Crisis, Some(notice))
+            }
+            (None, Ok((completion, _))) => (
+                Drafted {
+                    content: completion.content,
+                    model: completion.model,
+                    usage: completion.usage,
+                },
+                route,
+                None,
+            ),
             (None, Err(ModelFailure::NotConfigured(hint))) => {
                 return Err(ChatError::ModelUnavailable(hint));
             }
@@ -193,8 +241,10 @@ impl ChatService {
                     "the model could not answer ({e}); your message is saved, so try again"
                 )));
             }
-            (Some(category), answer) => {
-                self.crisis_reply(category, answer.ok().map(|a| a.completion))
+            (Some(flagged), answer) => {
+                let notice = self.care.notice(user, flagged.category).await;
+                let drafted = self.crisis_reply(&notice, answer.ok().map(|(c, _)| c));
+                (drafted, route, Some(notice))
             }
         };
 
@@ -210,7 +260,7 @@ impl ChatService {
                     content: drafted.content,
                     created_at: self.clock.now(),
                     meta: ReplyMeta {
-                        route,
+                        route: stored_route,
                         model: drafted.model,
                         usage: drafted.usage,
                         memories_used,
@@ -222,8 +272,15 @@ impl ChatService {
         let reply_ms = ms(t);
         self.enqueue_extraction_if_due(user, &session_id, reply.seq)
             .await;
+        // The router's reasons explain a route; on a crisis turn they would
+        // name the rule that fired, so they are left out (see `crisis`).
+        let reasons: &[&str] = if crisis.is_some() {
+            &[]
+        } else {
+            &decision.reasons
+        };
         tracing::info!(
-            session = %session_id, %route, reasons = ?decision.reasons,
+            session = %session_id, route = %stored_route, ?reasons,
             route_us, store_ms, context_ms, model_ms, reply_ms,
             "turn complete"
         );
@@ -231,23 +288,17 @@ impl ChatService {
             session_id,
             user_message: recorded.message,
             reply,
+            crisis,
         })
     }
 
     /// The crisis reply: the model's words if it answered, else the fixed
-    /// safe reply; the resources for the locale are always appended by code.
-    fn crisis_reply(
-        &self,
-        category: CrisisCategory,
-        answer: Option<crate::domain::completion::Completion>,
-    ) -> Drafted {
-        let resources = crisis_resources::render(
-            crisis_resources::for_locale(&self.crisis_locale, &self.crisis_locale),
-            Some(category),
-        );
+    /// safe reply; the resources for the person's locale are always
+    /// appended by code.
+    fn crisis_reply(&self, notice: &CrisisNotice, answer: Option<Completion>) -> Drafted {
         match answer.filter(|c| !c.content.trim().is_empty()) {
             Some(c) => Drafted {
-                content: format!("{}\n\n{resources}", c.content.trim()),
+                content: notice.append_to(&c.content),
                 model: c.model,
                 usage: c.usage,
             },
@@ -256,12 +307,47 @@ impl ChatService {
                     "crisis reply: the chat role did not answer; sending the fixed safe reply"
                 );
                 Drafted {
-                    content: format!("{}\n\n{resources}", prompts::chat::FIXED_CRISIS_REPLY),
+                    content: notice.append_to(prompts::chat::FIXED_CRISIS_REPLY),
                     model: "fixed".into(),
                     usage: Usage::default(),
                 }
             }
         }
+    }
+
+    /// A replayed crisis turn's notice, as the first answer gave it: the
+    /// category of the message's stored flag (the screen's, or the model
+    /// mark's), else what the screen says of it now, else `suicidal`, so a
+    /// crisis reply never comes back without its resources apart.
+    async fn replayed_notice(
+        &self,
+        user: &UserId,
+        message: &Message,
+        reply: &Message,
+    ) -> Option<CrisisNotice> {
+        if reply.reply.as_ref().map(|m| m.route) != Some(Route::Crisis) {
+            return None;
+        }
+        let flagged = match self
+            .ports
+            .conversations
+            .list_crisis_flags(user, &crate::domain::page::PageRequest::first(20))
+            .await
+        {
+            Ok(page) => page
+                .items
+                .into_iter()
+                .find(|f| f.message_id == message.id)
+                .map(|f| f.category),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the flags of a replayed turn");
+                None
+            }
+        };
+        let category = flagged
+            .or_else(|| triage::route(&message.content).crisis.map(|c| c.category))
+            .unwrap_or(CrisisCategory::Suicidal);
+        Some(self.care.notice(user, category).await)
     }
 
     /// What Hearth knows that fits this message, chosen by the retrieval
@@ -390,24 +476,6 @@ impl ChatService {
                     tracing::error!(%session, error = %e, "could not release the claim; the idle sweep will not see it");
                 }
             }
-        }
-    }
-
-    async fn publish_crisis(
-        &self,
-        user: &UserId,
-        category: CrisisCategory,
-        at: chrono::DateTime<chrono::Utc>,
-    ) {
-        tracing::warn!(user = %user, category = category.as_str(), "crisis flagged");
-        let event = DomainEvent::CrisisFlagged {
-            user: user.clone(),
-            at,
-        };
-        if let Err(e) = self.ports.events.publish(&[event]).await {
-            // The flag itself is stored with the message; only the
-            // notification failed. Answering the person comes first.
-            tracing::error!(user = %user, error = %e, "could not publish CrisisFlagged");
         }
     }
 }

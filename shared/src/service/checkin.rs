@@ -9,8 +9,9 @@
 //! local hour is their check-in hour, with check-ins on and none yet on
 //! this local date, the step:
 //! 1. writes one line with the check-in role from the last 24 hours and
-//!    what Hearth remembers (or the gentle variant with crisis resources
-//!    after a crisis flag in those 24 hours);
+//!    what Hearth remembers (or, with no model call, the gentle variant
+//!    with the crisis resources for their locale when those 24 hours show
+//!    crisis: a flag, or a line of theirs the screen flags);
 //! 2. holds it under 100 characters: one stricter retry, then a safe
 //!    fallback line, never a sentence cut off;
 //! 3. stores it once per local date (a second pass finds it);
@@ -24,12 +25,13 @@
 //! check-ins ([`PassReport`]); people the fan-out could not look at,
 //! enqueue, or reach before its deadline ([`FanOutReport`]).
 
+use super::crisis;
 use super::jobs::{JobError, JobHandler};
 use super::models::ModelRoles;
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::checkin::{self, CheckIn, FALLBACK, GENTLE, LOOKBACK, Settings};
-use crate::domain::crisis_resources;
+use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
@@ -294,21 +296,18 @@ impl CheckinPass {
                 pushed: self.push_again(user, &settings, &today).await,
             });
         }
-        let flags = self
-            .conversations
-            .list_crisis_flags(user, &PageRequest::first(1))
-            .await?;
-        let in_crisis = flags
-            .items
-            .first()
-            .is_some_and(|f| f.at > since && f.at <= at);
+        // What the check-in reads is screened: a flag in the window, or a
+        // line of theirs the screen flags now (imported history), means the
+        // gentle line with the resources, and no model call.
+        let theirs = recent
+            .iter()
+            .filter(|(r, _)| *r == Role::User)
+            .map(|(_, t)| t.as_str());
+        let in_crisis = crisis::in_window(&*self.conversations, user, since, at, theirs).await?;
 
-        let (text, variant, model) = if in_crisis {
-            let resources = crisis_resources::render(
-                crisis_resources::for_locale(&settings.locale, &self.default_locale),
-                None,
-            );
-            (format!("{GENTLE}\n\n{resources}"), "gentle", None)
+        let (text, variant, model) = if let Some(category) = in_crisis {
+            let notice = CrisisNotice::new(category, &settings.locale, &self.default_locale);
+            (notice.append_to(GENTLE), "gentle", None)
         } else {
             self.compose(user, &recent, at).await
         };

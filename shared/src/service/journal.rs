@@ -1,18 +1,25 @@
-//! The journal: entries are stored and queued for extraction (so what a
-//! person writes there is remembered); a reflective prompt is written by
-//! the deep role from the last 72 hours of conversation, the recent
-//! entries and the relevant memories, then stored and returned.
+//! The journal: entries are screened, stored (with their crisis flag, when
+//! flagged) and queued for extraction (so what a person writes there is
+//! remembered); a reflective prompt is written by the deep role from the
+//! last 72 hours of conversation, the recent entries and the relevant
+//! memories, then stored and returned. When what the prompt would read
+//! shows crisis, no model is asked: the prompt is the gentle one, with the
+//! resources for the person's locale.
 
+use super::crisis::{self, CrisisCare};
 use super::models::{ModelFailure, ModelRoles};
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
+use crate::domain::crisis_notice::CrisisNotice;
+use crate::domain::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
-use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
+use crate::domain::journal::{self, GENTLE_PROMPT, JournalItem, JournalKind, PROMPT_LOOKBACK};
 use crate::domain::message::Role;
 use crate::domain::page::PageRequest;
 use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
+use crate::domain::safety;
 use crate::ports::{Clock, ConversationStore, JobQueue, JournalStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,26 +47,47 @@ pub struct JournalService {
     pub models: ModelRoles,
     pub retriever: Arc<Retriever>,
     pub clock: Arc<dyn Clock>,
+    pub care: CrisisCare,
+}
+
+/// A journal item as stored, and the crisis notice when the entry was
+/// flagged or the prompt is the gentle one.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub item: JournalItem,
+    pub crisis: Option<CrisisNotice>,
 }
 
 impl JournalService {
-    /// Store an entry, then queue its extraction. The entry is durable
-    /// before the enqueue; a failed enqueue is an error the caller sees.
-    pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<JournalItem, JournalError> {
+    /// Screen an entry and store it with its flag, publish `CrisisFlagged`
+    /// when flagged, then queue its extraction. The entry is durable before
+    /// the enqueue; a failed enqueue is an error the caller sees.
+    pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<Written, JournalError> {
         journal::validate_entry(text)?;
-        let item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
+        let flagged = safety::screen(text).as_ref().map(Flagged::from);
+        let mut item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
+        item.flag = flagged.map(Into::into);
         self.journal.add_journal(user, &item).await?;
+        let crisis = match flagged {
+            Some(flagged) => {
+                self.care
+                    .publish(user, item.created_at, &flagged, FlagSource::Journal)
+                    .await;
+                Some(self.care.notice(user, flagged.category).await)
+            }
+            None => None,
+        };
         self.queue
             .enqueue(&Job::ExtractJournal {
                 user: user.clone(),
                 entry_id: item.id.clone(),
             })
             .await?;
-        Ok(item)
+        Ok(Written { item, crisis })
     }
 
     /// Write, store and return a reflective prompt.
-    pub async fn prompt(&self, user: &UserId) -> Result<JournalItem, JournalError> {
+    pub async fn prompt(&self, user: &UserId) -> Result<Written, JournalError> {
         let now = self.clock.now();
         let since = now - PROMPT_LOOKBACK;
         let turns = conversation_between(
@@ -80,13 +108,40 @@ impl JournalService {
             )
             .await?
             .items;
-        let said: String = turns
+        let theirs: Vec<&str> = turns
             .iter()
             .filter(|(r, _)| *r == Role::User)
             .map(|(_, t)| t.as_str())
             .chain(entries.iter().map(|e| e.text.as_str()))
-            .collect::<Vec<_>>()
-            .join(" ");
+            .collect();
+        // Every entry read is shown to the model, so a flag on any of them
+        // counts, however old.
+        let flagged_entry = entries
+            .iter()
+            .find_map(|e| e.flag.as_ref().map(|f| f.category));
+        let in_crisis = match flagged_entry {
+            Some(c) => Some(c),
+            None => {
+                crisis::in_window(
+                    &*self.conversations,
+                    user,
+                    since,
+                    now,
+                    theirs.iter().copied(),
+                )
+                .await?
+            }
+        };
+        if let Some(category) = in_crisis {
+            let notice = self.care.notice(user, category).await;
+            let item = JournalItem::new(JournalKind::Prompt, &notice.append_to(GENTLE_PROMPT), now);
+            self.journal.add_journal(user, &item).await?;
+            return Ok(Written {
+                item,
+                crisis: Some(notice),
+            });
+        }
+        let said = theirs.join(" ");
         let known = self
             .retriever
             .memories_section(user, &said, Route::Reasoning, now, "journal prompt")
@@ -117,6 +172,6 @@ impl JournalService {
         }
         let item = JournalItem::new(JournalKind::Prompt, text, now);
         self.journal.add_journal(user, &item).await?;
-        Ok(item)
+        Ok(Written { item, crisis: None })
     }
 }

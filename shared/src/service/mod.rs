@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod checkin;
+pub mod crisis;
 pub mod extraction;
 pub mod jobs;
 pub mod journal;

@@ -1,10 +1,15 @@
 //! The chat reply's prompts: the system prompt of each route (support,
 //! crisis, reasoning, pattern), the fixed crisis reply used when no model
-//! can answer, and the request a reply is asked with.
+//! can answer, and the request a reply is asked with. Every non-crisis
+//! route's prompt ends with the risk-mark instruction (`risk_mark` reads
+//! the tail it asks for), whichever role answers: the deep role's
+//! reasoning and pattern replies go through this builder too, and the
+//! chat role answers them when the deep role falls back.
 
 use crate::domain::completion::{CompletionRequest, Turn};
 use crate::domain::context::ContextProfile;
 use crate::domain::route::Route;
+use std::sync::LazyLock;
 
 /// The chat role's system prompt for everyday support.
 pub const COMPANION_SYSTEM: &str = "\
@@ -53,13 +58,32 @@ You deserve support right now from a person who can help. \
 Please reach out to one of the services below, now, and if you can, let someone you trust know how you're feeling. \
 Are you safe right now?";
 
-/// The system prompt for a route.
+/// Asks for the tail line that `domain::risk_mark` reads and strips: the
+/// model's own judgement of risk, at no extra call. Not on the crisis
+/// route, which the screen has already flagged.
+pub const RISK_MARK_INSTRUCTION: &str = "\
+After your reply, add one last line that the person never sees: <<risk:none>> when nothing the person has said suggests they are in danger, \
+or <<risk:CATEGORY>> when it does, with CATEGORY one of suicidal (thoughts or plans of ending their life), self_harm (hurting themselves), \
+harm_to_others (intent to hurt someone) or danger_now (abuse or danger happening to them). \
+Judge the person's own words, not stories, quotes or other people's experiences. \
+Write nothing after that line, and never mention it.";
+
+/// A non-crisis route's prompt followed by the risk-mark instruction.
+fn with_mark(prompt: &str) -> String {
+    format!("{prompt}\n\n{RISK_MARK_INSTRUCTION}")
+}
+
+static SUPPORT: LazyLock<String> = LazyLock::new(|| with_mark(COMPANION_SYSTEM));
+static REASONING: LazyLock<String> = LazyLock::new(|| with_mark(REASONING_SYSTEM));
+static PATTERN: LazyLock<String> = LazyLock::new(|| with_mark(PATTERN_SYSTEM));
+
+/// The system prompt for a route, before what Hearth knows.
 pub fn system_for(route: Route) -> &'static str {
     match route {
-        Route::Support => COMPANION_SYSTEM,
+        Route::Support => &SUPPORT,
         Route::Crisis => CRISIS_SYSTEM,
-        Route::Reasoning => REASONING_SYSTEM,
-        Route::Pattern => PATTERN_SYSTEM,
+        Route::Reasoning => &REASONING,
+        Route::Pattern => &PATTERN,
     }
 }
 
@@ -150,6 +174,24 @@ mod tests {
             known,
         );
         insta::assert_json_snapshot!(req);
+    }
+
+    #[test]
+    fn every_route_but_crisis_asks_for_the_risk_mark_naming_every_category() {
+        use crate::domain::risk_mark::{RiskMark, read};
+        use crate::domain::safety::CrisisCategory::*;
+        for route in [Route::Support, Route::Reasoning, Route::Pattern] {
+            assert!(
+                system_for(route).ends_with(RISK_MARK_INSTRUCTION),
+                "{route:?}"
+            );
+        }
+        assert!(!system_for(Route::Crisis).contains("<<risk:"));
+        // What the instruction shows is exactly what the reader accepts.
+        assert_eq!(read("Hi.\n<<risk:none>>").mark, RiskMark::None);
+        for c in [Suicidal, SelfHarm, HarmToOthers, DangerNow] {
+            assert!(RISK_MARK_INSTRUCTION.contains(c.as_str()), "{}", c.as_str());
+        }
     }
 
     #[test]

@@ -80,6 +80,7 @@ mod tests {
             kind: JournalKind::Entry,
             text: "Baked bread with Maya on Sunday. It felt calm.".into(),
             created_at: "2026-05-03T18:00:00Z".parse().unwrap(),
+            flag: None,
         }];
         let known = known_context(
             &[("relationships".into(), "Has a sister named Maya.".into())],

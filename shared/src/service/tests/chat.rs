@@ -5,6 +5,7 @@
 use super::{NOT_CONFIGURED, World, model_id, user};
 use crate::domain::crisis_resources;
 use crate::domain::events::DomainEvent;
+use crate::domain::flag::{CrisisReason, FlagSource};
 use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::Category;
@@ -12,6 +13,7 @@ use crate::domain::message::{Message, Role};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts::chat::FIXED_CRISIS_REPLY;
 use crate::domain::route::{ModelRole, Route};
+use crate::domain::safety::CrisisCategory;
 use crate::domain::triage;
 use crate::ports::{ConversationStore, MemoryStore, ModelError};
 use crate::service::chat::{ChatError, ChatOutcome, ChatRequest, ChatService};
@@ -222,12 +224,26 @@ async fn a_crisis_never_reaches_the_deep_role_and_a_failed_chat_role_gives_the_f
         .unwrap();
     assert_eq!(flags.items.len(), 1);
     assert_eq!(flags.items[0].message_id, out.user_message.id);
+    let rule = triage::route(CRISIS).crisis.unwrap().rule;
+    assert_eq!(
+        flags.items[0].reason,
+        Some(CrisisReason::Rules { rule: rule.into() }),
+        "the flag keeps which layer fired and why"
+    );
     assert_eq!(
         w.fakes.events.published(),
         vec![DomainEvent::CrisisFlagged {
             user: u,
-            at: w.now()
+            at: w.now(),
+            category: Some(CrisisCategory::Suicidal),
+            reason: Some(CrisisReason::Rules { rule: rule.into() }),
+            source: Some(FlagSource::Chat),
         }]
+    );
+    let notice = out.crisis.expect("the outcome carries the resources apart");
+    assert_eq!(
+        (notice.category, notice.locale()),
+        (CrisisCategory::Suicidal, "en-US")
     );
 }
 

@@ -5,6 +5,7 @@
 
 mod chat;
 mod checkin;
+mod crisis;
 mod extraction;
 
 use super::models::{Binding, ModelRoles};
