@@ -4,7 +4,7 @@
 //! not take counted and sent when the pass runs again.
 
 use super::{World, user};
-use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::checkin::{CheckIn, GENTLE, Settings};
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
@@ -223,4 +223,33 @@ async fn a_device_token_fcm_no_longer_knows_is_forgotten() {
     let settings = w.fakes.store.settings(&u).await.unwrap().unwrap();
     assert_eq!(settings.push_token, None);
     assert_eq!(checkins(&w, &u).await.len(), 1, "the check-in stays listed");
+}
+
+#[tokio::test]
+async fn a_crisis_in_what_the_checkin_reads_gives_the_gentle_line_with_their_resources() {
+    // Imported history, say: stored with no flag, so only screening what
+    // the check-in reads can see it.
+    let w = World::new();
+    let u = user("ana");
+    w.fakes.clock.set(at(2, 18, 0));
+    w.conversation(&u, &["I want to kill myself"]).await;
+    let settings = Settings {
+        locale: "en-GB".into(),
+        ..Settings::defaults("en-US")
+    };
+    w.fakes.store.put_settings(&u, &settings).await.unwrap();
+    w.checkin.always_reply(LINE);
+    let push = w.fakes.push();
+
+    let report = pass(&w, &push).run(at(2, 19, 0)).await.unwrap();
+    assert_eq!(report.written, 1);
+    let c = &checkins(&w, &u).await[0];
+    assert_eq!(c.variant, "gentle");
+    assert!(c.text.starts_with(GENTLE), "{}", c.text);
+    assert!(
+        c.text.contains("116 123"),
+        "their locale's resources: {}",
+        c.text
+    );
+    assert_eq!(w.checkin.call_count(), 0, "no model reads a crisis");
 }

@@ -7,6 +7,7 @@ mod chat;
 mod checkin;
 mod crisis;
 mod extraction;
+mod journal;
 
 use super::models::{Binding, ModelRoles};
 use super::retrieval::Retriever;
