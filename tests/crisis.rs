@@ -1,0 +1,249 @@
+//! The crisis path over HTTP, beyond the screen's own rules: a journal
+//! entry in crisis, the person's locale choosing the resources, a message
+//! the screen misses that the (fake) chat model marks, and the fixed reply
+//! when every model is down. Every flagged answer carries `crisis:
+//! {category, locale, resources}` beside a text that ends with them.
+
+use hearth::domain::events::DomainEvent;
+use hearth::domain::flag::{CrisisReason, FlagSource};
+use hearth::domain::ids::UserId;
+use hearth::domain::safety::CrisisCategory;
+use hearth::ports::JournalStore;
+use hearth_tests::*;
+use serde_json::{Value, json};
+use wiremock::Mock;
+use wiremock::matchers::{method, path};
+
+/// A message the screen does not flag.
+const MISSED: &str = "Everything feels heavy lately and I'm not sure what the point is.";
+
+fn content(body: &Value) -> &str {
+    body["reply"]["content"].as_str().unwrap()
+}
+
+/// The `crisis` object's resource texts, joined.
+fn resource_texts(crisis: &Value) -> String {
+    crisis["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["text"].as_str().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn set_locale(app: &TestApp, token: &str, locale: &str) {
+    let (status, body) = app
+        .send(
+            app.http
+                .put(app.at("/v1/me/settings"))
+                .bearer_auth(token)
+                .json(&json!({"locale": locale})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The events in the local outbox, oldest first.
+async fn events(app: &TestApp) -> Vec<DomainEvent> {
+    app.store
+        .list_events(0, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_journal_entry_in_crisis_is_stored_with_its_flag_and_its_201_carries_the_resources() {
+    let app = TestApp::start().await;
+    let token = app.token("alice");
+    let (status, body) = app
+        .post(
+            &token,
+            "/v1/journal/entries",
+            json!({"text": "I want to kill myself."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["crisis"]["category"], "suicidal");
+    assert_eq!(body["crisis"]["locale"], "en-US");
+    assert!(
+        resource_texts(&body["crisis"]).contains("988"),
+        "{}",
+        body["crisis"]
+    );
+
+    let user = UserId::parse("alice").unwrap();
+    let stored = app
+        .store
+        .get_journal(&user, body["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .expect("stored");
+    let flag = stored.flag.expect("stored with its flag");
+    assert_eq!(flag.category, CrisisCategory::Suicidal);
+    assert_eq!(flag.reason.layer(), "rules");
+    let flagged: Vec<DomainEvent> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.detail_type() == "CrisisFlagged")
+        .collect();
+    assert!(
+        matches!(
+            flagged.as_slice(),
+            [DomainEvent::CrisisFlagged {
+                source: Some(FlagSource::Journal),
+                category: Some(CrisisCategory::Suicidal),
+                ..
+            }]
+        ),
+        "{flagged:?}"
+    );
+
+    // An ordinary entry says so.
+    let (status, body) = app
+        .post(
+            &token,
+            "/v1/journal/entries",
+            json!({"text": "Baked bread with Maya."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["crisis"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_person_whose_locale_is_en_gb_gets_samaritans() {
+    let app = TestApp::start().await;
+    anthropic_answers(
+        app.anthropic(),
+        "I'm here with you. Are you safe right now?",
+    )
+    .await;
+    let token = app.token("sam");
+    set_locale(&app, &token, "en-GB").await;
+    let (status, body) = app
+        .chat(&token, json!({"message": "I want to kill myself."}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reply"]["route"], "crisis");
+    assert!(content(&body).contains("116 123"), "{}", content(&body));
+    assert!(!content(&body).contains("988"), "not the US line");
+    assert_eq!(body["crisis"]["locale"], "en-GB");
+    assert_eq!(body["crisis"]["category"], "suicidal");
+    let texts = resource_texts(&body["crisis"]);
+    assert!(
+        texts.contains("Samaritans") && texts.contains("116 123"),
+        "{texts}"
+    );
+    for line in texts.lines() {
+        assert!(content(&body).contains(line), "the text ends with them too");
+    }
+}
+
+#[tokio::test]
+async fn a_message_the_screen_misses_that_the_model_marks_gets_the_resources_and_the_event() {
+    let app = TestApp::start().await;
+    anthropic_answers(
+        app.anthropic(),
+        "That sounds so heavy. I'm here with you.\n<<risk:suicidal>>",
+    )
+    .await;
+    let token = app.token("alice");
+    let (status, body) = app.chat(&token, json!({"message": MISSED})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reply"]["route"], "crisis");
+    assert!(
+        content(&body).starts_with("That sounds so heavy. I'm here with you.\n\n"),
+        "{}",
+        content(&body)
+    );
+    assert!(!content(&body).contains("<<risk"), "the mark never shows");
+    assert!(content(&body).contains("988"));
+    assert_eq!(body["crisis"]["category"], "suicidal");
+    let sent = request_body(app.anthropic(), 0).await;
+    assert!(
+        sent["system"].as_str().unwrap().contains("<<risk:none>>"),
+        "the model was asked for the mark"
+    );
+
+    let (_, msgs) = app
+        .get(
+            &token,
+            &format!(
+                "/v1/sessions/{}/messages",
+                body["session_id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        msgs["items"][1]["route"], "crisis",
+        "stored as a crisis turn"
+    );
+    assert_eq!(msgs["items"][1]["content"], body["reply"]["content"]);
+    let flagged: Vec<DomainEvent> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.detail_type() == "CrisisFlagged")
+        .collect();
+    assert!(
+        matches!(
+            flagged.as_slice(),
+            [DomainEvent::CrisisFlagged {
+                reason: Some(CrisisReason::ModelMark),
+                source: Some(FlagSource::Chat),
+                ..
+            }]
+        ),
+        "{flagged:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_marked_none_is_shown_without_its_mark_and_changes_nothing() {
+    let app = TestApp::start().await;
+    anthropic_answers(app.anthropic(), "Glad you got outside.\n<<risk:none>>").await;
+    let (status, body) = app
+        .chat(
+            &app.token("alice"),
+            json!({"message": "I had a nice walk today"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content(&body), "Glad you got outside.");
+    assert_eq!(body["reply"]["route"], "support");
+    assert_eq!(body["crisis"], Value::Null);
+    assert!(events(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_crisis_message_with_every_model_down_gets_the_fixed_reply_with_their_resources() {
+    let app = TestApp::start_with(Options {
+        openai: true,
+        ..Options::default()
+    })
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(anthropic_error(529, "overloaded_error"))
+        .mount(app.anthropic())
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(openai_error(503, "server_error"))
+        .mount(app.openai())
+        .await;
+    let token = app.token("sam");
+    set_locale(&app, &token, "en-GB").await;
+    let (status, body) = app
+        .chat(&token, json!({"message": "I want to kill myself."}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reply"]["model"], "fixed");
+    assert_eq!(body["reply"]["route"], "crisis");
+    assert!(content(&body).contains("Are you safe right now?"));
+    assert!(content(&body).contains("116 123"), "{}", content(&body));
+    assert_eq!(body["crisis"]["locale"], "en-GB");
+    assert!(resource_texts(&body["crisis"]).contains("116 123"));
+}
