@@ -217,9 +217,8 @@ impl ChatService {
                 // The model saw a risk the screen missed: the same answer,
                 // as a crisis turn, with no second call.
                 let marked = Flagged::by_model_mark(category);
-                self.care
-                    .publish(user, self.clock.now(), &marked, FlagSource::Chat)
-                    .await;
+                let at = recorded.message.created_at;
+                self.care.publish(user, at, &marked, FlagSource::Chat).await;
                 let notice = self.care.notice(user, category).await;
                 let drafted = self.crisis_reply(&notice, Some(completion));
                 (drafted, Route::Crisis, Some(notice))
