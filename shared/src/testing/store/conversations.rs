@@ -1,8 +1,9 @@
 //! `ConversationStore` on the fake: sessions, messages, the idempotency of
 //! `client_message_id`, crisis flags and the activity index.
 
-use super::{FakeStore, Person, cursor, cursor_key, page};
-use crate::domain::ids::{SessionId, UserId};
+use super::{FakeStore, Person, page};
+use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
+use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
 };
@@ -29,21 +30,14 @@ impl Person {
     }
 }
 
-/// Newest first: (created millis, id), as the sessions' cursor holds it.
-fn session_key(s: &Session) -> (i64, String) {
-    (s.created_at.timestamp_millis(), s.id.to_string())
+/// The order of sessions (newest first, by this key) is their cursor's.
+fn session_key(p: SessionPosition) -> (i64, SessionId) {
+    (p.created_ms, p.id)
 }
 
-fn parse_pair(key: &str) -> Result<(i64, String), StoreError> {
-    let (ms, id) = key.split_once('.').ok_or(StoreError::BadCursor)?;
-    Ok((
-        ms.parse().map_err(|_| StoreError::BadCursor)?,
-        id.to_string(),
-    ))
-}
-
-fn flag_key(f: &CrisisFlag) -> (i64, String) {
-    (f.at.timestamp_millis(), f.message_id.to_string())
+/// The order of crisis flags (newest first, by this key) is their cursor's.
+fn flag_key(p: FlagPosition) -> (i64, MessageId) {
+    (p.at_ms, p.message_id)
 }
 
 #[async_trait]
@@ -143,19 +137,17 @@ impl ConversationStore for FakeStore {
         user: &UserId,
         req: &PageRequest,
     ) -> Result<Page<Session>, StoreError> {
-        let before = cursor_key("s", req)?.map(parse_pair).transpose()?;
+        let before = req.position::<SessionPosition>()?.map(session_key);
         self.read("list_sessions", user, |p| {
             let mut sessions: Vec<Session> = p
                 .map(|p| p.sessions.values().cloned().collect())
                 .unwrap_or_default();
-            sessions.sort_by_key(|s| std::cmp::Reverse(session_key(s)));
+            let key = |s: &Session| session_key(SessionPosition::of(s));
+            sessions.sort_by_key(|s| std::cmp::Reverse(key(s)));
             let rest = sessions
                 .into_iter()
-                .filter(|s| before.as_ref().is_none_or(|b| session_key(s) < *b));
-            Ok(page(rest, req.limit, |s| {
-                let (ms, id) = session_key(s);
-                cursor("s", format!("{ms}.{id}"))
-            }))
+                .filter(|s| before.as_ref().is_none_or(|b| key(s) < *b));
+            Ok(page(rest, req.limit, SessionPosition::of))
         })
     }
 
@@ -165,9 +157,7 @@ impl ConversationStore for FakeStore {
         session_id: &SessionId,
         req: &PageRequest,
     ) -> Result<Page<Message>, StoreError> {
-        let after: Option<u64> = cursor_key("m", req)?
-            .map(|k| k.parse().map_err(|_| StoreError::BadCursor))
-            .transpose()?;
+        let after = req.position::<MessageSeq>()?.map(|MessageSeq(seq)| seq);
         self.read("list_messages", user, |p| {
             let p = p
                 .filter(|p| p.sessions.contains_key(session_id))
@@ -177,7 +167,7 @@ impl ConversationStore for FakeStore {
                 .messages
                 .range((session_id.clone(), from)..=(session_id.clone(), u64::MAX))
                 .map(|(_, m)| m.clone());
-            Ok(page(rest, req.limit, |m| cursor("m", m.seq)))
+            Ok(page(rest, req.limit, |m: &Message| MessageSeq(m.seq)))
         })
     }
 
@@ -186,17 +176,15 @@ impl ConversationStore for FakeStore {
         user: &UserId,
         req: &PageRequest,
     ) -> Result<Page<CrisisFlag>, StoreError> {
-        let before = cursor_key("f", req)?.map(parse_pair).transpose()?;
+        let before = req.position::<FlagPosition>()?.map(flag_key);
         self.read("list_crisis_flags", user, |p| {
             let mut flags: Vec<CrisisFlag> = p.map(|p| p.crisis_flags.clone()).unwrap_or_default();
-            flags.sort_by_key(|f| std::cmp::Reverse(flag_key(f)));
+            let key = |f: &CrisisFlag| flag_key(FlagPosition::of(f));
+            flags.sort_by_key(|f| std::cmp::Reverse(key(f)));
             let rest = flags
                 .into_iter()
-                .filter(|f| before.as_ref().is_none_or(|b| flag_key(f) < *b));
-            Ok(page(rest, req.limit, |f| {
-                let (ms, id) = flag_key(f);
-                cursor("f", format!("{ms}.{id}"))
-            }))
+                .filter(|f| before.as_ref().is_none_or(|b| key(f) < *b));
+            Ok(page(rest, req.limit, FlagPosition::of))
         })
     }
 
@@ -205,16 +193,14 @@ impl ConversationStore for FakeStore {
         day: NaiveDate,
         req: &PageRequest,
     ) -> Result<Page<UserId>, StoreError> {
-        let after = cursor_key("a", req)?
-            .map(|u| UserId::parse(u).map_err(|_| StoreError::BadCursor))
-            .transpose()?;
+        let after = req.position::<UserPosition>()?.map(|UserPosition(u)| u);
         let state = self.enter("active_users")?;
         let rest = state
             .people
             .iter()
             .filter(|(u, p)| after.as_ref().is_none_or(|a| *u > a) && p.activity.contains_key(&day))
             .map(|(u, _)| u.clone());
-        Ok(page(rest, req.limit, |u| cursor("a", u)))
+        Ok(page(rest, req.limit, |u: &UserId| UserPosition(u.clone())))
     }
 
     async fn recent_messages(

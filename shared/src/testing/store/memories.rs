@@ -2,7 +2,8 @@
 //! extraction watermark and claim, and the person's retrieval index log,
 //! written in the same step as the change it records.
 
-use super::{FakeStore, cursor, cursor_key, page};
+use super::{FakeStore, page};
+use crate::domain::cursor::MemoryPosition;
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{
@@ -107,12 +108,15 @@ impl MemoryStore for FakeStore {
         filter: &MemoryFilter,
         req: &PageRequest,
     ) -> Result<Page<Memory>, StoreError> {
-        let before = cursor_key("k", req)?
-            .map(|id| MemoryId::parse(id).map_err(|_| StoreError::BadCursor))
-            .transpose()?;
+        let before = req
+            .position::<MemoryPosition>()?
+            .map(|MemoryPosition(id)| id);
         self.read("list_memories", user, |p| {
             let Some(p) = p else {
-                return Ok(page(Vec::new(), req.limit, |_: &Memory| String::new()));
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
             };
             let rest = p
                 .memories
@@ -120,7 +124,9 @@ impl MemoryStore for FakeStore {
                 .rev()
                 .filter(|m| before.as_ref().is_none_or(|b| m.id < *b) && filter.admits(m))
                 .cloned();
-            Ok(page(rest, req.limit, |m| cursor("k", &m.id)))
+            Ok(page(rest, req.limit, |m: &Memory| {
+                MemoryPosition(m.id.clone())
+            }))
         })
     }
 

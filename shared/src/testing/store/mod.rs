@@ -15,11 +15,12 @@ mod settings_checkins_journal;
 
 use super::CallLog;
 use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::cursor::Position;
 use crate::domain::ids::{ClientMessageId, MemoryId, SessionId, UserId};
 use crate::domain::journal::JournalItem;
 use crate::domain::memory::{ExtractionState, Memory, Tombstone};
 use crate::domain::message::{CrisisFlag, Message, Session};
-use crate::domain::page::{Page, PageRequest};
+use crate::domain::page::Page;
 use crate::domain::retrieval::{IndexEntry, IndexOp, log_chunks};
 use crate::ports::StoreError;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -155,39 +156,15 @@ impl FakeStore {
     }
 }
 
-/// The cursor after `key` in a list whose cursors start with `prefix`.
-fn cursor(prefix: &str, key: impl std::fmt::Display) -> String {
-    format!("{prefix}.{key}")
-}
-
-/// The key in a request's cursor, if it has one; `BadCursor` if it is not
-/// one of this list's.
-fn cursor_key<'a>(prefix: &str, page: &'a PageRequest) -> Result<Option<&'a str>, StoreError> {
-    match page.cursor.as_deref() {
-        None => Ok(None),
-        Some(c) => c
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix('.'))
-            .map(Some)
-            .ok_or(StoreError::BadCursor),
-    }
-}
-
 /// The first `limit` of `items` (in list order, already past the cursor),
-/// with a cursor after the last one if more remain.
-fn page<T>(
+/// with a cursor at the last one's position if more remain.
+fn page<T, P: Position>(
     items: impl IntoIterator<Item = T>,
     limit: u32,
-    cursor_of: impl Fn(&T) -> String,
+    position: impl Fn(&T) -> P,
 ) -> Page<T> {
     let mut items = items.into_iter();
     let taken: Vec<T> = items.by_ref().take(limit as usize).collect();
-    let next_cursor = match (items.next(), taken.last()) {
-        (Some(_), Some(last)) => Some(cursor_of(last)),
-        _ => None,
-    };
-    Page {
-        items: taken,
-        next_cursor,
-    }
+    let more = items.next().is_some();
+    Page::resuming(taken, more, position)
 }

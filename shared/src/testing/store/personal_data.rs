@@ -4,6 +4,7 @@
 //! on `external_id`.
 
 use super::{FakeStore, Person};
+use crate::domain::cursor::{ExportOffset, decode as decode_cursor};
 use crate::domain::ids::UserId;
 use crate::domain::page::Page;
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
@@ -138,12 +139,9 @@ impl PersonalData for FakeStore {
         cursor: Option<&str>,
         max_bytes: usize,
     ) -> Result<Page<ExportItem>, StoreError> {
-        let start: usize = match cursor {
+        let start = match cursor {
             None => 0,
-            Some(c) => c
-                .strip_prefix("e.")
-                .and_then(|n| n.parse().ok())
-                .ok_or(StoreError::BadCursor)?,
+            Some(c) => decode_cursor::<ExportOffset>(c)?.0,
         };
         self.read("export_page", user, |p| {
             let all = match p {
@@ -163,8 +161,9 @@ impl PersonalData for FakeStore {
                 items.push(item.clone());
             }
             let end = start + items.len();
-            let next_cursor = (end < all.len()).then(|| format!("e.{end}"));
-            Ok(Page { items, next_cursor })
+            Ok(Page::resuming(items, end < all.len(), |_| {
+                ExportOffset(end)
+            }))
         })
     }
 

@@ -2,8 +2,9 @@
 //! check-ins keyed by local date (so a second pass finds the first), and
 //! the journal.
 
-use super::{FakeStore, cursor, cursor_key, page};
+use super::{FakeStore, page};
 use crate::domain::checkin::{CheckIn, Settings};
+use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::page::{Page, PageRequest};
@@ -57,15 +58,19 @@ impl CheckinStore for FakeStore {
         user: &UserId,
         req: &PageRequest,
     ) -> Result<Page<CheckIn>, StoreError> {
-        let before = cursor_key("k", req)?.map(str::to_string);
+        let before = req
+            .position::<CheckinPosition>()?
+            .map(|CheckinPosition(d)| d);
         self.read("list_checkins", user, |p| {
             let all: Vec<CheckIn> = p
                 .map(|p| p.checkins.values().rev().cloned().collect())
                 .unwrap_or_default();
             let rest = all
                 .into_iter()
-                .filter(|c| before.as_ref().is_none_or(|b| c.id < *b));
-            Ok(page(rest, req.limit, |c| cursor("k", &c.id)))
+                .filter(|c| before.is_none_or(|b| c.local_date < b));
+            Ok(page(rest, req.limit, |c: &CheckIn| {
+                CheckinPosition(c.local_date)
+            }))
         })
     }
 }
@@ -85,7 +90,9 @@ impl JournalStore for FakeStore {
         kind: Option<JournalKind>,
         req: &PageRequest,
     ) -> Result<Page<JournalItem>, StoreError> {
-        let before = cursor_key("k", req)?.map(str::to_string);
+        let before = req
+            .position::<JournalPosition>()?
+            .map(|JournalPosition(id)| id);
         self.read("list_journal", user, |p| {
             let all: Vec<JournalItem> = p
                 .map(|p| p.journal.values().rev().cloned().collect())
@@ -93,7 +100,9 @@ impl JournalStore for FakeStore {
             let rest = all.into_iter().filter(|j| {
                 before.as_ref().is_none_or(|b| j.id < *b) && kind.is_none_or(|k| j.kind == k)
             });
-            Ok(page(rest, req.limit, |j| cursor("k", &j.id)))
+            Ok(page(rest, req.limit, |j: &JournalItem| {
+                JournalPosition(j.id.clone())
+            }))
         })
     }
 
