@@ -3,8 +3,8 @@
 //! template.yaml declares (a test compares them). Idempotent: what exists
 //! is left as it is.
 
-use crate::config::AwsResources;
 use super::dynamodb::schema::{self, KeySpec};
+use crate::config::AwsResources;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
