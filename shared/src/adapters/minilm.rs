@@ -52,9 +52,8 @@ struct Inner {
 }
 
 impl MiniLm {
-    /// Loads the model from `dir` (about 0.1 s). The weights are read into
-    /// memory rather than mapped, so a file replaced later cannot change
-    /// them under the model.
+    /// Loads the model from `dir` (about 0.1 s on 2 cores). The weights are
+    /// copied into memory, so nothing refers to the files afterwards.
     pub fn load(dir: &Path) -> Result<Self, LoadError> {
         let file = |name: &'static str| {
             let path = dir.join(name);
@@ -90,9 +89,19 @@ impl MiniLm {
             .map_err(|e| invalid(&tokenizer_path, e))?;
 
         let device = Device::Cpu;
-        let weights = std::fs::read(&weights_path).map_err(|e| invalid(&weights_path, e))?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
-            .map_err(|e| invalid(&weights_path, e))?;
+        // SAFETY: the map is read only while `BertModel::load` copies every
+        // tensor into memory of its own, and dropped with `vb` right after.
+        // The file is not changed meanwhile: scripts/setup-encoder replaces
+        // files by renaming, which leaves a mapped file intact. Mapping
+        // rather than reading halves the load (about 50 ms against 100).
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                std::slice::from_ref(&weights_path),
+                DType::F32,
+                &device,
+            )
+        }
+        .map_err(|e| invalid(&weights_path, e))?;
         let model = BertModel::load(vb, &config).map_err(|e| invalid(&weights_path, e))?;
 
         Ok(Self {
