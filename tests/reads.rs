@@ -97,6 +97,9 @@ impl ConversationStore for Counting {
         let r = self.inner.list_messages(u, s, p).await;
         self.read(page_len(&r), r)
     }
+    async fn record_crisis_flag(&self, u: &UserId, f: &CrisisFlag) -> Result<(), StoreError> {
+        self.inner.record_crisis_flag(u, f).await
+    }
     async fn list_crisis_flags(
         &self,
         u: &UserId,

@@ -106,6 +106,12 @@ pub trait ConversationStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Message>, StoreError>;
 
+    /// Store a crisis flag about something already stored: the person's
+    /// message that the chat model's mark flagged after the message was
+    /// written, or a journal entry. Storing the same flag (time and
+    /// message) again changes nothing.
+    async fn record_crisis_flag(&self, user: &UserId, flag: &CrisisFlag) -> Result<(), StoreError>;
+
     /// The user's crisis flags, newest first.
     async fn list_crisis_flags(
         &self,

@@ -7,7 +7,7 @@ use super::{at, user};
 use crate::domain::flag::{CrisisReason, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
-    ContextCounts, NewReply, NewUserMessage, RecordedTurn, ReplyMeta, Role, Usage,
+    ContextCounts, CrisisFlag, NewReply, NewUserMessage, RecordedTurn, ReplyMeta, Role, Usage,
 };
 use crate::domain::page::PageRequest;
 use crate::domain::route::Route;
@@ -385,6 +385,33 @@ pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {
         .await
         .unwrap();
     assert_eq!(rest.items[0].message_id, first.message.id);
+    assert!(
+        store
+            .list_crisis_flags(&other, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+pub async fn a_flag_recorded_after_its_message_is_listed_once(store: Store) {
+    let (u, other) = (user("a"), user("b"));
+    let turn = say(&store, &u, None, "an unflagged message", None, 0)
+        .await
+        .unwrap();
+    let flag = CrisisFlag::for_message(
+        &turn.message,
+        Flagged::by_model_mark(CrisisCategory::SelfHarm),
+    );
+    store.record_crisis_flag(&u, &flag).await.unwrap();
+    store.record_crisis_flag(&u, &flag).await.unwrap();
+    let flags = store
+        .list_crisis_flags(&u, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(flags.items, vec![flag], "stored once, as recorded");
+    assert_eq!(flags.items[0].reason, Some(CrisisReason::ModelMark));
     assert!(
         store
             .list_crisis_flags(&other, &PageRequest::first(10))

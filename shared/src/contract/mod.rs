@@ -81,6 +81,7 @@ macro_rules! conversation_store_contract {
             recent_messages_are_bounded_and_end_at_seq,
             foreign_cursor_is_rejected,
             crisis_flag_is_stored_with_its_message_once,
+            a_flag_recorded_after_its_message_is_listed_once,
             activity_is_indexed_by_day,
         );
     };
@@ -115,6 +116,7 @@ macro_rules! personal_data_contract {
             erase_leaves_nothing_and_spares_others,
             no_job_writes_back_after_an_erase,
             import_twice_gives_one_copy,
+            flagged_import_lines_are_stored_with_their_flag_once,
         );
         $crate::contract_cases!($factory; settings_checkins_journal;
             settings_checkins_and_journal,

@@ -326,3 +326,38 @@ pub async fn import_twice_gives_one_copy<S: AllStores + ?Sized>(store: Arc<S>) {
     let other = user("imp2");
     assert_eq!(store.import(&other, &lines).await.unwrap().imported, 5);
 }
+
+pub async fn flagged_import_lines_are_stored_with_their_flag_once<S: AllStores + ?Sized>(
+    store: Arc<S>,
+) {
+    let u = user("imp-flag");
+    let mut lines: Vec<ImportLine> = (0..3)
+        .map(|i| import_line("legacy-7", &format!("f-{i}"), i))
+        .collect();
+    lines[1].crisis = Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes"));
+    let first = store.import(&u, &lines).await.unwrap();
+    assert_eq!((first.imported, first.flagged), (3, 1));
+    let again = store.import(&u, &lines).await.unwrap();
+    assert_eq!(
+        (again.imported, again.flagged),
+        (0, 0),
+        "skipped lines flag nothing"
+    );
+
+    let s = SessionId::parse("legacy-7").unwrap();
+    let messages = store
+        .list_messages(&u, &s, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
+    let flags = store
+        .list_crisis_flags(&u, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(flags.len(), 1, "one flag, for the flagged line, once");
+    assert_eq!(flags[0].message_id, messages[1].id);
+    assert_eq!(flags[0].session_id, s);
+    assert_eq!(flags[0].at, messages[1].created_at);
+    assert_eq!(flags[0].category, CrisisCategory::Suicidal);
+}

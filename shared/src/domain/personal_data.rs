@@ -3,9 +3,10 @@
 //! `external_id`). The pure parts live here: item kinds, the erase
 //! receipt, limits, and the validation of import lines.
 
+use super::flag::Flagged;
 use super::ids::SessionId;
 use super::journal::JournalKind;
-use super::message::{Message, Role, Session};
+use super::message::{CrisisFlag, Message, Role, Session};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -170,6 +171,9 @@ pub struct ImportLine {
     pub content: String,
     pub created_at: DateTime<Utc>,
     pub external_id: String,
+    /// Set when the import's crisis screen flagged the line: a store writes
+    /// the flag with the message (`flag_for`), in the same write.
+    pub crisis: Option<Flagged>,
 }
 
 impl ImportLine {
@@ -177,6 +181,12 @@ impl ImportLine {
     /// as given, dated by the line.
     pub fn new_session(&self) -> Session {
         Session::new(self.session_id.clone(), self.created_at)
+    }
+
+    /// The crisis flag `message` (this line, stored) is written with, if
+    /// the line was flagged.
+    pub fn flag_for(&self, message: &Message) -> Option<CrisisFlag> {
+        self.crisis.map(|f| CrisisFlag::for_message(message, f))
     }
 
     /// The message this line becomes, as the session's next one.
@@ -251,6 +261,7 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
         content,
         created_at,
         external_id,
+        crisis: None,
     })
 }
 
@@ -260,6 +271,8 @@ pub struct ImportOutcome {
     pub imported: u64,
     /// Lines whose `external_id` was already imported.
     pub skipped: u64,
+    /// Imported lines that were stored with a crisis flag.
+    pub flagged: u64,
     /// Sessions that received messages, with their message count after.
     pub sessions: Vec<(SessionId, u64)>,
 }

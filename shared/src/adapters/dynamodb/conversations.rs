@@ -129,6 +129,10 @@ impl ConversationStore for DynamoStore {
         }))
     }
 
+    async fn record_crisis_flag(&self, user: &UserId, flag: &CrisisFlag) -> Result<(), StoreError> {
+        self.write_crisis_flag(user, flag).await
+    }
+
     async fn list_crisis_flags(
         &self,
         user: &UserId,

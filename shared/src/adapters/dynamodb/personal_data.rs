@@ -250,6 +250,7 @@ impl PersonalData for DynamoStore {
             match self.write_imported(user, line).await? {
                 Some(count) => {
                     outcome.imported += 1;
+                    outcome.flagged += u64::from(line.crisis.is_some());
                     touched.insert(
                         line.session_id.to_string(),
                         (line.session_id.clone(), count),

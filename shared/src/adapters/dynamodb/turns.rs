@@ -172,8 +172,7 @@ impl DynamoStore {
             }
             if let Some(category) = input.crisis {
                 let flag = CrisisFlag::for_message(&message, category);
-                let sk = flag_sk(flag.at.timestamp_millis(), &flag.message_id);
-                writes.push(self.put(data_item(user, sk, ItemKind::CrisisFlag, &flag)?, None)?);
+                writes.push(self.put(flag_item(user, &flag)?, None)?);
             }
             let day = message.created_at.date_naive();
             let activity = item(
@@ -260,9 +259,26 @@ impl DynamoStore {
         Err(too_busy())
     }
 
-    /// Store one imported message unless its `external_id` was imported
-    /// before. Returns the session's message count after it, or `None`
-    /// when skipped.
+    /// `ConversationStore::record_crisis_flag`: one put, keyed by the
+    /// flag's time and message, so a second is the same item.
+    pub(super) async fn write_crisis_flag(
+        &self,
+        user: &UserId,
+        flag: &CrisisFlag,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(flag_item(user, flag)?))
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
+    }
+
+    /// Store one imported message (with its crisis flag, if flagged)
+    /// unless its `external_id` was imported before. Returns the session's
+    /// message count after it, or `None` when skipped.
     pub(super) async fn write_imported(
         &self,
         user: &UserId,
@@ -277,7 +293,7 @@ impl DynamoStore {
             let expected = existing.as_ref().map(|s| s.message_count);
             let mut session = existing.unwrap_or_else(|| line.new_session());
             let message = line.append_to(&mut session);
-            let writes = vec![
+            let mut writes = vec![
                 self.session_write(user, &session, expected)?,
                 self.put(message_item(user, &message)?, NEW)?,
                 self.put(
@@ -285,6 +301,9 @@ impl DynamoStore {
                     NEW,
                 )?,
             ];
+            if let Some(flag) = line.flag_for(&message) {
+                writes.push(self.put(flag_item(user, &flag)?, None)?);
+            }
             match self.transact(writes).await {
                 Ok(()) => return Ok(Some(session.message_count)),
                 Err(e) if !cancelled_with(&e, CONDITION_FAILED).is_empty() => continue,
@@ -293,4 +312,10 @@ impl DynamoStore {
         }
         Err(too_busy())
     }
+}
+
+/// A crisis flag's item, under the person's `F#` keys.
+fn flag_item(user: &UserId, flag: &CrisisFlag) -> Result<Item, StoreError> {
+    let sk = flag_sk(flag.at.timestamp_millis(), &flag.message_id);
+    data_item(user, sk, ItemKind::CrisisFlag, flag)
 }

@@ -12,7 +12,7 @@ use crate::domain::message::{
 use crate::domain::page::{Page, PageRequest};
 use crate::ports::{ConversationStore, StoreError};
 use async_trait::async_trait;
-use redb::{ReadableDatabase, ReadableTable, Table};
+use redb::{ReadableDatabase, ReadableTable, Table, WriteTransaction};
 
 fn load_session<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
     table: &T,
@@ -122,13 +122,7 @@ impl ConversationStore for EmbeddedStore {
                     .map_err(unavailable)?;
                 if let Some(category) = input.crisis {
                     let flag = CrisisFlag::for_message(&message, category);
-                    tx.open_table(CRISIS_FLAGS)
-                        .map_err(unavailable)?
-                        .insert(
-                            (u, flag.at.timestamp_millis(), flag.message_id.as_str()),
-                            encode(&flag)?.as_slice(),
-                        )
-                        .map_err(unavailable)?;
+                    put_flag(&tx, u, &flag)?;
                 }
                 if let Some(cmid) = &input.client_message_id {
                     client_ids
@@ -255,6 +249,16 @@ impl ConversationStore for EmbeddedStore {
         .await
     }
 
+    async fn record_crisis_flag(&self, user: &UserId, flag: &CrisisFlag) -> Result<(), StoreError> {
+        let (user, flag) = (user.clone(), flag.clone());
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            put_flag(&tx, user.as_str(), &flag)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
     async fn list_crisis_flags(
         &self,
         user: &UserId,
@@ -332,4 +336,21 @@ impl ConversationStore for EmbeddedStore {
         })
         .await
     }
+}
+
+/// Write `flag` in `tx`, keyed by its time and message, so writing it
+/// again replaces it with itself.
+pub(super) fn put_flag(
+    tx: &WriteTransaction,
+    u: &str,
+    flag: &CrisisFlag,
+) -> Result<(), StoreError> {
+    tx.open_table(CRISIS_FLAGS)
+        .map_err(unavailable)?
+        .insert(
+            (u, flag.at.timestamp_millis(), flag.message_id.as_str()),
+            encode(flag)?.as_slice(),
+        )
+        .map_err(unavailable)?;
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! `erase_kind`, two matches with no wildcard; `tables::TABLE_KINDS` says
 //! which table holds which kind.
 
-use super::conversations::put_appended;
+use super::conversations::{put_appended, put_flag};
 use super::queue::{DeadJob, QueuedJob};
 use super::tables::*;
 use super::{EmbeddedStore, decode, unavailable};
@@ -495,6 +495,10 @@ impl PersonalData for EmbeddedStore {
                     };
                     let message = line.append_to(&mut session);
                     put_appended(&mut sessions, &mut messages, u, &session, &message)?;
+                    if let Some(flag) = line.flag_for(&message) {
+                        put_flag(&tx, u, &flag)?;
+                        outcome.flagged += 1;
+                    }
                     external
                         .insert((u, line.external_id.as_str()), (sid, message.seq))
                         .map_err(unavailable)?;

@@ -171,6 +171,15 @@ impl ConversationStore for FakeStore {
         })
     }
 
+    async fn record_crisis_flag(&self, user: &UserId, flag: &CrisisFlag) -> Result<(), StoreError> {
+        self.write("record_crisis_flag", user, |p, _| {
+            let key = |f: &CrisisFlag| flag_key(FlagPosition::of(f));
+            p.crisis_flags.retain(|f| key(f) != key(flag));
+            p.crisis_flags.push(flag.clone());
+            Ok(())
+        })
+    }
+
     async fn list_crisis_flags(
         &self,
         user: &UserId,

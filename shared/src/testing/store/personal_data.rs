@@ -198,6 +198,10 @@ impl PersonalData for FakeStore {
                     .unwrap_or_else(|| line.new_session());
                 let message = line.append_to(&mut session);
                 p.put_appended(&session, &message);
+                if let Some(flag) = line.flag_for(&message) {
+                    p.crisis_flags.push(flag);
+                    outcome.flagged += 1;
+                }
                 p.external_ids
                     .insert(line.external_id.clone(), (session.id.clone(), message.seq));
                 touched.insert(session.id.clone(), session.message_count);
