@@ -183,6 +183,17 @@ async fn a_message_the_screen_misses_that_the_model_marks_gets_the_resources_and
         "stored as a crisis turn"
     );
     assert_eq!(msgs["items"][1]["content"], body["reply"]["content"]);
+    let flags = hearth::ports::ConversationStore::list_crisis_flags(
+        &app.store,
+        &UserId::parse("alice").unwrap(),
+        &hearth::domain::page::PageRequest::first(5),
+    )
+    .await
+    .unwrap()
+    .items;
+    assert_eq!(flags.len(), 1, "the flag is stored");
+    assert_eq!(flags[0].message_id.as_str(), body["user_message_id"]);
+    assert_eq!(flags[0].reason, Some(CrisisReason::ModelMark));
     let flagged: Vec<DomainEvent> = events(&app)
         .await
         .into_iter()
@@ -246,4 +257,50 @@ async fn a_crisis_message_with_every_model_down_gets_the_fixed_reply_with_their_
     assert!(content(&body).contains("116 123"), "{}", content(&body));
     assert_eq!(body["crisis"]["locale"], "en-GB");
     assert!(resource_texts(&body["crisis"]).contains("116 123"));
+}
+
+#[tokio::test]
+async fn imported_lines_in_crisis_are_stored_with_their_flag_and_raise_one_event() {
+    let app = TestApp::start().await;
+    let token = app.token("alice");
+    let ndjson = [
+        r#"{"session_id":"old-1","role":"user","content":"I want to kill myself.","created_at":"2025-01-01T10:00:00Z","external_id":"a1"}"#,
+        r#"{"session_id":"old-1","role":"assistant","content":"I'm here.","created_at":"2025-01-01T10:01:00Z","external_id":"a2"}"#,
+        r#"{"session_id":"old-1","role":"user","content":"I cut myself again last night.","created_at":"2025-01-01T10:02:00Z","external_id":"a3"}"#,
+    ]
+    .join("\n");
+    let (status, body) = app.post_raw(&token, "/v1/import", ndjson.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["imported"], 3);
+    let user = UserId::parse("alice").unwrap();
+    let flags = hearth::ports::ConversationStore::list_crisis_flags(
+        &app.store,
+        &user,
+        &hearth::domain::page::PageRequest::first(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(flags.items.len(), 2, "both flagged lines, with their flags");
+    let count = |events: &[DomainEvent]| {
+        events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    DomainEvent::CrisisFlagged {
+                        source: Some(FlagSource::Import),
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    assert_eq!(count(&events(&app).await), 1, "one event for the import");
+    let (status, _) = app.post_raw(&token, "/v1/import", ndjson).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        count(&events(&app).await),
+        1,
+        "a repeat stores and raises nothing"
+    );
 }

@@ -2,6 +2,7 @@
 
 use super::flag::{CrisisReason, Flagged};
 use super::ids::{ClientMessageId, MessageId, SessionId};
+use super::journal::JournalItem;
 use super::route::Route;
 use super::safety::CrisisCategory;
 use chrono::{DateTime, Utc};
@@ -196,6 +197,20 @@ impl CrisisFlag {
             category: flagged.category,
             reason: Some(flagged.reason.stored()),
         }
+    }
+
+    /// The flag for a journal entry the screen flagged, under the entry's
+    /// own ids as extraction sees it (session `journal-<id>`, message
+    /// `<id>`), so the check-in and the flag list see journal crises too.
+    /// `None` only if the entry's id is not a valid id.
+    pub fn for_journal_entry(entry: &JournalItem, flagged: Flagged) -> Option<Self> {
+        Some(Self {
+            at: entry.created_at,
+            session_id: SessionId::parse(format!("journal-{}", entry.id)).ok()?,
+            message_id: MessageId::parse(&entry.id).ok()?,
+            category: flagged.category,
+            reason: Some(flagged.reason.stored()),
+        })
     }
 }
 

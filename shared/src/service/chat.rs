@@ -28,7 +28,7 @@ use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::EXTRACT_EVERY;
 use crate::domain::message::{
-    ContentError, ContextCounts, Message, NewReply, NewUserMessage, ReplyMeta, Usage,
+    ContentError, ContextCounts, CrisisFlag, Message, NewReply, NewUserMessage, ReplyMeta, Usage,
     validate_content,
 };
 use crate::domain::prompts;
@@ -217,8 +217,20 @@ impl ChatService {
                 // The model saw a risk the screen missed: the same answer,
                 // as a crisis turn, with no second call.
                 let marked = Flagged::by_model_mark(category);
-                let at = recorded.message.created_at;
-                self.care.publish(user, at, &marked, FlagSource::Chat).await;
+                let flag = CrisisFlag::for_message(&recorded.message, marked);
+                if let Err(e) = self
+                    .ports
+                    .conversations
+                    .record_crisis_flag(user, &flag)
+                    .await
+                {
+                    // The reply still carries the resources; only the
+                    // record is missing.
+                    tracing::error!(error = %e, "could not store a flag");
+                }
+                self.care
+                    .publish(user, flag.at, &marked, FlagSource::Chat)
+                    .await;
                 let notice = self.care.notice(user, category).await;
                 let drafted = self.crisis_reply(&notice, Some(completion));
                 (drafted, Route::Crisis, Some(notice))

@@ -15,7 +15,7 @@ use crate::domain::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::journal::{self, GENTLE_PROMPT, JournalItem, JournalKind, PROMPT_LOOKBACK};
-use crate::domain::message::Role;
+use crate::domain::message::{CrisisFlag, Role};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
@@ -70,6 +70,13 @@ impl JournalService {
         self.journal.add_journal(user, &item).await?;
         let crisis = match flagged {
             Some(flagged) => {
+                // The entry holds its flag; the flag list holds it too, so
+                // the next check-in is gentle.
+                if let Some(flag) = CrisisFlag::for_journal_entry(&item, flagged)
+                    && let Err(e) = self.conversations.record_crisis_flag(user, &flag).await
+                {
+                    tracing::error!(error = %e, "could not store a flag");
+                }
                 self.care
                     .publish(user, item.created_at, &flagged, FlagSource::Journal)
                     .await;

@@ -2,14 +2,20 @@
 //! everything held.
 //!
 //! Import takes NDJSON, each line checked on its own (a bad line is reported
-//! by its number and the good ones are still imported), stores it
+//! by its number and the good ones are still imported), screens the
+//! person's lines for crisis (a flagged line is stored with its flag, and
+//! one import publishes at most one `CrisisFlagged`), stores it
 //! idempotently on `external_id`, and queues extraction of the imported
 //! sessions. No model is called while the request is open. Export pages
 //! through the store and writes one JSON document.
 
+use crate::domain::events::DomainEvent;
+use crate::domain::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
+use crate::domain::message::Role;
 use crate::domain::personal_data::{EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, parse_line};
+use crate::domain::safety;
 use crate::ports::{PersonalData, Ports, StoreError};
 use serde::Serialize;
 
@@ -127,7 +133,22 @@ pub async fn export_document(
     Ok(count)
 }
 
-/// Store `lines` in batches and queue extraction of every session touched.
+/// `line`, with the crisis screen's finding when it is the person's own.
+/// Imported replies were a model's words, not theirs.
+fn screened(line: &ImportLine) -> ImportLine {
+    let crisis = match line.role {
+        Role::User => safety::screen(&line.content).as_ref().map(Flagged::from),
+        Role::Assistant => None,
+    };
+    ImportLine {
+        crisis,
+        ..line.clone()
+    }
+}
+
+/// Screen and store `lines` in batches, publish one `CrisisFlagged` if any
+/// newly stored line was flagged, and queue extraction of every session
+/// touched.
 pub async fn import(
     ports: &Ports,
     user: &UserId,
@@ -136,12 +157,35 @@ pub async fn import(
 ) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport::default();
     let mut touched = std::collections::BTreeMap::new();
+    // The newest flagged line among batches that stored a flag: what the
+    // one event is about.
+    let mut newest_flagged: Option<ImportLine> = None;
     for batch in lines.chunks(IMPORT_BATCH) {
-        let outcome = ports.personal_data.import(user, batch).await?;
+        let n = batch.len();
+        let batch: Vec<ImportLine> = batch.iter().map(screened).collect();
+        let outcome = ports.personal_data.import(user, &batch).await?;
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;
         touched.extend(outcome.sessions);
-        progress(batch.len());
+        if outcome.flagged > 0 {
+            let newest = batch
+                .into_iter()
+                .filter(|l| l.crisis.is_some())
+                .chain(newest_flagged.take())
+                .max_by_key(|l| l.created_at);
+            newest_flagged = newest;
+        }
+        progress(n);
+    }
+    if let Some(line) = newest_flagged
+        && let Some(flagged) = line.crisis
+    {
+        let event =
+            DomainEvent::crisis_flagged(user, line.created_at, &flagged, FlagSource::Import);
+        if let Err(e) = ports.events.publish(&[event]).await {
+            // The flags are stored with the lines; only the notification failed.
+            tracing::error!(error = %e, "could not publish CrisisFlagged");
+        }
     }
     for (session, count) in touched {
         if let Some((from_seq, to_seq)) = ports

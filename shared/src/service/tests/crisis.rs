@@ -102,6 +102,19 @@ async fn a_risk_the_model_marks_that_the_screen_missed_makes_it_a_crisis_turn() 
         .unwrap()
         .items;
     assert_eq!(stored[1].content, expected, "stored as shown");
+    let flags = w
+        .fakes
+        .store
+        .list_crisis_flags(&u, &PageRequest::first(5))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(flags.len(), 1, "the flag is stored");
+    assert_eq!(flags[0].message_id, out.user_message.id, "on their message");
+    assert_eq!(
+        (flags[0].category, flags[0].reason.clone()),
+        (CrisisCategory::Suicidal, Some(CrisisReason::ModelMark))
+    );
     assert_eq!(
         w.fakes.events.published(),
         vec![DomainEvent::CrisisFlagged {
@@ -235,6 +248,26 @@ async fn a_locale_without_resources_gets_the_default_ones() {
         out.reply
             .content
             .ends_with(&resources(CrisisCategory::Suicidal, "en-US"))
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_model_marked_turn_carries_the_marked_category_again() {
+    let w = World::new();
+    let u = user("ana");
+    w.chat.reply("I'm here.\n<<risk:danger_now>>");
+    let chat = service(&w);
+    let with_id = || ChatRequest {
+        client_message_id: Some(ClientMessageId::parse("c-1").unwrap()),
+        ..ask(MISSED)
+    };
+    let first = chat.turn(&u, with_id()).await.unwrap();
+    let again = chat.turn(&u, with_id()).await.unwrap();
+    assert_eq!(again.reply, first.reply);
+    assert_eq!(
+        again.crisis.map(|n| n.category),
+        Some(CrisisCategory::DangerNow),
+        "from the stored flag, though the screen misses the message"
     );
 }
 

@@ -10,8 +10,9 @@ use crate::domain::flag::{CrisisReason, Flag, FlagSource};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::journal::GENTLE_PROMPT;
+use crate::domain::page::PageRequest;
 use crate::domain::safety::{self, CrisisCategory};
-use crate::ports::{JournalStore, SettingsStore};
+use crate::ports::{ConversationStore, JournalStore, SettingsStore};
 use crate::service::crisis::CrisisCare;
 use crate::service::journal::JournalService;
 
@@ -61,6 +62,15 @@ async fn a_flagged_entry_is_stored_with_its_flag_and_publishes_crisis_flagged() 
         .unwrap()
         .expect("the entry is stored");
     assert_eq!(stored.flag, Some(flag), "stored with its flag");
+    let listed = w
+        .fakes
+        .store
+        .list_crisis_flags(&u, &PageRequest::first(5))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed.len(), 1, "and in the flag list, for the check-in");
+    assert_eq!(listed[0].message_id.as_str(), written.item.id);
     assert_eq!(stored.text, CRISIS);
     let notice = written.crisis.expect("the 201 carries the resources");
     assert_eq!(

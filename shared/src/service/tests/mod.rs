@@ -7,6 +7,7 @@ mod chat;
 mod checkin;
 mod crisis;
 mod extraction;
+mod import;
 mod journal;
 
 use super::models::{Binding, ModelRoles};
