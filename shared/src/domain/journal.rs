@@ -57,7 +57,7 @@ pub const PROMPT_LOOKBACK: Duration = Duration::hours(72);
 pub const GENTLE_PROMPT: &str = "These last few days sound like they have been really hard. \
 There is no need to write anything today unless you want to. If you do, you could write about one small thing, \
 or one person, that has helped you get through a difficult moment, even a little. \
-And please reach out to someone now if you need support:";
+You don't have to carry this alone.";
 pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     let n = text.trim().chars().count();
     if n == 0 {
