@@ -272,11 +272,12 @@ fn the_screen_on_public_messages_nobody_here_wrote() {
     hold(
         "public dev set",
         &figures[COMBINED],
-        // Reached: recall 0.516, false alarms 5.9%, evasions kept 0.5%.
+        // Reached: recall 0.505, false alarms 4.9%, evasions kept 98.1%
+        // (before the screen's normalisation: 0.516, 5.9%, 0.5%).
         &Floors {
             recall: 0.49,
-            max_false_alarms: 0.08,
-            evasion_kept: 0.0,
+            max_false_alarms: 0.06,
+            evasion_kept: 0.97,
         },
     );
 }
@@ -288,11 +289,12 @@ fn the_screen_on_our_frozen_heldout_split() {
     hold(
         "own held-out split",
         &figures[COMBINED],
-        // Reached: recall 0.104, false alarms 2.4%, evasions kept 0.0%.
+        // Reached: recall 0.125, false alarms 4.2%, evasions kept 95.8%
+        // (before the screen's normalisation: 0.104, 2.4%, 0.0%).
         &Floors {
-            recall: 0.09,
-            max_false_alarms: 0.04,
-            evasion_kept: 0.0,
+            recall: 0.11,
+            max_false_alarms: 0.05,
+            evasion_kept: 0.94,
         },
     );
 }

@@ -5,14 +5,22 @@
 //! - intent to harm others,
 //! - abuse or danger happening now.
 //!
-//! Patterns are written against normalised text (see `text`), one clause at a
+//! Every check runs on one normalisation (`prepare`): Unicode folded, chat
+//! spellings, evasions and leetspeak spelled out, so zero-width characters,
+//! fullwidth or look-alike letters and "k1ll" do not get past it.
+//! Patterns are written against that plain text, one clause at a
 //! time. A match is set aside when a negator stands just before it in its
 //! clause ("I'm not suicidal", "I never thought about ending my life", "I
 //! used to self-harm"). Idioms ("this commute is killing me", "I'd kill for
 //! a coffee") do not match because every pattern needs first-person intent.
 //! The result says which pattern fired, so every flag can be explained.
 
-use super::text::{clauses, normalize};
+mod evasions;
+mod prepare;
+
+pub use prepare::prepare;
+
+use super::text::clauses;
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
@@ -274,14 +282,24 @@ fn negated(before: &str) -> bool {
     NEGATOR.is_match(&words[start..].join(" "))
 }
 
-/// Screen a message. `Some` means it shows crisis and must be routed `crisis`.
-pub fn screen(message: &str) -> Option<CrisisSignal> {
-    screen_normalized(&normalize(message))
+/// Every text the rules are written with (their patterns), for the
+/// vocabulary that spells out written words.
+fn known_texts() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|(_, _, p)| *p)
 }
 
-/// `screen`, for text already passed through `text::normalize` (the router
-/// normalises once for both checks).
+/// Screen a message. `Some` means it shows crisis and must be routed `crisis`.
+pub fn screen(message: &str) -> Option<CrisisSignal> {
+    screen_normalized(message)
+}
+
+/// `screen`, for text a caller has already passed through
+/// `text::normalize` (the router normalises once for its own checks). The
+/// screen still prepares it (`prepare` is idempotent over normalising), so
+/// no caller can skip the screen's own normalisation.
 pub fn screen_normalized(text: &str) -> Option<CrisisSignal> {
+    let prepared = prepare(text);
+    let text = prepared.as_str();
     let whole = std::iter::once((text, true));
     for (scope, is_whole) in clauses(text).map(|c| (c, false)).chain(whole) {
         for index in SET.matches(scope).iter() {
@@ -325,6 +343,20 @@ mod tests {
             })
         );
         assert_eq!(screen("I don't want to die"), None);
+    }
+
+    #[test]
+    fn written_ways_round_the_screen_are_caught() {
+        for m in [
+            "i w\u{200B}ant to d\u{200B}ie",
+            "ｉ ｗａｎｔ ｔｏ ｄｉｅ",
+            "\u{0456} w\u{0430}nt t\u{043E} d\u{0456}\u{0435}",
+            "1 w4nt t0 d13",
+            "kms",
+            "thinking about s*icide",
+        ] {
+            assert!(screen(m).is_some(), "{m:?}");
+        }
     }
 
     /// A bad pattern would panic the first screen in production; here it

@@ -8,6 +8,6 @@ mod normalize;
 mod similarity;
 mod words;
 
-pub use normalize::{clauses, normalize};
+pub use normalize::{clauses, fold, normalize};
 pub use similarity::jaccard;
 pub use words::{terms, tokens};
