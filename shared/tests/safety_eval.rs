@@ -272,12 +272,12 @@ fn the_screen_on_public_messages_nobody_here_wrote() {
     hold(
         "public dev set",
         &figures[COMBINED],
-        // Reached: recall 0.505, false alarms 4.9%, evasions kept 98.1%
-        // (before the screen's normalisation: 0.516, 5.9%, 0.5%).
+        // Reached: recall 0.575, false alarms 2.9%, evasions kept 100.0%
+        // (before issue 14: 0.516, 5.9%, 0.5%).
         &Floors {
-            recall: 0.49,
-            max_false_alarms: 0.06,
-            evasion_kept: 0.97,
+            recall: 0.56,
+            max_false_alarms: 0.04,
+            evasion_kept: 0.99,
         },
     );
 }
@@ -289,12 +289,12 @@ fn the_screen_on_our_frozen_heldout_split() {
     hold(
         "own held-out split",
         &figures[COMBINED],
-        // Reached: recall 0.125, false alarms 4.2%, evasions kept 95.8%
-        // (before the screen's normalisation: 0.104, 2.4%, 0.0%).
+        // Reached: recall 0.222, false alarms 0.0%, evasions kept 100.0%
+        // (before issue 14: 0.104, 2.4%, 0.0%).
         &Floors {
-            recall: 0.11,
-            max_false_alarms: 0.05,
-            evasion_kept: 0.94,
+            recall: 0.21,
+            max_false_alarms: 0.01,
+            evasion_kept: 0.99,
         },
     );
 }

@@ -1,27 +1,36 @@
-//! The crisis screen: a deterministic check that runs on every message before
-//! any model sees it. It looks for first-person signs of
+//! The crisis screen's explicit cues: a deterministic check that runs on
+//! every message before any model sees it. It looks for first-person signs of
 //! - suicidal thoughts or intent, direct or indirect ("I wrote goodbye letters"),
 //! - self-harm,
 //! - intent to harm others,
-//! - abuse or danger happening now.
+//! - abuse or danger happening now,
+//!
+//! in English, Spanish, French, German and Portuguese.
 //!
 //! Every check runs on one normalisation (`prepare`): Unicode folded, chat
 //! spellings, evasions and leetspeak spelled out, so zero-width characters,
-//! fullwidth or look-alike letters and "k1ll" do not get past it.
-//! Patterns are written against that plain text, one clause at a
-//! time. A match is set aside when a negator stands just before it in its
-//! clause ("I'm not suicidal", "I never thought about ending my life", "I
-//! used to self-harm"). Idioms ("this commute is killing me", "I'd kill for
-//! a coffee") do not match because every pattern needs first-person intent.
-//! The result says which pattern fired, so every flag can be explained.
+//! fullwidth or look-alike letters and "k1ll" do not get past it. The rules
+//! (`rules/`, one table per language) are patterns over that plain text,
+//! matched one clause at a time unless a rule's evidence spans clauses.
+//! `guards` sets a match aside when it is negated ("I'm not suicidal", "no
+//! quiero morir"), long past ("I used to self-harm"), about someone else
+//! ("my friend says she wants to die"), laughed off ("I want to die lol"),
+//! or a word being talked about ("what does kms mean?"). Idioms ("this
+//! commute is killing me", "I'd kill for a coffee") do not match because
+//! every pattern needs first-person intent. The result names the rule that
+//! fired, so every flag can be explained.
 
 mod evasions;
+mod guards;
 mod prepare;
+pub mod rules;
 
 pub use prepare::prepare;
+pub use rules::Rule;
 
 use super::text::clauses;
 use regex::{Regex, RegexSet};
+use rules::{Scope, Subject};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -49,243 +58,52 @@ impl CrisisCategory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrisisSignal {
     pub category: CrisisCategory,
-    /// The name of the pattern that fired.
+    /// The name of the rule that fired.
     pub rule: &'static str,
 }
 
-struct Rule {
-    name: &'static str,
-    category: CrisisCategory,
+/// The data files the screen reads, by name, for tests that check them.
+pub const DATA_FILES: &[(&str, &str)] = &[("evasions.tsv", evasions::SOURCE)];
+
+struct Compiled {
+    rule: &'static Rule,
     re: Regex,
+    unless: Option<Regex>,
+    requires: Option<Regex>,
 }
 
-/// Rules whose evidence may span clauses ("I'm going to make him pay, I'm
-/// getting a knife"): they are matched against the whole message.
-const MESSAGE_SCOPE: &[&str] = &["weapon", "insurance", "means"];
+struct Screen {
+    /// Every rule in one automaton: one pass over a scope finds which may fire.
+    set: RegexSet,
+    rules: Vec<Compiled>,
+}
 
-use CrisisCategory::{DangerNow, HarmToOthers, SelfHarm, Suicidal};
+fn compile(pattern: &str, rule: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| panic!("crisis rule {rule} does not compile: {e}"))
+}
 
-/// (name, category, pattern). Patterns match one normalised clause.
-const RULES: &[(&str, CrisisCategory, &str)] = &[
-    // Suicidal thoughts or intent: direct.
-    ("kill_myself", Suicidal, r"\bkill(ing)? my ?self\b"),
-    (
-        "suicidal",
-        Suicidal,
-        r"\b(i am|i feel|feeling|i have been|been|getting|so|really|very) (so |really |very |quite |pretty |kind of |a bit )?suicidal\b|\bsuicidal (thoughts|feelings|ideation|urges)\b",
-    ),
-    (
-        "suicide_act",
-        Suicidal,
-        r"\b(commit|committing|attempt|attempting|thinking (about|of)|thought (about|of)|thoughts of|considering|planning) suicide\b|\bsuicide (note|plan|letter)s?\b",
-    ),
-    (
-        "end_my_life",
-        Suicidal,
-        r"\bend(ing)? (my|my own) life\b|\btake my (own )?life\b|\bend it all\b|\b(ways?|how) to end (it|things|my life)\b|\bexcept to end (it|things)\b",
-    ),
-    (
-        "want_to_die",
-        Suicidal,
-        r"\b(want|going|ready|wish|deserve|plan|planning|trying) to die\b",
-    ),
-    (
-        "wish_dead",
-        Suicidal,
-        r"\bwish(ed)? i (was|were) dead\b|\bbetter off dead\b|\b(rather|prefer to) be dead\b",
-    ),
-    (
-        "not_want_to_live",
-        Suicidal,
-        r"\b(do not|never) want to (be alive|live|exist|wake up)\b|\b(hope|wish) i (do not|never|will not) wake up\b|\bsleep and (never|not) wake up\b|\bnot sure i want to (live|be alive|go on)\b",
-    ),
-    (
-        "overdose",
-        Suicidal,
-        r"\b(thinking (of|about)|going to|want to|plan to|planning to|might) overdos(e|ing)\b|\boverdosing\b",
-    ),
-    (
-        "hang_or_jump",
-        Suicidal,
-        r"\bhang(ing)? my ?self\b|\b(jump|jumping) (off|from) (a|the|my) (bridge|roof|building|balcony|cliff)\b",
-    ),
-    // Suicidal: indirect.
-    (
-        "without_me",
-        Suicidal,
-        r"\b(better off|be better|fine|happier|relieved) without me\b|\b(relieved|better off|happier) if i (was|were) gone\b",
-    ),
-    (
-        "no_point_living",
-        Suicidal,
-        r"\bno (point|reason) (in )?(going on|living|to live|being alive|to go on)\b|\bpoint (of|in) living\b|\blife is not worth living\b|\bnot worth living\b",
-    ),
-    (
-        "tired_of_existing",
-        Suicidal,
-        r"\b(tired|sick) of (existing|living|being alive)\b|\b(to not|not to|never to) exist\b",
-    ),
-    (
-        "goodbyes",
-        Suicidal,
-        r"\b(goodbye|farewell) (letter|letters|note|notes|messages?)\b|\bsaid (my )?goodbyes\b|\bthis is goodbye\b|\b(wrote|written|writing|left|leave) a note for (my|them|him|her)\b",
-    ),
-    (
-        "giving_away",
-        Suicidal,
-        r"\bgiv(e|ing) away (all )?my (things|stuff|belongings|possessions)\b|\bmade my peace\b",
-    ),
-    (
-        "burden",
-        Suicidal,
-        r"\bwill not be a burden\b|\bi am (just )?a burden\b|\bburden to (everyone|everybody|my family|them|all)\b",
-    ),
-    (
-        "means",
-        Suicidal,
-        r"\bhow many (pills|tablets)\b|\b(stockpil\w*|saved up|hoard\w*) (my |all my )?(pills|medication|meds|tablets)\b|\b(pills|tablets|meds) (saved|stockpiled)\b|\bpills in front of me\b|\brope\b.*\b(looking at it|staring at it)\b|\bdriv(e|ing) my car (into|off)\b",
-    ),
-    (
-        "heights",
-        Suicidal,
-        r"\bedge of the (roof|bridge|building|cliff)\b|\b(tallest|highest) (bridges?|buildings?)\b",
-    ),
-    (
-        "not_be_here",
-        Suicidal,
-        r"\b(will not|am not going to|not going to) be (here|around) (much longer|for long|anymore|tomorrow)\b|\bi will not be here\b|\blast time you will hear from me\b|\b(tonight|today) is (the night|my last)\b|\bmy last night\b",
-    ),
-    (
-        "disappear",
-        Suicidal,
-        r"\bdisappear forever\b|\b(nobody|no one) would (notice|care) if i (disappeared|died|was gone|were gone)\b",
-    ),
-    (
-        "make_it_stop",
-        Suicidal,
-        r"\b(pain|it|everything) (to )?stop (permanently|forever|for good)\b|\bstop forever\b",
-    ),
-    (
-        "no_future",
-        Suicidal,
-        r"\b(do not|can not|no longer) see (a|any) future\b",
-    ),
-    (
-        "insurance",
-        Suicidal,
-        r"\binsurance money\b.*\bwithout me\b|\bwithout me\b.*\binsurance money\b",
-    ),
-    // Self-harm.
-    ("self_harm", SelfHarm, r"\bself[- ]?harm\w*\b"),
-    (
-        "hurt_myself",
-        SelfHarm,
-        r"\b(want|wanting|going|need|urge|tempted|keep|thinking about|thought about) (to )?(hurt|harm|cut|burn|punish) my ?self\b|\b(been|keep|started) (hurting|harming|cutting|burning) my ?self\b",
-    ),
-    (
-        "cut_myself",
-        SelfHarm,
-        r"\bcut my ?self (again|last night|today|yesterday|tonight|on purpose)\b|\b(cut|cutting|slit|slitting) my (wrists?|arms?|legs?|thighs?|skin)\b",
-    ),
-    (
-        "burn_skin",
-        SelfHarm,
-        r"\bburn(ing|ed|t)? my (arms?|skin|legs?|hands?|wrists?)\b",
-    ),
-    (
-        "until_it_bleeds",
-        SelfHarm,
-        r"\buntil (it|they|my \w+) bleeds?\b|\bon purpose\b.*\bbleed",
-    ),
-    (
-        "deserve_pain",
-        SelfHarm,
-        r"\bdeserve (to feel )?(pain|to suffer|to be hurt)\b|\bhid (the|my) (razor|blades)\b",
-    ),
-    // Intent to harm others.
-    (
-        "harm_others",
-        HarmToOthers,
-        r"\bi (am going to|will|want to|am thinking of|might|am planning to|feel like i could|could) (kill|stab|shoot|hurt|murder|strangle|beat up|attack|poison) (him|her|them|my \w+|someone|somebody|people|everyone|the \w+)\b",
-    ),
-    (
-        "weapon",
-        HarmToOthers,
-        r"\b(gun|knife|weapon|rifle)\b.*\b(use it on|using it on|make (him|her|them) pay)\b|\bmake (him|her|them) pay\b.*\b(gun|knife|weapon)\b",
-    ),
-    (
-        "thoughts_of_harming",
-        HarmToOthers,
-        r"\b(think|thinking|thoughts) (about|of) (hurting|killing|harming|smothering) (my |the )?(baby|child|kids?|son|daughter|him|her|them|someone|people)\b",
-    ),
-    // Abuse or danger now.
-    (
-        "being_hurt",
-        DangerNow,
-        r"\b(hitting|beating|kicking|choking|strangling|slapping) (me|my (mum|mom|mother|sister|brother|kids?|child|children|baby))\b|\b(hit|beat|choked|strangled|slapped|punched|kicked|raped) me\b",
-    ),
-    (
-        "assaulted",
-        DangerNow,
-        r"\bi (was|have been|got|just got) (just )?(assaulted|raped|attacked|abused|molested)\b",
-    ),
-    (
-        "threatened",
-        DangerNow,
-        r"\bthreaten(ed|s|ing)? to (kill|hurt|beat) me\b|\b(he|she|they) (will|would|is going to|are going to) (kill|hurt|beat) me\b|\bwhat (he|she|they) (will|would|is going to|are going to) do to me\b",
-    ),
-    (
-        "trapped",
-        DangerNow,
-        r"\bwill not let me (leave|go|out)\b|\btook my phone\b|\b(do not|no longer) feel safe\b|\b(scared|afraid|terrified) to go home\b|\bi am in danger\b",
-    ),
-    (
-        "followed",
-        DangerNow,
-        r"\b(someone|somebody|a man|a guy|he|she|they|a car) (is|are|keeps|has been) (following|stalking) me\b",
-    ),
-    (
-        "night_visits",
-        DangerNow,
-        r"\bcomes? into my (room|bed) at night\b",
-    ),
-];
-
-/// Words that, just before a match in its clause, mean it does not apply.
-static NEGATOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(not|never|no|nor|without|used to|no intention of|nothing like)\b")
-        .expect("valid")
-});
-
-/// All rules in one automaton: one pass over a clause finds which may fire.
-static SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(RULES.iter().map(|(_, _, p)| p)).expect("crisis patterns are valid")
-});
-
-static COMPILED: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    RULES
-        .iter()
-        .map(|(name, category, pattern)| Rule {
-            name,
-            category: *category,
-            re: Regex::new(pattern).expect("crisis patterns are valid"),
+static SCREEN: LazyLock<Screen> = LazyLock::new(|| {
+    let rules: Vec<Compiled> = rules::all()
+        .map(|rule| Compiled {
+            rule,
+            re: compile(rule.pattern, rule.name),
+            unless: rule.unless.map(|p| compile(p, rule.name)),
+            requires: rule.requires.map(|p| compile(p, rule.name)),
         })
-        .collect()
+        .collect();
+    let set = RegexSet::new(rules::all().map(|r| r.pattern)).expect("crisis patterns are valid");
+    Screen { set, rules }
 });
 
-/// How many words before a match a negator may stand.
-const NEGATION_WINDOW: usize = 3;
-
-fn negated(before: &str) -> bool {
-    let words: Vec<&str> = before.split_whitespace().collect();
-    let start = words.len().saturating_sub(NEGATION_WINDOW);
-    NEGATOR.is_match(&words[start..].join(" "))
+/// Every rule the screen has, in the order it tries them.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    rules::all()
 }
 
-/// Every text the rules are written with (their patterns), for the
+/// Every text the rules are written with (patterns and examples), for the
 /// vocabulary that spells out written words.
 fn known_texts() -> impl Iterator<Item = &'static str> {
-    RULES.iter().map(|(_, _, p)| *p)
+    rules::all().flat_map(|r| std::iter::once(r.pattern).chain(r.examples.iter().copied()))
 }
 
 /// Screen a message. `Some` means it shows crisis and must be routed `crisis`.
@@ -298,31 +116,81 @@ pub fn screen(message: &str) -> Option<CrisisSignal> {
 /// screen still prepares it (`prepare` is idempotent over normalising), so
 /// no caller can skip the screen's own normalisation.
 pub fn screen_normalized(text: &str) -> Option<CrisisSignal> {
-    let prepared = prepare(text);
-    let text = prepared.as_str();
-    let whole = std::iter::once((text, true));
-    for (scope, is_whole) in clauses(text).map(|c| (c, false)).chain(whole) {
-        for index in SET.matches(scope).iter() {
-            let rule = &COMPILED[index];
-            if is_whole && !MESSAGE_SCOPE.contains(&rule.name) {
+    fire(&prepare(text), true).into_iter().next()
+}
+
+/// Every rule that fires on a message, in order, each once: the full
+/// explanation (the screen itself stops at the first).
+pub fn explain(message: &str) -> Vec<CrisisSignal> {
+    fire(&prepare(message), false)
+}
+
+/// What the guards need to know about the whole message, worked out once.
+struct Context<'a> {
+    text: &'a str,
+    laughing: bool,
+    resolved: bool,
+}
+
+fn fire(text: &str, first_only: bool) -> Vec<CrisisSignal> {
+    let screen = &*SCREEN;
+    let ctx = Context {
+        text,
+        laughing: guards::laughing(text),
+        resolved: guards::resolved(text),
+    };
+    let mut fired: Vec<CrisisSignal> = Vec::new();
+    let whole = std::iter::once((text, Scope::Message));
+    for (scope, kind) in clauses(text).map(|c| (c, Scope::Clause)).chain(whole) {
+        for index in screen.set.matches(scope).iter() {
+            let compiled = &screen.rules[index];
+            let rule = compiled.rule;
+            if rule.scope != kind || fired.iter().any(|f| f.rule == rule.name) {
                 continue;
             }
-            for m in rule.re.find_iter(scope) {
-                if !negated(&scope[..m.start()]) {
-                    return Some(CrisisSignal {
-                        category: rule.category,
-                        rule: rule.name,
-                    });
+            if compiled
+                .re
+                .find_iter(scope)
+                .any(|m| holds(compiled, scope, m, &ctx))
+            {
+                fired.push(CrisisSignal {
+                    category: rule.category,
+                    rule: rule.name,
+                });
+                if first_only {
+                    return fired;
                 }
             }
         }
     }
-    None
+    fired
+}
+
+/// Whether one match of a rule stands once its guards have looked at it.
+fn holds(compiled: &Compiled, scope: &str, m: regex::Match<'_>, ctx: &Context<'_>) -> bool {
+    let rule = compiled.rule;
+    let before = &scope[..m.start()];
+    let offset = scope.as_ptr() as usize - ctx.text.as_ptr() as usize + m.start();
+    !(guards::negated_before(before)
+        || guards::negated_after(&scope[m.end()..])
+        || guards::past(scope)
+        || ctx.resolved
+        || guards::mentioned(scope)
+        || guards::quoted(ctx.text, offset)
+        || (rule.subject == Subject::Implied && guards::someone_else(before))
+        || (rule.figurative && ctx.laughing)
+        || (rule.category == CrisisCategory::HarmToOthers && guards::fictional(ctx.text))
+        || compiled.unless.as_ref().is_some_and(|u| u.is_match(scope))
+        || compiled
+            .requires
+            .as_ref()
+            .is_some_and(|r| !r.is_match(ctx.text)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use CrisisCategory::Suicidal;
 
     #[test]
     fn the_examples_in_the_issue_behave() {
@@ -331,6 +199,16 @@ mod tests {
         assert_eq!(screen("this commute is killing me"), None);
         assert_eq!(screen("I'd kill for a coffee"), None);
         assert_eq!(screen("I'm not suicidal, just tired"), None);
+        for missed in [
+            "I took a whole bottle of pills",
+            "I'm going to end it tonight",
+            "I have nothing to live for",
+            "kms",
+            "my dad beats me when he's drunk",
+            "If I had a gun I'd be dead already",
+        ] {
+            assert!(screen(missed).is_some(), "{missed}");
+        }
     }
 
     #[test]
@@ -359,14 +237,92 @@ mod tests {
         }
     }
 
-    /// A bad pattern would panic the first screen in production; here it
-    /// fails by name. Names must be unique: a flag's explanation names its rule.
+    /// Each rule's own examples fire it: they are its documentation.
     #[test]
-    fn every_rule_compiles_and_has_its_own_name() {
-        let mut names = std::collections::HashSet::new();
-        for (name, _, pattern) in RULES {
-            assert!(Regex::new(pattern).is_ok(), "rule {name} does not compile");
-            assert!(names.insert(*name), "rule name {name} is used twice");
+    fn every_rule_fires_on_each_of_its_examples() {
+        let mut bad = Vec::new();
+        for rule in all_rules() {
+            assert!(
+                !rule.examples.is_empty(),
+                "rule {} has no example",
+                rule.name
+            );
+            for example in rule.examples {
+                if !explain(example).iter().any(|s| s.rule == rule.name) {
+                    bad.push(format!(
+                        "{}: {example:?} -> {:?}",
+                        rule.name,
+                        prepare(example)
+                    ));
+                }
+            }
         }
+        assert!(
+            bad.is_empty(),
+            "examples that do not fire their rule:\n{}",
+            bad.join("\n")
+        );
     }
+
+    /// Look-alikes the guards must set aside: idioms, negations, someone
+    /// else, the past, talk about the topic.
+    #[test]
+    fn look_alikes_are_not_flagged() {
+        let mut bad = Vec::new();
+        for m in LOOK_ALIKES {
+            let fired = explain(m);
+            if !fired.is_empty() {
+                bad.push(format!("{m:?} -> {fired:?}"));
+            }
+        }
+        assert!(bad.is_empty(), "false alarms:\n{}", bad.join("\n"));
+    }
+
+    const LOOK_ALIKES: &[&str] = &[
+        "this commute is killing me",
+        "I'd kill for a coffee right now",
+        "i wanna die lol my hair dye came out green",
+        "i want to die of cringe, i sent that text to the wrong person",
+        "omg i'm going to die, he liked my post",
+        "i'm going to kill my roommate, she ate my birthday cake",
+        "I could just kill my brother for eating my leftovers, haha",
+        "she'll kill me if i forget our anniversary again",
+        "my boss is going to kill me when he sees this typo",
+        "my sister will literally kill me if i spoil the ending",
+        "I don't want to die on this hill, so I let the argument go",
+        "I'm not going to hurt myself, I promise, I just need to vent",
+        "i'm not going to kill myself lol i'm just annoyed at my landlord",
+        "i'm not going to unalive myself, chill, i just hate mondays",
+        "i'm not going to relapse, i threw out all my blades last year",
+        "I used to self-harm as a teenager, but I've been fine for years and I'm proud of that",
+        "i had suicidal thoughts years ago but therapy really helped",
+        "my friend said she wants to die, how do i help her",
+        "my roommate said she wants to kms but laughed it off, should i worry?",
+        "my partner struggles with suicidal thoughts, how can i be there for him",
+        "my grandpa says he's ready to die, he's 94 and at peace with it",
+        "is it okay to ask someone directly if they are thinking about suicide?",
+        "what does kms mean in texting?",
+        "what does unalive mean on tiktok",
+        "my character got unalived in the first five minutes lol",
+        "i'm writing an essay on suicide prevention, can you help me structure it",
+        "my group project is on self harm awareness week",
+        "my ex used to hit me but i'm safe now and he's out of my life",
+        "my dad beat me at chess again",
+        "it hit me that i forgot her birthday",
+        "i'm going to end it with him tonight, we've been fighting for months",
+        "I shot my shot and asked her out!",
+        "i hurt myself at the gym yesterday",
+        "i ran 5 kms this morning",
+        "i need to catch the bus to work",
+        "i'm cutting myself some slack this week",
+        "i don't want to live with my parents anymore",
+        "i got locked out of my account again",
+        "i'm dying to see the new season",
+        "how do i kill someone in call of duty",
+        "in the game my character has to kill the dragon to save the village",
+        "how do i beat my wife in checkers",
+        "i'm not in any danger, nobody is hurting me",
+        "i feel like dying of embarrassment",
+        "Everything feels heavy lately and I'm not sure what the point is.",
+    ];
 }

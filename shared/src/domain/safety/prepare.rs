@@ -31,10 +31,11 @@ pub fn prepare(message: &str) -> String {
 static SPACED_LETTERS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[a-z](?:[ .\-_*][a-z]){3,}\b").expect("valid"));
 
-/// A number with a unit or ordinal ("4am", "2nd", "30mins"): not leetspeak.
+/// A number with a unit or an ordinal ("4am", "30mins", "1st"): not
+/// leetspeak. One-letter units are left out: "5h" is "sh", "541d" "said".
 static UNIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^\d+(st|nd|rd|th|am|pm|s|k|m|km|kms|kg|g|mg|ml|l|lb|lbs|h|hr|hrs|min|mins|sec|secs|yo|x|d|mo|yr|yrs|ft|in|cm|mm|gb|mb|p)$",
+        r"^\d+(am|pm|km|kms|kg|mg|ml|lb|lbs|hr|hrs|min|mins|sec|secs|yo|mo|yr|yrs|ft|cm|mm|gb|mb|k)$|^\d*1st$|^\d*3rd$|^\d+th$",
     )
     .expect("valid")
 });
@@ -43,17 +44,14 @@ static UNIT: LazyLock<Regex> = LazyLock::new(|| {
 /// around it.
 fn spell_out(text: &str, table: &Evasions, vocabulary: &HashSet<String>) -> String {
     let tokens: Vec<&str> = text.split(' ').collect();
-    let mut out = Vec::with_capacity(tokens.len());
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
     for (i, token) in tokens.iter().enumerate() {
         let (prefix, core, suffix) = split_token(token);
-        let before = i.checked_sub(1).map(|j| tokens[j]);
+        // The word before as already spelled out, the one after as written.
+        let before = out.last().map(String::as_str);
         let after = tokens.get(i + 1).copied();
-        // A spelling right after a number is a unit ("5 kms"), not a word;
-        // "1" and "4" may be words themselves ("1 w4nt").
-        let after_number = before.is_some_and(|b| {
-            b.chars().all(|c| c.is_ascii_digit())
-                && standalone_digit(b, None, Some(token)).is_none()
-        });
+        // A spelling right after a number is a unit ("5 kms"), not a word.
+        let after_number = before.is_some_and(|b| b.chars().all(|c| c.is_ascii_digit()));
         let plain = spell_word(core, before, after, after_number, table, vocabulary);
         match plain {
             Some(p) => out.push(format!("{prefix}{p}{suffix}")),
@@ -94,25 +92,62 @@ fn spell_word(
     if let Some(plain) = look_up(word) {
         return Some(plain.to_string());
     }
-    let spelled = standalone_digit(word, before, after)
+    let mut spelled = standalone_number(word, before, after)
         .or_else(|| unleet(word, vocabulary))
-        .or_else(|| uncensor(word, vocabulary))
-        .or_else(|| unstretch(word, vocabulary))?;
+        .unwrap_or_else(|| word.to_string());
+    if let Some(uncensored) = uncensor(&spelled, vocabulary) {
+        spelled = uncensored;
+    }
+    if let Some(unstretched) = unstretch(&spelled, vocabulary) {
+        spelled = unstretched;
+    }
+    if spelled == word {
+        return None;
+    }
     Some(look_up(&spelled).map_or(spelled.clone(), str::to_string))
 }
 
 fn is_word(token: Option<&str>) -> bool {
-    token.is_some_and(|t| t.starts_with(|c: char| c.is_ascii_alphabetic()))
+    token.is_some_and(|t| t.chars().any(|c| c.is_ascii_alphabetic()))
 }
 
-/// "1" for "i" and "4" for "a" standing alone between words ("1 w4nt",
-/// "h4v3 4 gun"); a number among numbers stays a number.
-fn standalone_digit(word: &str, before: Option<&str>, after: Option<&str>) -> Option<String> {
-    match word {
-        "1" if is_word(after) => Some("i".into()),
-        "4" if is_word(before) && is_word(after) => Some("a".into()),
-        _ => None,
+/// Words a number stands before as a count ("50 pills"), and after as an
+/// age ("i am 15"): there it is a number, not leetspeak.
+const COUNTED: &[&str] = &[
+    "pills", "tablets", "meds", "capsules", "mg", "minutes", "min", "mins", "hours", "days",
+    "weeks", "months", "years", "times", "people", "kids", "pounds", "kg", "dollars", "bucks",
+    "percent", "more", "of", "or", "and", "am", "pm", "year", "yo",
+];
+const AGED: &[&str] = &["am", "was", "is", "age", "aged", "at", "turned", "turning"];
+
+/// A number standing alone between words: "1" for "i" and "4" for "a"
+/// ("1 w4nt", "h4v3 4 gun"), and the short words leetspeak writes in
+/// digits ("15" for "is", "50" for "so"). A number among numbers, before a
+/// count or after an age stays a number.
+fn standalone_number(word: &str, before: Option<&str>, after: Option<&str>) -> Option<String> {
+    if word.is_empty() || !word.chars().all(|c| c.is_ascii_digit()) {
+        return None;
     }
+    match word {
+        "1" if is_word(after) => return Some("i".into()),
+        "4" if is_word(before) && is_word(after) => return Some("a".into()),
+        _ => {}
+    }
+    let spelled: String = word
+        .chars()
+        .map(|c| leet(c).map_or(c, |(a, _)| a))
+        .collect();
+    let short_word = ["is", "so", "see", "as", "too", "to"].contains(&spelled.as_str());
+    // The next word may itself be leetspeak ("50 p1ll5").
+    let next: Option<String> = after.map(|a| {
+        let (_, core, _) = split_token(a);
+        core.chars()
+            .map(|c| leet(c).map_or(c, |(l, _)| l))
+            .collect()
+    });
+    let counted = next.is_some_and(|a| COUNTED.contains(&a.as_str()));
+    let aged = before.is_some_and(|b| AGED.contains(&b));
+    (short_word && is_word(before) && is_word(after) && !counted && !aged).then_some(spelled)
 }
 
 /// A leetspeak character's letter, and the other letter it may stand for.
@@ -138,6 +173,7 @@ fn leet(c: char) -> Option<(char, char)> {
 fn unleet(word: &str, vocabulary: &HashSet<String>) -> Option<String> {
     if !word.chars().any(|c| c.is_ascii_alphabetic())
         || !word.chars().any(|c| leet(c).is_some())
+        || word.chars().any(|c| matches!(c, '2' | '6' | '8' | '9'))
         || UNIT.is_match(word)
     {
         return None;
@@ -237,6 +273,13 @@ mod tests {
         );
         assert_eq!(prepare("i ran 5 kms today"), "i ran 5 kms today");
         assert_eq!(prepare("1 t00k 50 p1ll5"), "i took 50 pills");
+        assert_eq!(
+            prepare("h3 541d 1 4m 5c4r3d 4nd 1 w0n't 533 h1m, 15 th4t 50 b4d"),
+            "he said i am scared and i will not see him, is that so bad"
+        );
+        assert_eq!(prepare("i am 15 and he is 30"), "i am 15 and he is 30");
+        assert_eq!(prepare("just relapsed. 5h"), "just relapsed. sh");
+        assert_eq!(prepare("5*1c1d3"), "suicide");
     }
 
     #[test]
