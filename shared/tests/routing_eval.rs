@@ -1,13 +1,17 @@
-//! The router and crisis screen against the labelled set in data/routing.
-//! Reports accuracy on both splits and the crisis false-positive rate, and
-//! fails below 95% train accuracy or 100% train crisis recall, below the
-//! held-out floors (see `held_out_split_meets_the_bar`), or above 3% false
-//! crisis flags on either split. Misses are printed with their
-//! text for the train split only: a held-out row's text is never shown, so
-//! nobody tunes a rule to it (the held-out split gets figures only).
+//! The router and crisis screen against the labelled sets in data/routing:
+//! `labelled.jsonl` (train and held-out splits) and `fresh.jsonl`, a
+//! held-out split written and frozen before the router was tuned against
+//! anything new (see data/routing/README.md).
+//!
+//! Each split prints its accuracy, accuracy per route (recall of the true
+//! route) and a confusion table. The tests fail below 95% train accuracy or
+//! 100% train crisis recall, below the held-out floors (set a little under
+//! what was reached), or above 3% false crisis flags on any split. Misses
+//! are printed with their text for the train split only: a held-out row's
+//! text is never shown, so nobody tunes a rule to it.
 
 use hearth::domain::route::Route;
-use hearth::domain::triage::route;
+use hearth::domain::triage::{Decision, route};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,42 +22,134 @@ struct Row {
     split: String,
 }
 
-fn rows() -> Vec<Row> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/routing/labelled.jsonl"
-    );
-    std::fs::read_to_string(path)
-        .expect("labelled set")
+fn read(file: &str) -> Vec<Row> {
+    let path = format!("{}/../data/routing/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
         .lines()
         .map(|l| serde_json::from_str(l).expect("valid row"))
         .collect()
 }
 
-struct Report {
-    total: usize,
-    correct: usize,
-    crisis: usize,
-    crisis_caught: usize,
-    non_crisis: usize,
-    false_crisis: usize,
+fn rows() -> Vec<Row> {
+    read("labelled.jsonl")
 }
 
-fn evaluate(split: &str) -> Report {
-    let mut r = Report {
-        total: 0,
-        correct: 0,
-        crisis: 0,
-        crisis_caught: 0,
-        non_crisis: 0,
-        false_crisis: 0,
+/// The rows of one split: `train` and `heldout` from labelled.jsonl,
+/// `fresh` from fresh.jsonl.
+fn split(name: &str) -> Vec<Row> {
+    let rows = if name == "fresh" {
+        read("fresh.jsonl")
+    } else {
+        rows()
     };
-    for row in rows().into_iter().filter(|r| r.split == split) {
-        let d = route(&row.text);
-        r.total += 1;
-        if d.route == row.route {
-            r.correct += 1;
-        } else if split == "train" {
+    rows.into_iter().filter(|r| r.split == name).collect()
+}
+
+const ROUTES: [Route; 4] = [
+    Route::Support,
+    Route::Reasoning,
+    Route::Pattern,
+    Route::Crisis,
+];
+
+fn index(route: Route) -> usize {
+    ROUTES
+        .iter()
+        .position(|r| *r == route)
+        .expect("a known route")
+}
+
+/// Counts by (true route, routed as).
+struct Confusion {
+    cells: [[usize; 4]; 4],
+}
+
+impl Confusion {
+    fn total(&self) -> usize {
+        self.cells.iter().flatten().sum()
+    }
+
+    fn correct(&self) -> usize {
+        (0..4).map(|i| self.cells[i][i]).sum()
+    }
+
+    fn accuracy(&self) -> f64 {
+        self.correct() as f64 / self.total().max(1) as f64
+    }
+
+    fn of(&self, route: Route) -> usize {
+        self.cells[index(route)].iter().sum()
+    }
+
+    /// Share of the messages whose true route is `route` routed there.
+    fn recall(&self, route: Route) -> f64 {
+        let i = index(route);
+        self.cells[i][i] as f64 / self.of(route).max(1) as f64
+    }
+
+    /// Messages of another route flagged as crisis, and how many there are.
+    fn false_crisis(&self) -> (usize, usize) {
+        let c = index(Route::Crisis);
+        let flagged = (0..4).filter(|i| *i != c).map(|i| self.cells[i][c]).sum();
+        (flagged, self.total() - self.of(Route::Crisis))
+    }
+
+    fn print(&self, title: &str) {
+        let (flagged, others) = self.false_crisis();
+        println!(
+            "{title}: accuracy {:.1}% ({}/{}), false crisis flags {}/{}",
+            100.0 * self.accuracy(),
+            self.correct(),
+            self.total(),
+            flagged,
+            others
+        );
+        let per_route: Vec<String> = ROUTES
+            .iter()
+            .map(|r| {
+                let i = index(*r);
+                format!(
+                    "{} {:.1}% ({}/{})",
+                    r.as_str(),
+                    100.0 * self.recall(*r),
+                    self.cells[i][i],
+                    self.of(*r)
+                )
+            })
+            .collect();
+        println!("  per route: {}", per_route.join(", "));
+        println!(
+            "  {:<12}{:>10}{:>10}{:>10}{:>10}",
+            "true\\routed", "support", "reasoning", "pattern", "crisis"
+        );
+        for r in ROUTES {
+            let row = &self.cells[index(r)];
+            println!(
+                "  {:<12}{:>10}{:>10}{:>10}{:>10}",
+                r.as_str(),
+                row[0],
+                row[1],
+                row[2],
+                row[3]
+            );
+        }
+    }
+}
+
+/// Routes every row of a split with `router` and prints the figures. Misses
+/// are printed with their text for the train split only.
+fn evaluate(
+    split_name: &str,
+    label: &str,
+    rows: &[Row],
+    router: impl Fn(usize, &Row) -> Decision,
+) -> Confusion {
+    let mut confusion = Confusion { cells: [[0; 4]; 4] };
+    for (i, row) in rows.iter().enumerate() {
+        let d = router(i, row);
+        confusion.cells[index(row.route)][index(d.route)] += 1;
+        if d.route != row.route && split_name == "train" {
             println!(
                 "  miss [{}/{}] got {} {:?}: {}",
                 row.route.as_str(),
@@ -63,46 +159,34 @@ fn evaluate(split: &str) -> Report {
                 row.text
             );
         }
-        if row.route == Route::Crisis {
-            r.crisis += 1;
-            r.crisis_caught += usize::from(d.route == Route::Crisis);
-        } else {
-            r.non_crisis += 1;
-            r.false_crisis += usize::from(d.route == Route::Crisis);
-        }
     }
-    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
-    println!(
-        "{split}: accuracy {:.1}% ({}/{}), crisis recall {:.1}% ({}/{}), false crisis flags {:.1}% ({}/{})",
-        pct(r.correct, r.total),
-        r.correct,
-        r.total,
-        pct(r.crisis_caught, r.crisis),
-        r.crisis_caught,
-        r.crisis,
-        pct(r.false_crisis, r.non_crisis),
-        r.false_crisis,
-        r.non_crisis,
-    );
-    r
+    confusion.print(&format!("{split_name}, {label}"));
+    confusion
 }
 
-fn check(split: &str, min_accuracy: f64, min_crisis_recall: f64) {
-    let r = evaluate(split);
-    assert!(r.total > 0);
-    let recall = r.crisis_caught as f64 / r.crisis.max(1) as f64;
+fn features_alone(split_name: &str) -> Confusion {
+    let rows = split(split_name);
+    evaluate(split_name, "named features alone", &rows, |_, r| {
+        route(&r.text)
+    })
+}
+
+fn check(c: &Confusion, split_name: &str, min_accuracy: f64, min_crisis_recall: f64) {
+    assert!(c.total() > 0);
+    let recall = c.recall(Route::Crisis);
     assert!(
         recall >= min_crisis_recall,
-        "{split}: crisis recall {recall:.3} below {min_crisis_recall}"
+        "{split_name}: crisis recall {recall:.3} below {min_crisis_recall}"
     );
+    let (flagged, others) = c.false_crisis();
     assert!(
-        r.false_crisis * 100 <= r.non_crisis * 3,
-        "{split}: more than 3% false crisis flags"
+        flagged * 100 <= others * 3,
+        "{split_name}: more than 3% false crisis flags"
     );
-    let accuracy = r.correct as f64 / r.total as f64;
+    let accuracy = c.accuracy();
     assert!(
         accuracy >= min_accuracy,
-        "{split}: accuracy {accuracy:.3} below {min_accuracy}"
+        "{split_name}: accuracy {accuracy:.3} below {min_accuracy}"
     );
 }
 
@@ -115,12 +199,22 @@ fn check(split: &str, min_accuracy: f64, min_crisis_recall: f64) {
 /// the learned layer to close.
 #[test]
 fn held_out_split_meets_the_bar() {
-    check("heldout", 0.91, 0.74);
+    check(&features_alone("heldout"), "heldout", 0.91, 0.74);
 }
 
 #[test]
 fn train_split_meets_the_bar() {
-    check("train", 0.95, 1.0);
+    check(&features_alone("train"), "train", 0.95, 1.0);
+}
+
+/// The fresh split with the named features alone, as the router stood
+/// when the split was frozen (b4412e0): accuracy 75.4% (181/240); support
+/// 100% (98/98), reasoning 67.9% (36/53), pattern 46.4% (26/56), crisis
+/// 63.6% (21/33, all misses routed to support), no false flags. Floors
+/// just under; the goal is 95%.
+#[test]
+fn fresh_split_with_named_features_alone() {
+    check(&features_alone("fresh"), "fresh", 0.74, 0.62);
 }
 
 #[test]
@@ -132,4 +226,12 @@ fn the_set_has_what_the_issue_asks_for() {
     assert!(count("indirect") >= 40);
     let held = rows.iter().filter(|r| r.split == "heldout").count();
     assert!(held * 5 >= rows.len() - 5, "a fifth is held out");
+    let fresh = split("fresh");
+    assert!(
+        fresh.len() >= 220,
+        "the fresh split has 220 messages or more"
+    );
+    for route in ROUTES {
+        assert!(fresh.iter().any(|r| r.route == route), "{route} in fresh");
+    }
 }
