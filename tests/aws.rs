@@ -505,6 +505,7 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
         personal_data: missing,
         events: Arc::new(local),
         queue,
+        risk: None,
     };
     let env = |k: &str| (k == "HEARTH_JWT_SECRET").then(|| hearth_tests::SECRET.to_string());
     let config = Config::from_env(env, Mode::Lambda).unwrap();

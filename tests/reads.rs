@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore};
+use hearth::domain::assessment::StoredAssessment;
 use hearth::domain::extraction::{MemoryWrite, Plan};
 use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
 use hearth::domain::memory::{
@@ -99,6 +100,15 @@ impl ConversationStore for Counting {
     }
     async fn record_crisis_flag(&self, u: &UserId, f: &CrisisFlag) -> Result<(), StoreError> {
         self.inner.record_crisis_flag(u, f).await
+    }
+    async fn record_assessment(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        seq: u64,
+        a: &StoredAssessment,
+    ) -> Result<(), StoreError> {
+        self.inner.record_assessment(u, s, seq, a).await
     }
     async fn list_crisis_flags(
         &self,
@@ -297,6 +307,7 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
         checkins: Arc::new(inner.clone()),
         journal: Arc::new(inner.clone()),
         queue,
+        risk: None,
     };
     let anthropic = wiremock::MockServer::start().await;
     anthropic_answers(&anthropic, "ok").await;

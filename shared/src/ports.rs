@@ -2,6 +2,7 @@
 //! in `adapters/` implement them; tests swap in fakes. Nothing here knows
 //! about DynamoDB, redb, HTTP or a particular model provider.
 
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::completion::{Completion, CompletionRequest};
 use crate::domain::cursor::BadCursor;
@@ -17,6 +18,7 @@ use crate::domain::message::{
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::domain::retrieval::{Embedding, IndexLogPage};
+use crate::domain::safety::learned::{RiskScores, Thresholds};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -36,6 +38,11 @@ pub struct Ports {
     pub settings: Arc<dyn SettingsStore>,
     pub checkins: Arc<dyn CheckinStore>,
     pub journal: Arc<dyn JournalStore>,
+    /// The crisis screen's learned layer, when its model files are there:
+    /// without it the screen runs on its explicit cues (and the chat
+    /// model's mark) alone. The adapters' bundles leave it `None`; the
+    /// composition root loads it.
+    pub risk: Option<Arc<dyn RiskModel>>,
 }
 
 /// Errors any store can return. `Unavailable` is worth retrying later
@@ -111,6 +118,18 @@ pub trait ConversationStore: Send + Sync {
     /// written, or a journal entry. Storing the same flag (time and
     /// message) again changes nothing.
     async fn record_crisis_flag(&self, user: &UserId, flag: &CrisisFlag) -> Result<(), StoreError>;
+
+    /// Keep what the learned layer read in a stored user message (its
+    /// session and seq) with the message, so no later reader encodes it
+    /// again. Storing it again replaces it (the same assessment changes
+    /// nothing). `NotFound` if there is no such message.
+    async fn record_assessment(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        seq: u64,
+        assessment: &StoredAssessment,
+    ) -> Result<(), StoreError>;
 
     /// The user's crisis flags, newest first.
     async fn list_crisis_flags(
@@ -433,6 +452,31 @@ pub trait Encoder: Send + Sync {
             .pop()
             .ok_or_else(|| EncodeError::Inference("no vector for the text".into()))
     }
+}
+
+/// What the learned layer reads in one text: the encoder's vector (the base
+/// model's, unit length, for retrieval and the conversation layer) and the
+/// fine-tuned classifier's class probabilities, from one forward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub vector: Vec<f32>,
+    pub risk: RiskScores,
+}
+
+/// The crisis screen's learned layer in process: all-MiniLM-L6-v2 with a
+/// classifier fine-tuned on `data/safety/train.jsonl`. CPU-bound like
+/// `Encoder`, so the adapter runs on the blocking pool.
+#[async_trait]
+pub trait RiskModel: Send + Sync {
+    /// Names the encoder and the classifier's weights, kept beside flags
+    /// and vectors.
+    fn model(&self) -> &str;
+
+    /// The thresholds the classifier was trained with.
+    fn thresholds(&self) -> Thresholds;
+
+    /// One assessment per text, in order.
+    async fn assess(&self, texts: &[String]) -> Result<Vec<Assessment>, EncodeError>;
 }
 
 /// The job queue (SQS in production).

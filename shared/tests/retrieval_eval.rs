@@ -70,6 +70,7 @@ fn docs(person: &Person) -> (Vec<Doc>, Vec<Doc>) {
                 client_message_id: None,
                 reply: None,
                 answered_by: None,
+                assessment: None,
             };
             all.push(Doc::message(&m));
             messages.push(Doc::message(&m));

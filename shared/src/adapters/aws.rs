@@ -45,6 +45,7 @@ impl AwsAdapters {
             personal_data: store,
             events: std::sync::Arc::new(self.events.clone()),
             queue: std::sync::Arc::new(self.queue.clone()),
+            risk: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `(Arc<dyn ConversationStore>, guard)`.
 
 use super::{at, user};
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::flag::{CrisisReason, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
@@ -12,6 +13,7 @@ use crate::domain::message::{
 use crate::domain::page::PageRequest;
 use crate::domain::route::Route;
 use crate::domain::safety::CrisisCategory;
+use crate::domain::safety::learned::RiskScores;
 use crate::ports::{ConversationStore, StoreError};
 use chrono::{TimeZone, Utc};
 use std::sync::Arc;
@@ -420,6 +422,67 @@ pub async fn a_flag_recorded_after_its_message_is_listed_once(store: Store) {
             .items
             .is_empty()
     );
+}
+
+/// An assessment as the contract stores it: scores and a vector that
+/// survive only if kept bit for bit.
+pub fn assessment(p: f32) -> StoredAssessment {
+    StoredAssessment {
+        model: "contract-risk-model".into(),
+        risk: RiskScores::from_probabilities([1.0 - p, p, 0.0, 0.0, 0.0]),
+        vector: vec![0.6, -0.8, 1.0e-7, f32::MIN_POSITIVE, -0.0],
+    }
+}
+
+pub async fn an_assessment_is_kept_with_its_message(store: Store) {
+    let (u, other) = (user("a"), user("b"));
+    let turn = say(&store, &u, None, "a quiet message", Some("as-1"), 0)
+        .await
+        .unwrap();
+    let (sid, seq) = (turn.session.id.clone(), turn.message.seq);
+    assert_eq!(turn.message.assessment, None, "none until recorded");
+    store
+        .record_assessment(&u, &sid, seq, &assessment(0.25))
+        .await
+        .unwrap();
+    // Again, and replaced: the last one recorded is kept.
+    store
+        .record_assessment(&u, &sid, seq, &assessment(0.25))
+        .await
+        .unwrap();
+    store
+        .record_assessment(&u, &sid, seq, &assessment(0.5))
+        .await
+        .unwrap();
+    // A reply marks its question answered: the assessment stays.
+    store
+        .record_reply(&u, &sid, seq, reply("I'm here.", 1))
+        .await
+        .unwrap();
+    let listed = store
+        .list_messages(&u, &sid, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed[0].assessment, Some(assessment(0.5)), "bit for bit");
+    assert_eq!(listed[0].answered_by, Some(2));
+    assert_eq!(listed[1].assessment, None, "the reply has none");
+    let recent = store.recent_messages(&u, &sid, 2, 10).await.unwrap();
+    assert_eq!(recent[0].assessment, Some(assessment(0.5)));
+    let replayed = say(&store, &u, Some(&sid), "a quiet message", Some("as-1"), 2)
+        .await
+        .unwrap();
+    assert_eq!(replayed.message.assessment, Some(assessment(0.5)));
+    assert!(matches!(
+        store.record_assessment(&u, &sid, 9, &assessment(0.5)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .record_assessment(&other, &sid, seq, &assessment(0.5))
+            .await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn activity_is_indexed_by_day(store: Store) {

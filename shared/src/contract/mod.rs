@@ -82,6 +82,7 @@ macro_rules! conversation_store_contract {
             foreign_cursor_is_rejected,
             crisis_flag_is_stored_with_its_message_once,
             a_flag_recorded_after_its_message_is_listed_once,
+            an_assessment_is_kept_with_its_message,
             activity_is_indexed_by_day,
         );
     };

@@ -5,6 +5,7 @@
 //! returns `(Arc<S>, guard)` for a store `S` that implements every store
 //! port.
 
+use super::conversations::assessment;
 use super::settings_checkins_journal::checkin;
 use super::{AllStores, at, user};
 use crate::domain::checkin::Settings;
@@ -60,6 +61,10 @@ pub async fn seed<S: AllStores + ?Sized>(store: &S, u: &UserId) {
                 crisis: Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes")),
             },
         )
+        .await
+        .unwrap();
+    store
+        .record_assessment(u, &t.session.id, t.message.seq, &assessment(0.9))
         .await
         .unwrap();
     store
@@ -182,6 +187,14 @@ pub async fn export_holds_every_kind_across_pages<S: AllStores + ?Sized>(store: 
     assert_eq!(whole, items, "the same items whatever the page size");
     let message = items.iter().find(|i| i.kind == ItemKind::Message).unwrap();
     assert_eq!(message.data["content"], "I wrote goodbye letters");
+    let exported: crate::domain::message::Message =
+        serde_json::from_value(serde_json::Value::Object(message.data.clone()))
+            .expect("a message as stored");
+    assert_eq!(
+        exported.assessment,
+        Some(assessment(0.9)),
+        "the message's assessment is exported with it"
+    );
 }
 
 pub async fn erase_leaves_nothing_and_spares_others<S: AllStores + ?Sized>(store: Arc<S>) {
@@ -335,6 +348,7 @@ pub async fn flagged_import_lines_are_stored_with_their_flag_once<S: AllStores +
         .map(|i| import_line("legacy-7", &format!("f-{i}"), i))
         .collect();
     lines[1].crisis = Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes"));
+    lines[1].assessment = Some(assessment(0.8));
     let first = store.import(&u, &lines).await.unwrap();
     assert_eq!((first.imported, first.flagged), (3, 1));
     let again = store.import(&u, &lines).await.unwrap();
@@ -360,4 +374,10 @@ pub async fn flagged_import_lines_are_stored_with_their_flag_once<S: AllStores +
     assert_eq!(flags[0].session_id, s);
     assert_eq!(flags[0].at, messages[1].created_at);
     assert_eq!(flags[0].category, CrisisCategory::Suicidal);
+    assert_eq!(
+        messages[1].assessment,
+        Some(assessment(0.8)),
+        "a line's assessment is stored with it"
+    );
+    assert_eq!(messages[0].assessment, None);
 }

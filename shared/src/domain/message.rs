@@ -1,5 +1,6 @@
 //! Sessions and messages: what a conversation is made of.
 
+use super::assessment::StoredAssessment;
 use super::flag::{CrisisReason, Flagged};
 use super::ids::{ClientMessageId, MessageId, SessionId};
 use super::journal::JournalItem;
@@ -38,6 +39,10 @@ pub struct Message {
     pub reply: Option<ReplyMeta>,
     /// User messages only: the reply that answered it, once there is one.
     pub answered_by: Option<u64>,
+    /// User messages only: what the learned layer read in it, once it has
+    /// (`ConversationStore::record_assessment`, or with an imported line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<StoredAssessment>,
 }
 
 /// What is recorded about how an assistant message came to be.
@@ -122,6 +127,7 @@ impl Session {
             client_message_id: None,
             reply: None,
             answered_by: None,
+            assessment: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The domain: pure logic with no I/O. Everything else depends on it; it
 //! depends on nothing but data crates.
 
+pub mod assessment;
 pub mod boundaries;
 pub mod checkin;
 pub mod completion;

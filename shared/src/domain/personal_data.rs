@@ -3,6 +3,7 @@
 //! `external_id`). The pure parts live here: item kinds, the erase
 //! receipt, limits, and the validation of import lines.
 
+use super::assessment::StoredAssessment;
 use super::flag::Flagged;
 use super::ids::SessionId;
 use super::journal::JournalKind;
@@ -174,6 +175,9 @@ pub struct ImportLine {
     /// Set when the import's crisis screen flagged the line: a store writes
     /// the flag with the message (`flag_for`), in the same write.
     pub crisis: Option<Flagged>,
+    /// What the learned layer read in the line (the person's lines only),
+    /// stored with the message in the same write.
+    pub assessment: Option<StoredAssessment>,
 }
 
 impl ImportLine {
@@ -191,13 +195,16 @@ impl ImportLine {
 
     /// The message this line becomes, as the session's next one.
     pub fn append_to(&self, session: &mut Session) -> Message {
-        Message::imported(
-            session,
-            self.role,
-            &self.content,
-            self.created_at,
-            &self.external_id,
-        )
+        Message {
+            assessment: self.assessment.clone(),
+            ..Message::imported(
+                session,
+                self.role,
+                &self.content,
+                self.created_at,
+                &self.external_id,
+            )
+        }
     }
 }
 
@@ -262,6 +269,7 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
         created_at,
         external_id,
         crisis: None,
+        assessment: None,
     })
 }
 

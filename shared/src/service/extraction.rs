@@ -107,6 +107,7 @@ impl Extractor {
             client_message_id: None,
             reply: None,
             answered_by: None,
+            assessment: None,
         };
         self.extract(job, user, &session_id, &state, vec![message], 1)
             .await

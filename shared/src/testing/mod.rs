@@ -17,6 +17,7 @@ mod log;
 mod model;
 mod push;
 mod queue;
+mod risk;
 mod store;
 
 pub use clock::FixedClock;
@@ -27,6 +28,7 @@ pub use log::CallLog;
 pub use model::{FakeModel, ModelCall};
 pub use push::{FakePush, PushSent};
 pub use queue::FakeQueue;
+pub use risk::{FAKE_RISK_MODEL, FAKE_THRESHOLDS, FakeRiskModel, no_risk, scores};
 pub use store::FakeStore;
 
 use crate::ports::Ports;
@@ -74,7 +76,21 @@ impl Fakes {
             settings: self.store.clone(),
             checkins: self.store.clone(),
             journal: self.store.clone(),
+            risk: None,
         }
+    }
+
+    /// `ports`, with `risk` as the crisis screen's learned layer.
+    pub fn ports_with(&self, risk: &Arc<FakeRiskModel>) -> Ports {
+        Ports {
+            risk: Some(risk.clone()),
+            ..self.ports()
+        }
+    }
+
+    /// A risk-model fake on this set's log.
+    pub fn risk(&self) -> Arc<FakeRiskModel> {
+        Arc::new(FakeRiskModel::new(&self.log))
     }
 
     /// A model fake on this set's log, labelled `label` in it.

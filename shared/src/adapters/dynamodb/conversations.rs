@@ -10,6 +10,8 @@ use super::keys::{
 };
 use super::plumbing::{data, get_s, s};
 use super::schema::{GSI1, GSI1PK, GSI1SK, LSI1, LSI1SK};
+use super::turns::message_of;
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{
@@ -40,7 +42,7 @@ impl DynamoStore {
     ) -> Result<Option<Message>, StoreError> {
         self.get(user, &message_sk(session, seq))
             .await?
-            .map(|i| data(&i))
+            .map(|i| message_of(&i))
             .transpose()
     }
 }
@@ -123,7 +125,7 @@ impl ConversationStore for DynamoStore {
                 None,
             )
             .await?;
-        let messages: Vec<Message> = items.iter().map(data).collect::<Result<_, _>>()?;
+        let messages: Vec<Message> = items.iter().map(message_of).collect::<Result<_, _>>()?;
         Ok(Page::resuming(messages, more, |m: &Message| {
             MessageSeq(m.seq)
         }))
@@ -131,6 +133,17 @@ impl ConversationStore for DynamoStore {
 
     async fn record_crisis_flag(&self, user: &UserId, flag: &CrisisFlag) -> Result<(), StoreError> {
         self.write_crisis_flag(user, flag).await
+    }
+
+    async fn record_assessment(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        seq: u64,
+        assessment: &StoredAssessment,
+    ) -> Result<(), StoreError> {
+        self.write_assessment(user, session_id, seq, assessment)
+            .await
     }
 
     async fn list_crisis_flags(
@@ -212,7 +225,7 @@ impl ConversationStore for DynamoStore {
                 None,
             )
             .await?;
-        let mut messages: Vec<Message> = items.iter().map(data).collect::<Result<_, _>>()?;
+        let mut messages: Vec<Message> = items.iter().map(message_of).collect::<Result<_, _>>()?;
         messages.reverse();
         Ok(messages)
     }

@@ -7,6 +7,7 @@
 use super::keys::{ERASURE, EXTRACTION, key, user_pk};
 use super::plumbing::{build_err, key_of, n, s, sdk};
 use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK};
+use super::turns::message_of;
 use super::{DynamoStore, Item};
 use crate::domain::cursor::{self, ExportAfterKey};
 use crate::domain::ids::UserId;
@@ -83,6 +84,11 @@ fn export_item(item: &Item) -> Result<Option<ExportItem>, StoreError> {
         return Ok(None);
     };
     let value = match item.get("data") {
+        // A message keeps its assessment in attributes of its own.
+        Some(AttributeValue::S(_)) if kind == ItemKind::Message => {
+            serde_json::to_value(message_of(item)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
         Some(AttributeValue::S(d)) => {
             serde_json::from_str(d).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }

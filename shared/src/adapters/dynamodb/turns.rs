@@ -14,17 +14,21 @@ use super::keys::{
     session_sk, user_pk,
 };
 use super::plumbing::{
-    CONDITION_FAILED, build_err, cancelled_with, data_item, get_n, get_s, item, json, n, s, sdk,
+    CONDITION_FAILED, build_err, cancelled_with, data, data_item, get_n, get_s, item, json, n, s,
+    sdk,
 };
 use super::schema::{GSI1PK, GSI1SK, LSI1SK, PK, SK, TTL_ATTRIBUTE};
 use super::{DynamoStore, Item};
+use crate::domain::assessment::{StoredAssessment, vector_bytes, vector_from_bytes};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
 };
 use crate::domain::personal_data::{ImportLine, ItemKind};
+use crate::domain::safety::learned::RiskScores;
 use crate::ports::StoreError;
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 /// How long a client id is remembered for retries.
 const CLIENT_ID_TTL_SECS: i64 = 30 * 24 * 3600;
@@ -52,11 +56,74 @@ fn session_item(user: &UserId, session: &Session) -> Result<Item, StoreError> {
 }
 
 fn message_item(user: &UserId, m: &Message) -> Result<Item, StoreError> {
-    let mut item = data_item(user, message_sk(&m.session_id, m.seq), ItemKind::Message, m)?;
+    let mut item = item(
+        user,
+        message_sk(&m.session_id, m.seq),
+        ItemKind::Message,
+        [("data", message_data(m)?)],
+    );
     if let Some(a) = m.answered_by {
         item.insert("answered_by".into(), n(a));
     }
+    if let Some(a) = &m.assessment {
+        let [head, vector] = assessment_attributes(a)?;
+        item.extend([head, vector].map(|(k, v)| (k.to_string(), v)));
+    }
     Ok(item)
+}
+
+/// A message's `data`: its JSON without the assessment, which the item
+/// keeps in attributes of its own (the vector as bytes).
+fn message_data(m: &Message) -> Result<AttributeValue, StoreError> {
+    json(&Message {
+        assessment: None,
+        ..m.clone()
+    })
+}
+
+/// What an assessment's `assessment` attribute holds beside the vector.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AssessmentHead {
+    model: String,
+    risk: RiskScores,
+}
+
+/// An assessment as two attributes of its message's item: `assessment`
+/// (the model and its scores, as JSON) and `vector` (binary, `f32` LE).
+fn assessment_attributes(
+    a: &StoredAssessment,
+) -> Result<[(&'static str, AttributeValue); 2], StoreError> {
+    let head = AssessmentHead {
+        model: a.model.clone(),
+        risk: a.risk,
+    };
+    Ok([
+        (ASSESSMENT, json(&head)?),
+        (
+            VECTOR,
+            AttributeValue::B(Blob::new(vector_bytes(&a.vector))),
+        ),
+    ])
+}
+
+const ASSESSMENT: &str = "assessment";
+const VECTOR: &str = "vector";
+
+/// A message item as the domain sees it: `data`, with its assessment.
+pub(super) fn message_of(item: &Item) -> Result<Message, StoreError> {
+    let mut message: Message = data(item)?;
+    if let (Some(AttributeValue::S(head)), Some(AttributeValue::B(vector))) =
+        (item.get(ASSESSMENT), item.get(VECTOR))
+    {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("a message's {what}"));
+        let head: AssessmentHead = serde_json::from_str(head).map_err(|_| corrupt("assessment"))?;
+        message.assessment = Some(StoredAssessment {
+            model: head.model,
+            risk: head.risk,
+            vector: vector_from_bytes(vector.as_ref()).ok_or_else(|| corrupt("vector"))?,
+        });
+    }
+    Ok(message)
 }
 
 /// An idempotency record: the message an id (client or external) stands for.
@@ -241,7 +308,7 @@ impl DynamoStore {
                 .condition_expression("attribute_exists(PK) AND attribute_not_exists(answered_by)")
                 .expression_attribute_names("#d", "data")
                 .expression_attribute_values(":a", n(message.seq))
-                .expression_attribute_values(":data", json(&question)?)
+                .expression_attribute_values(":data", message_data(&question)?)
                 .build()
                 .map_err(build_err)?;
             let writes = vec![
@@ -257,6 +324,42 @@ impl DynamoStore {
             }
         }
         Err(too_busy())
+    }
+
+    /// `ConversationStore::record_assessment`: one update of the message's
+    /// item, only if it exists.
+    pub(super) async fn write_assessment(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        seq: u64,
+        assessment: &StoredAssessment,
+    ) -> Result<(), StoreError> {
+        let [(_, head), (_, vector)] = assessment_attributes(assessment)?;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(user)))
+            .key(SK, s(message_sk(session_id, seq)))
+            .update_expression("SET #a = :a, #v = :v")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#a", ASSESSMENT)
+            .expression_attribute_names("#v", VECTOR)
+            .expression_attribute_values(":a", head)
+            .expression_attribute_values(":v", vector)
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(e) => Err(sdk(e)),
+        }
     }
 
     /// `ConversationStore::record_crisis_flag`: one put, keyed by the

@@ -4,6 +4,7 @@
 use super::paging::page_of;
 use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
 use super::{EmbeddedStore, decode, encode, unavailable};
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{
@@ -254,6 +255,31 @@ impl ConversationStore for EmbeddedStore {
         self.run(move |db| {
             let tx = db.begin_write().map_err(unavailable)?;
             put_flag(&tx, user.as_str(), &flag)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn record_assessment(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        seq: u64,
+        assessment: &StoredAssessment,
+    ) -> Result<(), StoreError> {
+        let (user, sid, assessment) = (user.clone(), session_id.clone(), assessment.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), sid.as_str());
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut messages = tx.open_table(MESSAGES).map_err(unavailable)?;
+                let mut message =
+                    load_message(&messages, u, s, seq)?.ok_or(StoreError::NotFound)?;
+                message.assessment = Some(assessment);
+                messages
+                    .insert((u, s, seq), encode(&message)?.as_slice())
+                    .map_err(unavailable)?;
+            }
             tx.commit().map_err(unavailable)
         })
         .await

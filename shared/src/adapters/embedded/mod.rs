@@ -94,6 +94,7 @@ impl EmbeddedStore {
             journal: store.clone(),
             personal_data: store,
             queue: Arc::new(queue),
+            risk: None,
         }
     }
 }

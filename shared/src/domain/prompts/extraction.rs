@@ -144,6 +144,7 @@ mod tests {
             client_message_id: None,
             reply: None,
             answered_by: None,
+            assessment: None,
         }
     }
 

@@ -22,6 +22,7 @@
 
 mod evasions;
 mod guards;
+pub mod learned;
 mod prepare;
 pub mod rules;
 

@@ -2,6 +2,7 @@
 //! `client_message_id`, crisis flags and the activity index.
 
 use super::{FakeStore, Person, page};
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
 use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::message::{
@@ -176,6 +177,23 @@ impl ConversationStore for FakeStore {
             let key = |f: &CrisisFlag| flag_key(FlagPosition::of(f));
             p.crisis_flags.retain(|f| key(f) != key(flag));
             p.crisis_flags.push(flag.clone());
+            Ok(())
+        })
+    }
+
+    async fn record_assessment(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        seq: u64,
+        assessment: &StoredAssessment,
+    ) -> Result<(), StoreError> {
+        self.write("record_assessment", user, |p, _| {
+            let message = p
+                .messages
+                .get_mut(&(session_id.clone(), seq))
+                .ok_or(StoreError::NotFound)?;
+            message.assessment = Some(assessment.clone());
             Ok(())
         })
     }
