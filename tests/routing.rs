@@ -141,7 +141,7 @@ async fn idioms_and_negations_are_ordinary_support() {
     anthropic_answers(app.anthropic(), "Ha, sounds like a day.").await;
     for message in [
         "this commute is killing me",
-        "I'm not suicidal, just tired",
+        "I'm not suicidal, just worn out",
         "I'd kill for a coffee",
     ] {
         let (status, body) = app

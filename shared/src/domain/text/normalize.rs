@@ -132,7 +132,7 @@ fn latin_lookalike(c: char) -> Option<Lookalike> {
 }
 
 /// Split normalised text into clauses: a negation ("I'm not suicidal, just
-/// tired") only reaches as far as its clause.
+/// worn out") only reaches as far as its clause.
 pub fn clauses(normalized: &str) -> impl Iterator<Item = &str> {
     normalized
         .split(['.', '!', '?', ';', ',', ':', '\n'])
@@ -187,8 +187,8 @@ mod tests {
 
     #[test]
     fn clauses_split_on_punctuation_and_but() {
-        let n = normalize("I'm not suicidal, just tired. Fine but sad");
+        let n = normalize("I'm not suicidal, just worn out. Fine but sad");
         let c: Vec<_> = clauses(&n).collect();
-        assert_eq!(c, vec!["i am not suicidal", "just tired", "fine", "sad"]);
+        assert_eq!(c, vec!["i am not suicidal", "just worn out", "fine", "sad"]);
     }
 }

@@ -532,7 +532,6 @@ pub const RULES: &[Rule] = &[
         SelfHarm,
         r"\b(want|wanting|wanted|going|need|needing|urge|urges|tempted|trying|try|plan|planning|about|itching|desperate) to (hurt|harm|cut|burn|punish|hit|punch|scratch|starve|mutilate) my ?self\b|\b(been|keep|kept|started|start|still|i am|am) (hurting|harming|cutting|burning|punishing|hitting|punching|scratching|starving|mutilating|scarring) my ?self\b|\b(hurting|harming|cutting) my ?self\b|\bi (punch|slap|scratch|bite|starve) my ?self\b|\b(hurt|harmed|cut|burned|burnt|hit|punched|scratched|starved) my ?self (again|on purpose|deliberately|intentionally|to feel|so i|so that|until|till|with (a|the|my) (knife|blade|razor|lighter|cigarette|scissors|compass|glass|curling iron))\b|\bafter i hurt my ?self\b|\bi (cut|burn|hurt|hit|harm) my ?self (when|whenever|every time|because|to cope|to feel|as a)\b|\bi (burn|harm) my ?self\b|\bi have (been )?(cut|cutting|burned|burnt|harmed|harming) my ?self\b",
         &[
-            "I want to hurt myself",
             "hurting myself is the only thing that calms me down",
             "i hurt myself again, it's like a reflex now",
             "i keep burning myself with a lighter when i feel like this",
