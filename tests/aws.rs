@@ -416,6 +416,57 @@ mod template {
         out
     }
 
+    /// The encoder's files reach the functions that screen or encode (chat,
+    /// and the job worker, which screens journal prompts' and check-ins'
+    /// reads and encodes for retrieval), through the layer that
+    /// scripts/build-encoder-layer fills, at the path the code is told.
+    #[test]
+    fn the_encoder_layer_reaches_every_function_that_screens() {
+        let t = template();
+        let resources = &t["Resources"];
+        let layer = &resources["EncoderLayer"];
+        assert_eq!(
+            layer["Type"].as_str(),
+            Some("AWS::Serverless::LayerVersion")
+        );
+        let content = layer["Properties"]["ContentUri"].as_str().unwrap();
+        let script = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/build-encoder-layer"
+        ))
+        .unwrap();
+        assert!(
+            script.contains(&format!("out={content}\n")),
+            "the layer's ContentUri {content} is not where scripts/build-encoder-layer writes"
+        );
+        let refs_layer = |props: &Value| {
+            props["Layers"].as_sequence().is_some_and(|ls| {
+                ls.iter().any(|l| match l {
+                    Value::Tagged(t) => t.tag == "!Ref" && t.value.as_str() == Some("EncoderLayer"),
+                    _ => false,
+                })
+            })
+        };
+        for function in ["ChatFunction", "JobWorkerFunction"] {
+            let props = &resources[function]["Properties"];
+            assert!(refs_layer(props), "{function} lacks the encoder layer");
+            let dir = props["Environment"]["Variables"]["HEARTH_ENCODER_DIR"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{function} has no HEARTH_ENCODER_DIR"));
+            let inside = dir
+                .strip_prefix("/opt/")
+                .unwrap_or_else(|| panic!("{function}: {dir} is not under the layer's /opt"));
+            assert!(
+                script.contains(&format!("$out/{inside}")),
+                "{function}: scripts/build-encoder-layer does not fill {inside}"
+            );
+        }
+        // The hourly pass only fans out jobs: it needs no model.
+        assert!(!refs_layer(
+            &resources["DailyCheckinFunction"]["Properties"]
+        ));
+    }
+
     #[test]
     fn the_table_in_template_yaml_matches_the_code() {
         let t = template();
