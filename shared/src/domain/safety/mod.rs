@@ -21,6 +21,7 @@
 //! fired, so every flag can be explained.
 
 pub mod conversation;
+pub mod conversation;
 mod evasions;
 mod guards;
 pub mod learned;
