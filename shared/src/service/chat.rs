@@ -291,10 +291,12 @@ impl ChatService {
             &decision.reasons
         };
         tracing::info!(
-            session = %session_id, route = %stored_route, ?reasons,
-            route_us, store_ms, context_ms, model_ms, reply_ms,
+            session = %session_id, route_us, store_ms, context_ms, model_ms, reply_ms,
             "turn complete"
         );
+        // The route, apart from the request's span: beside the user id,
+        // `crisis` would say who is in crisis.
+        tracing::info!(parent: None, route = %stored_route, ?reasons, "turn routed");
         Ok(ChatOutcome {
             session_id,
             user_message: recorded.message,
@@ -315,6 +317,7 @@ impl ChatService {
             },
             None => {
                 tracing::warn!(
+                    parent: None,
                     "crisis reply: the chat role did not answer; sending the fixed safe reply"
                 );
                 Drafted {

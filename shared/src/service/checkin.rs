@@ -335,7 +335,9 @@ impl CheckinPass {
         if let Err(e) = self.events.publish(&[event]).await {
             tracing::error!(user = %user, error = %e, "check-in stored, but CheckInReady could not be published");
         }
-        tracing::info!(user = %user, date = %date, variant = stored.variant.as_str(), pushed = (pushed == Pushed::Yes), "check-in written");
+        tracing::info!(user = %user, date = %date, pushed = (pushed == Pushed::Yes), "check-in written");
+        // Apart from the user: a gentle check-in follows a crisis.
+        tracing::info!(parent: None, variant = stored.variant.as_str(), "check-in variant");
         Ok(Outcome::Written { pushed })
     }
 

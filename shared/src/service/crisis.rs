@@ -57,7 +57,7 @@ impl CrisisCare {
     ) {
         let event = DomainEvent::crisis_flagged(user, at, flagged, source);
         if let Err(e) = self.events.publish(&[event]).await {
-            tracing::error!(error = %e, "could not publish CrisisFlagged");
+            tracing::error!(parent: None, error = %e, "could not publish CrisisFlagged");
         }
     }
 }

@@ -121,7 +121,7 @@ impl ModelRoles {
             .filter(|(_, b)| !(Arc::ptr_eq(&b.client, &first.client) && b.model == first.model));
         match fallback {
             Some((role, binding)) if Instant::now() < deadline => {
-                tracing::warn!(%route, from = %primary, to = %role, error = %err, "falling back to another role");
+                tracing::warn!(from = %primary, to = %role, error = %err, "falling back to another role");
                 self.call(user, route, role, binding, request, deadline)
                     .await
                     .map_err(ModelFailure::Failed)
@@ -148,12 +148,12 @@ impl ModelRoles {
         match &result {
             Ok(c) => tracing::info!(
                 target: "hearth::usage",
-                user = %user, %role, %route, provider = binding.client.provider(), model = %c.model,
+                user = %user, %role, provider = binding.client.provider(), model = %c.model,
                 input_tokens = c.usage.input_tokens, output_tokens = c.usage.output_tokens, elapsed_ms,
                 "model call"
             ),
             Err(e) => tracing::warn!(
-                user = %user, %role, %route, provider = binding.client.provider(), model = %binding.model,
+                user = %user, %role, provider = binding.client.provider(), model = %binding.model,
                 error = %e, elapsed_ms, "model call failed"
             ),
         }

@@ -363,6 +363,8 @@ async fn no_log_line_that_carries_the_user_id_names_a_crisis_category_or_layer()
         "the turns' lines carry the user id through their span: {lines:#?}"
     );
     let mut named: Vec<&str> = vec![
+        "crisis",
+        "gentle",
         "suicidal",
         "self_harm",
         "harm_to_others",
