@@ -1,7 +1,19 @@
-//! The router: picks a route for every message, in-process, in microseconds,
-//! and says why. The crisis screen runs first and wins. Otherwise named
-//! features (weighted patterns) score `reasoning` and `pattern`; the higher
-//! score wins if it reaches the threshold, and everything else is `support`.
+//! The router: picks a route for every message, in-process, and says why.
+//! The crisis screen runs first and wins. Otherwise:
+//! - named features (weighted patterns) score `reasoning` and `pattern`;
+//!   the higher score wins if it reaches the threshold;
+//! - where they find neither, the message is `support` (`route`), or, with
+//!   its sentence encoding (`route_with`), a small linear classifier over
+//!   the vector (`encoded`, weights committed as data) picks `support`,
+//!   `reasoning` or `pattern`. No vector (the encoder is missing) routes
+//!   exactly as `route` does.
+//!
+//! The reasons explain the route: the features that fired for it, with
+//! `encoding` added when the encoding chose it.
+
+pub mod encoded;
+
+pub use encoded::RouteScores;
 
 use super::route::Route;
 use super::safety::{CrisisSignal, screen_normalized};
@@ -16,7 +28,10 @@ pub struct Decision {
     pub crisis: Option<CrisisSignal>,
     /// Names of the features that fired for the chosen route.
     pub reasons: Vec<&'static str>,
+    /// The named features' score for the chosen route (0 for `support`).
     pub score: f32,
+    /// The encoding classifier's probabilities, when a vector was given.
+    pub encoding: Option<RouteScores>,
 }
 
 /// A route's score must reach this to beat `support`.
@@ -190,8 +205,16 @@ fn score(text: &str, features: &Features) -> (f32, Vec<&'static str>) {
     (total, reasons)
 }
 
-/// Route one message.
+/// Route one message with the named features alone.
 pub fn route(message: &str) -> Decision {
+    route_with(message, None)
+}
+
+/// Route one message, reading its sentence encoding when there is one: the
+/// encoder's unit vector of `message` (all-MiniLM-L6-v2). `None`, or a
+/// vector of another length, routes exactly as `route` does. The crisis
+/// screen runs first and its flag always wins.
+pub fn route_with(message: &str, vector: Option<&[f32]>) -> Decision {
     let text = normalize(message);
     if let Some(signal) = screen_normalized(&text) {
         return Decision {
@@ -199,28 +222,82 @@ pub fn route(message: &str) -> Decision {
             reasons: vec![signal.rule],
             crisis: Some(signal),
             score: f32::INFINITY,
+            encoding: None,
         };
     }
-    let (mut r_score, mut r_reasons) = score(&text, &REASONING_RE);
+    let features = named_features(&text);
+    let Some(scores) = vector.and_then(|v| encoded::MODEL.scores(v)) else {
+        return features.decision(None);
+    };
+    // A route the named features choose stands; where they find nothing
+    // (support), the encoding decides. Chosen by cross-validation on the
+    // training examples (shared/tests/route_model.rs, `cross_validate`).
+    let mut decision = match features.route() {
+        Route::Support => {
+            let mut d = features.explain(scores.best().0);
+            d.reasons.push("encoding");
+            d
+        }
+        route => features.explain(route),
+    };
+    decision.encoding = Some(scores);
+    decision
+}
+
+/// What the named features found in one message.
+struct Scored {
+    reasoning: (f32, Vec<&'static str>),
+    pattern: (f32, Vec<&'static str>),
+}
+
+fn named_features(text: &str) -> Scored {
+    let (mut r_score, mut r_reasons) = score(text, &REASONING_RE);
     // A long, multi-part message is more likely a problem to work through.
     let words = text.split_whitespace().count();
     if r_score > 0.0 && words > 20 {
         r_score += 1.0;
         r_reasons.push("long_message");
     }
-    let (p_score, p_reasons) = score(&text, &PATTERN_RE);
-    let (route, score, reasons) = if p_score >= THRESHOLD && p_score >= r_score {
-        (Route::Pattern, p_score, p_reasons)
-    } else if r_score >= THRESHOLD {
-        (Route::Reasoning, r_score, r_reasons)
-    } else {
-        (Route::Support, 0.0, Vec::new())
-    };
-    Decision {
-        route,
-        crisis: None,
-        reasons,
-        score,
+    Scored {
+        reasoning: (r_score, r_reasons),
+        pattern: score(text, &PATTERN_RE),
+    }
+}
+
+impl Scored {
+    /// The route the named features choose on their own.
+    fn route(&self) -> Route {
+        let (r, p) = (self.reasoning.0, self.pattern.0);
+        if p >= THRESHOLD && p >= r {
+            Route::Pattern
+        } else if r >= THRESHOLD {
+            Route::Reasoning
+        } else {
+            Route::Support
+        }
+    }
+
+    fn decision(self, encoding: Option<RouteScores>) -> Decision {
+        let route = self.route();
+        let mut d = self.explain(route);
+        d.encoding = encoding;
+        d
+    }
+
+    /// `route`, explained by the features that fired for it.
+    fn explain(self, route: Route) -> Decision {
+        let (score, reasons) = match route {
+            Route::Reasoning => self.reasoning,
+            Route::Pattern => self.pattern,
+            Route::Support | Route::Crisis => (0.0, Vec::new()),
+        };
+        Decision {
+            route,
+            crisis: None,
+            reasons,
+            score,
+            encoding: None,
+        }
     }
 }
 
@@ -241,5 +318,56 @@ mod tests {
         let d = route("I want to kill myself");
         assert_eq!(d.route, Route::Crisis);
         assert_eq!(d.reasons, vec!["kill_myself"]);
+    }
+
+    #[test]
+    fn without_a_vector_it_routes_on_the_named_features_alone() {
+        for text in [
+            "Should I take the job in Berlin or stay? Help me decide.",
+            "Why do I always argue with my mum on Sundays?",
+            "I had a nice walk today",
+            "I want to kill myself",
+        ] {
+            let alone = route(text);
+            assert_eq!(route_with(text, None), alone);
+            assert_eq!(route_with(text, Some(&[0.5; 3])), alone, "wrong length");
+            assert_eq!(alone.encoding, None);
+        }
+    }
+
+    /// A unit vector leaning on one class's weights.
+    fn leaning(route: Route) -> Vec<f32> {
+        let model = &*encoded::MODEL;
+        let i = encoded::CLASSES.iter().position(|r| *r == route).unwrap();
+        let row = &model.weights[i];
+        let norm = row.iter().map(|w| w * w).sum::<f32>().sqrt();
+        row.iter().map(|w| w / norm).collect()
+    }
+
+    #[test]
+    fn the_encoding_decides_where_the_features_find_nothing() {
+        let v = leaning(Route::Pattern);
+        let d = route_with("I had a nice walk today", Some(&v));
+        assert_eq!(d.route, Route::Pattern);
+        assert_eq!(d.reasons, vec!["encoding"]);
+        let scores = d.encoding.expect("scores kept");
+        assert!(scores.pattern > scores.support);
+        // A route the features choose stands, explained by them.
+        let d = route_with(
+            "Should I take the job in Berlin or stay? Help me decide.",
+            Some(&v),
+        );
+        assert_eq!(d.route, Route::Reasoning);
+        assert!(d.reasons.contains(&"should_i"));
+        assert!(!d.reasons.contains(&"encoding"));
+    }
+
+    #[test]
+    fn the_encoding_never_unflags_a_crisis() {
+        for route_ in encoded::CLASSES {
+            let d = route_with("I want to kill myself", Some(&leaning(route_)));
+            assert_eq!(d.route, Route::Crisis);
+            assert!(d.crisis.is_some());
+        }
     }
 }
