@@ -138,6 +138,7 @@ impl App {
                 events: Arc::clone(&self.ports.events),
                 default_locale: self.crisis_locale.clone(),
             },
+            risk: self.ports.risk.clone(),
         }
     }
 

@@ -1,14 +1,26 @@
 //! The chat turn. In order:
-//! 1. route the message (pure; the crisis screen runs first and cannot fail);
-//! 2. store it, with a crisis flag in the same write when flagged: the
-//!    person's message is durable before anything that can fail;
-//! 3. publish `CrisisFlagged` (no message text) when flagged;
-//! 4. assemble the route's context within its budgets and the model window;
-//! 5. ask the route's role (falling back per DESIGN.md);
-//! 6. read and strip the model's risk mark (`domain::risk_mark`): when it
+//! 1. route the message (pure; the crisis screen's explicit cues run first
+//!    and cannot fail);
+//! 2. store it, with a crisis flag in the same write when the cues flagged
+//!    it: the person's message is durable before anything that can fail.
+//!    Beside the write, off its path, the learned layer reads the message
+//!    (one `RiskModel::assess`: scores and the vector) and the session's
+//!    earlier turns are read; a failure of either leaves the turn to the
+//!    cues (and the model's mark), with a warning, never fails it;
+//! 3. the learned layers, on a message the cues did not flag: the
+//!    classifier on this turn (`learned::judge_turn`), then the
+//!    conversation layer on the person's last turns read together
+//!    (`safety::conversation`, from their stored scores). Either makes it a
+//!    crisis turn exactly as a cue does: route `crisis`, its flag stored;
+//! 4. publish `CrisisFlagged` (no message text) when flagged, and keep the
+//!    assessment with the message (`record_assessment`, beside the context
+//!    reads), so nothing encodes it again;
+//! 5. assemble the route's context within its budgets and the model window;
+//! 6. ask the route's role (falling back per DESIGN.md);
+//! 7. read and strip the model's risk mark (`domain::risk_mark`): when it
 //!    marks a risk the screen missed, the turn becomes a crisis turn (its
 //!    flag stored, layer `model_mark`, and `CrisisFlagged` published);
-//! 7. store the reply with its route, model, usage and `memories_used`.
+//! 8. store the reply with its route, model, usage and `memories_used`.
 //!
 //! A crisis reply always ends with the crisis resources for the person's
 //! locale, added here by code, and the outcome carries them apart as well.
@@ -18,6 +30,7 @@
 use super::crisis::CrisisCare;
 use super::models::{ModelFailure, ModelRoles};
 use super::retrieval::Retriever;
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::completion::Completion;
 use crate::domain::context::{
     ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
@@ -27,6 +40,7 @@ use crate::domain::flag::{FlagSource, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::EXTRACT_EVERY;
+use crate::domain::message::Role;
 use crate::domain::message::{
     ContentError, ContextCounts, CrisisFlag, Message, NewReply, NewUserMessage, ReplyMeta, Usage,
     validate_content,
@@ -36,6 +50,8 @@ use crate::domain::retrieval::{Query, Quota};
 use crate::domain::risk_mark::{self, RiskMark};
 use crate::domain::route::Route;
 use crate::domain::safety::CrisisCategory;
+use crate::domain::safety::conversation::{self, Turn, WINDOW_TURNS};
+use crate::domain::safety::learned::{Thresholds, judge_turn};
 use crate::domain::triage;
 use crate::ports::Ports;
 use crate::ports::{Clock, StoreError};
@@ -131,25 +147,29 @@ impl ChatService {
         let t = Instant::now();
         let req_text = req.message.clone();
         let decision = triage::route(&req.message);
-        let route = decision.route;
-        let flagged = decision.crisis.as_ref().map(Flagged::from);
+        let cued = decision.crisis.as_ref().map(Flagged::from);
         let route_us = t.elapsed().as_micros() as u64;
 
         let t = Instant::now();
-        let recorded = self
-            .ports
-            .conversations
-            .record_user_message(
-                user,
-                NewUserMessage {
-                    session_id: req.session_id,
-                    content: req.message,
-                    client_message_id: req.client_message_id,
-                    created_at: self.clock.now(),
-                    crisis: flagged,
-                },
-            )
-            .await?;
+        // The earlier turns matter only to the conversation layer, on a
+        // message the cues did not flag, in a session that has some.
+        let earlier_in = req.session_id.clone().filter(|_| cued.is_none());
+        let store = self.ports.conversations.record_user_message(
+            user,
+            NewUserMessage {
+                session_id: req.session_id,
+                content: req.message,
+                client_message_id: req.client_message_id,
+                created_at: self.clock.now(),
+                crisis: cued,
+            },
+        );
+        let (recorded, (read, screen_ms), earlier) = tokio::join!(
+            store,
+            self.assess(&req_text),
+            self.earlier_turns(user, earlier_in.as_ref())
+        );
+        let recorded = recorded?;
         let store_ms = ms(t);
         let session_id = recorded.session.id.clone();
         if let Some(reply) = recorded.reply {
@@ -162,6 +182,28 @@ impl ChatService {
                 crisis,
             });
         }
+        let learned = match cued {
+            Some(_) => None,
+            None => self.learned_flag(&recorded.message, read.as_ref(), &earlier),
+        };
+        if let Some(flagged) = learned {
+            // As the model's mark: the message is stored, so its flag is
+            // written beside it. A replay writes the same flag again.
+            let flag = CrisisFlag::for_message(&recorded.message, flagged);
+            if let Err(e) = self
+                .ports
+                .conversations
+                .record_crisis_flag(user, &flag)
+                .await
+            {
+                tracing::error!(error = %e, "could not store a flag");
+            }
+        }
+        let flagged = cued.or(learned);
+        let route = match flagged {
+            Some(_) => Route::Crisis,
+            None => decision.route,
+        };
         if let (Some(flagged), false) = (flagged, recorded.replayed) {
             self.care
                 .publish(
@@ -175,20 +217,17 @@ impl ChatService {
 
         let t = Instant::now();
         let profile = ContextProfile::for_route(route).fit(self.models.context_window(route));
-        let recent = self
-            .ports
-            .conversations
-            .recent_messages(
+        let (recent, known, ()) = tokio::join!(
+            self.ports.conversations.recent_messages(
                 user,
                 &session_id,
                 recorded.message.seq,
                 profile.recent_turns,
-            )
-            .await?;
-        let turns = conversation(within_budget(&recent, profile.budgets.turns));
-        let known = self
-            .knowledge(user, &session_id, route, &req_text, profile, deadline)
-            .await;
+            ),
+            self.knowledge(user, &session_id, route, &req_text, profile, deadline),
+            self.keep_assessment(user, &recorded.message, read.as_ref()),
+        );
+        let turns = conversation(within_budget(&recent?, profile.budgets.turns));
         let counts = ContextCounts {
             turns: turns.len() as u32,
             memories: known.memories.len() as u32,
@@ -291,7 +330,7 @@ impl ChatService {
             &decision.reasons
         };
         tracing::info!(
-            session = %session_id, route_us, store_ms, context_ms, model_ms, reply_ms,
+            session = %session_id, route_us, store_ms, screen_ms, context_ms, model_ms, reply_ms,
             "turn complete"
         );
         // The route, apart from the request's span: beside the user id,
@@ -303,6 +342,122 @@ impl ChatService {
             reply,
             crisis,
         })
+    }
+
+    /// What the learned layer reads in the person's message, with the time
+    /// it took (ms); `None` without a risk model, or when it fails: the
+    /// turn goes on without it.
+    async fn assess(&self, text: &str) -> (Option<StoredAssessment>, u64) {
+        let Some(model) = self.ports.risk.as_deref() else {
+            return (None, 0);
+        };
+        let t = Instant::now();
+        let read = match model.assess(&[text.to_owned()]).await {
+            Ok(mut all) if all.len() == 1 => all.pop().map(|a| StoredAssessment {
+                model: model.model().to_owned(),
+                risk: a.risk,
+                vector: a.vector,
+            }),
+            Ok(all) => {
+                tracing::warn!(
+                    got = all.len(),
+                    "the risk model gave no single answer for the message; the turn goes on without it"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the risk model could not read the message; the turn goes on without it");
+                None
+            }
+        };
+        (read, ms(t))
+    }
+
+    /// The session's latest messages before this turn (and perhaps this
+    /// turn's, if its write landed first): enough for the person's last
+    /// `WINDOW_TURNS` turns and their replies. Failing to read them leaves
+    /// the turn to the other layers.
+    async fn earlier_turns(&self, user: &UserId, session: Option<&SessionId>) -> Vec<Message> {
+        let Some(session) = session else {
+            return Vec::new();
+        };
+        match self
+            .ports
+            .conversations
+            .recent_messages(user, session, u64::MAX, 2 * WINDOW_TURNS + 1)
+            .await
+        {
+            Ok(messages) => messages,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the session's earlier turns; the turn goes on without them");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The learned layers' flag on a message the cues did not flag: the
+    /// classifier on it, else the person's last turns read together.
+    fn learned_flag(
+        &self,
+        message: &Message,
+        read: Option<&StoredAssessment>,
+        earlier: &[Message],
+    ) -> Option<Flagged> {
+        let model = self.ports.risk.as_deref();
+        let thresholds: Option<Thresholds> = model.map(|m| m.thresholds());
+        if let (Some(read), Some(t)) = (read, &thresholds)
+            && let Some(flagged) = judge_turn(&read.risk, t)
+        {
+            return Some(flagged);
+        }
+        // Scores are compared only with the current model's.
+        let scores = |a: Option<&StoredAssessment>| {
+            a.filter(|a| model.is_some_and(|m| m.model() == a.model))
+                .map(|a| a.risk)
+        };
+        let crisis_reply = |seq: u64| {
+            earlier
+                .iter()
+                .any(|m| m.seq == seq && m.reply.as_ref().map(|r| r.route) == Some(Route::Crisis))
+        };
+        let mut turns: Vec<Turn> = earlier
+            .iter()
+            .filter(|m| m.role == Role::User && m.seq < message.seq)
+            .map(|m| Turn {
+                text: &m.content,
+                at: m.created_at,
+                risk: scores(m.assessment.as_ref()),
+                flagged: m.answered_by.is_some_and(crisis_reply),
+            })
+            .collect();
+        turns.push(Turn {
+            text: &message.content,
+            at: message.created_at,
+            risk: scores(read),
+            flagged: false,
+        });
+        conversation::judge_conversation(&turns, thresholds.as_ref())
+    }
+
+    /// Keep what the learned layer read with the message; failing to is
+    /// only a missing record (later readers do without it).
+    async fn keep_assessment(
+        &self,
+        user: &UserId,
+        message: &Message,
+        read: Option<&StoredAssessment>,
+    ) {
+        let Some(read) = read.filter(|r| message.assessment.as_ref() != Some(*r)) else {
+            return;
+        };
+        if let Err(e) = self
+            .ports
+            .conversations
+            .record_assessment(user, &message.session_id, message.seq, read)
+            .await
+        {
+            tracing::warn!(error = %e, "could not keep the message's assessment");
+        }
     }
 
     /// The crisis reply: the model's words if it answered, else the fixed

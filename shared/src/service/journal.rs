@@ -1,5 +1,7 @@
-//! The journal: entries are screened, stored (with their crisis flag, when
-//! flagged) and queued for extraction (so what a person writes there is
+//! The journal: entries are screened (the explicit cues, then the learned
+//! layer's one assessment of the entry, before it is stored, so the entry
+//! is written once with its flag; a failing risk model leaves it to the
+//! cues), stored (with their crisis flag, when flagged) and queued for extraction (so what a person writes there is
 //! remembered); a reflective prompt is written by the deep role from the
 //! last 72 hours of conversation, the recent entries and the relevant
 //! memories, then stored and returned. When what the prompt would read
@@ -20,7 +22,8 @@ use crate::domain::page::PageRequest;
 use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
 use crate::domain::safety;
-use crate::ports::{Clock, ConversationStore, JobQueue, JournalStore, StoreError};
+use crate::domain::safety::learned::judge_turn;
+use crate::ports::{Clock, ConversationStore, JobQueue, JournalStore, RiskModel, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -48,6 +51,8 @@ pub struct JournalService {
     pub retriever: Arc<Retriever>,
     pub clock: Arc<dyn Clock>,
     pub care: CrisisCare,
+    /// The crisis screen's learned layer, when loaded.
+    pub risk: Option<Arc<dyn RiskModel>>,
 }
 
 /// A journal item as stored, and the crisis notice when the entry was
@@ -64,7 +69,10 @@ impl JournalService {
     /// the enqueue; a failed enqueue is an error the caller sees.
     pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<Written, JournalError> {
         journal::validate_entry(text)?;
-        let flagged = safety::screen(text).as_ref().map(Flagged::from);
+        let flagged = match safety::screen(text) {
+            Some(signal) => Some(Flagged::from(&signal)),
+            None => self.classify(text).await,
+        };
         let mut item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
         item.flag = flagged.map(Into::into);
         self.journal.add_journal(user, &item).await?;
@@ -91,6 +99,21 @@ impl JournalService {
             })
             .await?;
         Ok(Written { item, crisis })
+    }
+
+    /// The learned layer's flag on an entry the cues did not flag; `None`
+    /// without a risk model, or when it fails.
+    async fn classify(&self, text: &str) -> Option<Flagged> {
+        let model = self.risk.as_deref()?;
+        match model.assess(&[text.to_owned()]).await {
+            Ok(read) => read
+                .first()
+                .and_then(|a| judge_turn(&a.risk, &model.thresholds())),
+            Err(e) => {
+                tracing::warn!(error = %e, "the risk model could not read the entry; it is stored without it");
+                None
+            }
+        }
     }
 
     /// Write, store and return a reflective prompt.

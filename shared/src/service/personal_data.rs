@@ -3,12 +3,16 @@
 //!
 //! Import takes NDJSON, each line checked on its own (a bad line is reported
 //! by its number and the good ones are still imported), screens the
-//! person's lines for crisis (a flagged line is stored with its flag, and
-//! one import publishes at most one `CrisisFlagged`), stores it
+//! person's lines for crisis (the explicit cues, then the learned layer:
+//! one batch assessment of a batch's lines of the person's, each kept with
+//! its message; a failing risk model leaves the batch to the cues; a
+//! flagged line is stored with its flag, and one import publishes at most
+//! one `CrisisFlagged`), stores it
 //! idempotently on `external_id`, and queues extraction of the imported
 //! sessions. No model is called while the request is open. Export pages
 //! through the store and writes one JSON document.
 
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::events::DomainEvent;
 use crate::domain::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
@@ -16,7 +20,8 @@ use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::personal_data::{EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, parse_line};
 use crate::domain::safety;
-use crate::ports::{PersonalData, Ports, StoreError};
+use crate::domain::safety::learned::judge_turn;
+use crate::ports::{PersonalData, Ports, RiskModel, StoreError};
 use serde::Serialize;
 
 /// Lines stored per store transaction.
@@ -133,17 +138,63 @@ pub async fn export_document(
     Ok(count)
 }
 
-/// `line`, with the crisis screen's finding when it is the person's own.
-/// Imported replies were a model's words, not theirs.
-fn screened(line: &ImportLine) -> ImportLine {
-    let crisis = match line.role {
-        Role::User => safety::screen(&line.content).as_ref().map(Flagged::from),
-        Role::Assistant => None,
-    };
-    ImportLine {
-        crisis,
-        ..line.clone()
+/// `batch`, each line with the crisis screen's finding when it is the
+/// person's own (imported replies were a model's words, not theirs): the
+/// explicit cues, then the learned layer's scores from one assessment of
+/// the batch's lines of the person's, kept with the lines.
+async fn screened(risk: Option<&dyn RiskModel>, batch: &[ImportLine]) -> Vec<ImportLine> {
+    let theirs: Vec<String> = batch
+        .iter()
+        .filter(|l| l.role == Role::User)
+        .map(|l| l.content.clone())
+        .collect();
+    let mut read = match risk {
+        Some(model) if !theirs.is_empty() => match model.assess(&theirs).await {
+            Ok(all) if all.len() == theirs.len() => all
+                .into_iter()
+                .map(|a| {
+                    Some(StoredAssessment {
+                        model: model.model().to_owned(),
+                        risk: a.risk,
+                        vector: a.vector,
+                    })
+                })
+                .collect(),
+            Ok(_) => {
+                tracing::warn!("the risk model did not answer for every imported line; the batch is screened without it");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the risk model could not read the imported lines; the batch is screened without it");
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
     }
+    .into_iter();
+    let thresholds = risk.map(|m| m.thresholds());
+    batch
+        .iter()
+        .map(|line| {
+            if line.role == Role::Assistant {
+                return line.clone();
+            }
+            let assessment = read.next().flatten();
+            let learned = || {
+                let (a, t) = (assessment.as_ref()?, thresholds.as_ref()?);
+                judge_turn(&a.risk, t)
+            };
+            let crisis = match safety::screen(&line.content) {
+                Some(signal) => Some(Flagged::from(&signal)),
+                None => learned(),
+            };
+            ImportLine {
+                crisis,
+                assessment,
+                ..line.clone()
+            }
+        })
+        .collect()
 }
 
 /// Screen and store `lines` in batches, publish one `CrisisFlagged` if any
@@ -162,7 +213,7 @@ pub async fn import(
     let mut newest_flagged: Option<ImportLine> = None;
     for batch in lines.chunks(IMPORT_BATCH) {
         let n = batch.len();
-        let batch: Vec<ImportLine> = batch.iter().map(screened).collect();
+        let batch = screened(ports.risk.as_deref(), batch).await;
         let outcome = ports.personal_data.import(user, &batch).await?;
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;

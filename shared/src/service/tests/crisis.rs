@@ -293,7 +293,9 @@ async fn a_replayed_crisis_turn_carries_its_resources_again() {
 
 /// Every log line written while `f` runs, as the text formatter writes
 /// them: each with the fields of the spans it is in.
-async fn logs_of<F: std::future::Future>(f: impl FnOnce() -> F) -> (F::Output, Vec<String>) {
+pub(super) async fn logs_of<F: std::future::Future>(
+    f: impl FnOnce() -> F,
+) -> (F::Output, Vec<String>) {
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Buffer {

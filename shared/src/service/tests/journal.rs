@@ -31,6 +31,7 @@ fn journal(w: &World) -> JournalService {
             events: w.fakes.events.clone(),
             default_locale: "en-US".into(),
         },
+        risk: None,
     }
 }
 

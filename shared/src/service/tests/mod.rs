@@ -9,6 +9,7 @@ mod crisis;
 mod extraction;
 mod import;
 mod journal;
+mod learned;
 
 use super::models::{Binding, ModelRoles};
 use super::retrieval::Retriever;
