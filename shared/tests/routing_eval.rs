@@ -6,13 +6,22 @@
 //! Each split prints its accuracy, accuracy per route (recall of the true
 //! route) and a confusion table. The tests fail below 95% train accuracy or
 //! 100% train crisis recall, below the held-out floors (set a little under
-//! what was reached), or above 3% false crisis flags on any split. Misses
+//! what was reached), or above 3% false crisis flags on any split. Every
+//! split is routed twice: by the named features alone (`route`, as with no
+//! encoder) and by the features with the message's sentence encoding
+//! (`route_with`, all-MiniLM-L6-v2 in process). The second needs the
+//! encoder's files (scripts/setup-encoder): without them those tests say so
+//! and pass, unless `HEARTH_REQUIRE_ENCODER=1`. The goal on the fresh split
+//! is 95%; a goal not met is printed, never a failure. Misses
 //! are printed with their text for the train split only: a held-out row's
 //! text is never shown, so nobody tunes a rule to it.
 
+use hearth::adapters::minilm::{LoadError, MiniLm};
 use hearth::domain::route::Route;
-use hearth::domain::triage::{Decision, route};
+use hearth::domain::triage::{Decision, route, route_with};
 use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 #[derive(Deserialize)]
 struct Row {
@@ -171,6 +180,81 @@ fn features_alone(split_name: &str) -> Confusion {
     })
 }
 
+fn model_dir() -> PathBuf {
+    std::env::var_os("HEARTH_ENCODER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.models/all-minilm-l6-v2")
+        })
+}
+
+/// The encoder, loaded once; `None` (after saying why) when its files are
+/// absent and not required.
+fn encoder() -> Option<&'static MiniLm> {
+    static LOADED: OnceLock<Option<MiniLm>> = OnceLock::new();
+    LOADED
+        .get_or_init(|| match MiniLm::load(&model_dir()) {
+            Ok(encoder) => Some(encoder),
+            Err(e @ LoadError::Missing { .. })
+                if std::env::var("HEARTH_REQUIRE_ENCODER").as_deref() != Ok("1") =>
+            {
+                eprintln!(
+                    "skipped the features+encoding evaluation: {e}; HEARTH_REQUIRE_ENCODER=1 makes this a failure"
+                );
+                None
+            }
+            Err(e) => panic!("the encoder did not load: {e}"),
+        })
+        .as_ref()
+}
+
+/// The split routed with each message's encoding (of the message as sent),
+/// or `None` without the encoder.
+fn with_encoding(split_name: &str) -> Option<Confusion> {
+    let encoder = encoder()?;
+    let rows = split(split_name);
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let vectors = encoder.encode_blocking(&texts).expect("encodes");
+    Some(evaluate(
+        split_name,
+        "named features + encoding",
+        &rows,
+        |i, r| route_with(&r.text, Some(&vectors[i])),
+    ))
+}
+
+/// Accuracy on the messages whose true route is not crisis: the part of
+/// the routing that is the router's own (crisis is the screen's).
+fn non_crisis_accuracy(c: &Confusion) -> (usize, usize) {
+    let right = [Route::Support, Route::Reasoning, Route::Pattern]
+        .iter()
+        .map(|r| c.cells[index(*r)][index(*r)])
+        .sum();
+    (right, c.total() - c.of(Route::Crisis))
+}
+
+/// Prints how far a split is from the 95% goal; never fails.
+fn against_goal(c: &Confusion, split_name: &str) {
+    let accuracy = c.accuracy();
+    let (right, of) = non_crisis_accuracy(c);
+    println!(
+        "{split_name}: goal 95% {} (accuracy {:.1}%); support/reasoning/pattern alone {:.1}% ({right}/{of}); crisis recall {:.1}% is the crisis screen's",
+        if accuracy >= 0.95 { "met" } else { "not met" },
+        100.0 * accuracy,
+        100.0 * right as f64 / of.max(1) as f64,
+        100.0 * c.recall(Route::Crisis),
+    );
+}
+
+fn check_non_crisis(c: &Confusion, split_name: &str, min: f64) {
+    let (right, of) = non_crisis_accuracy(c);
+    let accuracy = right as f64 / of.max(1) as f64;
+    assert!(
+        accuracy >= min,
+        "{split_name}: non-crisis accuracy {accuracy:.3} below {min}"
+    );
+}
+
 fn check(c: &Confusion, split_name: &str, min_accuracy: f64, min_crisis_recall: f64) {
     assert!(c.total() > 0);
     let recall = c.recall(Route::Crisis);
@@ -215,6 +299,40 @@ fn train_split_meets_the_bar() {
 #[test]
 fn fresh_split_with_named_features_alone() {
     check(&features_alone("fresh"), "fresh", 0.74, 0.62);
+}
+
+/// The fresh split with the encoding (471d8ea): accuracy 90.8% (218/240),
+/// up from 75.4%; support 92.9% (91/98: 3 to reasoning, 4 to pattern),
+/// reasoning 98.1% (52/53), pattern 96.4% (54/56), crisis 63.6% (21/33,
+/// the screen's, unchanged). Support, reasoning and pattern together 95.2%
+/// (197/207). The 95% goal overall is not met: the crisis messages the
+/// screen misses are the gap, and the router does not decide crisis.
+/// Floors just under.
+#[test]
+fn fresh_split_with_named_features_and_encoding() {
+    let Some(c) = with_encoding("fresh") else {
+        return;
+    };
+    against_goal(&c, "fresh");
+    check(&c, "fresh", 0.89, 0.62);
+    check_non_crisis(&c, "fresh", 0.94);
+}
+
+/// The old splits with the encoding (471d8ea): held-out 91.8% (56/61) as
+/// with the features alone, support 95.0% (19/20), reasoning 100%, pattern
+/// 100% (12/12, was 11/12), crisis 75.0% (12/16, the screen's); non-crisis
+/// 97.8% (44/45). Train 100% (245/245; the encoding was trained on its
+/// non-crisis rows). Floors just under.
+#[test]
+fn old_splits_with_named_features_and_encoding() {
+    let Some(heldout) = with_encoding("heldout") else {
+        return;
+    };
+    against_goal(&heldout, "heldout");
+    check(&heldout, "heldout", 0.90, 0.74);
+    check_non_crisis(&heldout, "heldout", 0.95);
+    let train = with_encoding("train").expect("loaded above");
+    check(&train, "train", 0.99, 1.0);
 }
 
 #[test]
