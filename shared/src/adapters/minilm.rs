@@ -55,38 +55,11 @@ impl MiniLm {
     /// Loads the model from `dir` (about 0.1 s on 2 cores). The weights are
     /// copied into memory, so nothing refers to the files afterwards.
     pub fn load(dir: &Path) -> Result<Self, LoadError> {
-        let file = |name: &'static str| {
-            let path = dir.join(name);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(LoadError::Missing {
-                    dir: dir.to_path_buf(),
-                    file: name,
-                })
-            }
-        };
-        let config_path = file("config.json")?;
-        let tokenizer_path = file("tokenizer.json")?;
-        let weights_path = file("model.safetensors")?;
-
-        let config: Config = std::fs::read_to_string(&config_path)
-            .map_err(|e| invalid(&config_path, e))
-            .and_then(|s| serde_json::from_str(&s).map_err(|e| invalid(&config_path, e)))?;
-        let max_tokens = max_tokens(dir, &config)?;
-
-        let mut tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| invalid(&tokenizer_path, e))?;
-        // tokenizer.json pads every input to 128 tokens, which makes a short
-        // message cost several times what it needs; chunks are padded here
-        // to their own longest text instead.
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: max_tokens,
-                ..TruncationParams::default()
-            }))
-            .map_err(|e| invalid(&tokenizer_path, e))?;
+        let Files {
+            config,
+            tokenizer,
+            weights: weights_path,
+        } = Files::load(dir)?;
 
         let device = Device::Cpu;
         // SAFETY: the map is read only while `BertModel::load` copies every
@@ -202,7 +175,58 @@ impl Inner {
     }
 }
 
-fn invalid(path: &Path, e: impl std::fmt::Display) -> LoadError {
+/// What every user of the model's files starts from: its configuration,
+/// the tokenizer set up as this adapter runs it (no padding, truncated to
+/// the window), and the path of the weights.
+pub struct Files {
+    pub config: Config,
+    pub tokenizer: Tokenizer,
+    pub weights: PathBuf,
+}
+
+impl Files {
+    pub fn load(dir: &Path) -> Result<Self, LoadError> {
+        let file = |name: &'static str| {
+            let path = dir.join(name);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(LoadError::Missing {
+                    dir: dir.to_path_buf(),
+                    file: name,
+                })
+            }
+        };
+        let config_path = file("config.json")?;
+        let tokenizer_path = file("tokenizer.json")?;
+        let weights = file("model.safetensors")?;
+
+        let config: Config = std::fs::read_to_string(&config_path)
+            .map_err(|e| invalid(&config_path, e))
+            .and_then(|s| serde_json::from_str(&s).map_err(|e| invalid(&config_path, e)))?;
+        let max_tokens = max_tokens(dir, &config)?;
+
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| invalid(&tokenizer_path, e))?;
+        // tokenizer.json pads every input to 128 tokens, which makes a short
+        // message cost several times what it needs; chunks are padded here
+        // to their own longest text instead.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| invalid(&tokenizer_path, e))?;
+        Ok(Self {
+            config,
+            tokenizer,
+            weights,
+        })
+    }
+}
+
+pub(crate) fn invalid(path: &Path, e: impl std::fmt::Display) -> LoadError {
     LoadError::Invalid {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -5,6 +5,7 @@
 
 pub mod anthropic;
 pub mod aws;
+pub mod bert;
 pub mod dynamodb;
 pub mod embedded;
 pub mod eventbridge;
@@ -14,4 +15,5 @@ pub mod minilm;
 pub mod model_http;
 pub mod openai;
 pub mod provision;
+pub mod risk_model;
 pub mod sqs;
