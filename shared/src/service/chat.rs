@@ -1,13 +1,13 @@
 //! The chat turn. In order:
-//! 1. route the message (pure; the crisis screen's explicit cues run first
-//!    and cannot fail);
+//! 1. screen the message with the explicit cues (pure; they cannot fail);
 //! 2. store it, with a crisis flag in the same write when the cues flagged
 //!    it: the person's message is durable before anything that can fail.
 //!    Beside the write, off its path, the learned layer reads the message
 //!    (one `RiskModel::assess`: scores and the vector) and the session's
 //!    earlier turns are read; a failure of either leaves the turn to the
 //!    cues (and the model's mark), with a warning, never fails it;
-//! 3. the learned layers, on a message the cues did not flag: the
+//! 3. route it (`triage::route_with`, reading the same encoding), and the
+//!    learned layers, on a message the cues did not flag: the
 //!    classifier on this turn (`learned::judge_turn`), then the
 //!    conversation layer on the person's last turns read together
 //!    (`safety::conversation`, from their stored scores). Either makes it a
@@ -49,9 +49,9 @@ use crate::domain::prompts;
 use crate::domain::retrieval::{Query, Quota};
 use crate::domain::risk_mark::{self, RiskMark};
 use crate::domain::route::Route;
-use crate::domain::safety::CrisisCategory;
 use crate::domain::safety::conversation::{self, Turn, WINDOW_TURNS};
 use crate::domain::safety::learned::{Thresholds, judge_turn};
+use crate::domain::safety::{self, CrisisCategory};
 use crate::domain::triage;
 use crate::ports::Ports;
 use crate::ports::{Clock, StoreError};
@@ -146,9 +146,8 @@ impl ChatService {
         validate_content(&req.message)?;
         let t = Instant::now();
         let req_text = req.message.clone();
-        let decision = triage::route(&req.message);
-        let cued = decision.crisis.as_ref().map(Flagged::from);
-        let route_us = t.elapsed().as_micros() as u64;
+        let cued = safety::screen(&req.message).as_ref().map(Flagged::from);
+        let mut route_us = t.elapsed().as_micros() as u64;
 
         let t = Instant::now();
         // The earlier turns matter only to the conversation layer, on a
@@ -171,6 +170,12 @@ impl ChatService {
         );
         let recorded = recorded?;
         let store_ms = ms(t);
+        // The router reads the encoding the screen made (its cues run
+        // again inside, in microseconds, and agree).
+        let t = Instant::now();
+        let vector = read.as_ref().map(|a| a.vector.as_slice());
+        let decision = triage::route_with(&req_text, vector);
+        route_us += t.elapsed().as_micros() as u64;
         let session_id = recorded.session.id.clone();
         if let Some(reply) = recorded.reply {
             tracing::info!(session = %session_id, "replayed an answered turn");
