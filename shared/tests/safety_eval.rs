@@ -14,17 +14,30 @@
 //! under the figures reached; the goals (recall >= 0.95, false alarms <= 5%,
 //! every evasion caught) are reported, never a red CI.
 //!
+//! The layers: a keyword baseline, the explicit cues (rules) alone, the
+//! fine-tuned classifier alone (`adapters::risk_model`, at the turn
+//! threshold it was trained with), and rules ∪ classifier, the in-process
+//! screen. The classifier needs the encoder's files (`scripts/setup-encoder`):
+//! without them its layers say so and are skipped, unless
+//! `HEARTH_REQUIRE_ENCODER=1`.
+//!
 //! Run: `cargo test -p hearth --test safety_eval -- --nocapture`.
 
+use hearth::adapters::risk_model::RiskClassifier;
+use hearth::domain::safety::learned::judge_turn;
 use hearth::domain::safety::screen;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 #[derive(Deserialize)]
 struct Row {
     text: String,
     crisis: bool,
     kind: String,
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 fn repo() -> PathBuf {
@@ -41,11 +54,13 @@ fn read(path: &PathBuf) -> Option<Vec<Row>> {
     )
 }
 
-/// A screen under evaluation: does it flag this message?
+/// A screen under evaluation: which of these messages does it flag?
 struct Layer {
     name: &'static str,
-    flags: fn(&str) -> bool,
+    flags: Flags,
 }
+
+type Flags = Box<dyn Fn(&[String]) -> Vec<bool>>;
 
 /// The plain baseline: a keyword list of the kind a first version ships.
 fn keywords(text: &str) -> bool {
@@ -69,21 +84,79 @@ fn rules(text: &str) -> bool {
     screen(text).is_some()
 }
 
-const LAYERS: &[Layer] = &[
-    Layer {
-        name: "keyword baseline",
-        flags: keywords,
-    },
-    Layer {
-        name: "explicit cues (rules)",
-        flags: rules,
-    },
-];
+/// The classifier, loaded once for every test here; `None` (said) without
+/// the encoder's files.
+fn classifier() -> Option<&'static RiskClassifier> {
+    static MODEL: OnceLock<Option<RiskClassifier>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let encoder = std::env::var_os("HEARTH_ENCODER_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| repo().join(".models/all-minilm-l6-v2"));
+            match RiskClassifier::load(&encoder, &repo().join("data/safety/classifier")) {
+                Ok(model) => Some(model),
+                Err(e) if std::env::var("HEARTH_REQUIRE_ENCODER").as_deref() != Ok("1") => {
+                    println!("classifier layers skipped: {e}");
+                    None
+                }
+                Err(e) => panic!("HEARTH_REQUIRE_ENCODER=1 but the classifier did not load: {e}"),
+            }
+        })
+        .as_ref()
+}
 
-/// The layer whose figures the floors hold: the whole in-process screen.
-const COMBINED: usize = LAYERS.len() - 1;
+/// The classifier's flags at its trained turn threshold, in one batch.
+fn classifier_flags(model: &RiskClassifier, texts: &[String]) -> Vec<bool> {
+    let thresholds = hearth::ports::RiskModel::thresholds(model);
+    model
+        .assess_blocking(texts)
+        .expect("assesses")
+        .iter()
+        .map(|a| judge_turn(&a.risk, &thresholds).is_some())
+        .collect()
+}
 
-#[derive(Debug, Default, Clone, Copy)]
+fn each(f: fn(&str) -> bool) -> Flags {
+    Box::new(move |texts| texts.iter().map(|t| f(t)).collect())
+}
+
+/// The layers measured: the baseline and the rules always, the classifier
+/// and the union when it loads. The last is the whole in-process screen.
+fn layers() -> Vec<Layer> {
+    let mut layers = vec![
+        Layer {
+            name: "keyword baseline",
+            flags: each(keywords),
+        },
+        Layer {
+            name: RULES,
+            flags: each(rules),
+        },
+    ];
+    if let Some(model) = classifier() {
+        layers.push(Layer {
+            name: CLASSIFIER,
+            flags: Box::new(|texts| classifier_flags(model, texts)),
+        });
+        layers.push(Layer {
+            name: UNION,
+            flags: Box::new(|texts| {
+                classifier_flags(model, texts)
+                    .into_iter()
+                    .zip(texts)
+                    .map(|(c, t)| c || rules(t))
+                    .collect()
+            }),
+        });
+    }
+    layers
+}
+
+const RULES: &str = "explicit cues (rules)";
+const CLASSIFIER: &str = "classifier";
+const UNION: &str = "rules + classifier";
+
+#[derive(Debug, Default, Clone)]
 struct Figures {
     crisis: usize,
     caught: usize,
@@ -92,6 +165,8 @@ struct Figures {
     /// Evasion variants of caught crisis messages, and how many were caught.
     variants: usize,
     variants_caught: usize,
+    /// Per language (where rows name one): crisis messages caught, of how many.
+    by_lang: BTreeMap<String, (usize, usize)>,
 }
 
 impl Figures {
@@ -150,19 +225,20 @@ fn variants(text: &str) -> Vec<(&'static str, String)> {
 }
 
 fn measure(rows: &[Row], layer: &Layer, print_misses: bool) -> Figures {
+    let texts: Vec<String> = rows.iter().map(|r| r.text.clone()).collect();
+    let flagged = (layer.flags)(&texts);
     let mut f = Figures::default();
-    for row in rows {
-        let flagged = (layer.flags)(&row.text);
+    let mut variant_texts = Vec::new();
+    for (row, &flagged) in rows.iter().zip(&flagged) {
+        let lang = row.lang.clone().unwrap_or_default();
         if row.crisis {
             f.crisis += 1;
+            let by_lang = f.by_lang.entry(lang).or_default();
+            by_lang.1 += 1;
             if flagged {
                 f.caught += 1;
-                for (_, v) in variants(&row.text) {
-                    f.variants += 1;
-                    if (layer.flags)(&v) {
-                        f.variants_caught += 1;
-                    }
-                }
+                by_lang.0 += 1;
+                variant_texts.extend(variants(&row.text).into_iter().map(|(_, v)| v));
             } else if print_misses {
                 println!("    missed [{}]: {}", row.kind, row.text);
             }
@@ -176,10 +252,15 @@ fn measure(rows: &[Row], layer: &Layer, print_misses: bool) -> Figures {
             }
         }
     }
+    f.variants = variant_texts.len();
+    f.variants_caught = (layer.flags)(&variant_texts)
+        .into_iter()
+        .filter(|&c| c)
+        .count();
     f
 }
 
-fn report(title: &str, rows: &[Row]) -> Vec<Figures> {
+fn report(title: &str, rows: &[Row]) -> Vec<(&'static str, Figures)> {
     println!(
         "\n{title}: {} messages ({} crisis)",
         rows.len(),
@@ -189,7 +270,8 @@ fn report(title: &str, rows: &[Row]) -> Vec<Figures> {
         "  {:<24} {:>8} {:>13} {:>14}",
         "layer", "recall", "false alarms", "evasions kept"
     );
-    let figures: Vec<Figures> = LAYERS
+    let layers = layers();
+    let figures: Vec<(&'static str, Figures)> = layers
         .iter()
         .map(|l| {
             let f = measure(rows, l, false);
@@ -200,31 +282,48 @@ fn report(title: &str, rows: &[Row]) -> Vec<Figures> {
                 100.0 * f.false_alarm_rate(),
                 100.0 * f.evasion_kept()
             );
-            f
+            (l.name, f)
         })
         .collect();
-    // Per kind, for the combined screen.
-    let mut kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
-    kinds.sort();
-    kinds.dedup();
-    for kind in kinds {
-        let of_kind: Vec<&Row> = rows.iter().filter(|r| r.kind == kind).collect();
-        let flagged = of_kind
-            .iter()
-            .filter(|r| (LAYERS[COMBINED].flags)(&r.text))
-            .count();
-        println!(
-            "    {kind:<24} {flagged:>3} of {:>3} flagged",
-            of_kind.len()
-        );
+    if rows.iter().any(|r| r.lang.is_some()) {
+        println!("  crisis recall by language:");
+        for (name, f) in &figures {
+            let langs: Vec<String> = f
+                .by_lang
+                .iter()
+                .map(|(lang, (caught, of))| format!("{lang} {caught}/{of}"))
+                .collect();
+            println!("    {name:<24} {}", langs.join(", "));
+        }
+    }
+    // Per kind, for the whole in-process screen.
+    let combined = layers.last().expect("a layer");
+    let texts: Vec<String> = rows.iter().map(|r| r.text.clone()).collect();
+    let flagged = (combined.flags)(&texts);
+    let mut kinds: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (row, &flagged) in rows.iter().zip(&flagged) {
+        let k = kinds.entry(row.kind.as_str()).or_default();
+        k.0 += usize::from(flagged);
+        k.1 += 1;
+    }
+    println!("  per kind ({}):", combined.name);
+    for (kind, (flagged, of)) in kinds {
+        println!("    {kind:<24} {flagged:>3} of {of:>3} flagged");
     }
     if std::env::var_os("HEARTH_EVAL_MISSES").is_some() {
-        measure(rows, &LAYERS[COMBINED], true);
+        measure(rows, combined, true);
     }
     figures
 }
 
-/// Floors just under what the combined screen reached; the goals are printed.
+fn figures_of(figures: &[(&'static str, Figures)], name: &str) -> Option<Figures> {
+    figures
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| f.clone())
+}
+
+/// Floors just under what a layer reached; the goals are printed.
 struct Floors {
     recall: f64,
     max_false_alarms: f64,
@@ -233,7 +332,7 @@ struct Floors {
 
 fn hold(title: &str, f: &Figures, floors: &Floors) {
     println!(
-        "  goals: recall >= 0.95 (at {:.3}), false alarms <= 5% (at {:.1}%), every evasion caught (at {:.1}%)",
+        "  {title}: goals recall >= 0.95 (at {:.3}), false alarms <= 5% (at {:.1}%), every evasion caught (at {:.1}%)",
         f.recall(),
         100.0 * f.false_alarm_rate(),
         100.0 * f.evasion_kept()
@@ -269,9 +368,35 @@ fn the_screen_on_public_messages_nobody_here_wrote() {
         return;
     };
     let figures = report("public dev set (../shared/safety/dev.jsonl)", &rows);
+    if let Some(f) = figures_of(&figures, CLASSIFIER) {
+        hold(
+            "public dev set, classifier alone",
+            &f,
+            // Reached: recall 0.559, false alarms 12.3%, evasions kept 100.0%
+            // (turn threshold 0.911, chosen on a validation fifth of train.jsonl).
+            &Floors {
+                recall: 0.54,
+                max_false_alarms: 0.14,
+                evasion_kept: 0.99,
+            },
+        );
+    }
+    if let Some(f) = figures_of(&figures, UNION) {
+        hold(
+            "public dev set, rules + classifier",
+            &f,
+            // Reached: recall 0.790, false alarms 15.2%, evasions kept 100.0%
+            // (rules alone 0.575, 3.4%).
+            &Floors {
+                recall: 0.77,
+                max_false_alarms: 0.17,
+                evasion_kept: 0.99,
+            },
+        );
+    }
     hold(
-        "public dev set",
-        &figures[COMBINED],
+        "public dev set, rules alone",
+        &figures_of(&figures, RULES).expect("the rules"),
         // Reached: recall 0.575, false alarms 2.9%, evasions kept 100.0%
         // (before issue 14: 0.516, 5.9%, 0.5%).
         &Floors {
@@ -286,9 +411,35 @@ fn the_screen_on_public_messages_nobody_here_wrote() {
 fn the_screen_on_our_frozen_heldout_split() {
     let rows = read(&repo().join("data/safety/heldout.jsonl")).expect("data/safety/heldout.jsonl");
     let figures = report("own held-out split (data/safety/heldout.jsonl)", &rows);
+    if let Some(f) = figures_of(&figures, CLASSIFIER) {
+        hold(
+            "own held-out split, classifier alone",
+            &f,
+            // Reached: recall 0.549, false alarms 7.1%, evasions kept 99.7%;
+            // by language en 53/76, es 8/17, fr 7/17, de 3/17, pt 8/17.
+            &Floors {
+                recall: 0.53,
+                max_false_alarms: 0.09,
+                evasion_kept: 0.98,
+            },
+        );
+    }
+    if let Some(f) = figures_of(&figures, UNION) {
+        hold(
+            "own held-out split, rules + classifier",
+            &f,
+            // Reached: recall 0.771, false alarms 7.7%, evasions kept 99.8%
+            // (rules alone 0.569, 1.2%); en 58/76, es 15/17, fr 16/17, de 9/17, pt 13/17.
+            &Floors {
+                recall: 0.75,
+                max_false_alarms: 0.09,
+                evasion_kept: 0.98,
+            },
+        );
+    }
     hold(
-        "own held-out split",
-        &figures[COMBINED],
+        "own held-out split, rules alone",
+        &figures_of(&figures, RULES).expect("the rules"),
         // Reached: recall 0.222, false alarms 0.0%, evasions kept 100.0%
         // (before issue 14: 0.104, 2.4%, 0.0%).
         &Floors {
