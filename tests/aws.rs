@@ -7,7 +7,7 @@ use hearth::adapters::dynamodb::schema;
 use hearth::adapters::eventbridge::EventBridgeBus;
 use hearth::adapters::sqs::SqsQueue;
 use hearth::domain::events::DomainEvent;
-use hearth::domain::flag::{FlagSource, Flagged};
+use hearth::domain::safety::flag::{FlagSource, Flagged};
 use hearth::domain::ids::{ClientMessageId, SessionId, UserId};
 use hearth::domain::jobs::Job;
 use hearth::domain::message::NewUserMessage;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hearth::adapters::fcm::FcmPush;
 use hearth::domain::checkin::{CheckIn, FALLBACK};
 use hearth::domain::extraction::{MemoryWrite, Plan};
-use hearth::domain::flag::Flagged;
+use hearth::domain::safety::flag::Flagged;
 use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
 use hearth::domain::memory::{Category, Memory};
 use hearth::domain::message::NewUserMessage;

@@ -5,7 +5,7 @@
 //! {category, locale, resources}` beside a text that ends with them.
 
 use hearth::domain::events::DomainEvent;
-use hearth::domain::flag::{CrisisReason, FlagSource};
+use hearth::domain::safety::flag::{CrisisReason, FlagSource};
 use hearth::domain::ids::UserId;
 use hearth::domain::safety::CrisisCategory;
 use hearth::ports::JournalStore;

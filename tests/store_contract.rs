@@ -47,7 +47,7 @@ mod embedded_personal_data {
 async fn every_embedded_table_is_covered_by_export_and_erase() {
     use hearth::adapters::embedded::{EmbeddedQueue, QueuePolicy, TABLE_KINDS};
     use hearth::domain::events::DomainEvent;
-    use hearth::domain::flag::{FlagSource, Flagged};
+    use hearth::domain::safety::flag::{FlagSource, Flagged};
     use hearth::domain::ids::{SessionId, UserId};
     use hearth::domain::jobs::Job;
     use hearth::domain::safety::CrisisCategory;

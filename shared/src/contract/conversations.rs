@@ -5,7 +5,7 @@
 
 use super::{at, user};
 use crate::domain::assessment::StoredAssessment;
-use crate::domain::flag::{CrisisReason, Flagged};
+use crate::domain::safety::flag::{CrisisReason, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
     ContextCounts, CrisisFlag, NewReply, NewUserMessage, RecordedTurn, ReplyMeta, Role, Usage,

@@ -10,7 +10,7 @@ use super::settings_checkins_journal::checkin;
 use super::{AllStores, at, user};
 use crate::domain::checkin::Settings;
 use crate::domain::extraction::{MemoryWrite, Plan};
-use crate::domain::flag::Flagged;
+use crate::domain::safety::flag::Flagged;
 use crate::domain::ids::{ClientMessageId, MemoryId, SessionId, UserId};
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::memory::{Category, Memory};

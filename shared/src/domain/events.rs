@@ -1,7 +1,7 @@
 //! Domain events, published on the event port (EventBridge in production, an
 //! outbox locally). They never carry message text.
 
-use super::flag::{CrisisReason, FlagSource, Flagged};
+use super::safety::flag::{CrisisReason, FlagSource, Flagged};
 use super::ids::UserId;
 use super::safety::CrisisCategory;
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 //! writes for them from their recent days (what the model is asked is in
 //! `prompts::journal`). Pure code.
 
-use super::flag::Flag;
+use super::safety::flag::Flag;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 

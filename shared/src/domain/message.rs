@@ -1,7 +1,7 @@
 //! Sessions and messages: what a conversation is made of.
 
 use super::assessment::StoredAssessment;
-use super::flag::{CrisisReason, Flagged};
+use super::safety::flag::{CrisisReason, Flagged};
 use super::ids::{ClientMessageId, MessageId, SessionId};
 use super::journal::JournalItem;
 use super::route::Route;

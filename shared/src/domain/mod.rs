@@ -11,7 +11,6 @@ pub mod crisis_resources;
 pub mod cursor;
 pub mod events;
 pub mod extraction;
-pub mod flag;
 pub mod ids;
 pub mod jobs;
 pub mod journal;

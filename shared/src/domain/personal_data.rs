@@ -4,7 +4,7 @@
 //! receipt, limits, and the validation of import lines.
 
 use super::assessment::StoredAssessment;
-use super::flag::Flagged;
+use super::safety::flag::Flagged;
 use super::ids::SessionId;
 use super::journal::JournalKind;
 use super::message::{CrisisFlag, Message, Role, Session};

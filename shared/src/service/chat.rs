@@ -36,7 +36,7 @@ use crate::domain::context::{
     ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
 };
 use crate::domain::crisis_notice::CrisisNotice;
-use crate::domain::flag::{FlagSource, Flagged};
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::EXTRACT_EVERY;

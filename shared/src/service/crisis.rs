@@ -10,7 +10,7 @@
 
 use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::{FlagSource, Flagged};
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::page::PageRequest;
 use crate::domain::safety::{self, CrisisCategory};

@@ -13,7 +13,7 @@ use super::models::{ModelFailure, ModelRoles};
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::crisis_notice::CrisisNotice;
-use crate::domain::flag::{FlagSource, Flagged};
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::journal::{self, GENTLE_PROMPT, JournalItem, JournalKind, PROMPT_LOOKBACK};

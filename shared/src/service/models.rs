@@ -103,14 +103,26 @@ impl ModelRoles {
         request: &CompletionRequest,
         deadline: Instant,
     ) -> Result<Answer, ModelFailure> {
-        let route = purpose;
+        // A chat turn's route is not in the accounting: beside the user id,
+        // `crisis` would say who is in crisis. The role says what it cost.
+        let routes = [
+            Route::Support,
+            Route::Reasoning,
+            Route::Pattern,
+            Route::Crisis,
+        ];
+        let purpose = if routes.iter().any(|r| r.as_str() == purpose) {
+            "chat"
+        } else {
+            purpose
+        };
         let Some(first) = self.bindings.get(&primary) else {
             return Err(ModelFailure::NotConfigured(
                 self.not_configured_hint.clone(),
             ));
         };
         let err = match self
-            .call(user, route, primary, first, request, deadline)
+            .call(user, purpose, primary, first, request, deadline)
             .await
         {
             Ok(answer) => return Ok(answer),
@@ -122,7 +134,7 @@ impl ModelRoles {
         match fallback {
             Some((role, binding)) if Instant::now() < deadline => {
                 tracing::warn!(from = %primary, to = %role, error = %err, "falling back to another role");
-                self.call(user, route, role, binding, request, deadline)
+                self.call(user, purpose, role, binding, request, deadline)
                     .await
                     .map_err(ModelFailure::Failed)
             }
@@ -133,7 +145,7 @@ impl ModelRoles {
     async fn call(
         &self,
         user: &UserId,
-        route: &str,
+        purpose: &str,
         role: ModelRole,
         binding: &Binding,
         request: &CompletionRequest,
@@ -148,12 +160,12 @@ impl ModelRoles {
         match &result {
             Ok(c) => tracing::info!(
                 target: "hearth::usage",
-                user = %user, %role, provider = binding.client.provider(), model = %c.model,
+                user = %user, purpose, %role, provider = binding.client.provider(), model = %c.model,
                 input_tokens = c.usage.input_tokens, output_tokens = c.usage.output_tokens, elapsed_ms,
                 "model call"
             ),
             Err(e) => tracing::warn!(
-                user = %user, %role, provider = binding.client.provider(), model = %binding.model,
+                user = %user, purpose, %role, provider = binding.client.provider(), model = %binding.model,
                 error = %e, elapsed_ms, "model call failed"
             ),
         }

@@ -14,7 +14,7 @@
 
 use crate::domain::assessment::StoredAssessment;
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::{FlagSource, Flagged};
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::message::Role;

@@ -27,7 +27,7 @@
 
 use super::learned::{RiskScores, Thresholds, judge_turn};
 use super::{CrisisSignal, screen};
-use crate::domain::flag::{CrisisReason, Flagged};
+use super::flag::{CrisisReason, Flagged};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// How many of the person's turns are read together, the current one

@@ -6,7 +6,7 @@
 //! decision holds in the screen, the evaluations and the tests.
 
 use super::CrisisCategory;
-use crate::domain::flag::{CrisisReason, Flagged};
+use super::flag::{CrisisReason, Flagged};
 use serde::{Deserialize, Serialize};
 
 /// The classifier's classes, in the order of its outputs.

@@ -21,8 +21,8 @@
 //! fired, so every flag can be explained.
 
 pub mod conversation;
-pub mod conversation;
 mod evasions;
+pub mod flag;
 mod guards;
 pub mod learned;
 mod prepare;

@@ -5,7 +5,7 @@
 use super::{NOT_CONFIGURED, World, model_id, user};
 use crate::domain::crisis_resources;
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::{CrisisReason, FlagSource};
+use crate::domain::safety::flag::{CrisisReason, FlagSource};
 use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::Category;

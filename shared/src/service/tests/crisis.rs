@@ -7,7 +7,7 @@ use super::{World, model_id, user};
 use crate::domain::checkin::Settings;
 use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::{CrisisReason, FlagSource};
+use crate::domain::safety::flag::{CrisisReason, FlagSource};
 use crate::domain::ids::{ClientMessageId, UserId};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts::chat::FIXED_CRISIS_REPLY;

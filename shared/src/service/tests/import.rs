@@ -5,7 +5,7 @@
 
 use super::{World, user};
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::FlagSource;
+use crate::domain::safety::flag::FlagSource;
 use crate::domain::page::PageRequest;
 use crate::domain::personal_data::{ImportLine, parse_line};
 use crate::domain::safety::CrisisCategory;

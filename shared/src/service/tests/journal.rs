@@ -6,7 +6,7 @@
 use super::{World, user};
 use crate::domain::checkin::Settings;
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::{CrisisReason, Flag, FlagSource};
+use crate::domain::safety::flag::{CrisisReason, Flag, FlagSource};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::journal::GENTLE_PROMPT;

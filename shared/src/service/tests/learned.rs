@@ -8,7 +8,7 @@ use super::crisis::logs_of;
 use super::{World, user};
 use crate::domain::assessment::StoredAssessment;
 use crate::domain::events::DomainEvent;
-use crate::domain::flag::{CrisisReason, FlagSource};
+use crate::domain::safety::flag::{CrisisReason, FlagSource};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{CrisisFlag, Message};
 use crate::domain::page::PageRequest;

@@ -6,7 +6,7 @@
 //! names it (a log line carries a user id, and the two together would say
 //! who is in crisis to anyone who reads logs).
 
-use super::safety::{CrisisCategory, CrisisSignal};
+use super::{CrisisCategory, CrisisSignal};
 use serde::{Deserialize, Serialize};
 
 /// Which layer fired, and its evidence. Serialised with the layer's name
