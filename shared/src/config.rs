@@ -21,6 +21,21 @@ pub const LOCAL_SECRET_FILE: &str = "jwt-secret";
 /// Where `scripts/setup-encoder` puts the encoder's files, relative to the
 /// working directory.
 pub const DEFAULT_ENCODER_DIR: &str = "./.models/all-minilm-l6-v2";
+/// Where the crisis classifier's weights are committed, relative to the
+/// working directory (the repository's root).
+pub const DEFAULT_CLASSIFIER_DIR: &str = "data/safety/classifier";
+
+/// `HEARTH_SCREEN_MODEL`: whether the crisis screen's learned layer must
+/// load at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScreenModel {
+    /// Without its files the process starts with one warning and screens
+    /// on the explicit cues (and the chat model's mark) alone.
+    #[default]
+    Optional,
+    /// Without its files the process does not start (the Lambdas).
+    Required,
+}
 
 /// A value that must never reach a log.
 #[derive(Clone, PartialEq, Eq)]
@@ -187,6 +202,13 @@ pub struct Config {
     /// `model.safetensors`), as `scripts/setup-encoder` lays them out.
     /// Default [`DEFAULT_ENCODER_DIR`].
     pub encoder_dir: std::path::PathBuf,
+    /// `HEARTH_CLASSIFIER_DIR`: the crisis classifier's fine-tuned layers
+    /// and thresholds (`model.safetensors`, `metadata.json`), as
+    /// `cargo run -p hearth --bin train-screen` writes them. Default
+    /// [`DEFAULT_CLASSIFIER_DIR`].
+    pub classifier_dir: std::path::PathBuf,
+    /// `HEARTH_SCREEN_MODEL`: `required` or `optional` (the default).
+    pub screen_model: ScreenModel,
     /// `HEARTH_FCM_SERVICE_ACCOUNT`: the service-account JSON (or a path to
     /// it) for FCM push. Without it check-ins are stored and listed only.
     pub fcm_service_account: Option<FcmServiceAccount>,
@@ -346,6 +368,20 @@ impl Config {
         let encoder_dir = get("HEARTH_ENCODER_DIR")
             .unwrap_or_else(|| DEFAULT_ENCODER_DIR.into())
             .into();
+        let classifier_dir = get("HEARTH_CLASSIFIER_DIR")
+            .unwrap_or_else(|| DEFAULT_CLASSIFIER_DIR.into())
+            .into();
+        let screen_model = match get("HEARTH_SCREEN_MODEL").map(|v| v.to_ascii_lowercase()) {
+            None => ScreenModel::default(),
+            Some(v) if v == "optional" => ScreenModel::Optional,
+            Some(v) if v == "required" => ScreenModel::Required,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "HEARTH_SCREEN_MODEL".into(),
+                    why: format!("'{v}' is not 'required' or 'optional'"),
+                });
+            }
+        };
         Ok(Config {
             auth: AuthConfig {
                 hs256_secret,
@@ -365,6 +401,8 @@ impl Config {
             embed_model,
             index_cache_mb,
             encoder_dir,
+            classifier_dir,
+            screen_model,
             fcm_service_account,
             fcm_base_url,
         })
@@ -641,5 +679,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!(set.encoder_dir, Path::new("/opt/encoder"));
+    }
+
+    #[test]
+    fn the_classifier_dir_is_the_committed_one_unless_set() {
+        let secret = ("HEARTH_JWT_SECRET", "s");
+        let default = Config::from_env(env(&[secret]), Mode::Lambda).unwrap();
+        assert_eq!(default.classifier_dir, Path::new(DEFAULT_CLASSIFIER_DIR));
+        let set = Config::from_env(
+            env(&[
+                secret,
+                ("HEARTH_CLASSIFIER_DIR", "/opt/encoder/crisis-classifier"),
+            ]),
+            Mode::Lambda,
+        )
+        .unwrap();
+        assert_eq!(
+            set.classifier_dir,
+            Path::new("/opt/encoder/crisis-classifier")
+        );
+    }
+
+    #[test]
+    fn the_screen_model_is_optional_unless_required() {
+        let secret = ("HEARTH_JWT_SECRET", "s");
+        let with = |v: &str| {
+            Config::from_env(env(&[secret, ("HEARTH_SCREEN_MODEL", v)]), Mode::Lambda)
+                .map(|c| c.screen_model)
+        };
+        let default = Config::from_env(env(&[secret]), Mode::Lambda).unwrap();
+        assert_eq!(default.screen_model, ScreenModel::Optional);
+        assert_eq!(with("required"), Ok(ScreenModel::Required));
+        assert_eq!(with("Required"), Ok(ScreenModel::Required));
+        assert_eq!(with("optional"), Ok(ScreenModel::Optional));
+        assert_eq!(with(" "), Ok(ScreenModel::Optional), "blank is unset");
+        let err = with("yes").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { name, .. } if name == "HEARTH_SCREEN_MODEL"),
+            "{err}"
+        );
     }
 }
