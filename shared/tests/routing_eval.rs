@@ -17,8 +17,11 @@
 //! text is never shown, so nobody tunes a rule to it.
 
 use hearth::adapters::minilm::{LoadError, MiniLm};
+use hearth::adapters::risk_model::RiskClassifier;
 use hearth::domain::route::Route;
+use hearth::domain::safety::learned::judge_turn;
 use hearth::domain::triage::{Decision, route, route_with};
+use hearth::ports::RiskModel;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -334,6 +337,87 @@ fn old_splits_with_named_features_and_encoding() {
     let train = with_encoding("train").expect("loaded above");
     check(&train, "train", 0.99, 1.0);
 }
+
+fn classifier_dir() -> PathBuf {
+    std::env::var_os("HEARTH_CLASSIFIER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/safety/classifier")
+        })
+}
+
+/// The split routed as a chat turn routes it: the learned layer's one pass
+/// gives the vector the router reads and the crisis probabilities its
+/// verdict reads; the explicit cues first, then the learned layer's flag,
+/// then the router. (The conversation layer needs earlier turns, which
+/// these single messages do not have.) `None` without the model's files.
+fn with_whole_screen(split_name: &str) -> Option<Confusion> {
+    encoder()?;
+    let model = match RiskClassifier::load(&model_dir(), &classifier_dir()) {
+        Ok(m) => m,
+        Err(e) if std::env::var("HEARTH_REQUIRE_ENCODER").as_deref() != Ok("1") => {
+            eprintln!("skipped the whole-screen evaluation: {e}");
+            return None;
+        }
+        Err(e) => panic!("the learned layer did not load: {e}"),
+    };
+    let thresholds = RiskModel::thresholds(&model);
+    let rows = split(split_name);
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let assessed = model.assess_blocking(&texts).expect("assesses");
+    Some(evaluate(
+        split_name,
+        "rules + learned layer + features + encoding",
+        &rows,
+        |i, r| {
+            let mut d = route_with(&r.text, Some(&assessed[i].vector));
+            if d.route != Route::Crisis && judge_turn(&assessed[i].risk, &thresholds).is_some() {
+                d.route = Route::Crisis;
+                d.reasons = vec!["classifier"];
+            }
+            d
+        },
+    ))
+}
+
+/// The fresh split routed by the whole screen and the router, as chat
+/// does. Floors just under what it reached (see the README).
+#[test]
+fn fresh_split_with_the_whole_screen() {
+    let Some(c) = with_whole_screen("fresh") else {
+        return;
+    };
+    against_goal(&c, "fresh (whole screen)");
+    check_whole(&c, "fresh (whole screen)");
+}
+
+/// Floors for the whole-screen rows: reached figures are printed above.
+fn check_whole(c: &Confusion, split_name: &str) {
+    let (flagged, others) = c.false_crisis();
+    println!(
+        "{split_name}: accuracy {:.1}%, crisis recall {:.1}%, false crisis flags {flagged}/{others}",
+        100.0 * c.accuracy(),
+        100.0 * c.recall(Route::Crisis)
+    );
+    assert!(
+        c.accuracy() >= WHOLE_MIN_ACCURACY,
+        "{split_name}: accuracy below {WHOLE_MIN_ACCURACY}"
+    );
+    assert!(
+        c.recall(Route::Crisis) >= WHOLE_MIN_CRISIS_RECALL,
+        "{split_name}: crisis recall below {WHOLE_MIN_CRISIS_RECALL}"
+    );
+}
+
+/// Reached on the fresh split (the classifier of 2711245): accuracy 87.9%
+/// (211/240), crisis recall 97.0% (32/33, against 63.6% for the rules
+/// alone), but 18 of 207 other messages flagged as crisis (8.7%, against
+/// none for the rules alone): the learned layer's false alarms on text
+/// unlike its training set, which is what keeps this below the router's
+/// own 90.8%. Floors just under, and a ceiling just over the false flags.
+const WHOLE_MIN_ACCURACY: f64 = 0.87;
+const WHOLE_MIN_CRISIS_RECALL: f64 = 0.96;
+const WHOLE_MAX_FALSE_CRISIS: f64 = 0.09;
 
 #[test]
 fn the_set_has_what_the_issue_asks_for() {
