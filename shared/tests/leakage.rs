@@ -12,7 +12,8 @@
 //!
 //! Where they must not appear:
 //! - in a crisis rule: its examples, or its pattern read as words;
-//! - in a training line: `data/safety/train.jsonl`, the train rows of
+//! - in a training line: `data/safety/train.jsonl`,
+//!   `data/safety/train_extra.jsonl` (training-only rows), the train rows of
 //!   `data/routing/labelled.jsonl`, and every other file under `data/`;
 //! - in a test fixture or source file: everything under `shared/`, `tests/`,
 //!   `functions/`, `events/`, `docs/` and `scripts/`.
@@ -158,6 +159,12 @@ fn training_lines() -> Vec<(String, String)> {
     for row in jsonl(&root.join("data/safety/train.jsonl")).expect("train split") {
         if let Some(t) = row["text"].as_str() {
             lines.push(("data/safety/train.jsonl".to_owned(), norm(t)));
+        }
+    }
+    for row in jsonl(&root.join("data/safety/train_extra.jsonl")).expect("training-only extra rows")
+    {
+        if let Some(t) = row["text"].as_str() {
+            lines.push(("data/safety/train_extra.jsonl".to_owned(), norm(t)));
         }
     }
     for row in jsonl(&root.join("data/routing/labelled.jsonl")).expect("routing set") {

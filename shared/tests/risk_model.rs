@@ -1,8 +1,9 @@
 //! The crisis classifier's committed weights (`data/safety/classifier/`)
 //! and its adapter on the real encoder files.
 //!
-//! - The metadata names the sha256 of `data/safety/train.jsonl`: when the
-//!   training set changes and the weights are not retrained, this fails.
+//! - The metadata names the sha256 of `data/safety/train.jsonl` followed
+//!   by `data/safety/train_extra.jsonl`: when the training set changes and
+//!   the weights are not retrained, this fails.
 //! - The weights load, with every tensor the adapter needs.
 //! - One forward pass: the `vector` of an assessment equals `MiniLm`'s
 //!   vector of the same prepared text within 1e-4, batch or one at a time.
@@ -59,15 +60,21 @@ fn classifier() -> Option<(RiskClassifier, MiniLm)> {
 
 #[test]
 fn the_weights_were_trained_on_the_current_training_set() {
-    let bytes = std::fs::read(repo().join("data/safety/train.jsonl")).expect("train.jsonl");
-    let sha: String = Sha256::digest(&bytes)
+    // The trainer's files, in its order: train.jsonl's bytes, then
+    // train_extra.jsonl's.
+    let mut hasher = Sha256::new();
+    for file in ["data/safety/train.jsonl", "data/safety/train_extra.jsonl"] {
+        hasher.update(std::fs::read(repo().join(file)).expect(file));
+    }
+    let sha: String = hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     let m = metadata();
     assert_eq!(
         m.train_sha256, sha,
-        "data/safety/train.jsonl changed since the classifier was trained: rerun `cargo run -p hearth --bin train-screen` and commit data/safety/classifier/"
+        "data/safety/train.jsonl or train_extra.jsonl changed since the classifier was trained: rerun `cargo run -p hearth --bin train-screen` and commit data/safety/classifier/"
     );
     assert_eq!(
         m.classes,
@@ -104,7 +111,7 @@ fn the_weights_hold_every_tensor_the_adapter_needs_in_f16() {
 const TEXTS: &[&str] = &[
     "i cant do this anymore, i want to die",
     "this traffic is killing me lol",
-    "Which coping strategies have actually worked for me so far?",
+    "what has helped me calm down before a big exam?",
     "quiero desaparecer para siempre",
     "k1ll mys3lf",
     "",

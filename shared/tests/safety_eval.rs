@@ -372,11 +372,13 @@ fn the_screen_on_public_messages_nobody_here_wrote() {
         hold(
             "public dev set, classifier alone",
             &f,
-            // Reached: recall 0.559, false alarms 12.3%, evasions kept 100.0%
-            // (turn threshold 0.911, chosen on a validation fifth of train.jsonl).
+            // Reached: recall 0.511, false alarms 10.8%, evasions kept 99.7%
+            // (turn threshold 0.838, chosen on a validation fifth of train.jsonl;
+            // trained on train.jsonl + train_extra.jsonl. Before train_extra:
+            // 0.559, 12.3%, 100.0%).
             &Floors {
-                recall: 0.54,
-                max_false_alarms: 0.14,
+                recall: 0.49,
+                max_false_alarms: 0.12,
                 evasion_kept: 0.99,
             },
         );
@@ -385,11 +387,11 @@ fn the_screen_on_public_messages_nobody_here_wrote() {
         hold(
             "public dev set, rules + classifier",
             &f,
-            // Reached: recall 0.790, false alarms 15.2%, evasions kept 100.0%
-            // (rules alone 0.575, 3.4%).
+            // Reached: recall 0.774, false alarms 13.7%, evasions kept 100.0%
+            // (rules alone 0.575, 3.4%; before train_extra 0.790, 15.2%).
             &Floors {
-                recall: 0.77,
-                max_false_alarms: 0.17,
+                recall: 0.75,
+                max_false_alarms: 0.15,
                 evasion_kept: 0.99,
             },
         );
@@ -415,10 +417,11 @@ fn the_screen_on_our_frozen_heldout_split() {
         hold(
             "own held-out split, classifier alone",
             &f,
-            // Reached: recall 0.549, false alarms 7.1%, evasions kept 99.7%;
-            // by language en 53/76, es 8/17, fr 7/17, de 3/17, pt 8/17.
+            // Reached: recall 0.576, false alarms 7.7%, evasions kept 99.4%;
+            // by language en 53/76, es 6/17, fr 9/17, de 6/17, pt 9/17
+            // (before train_extra: 0.549, 7.1%, 99.7%; en 53, es 8, fr 7, de 3, pt 8).
             &Floors {
-                recall: 0.53,
+                recall: 0.55,
                 max_false_alarms: 0.09,
                 evasion_kept: 0.98,
             },
@@ -428,8 +431,9 @@ fn the_screen_on_our_frozen_heldout_split() {
         hold(
             "own held-out split, rules + classifier",
             &f,
-            // Reached: recall 0.771, false alarms 7.7%, evasions kept 99.8%
-            // (rules alone 0.569, 1.2%); en 58/76, es 15/17, fr 16/17, de 9/17, pt 13/17.
+            // Reached: recall 0.778, false alarms 7.7%, evasions kept 99.8%
+            // (rules alone 0.569, 1.2%); en 57/76, es 15/17, fr 16/17, de 10/17, pt 14/17
+            // (before train_extra: 0.771, 7.7%; en 58, es 15, fr 16, de 9, pt 13).
             &Floors {
                 recall: 0.75,
                 max_false_alarms: 0.09,

@@ -13,7 +13,8 @@
 //! The encoder's files come from `scripts/setup-encoder`; the fine-tuned
 //! layers, the head and the thresholds chosen on validation are committed
 //! in `data/safety/classifier/` and rebuilt by
-//! `cargo run -p hearth --bin train-screen` from `data/safety/train.jsonl`.
+//! `cargo run -p hearth --bin train-screen` from `data/safety/train.jsonl`
+//! and the training-only `data/safety/train_extra.jsonl`.
 
 use super::bert::{self, Bert, Layer};
 use super::minilm::{self, Files};
@@ -53,7 +54,8 @@ pub struct Metadata {
     /// (`domain::safety::conversation::combined_crisis`).
     pub thresholds: Thresholds,
     pub conversation_turns: usize,
-    /// sha256 of `data/safety/train.jsonl` as trained on.
+    /// sha256 of `data/safety/train.jsonl`'s bytes followed by
+    /// `data/safety/train_extra.jsonl`'s, as trained on.
     pub train_sha256: String,
     pub seed: u64,
     pub epochs: usize,

@@ -1,14 +1,21 @@
 //! Trains the crisis screen's learned layer: all-MiniLM-L6-v2's top
 //! layers fine-tuned, with a linear head on their mean-pooled output, as a
 //! five-class classifier (no crisis, suicidal, self-harm, harm to others,
-//! danger now), on `data/safety/train.jsonl` only.
+//! danger now), on `data/safety/train.jsonl` and the training-only
+//! `data/safety/train_extra.jsonl` (licensed and team-written rows added
+//! after the split was frozen; see `data/safety/SOURCES.md`).
 //!
 //! - A stratified slice of train.jsonl (by kind and language) is held out
-//!   as validation; it chooses the epoch and the thresholds.
+//!   as validation; it chooses the epoch and the thresholds. It is drawn
+//!   from train.jsonl's rows only, exactly as before train_extra.jsonl
+//!   existed; every train_extra.jsonl row trains.
+//! - The metadata's `train_sha256` is the sha256 of train.jsonl's bytes
+//!   followed by train_extra.jsonl's.
 //! - The frozen lower layers run once over every text and are cached, so
 //!   an epoch costs only the top layers, forward and back.
-//! - AdamW, class weights (inverse frequency), dropout from a seeded
-//!   generator: the same seed gives the same run.
+//! - AdamW, class weights (inverse frequency), label smoothing
+//!   (`SMOOTHING`), dropout from a seeded generator: the same seed gives
+//!   the same run.
 //! - The best epoch is kept (by crisis recall at <= 5% false alarms on
 //!   validation, then AUC), written in f16 to `data/safety/classifier/`,
 //!   reloaded through the adapter, and the thresholds chosen on what the
@@ -56,6 +63,12 @@ const BATCH: usize = 16;
 const LAYER_LR: f64 = 1e-4;
 const HEAD_LR: f64 = 2e-3;
 const DROPOUT: f32 = 0.1;
+/// Label smoothing: this share of each row's target is spread evenly
+/// over the classes.
+const SMOOTHING: f32 = 0.1;
+/// The training files, in the order their bytes enter `train_sha256`: the
+/// frozen split's training part, then the training-only extra rows.
+const TRAINING_FILES: [&str; 2] = ["data/safety/train.jsonl", "data/safety/train_extra.jsonl"];
 
 #[derive(Deserialize)]
 struct Row {
@@ -113,21 +126,33 @@ fn options(repo: &Path) -> Options {
 fn main() -> Result<()> {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let o = options(&repo);
-    let train_path = repo.join("data/safety/train.jsonl");
-    let bytes = std::fs::read(&train_path)?;
-    let sha = hex(&Sha256::digest(&bytes));
-    let rows: Vec<Row> = std::str::from_utf8(&bytes)?
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<std::result::Result<_, _>>()?;
+    let mut hasher = Sha256::new();
+    let mut rows: Vec<Row> = Vec::new();
+    // Rows of train.jsonl come first: `0..split_rows`.
+    let mut split_rows = 0;
+    for (n, file) in TRAINING_FILES.iter().enumerate() {
+        let bytes = std::fs::read(repo.join(file))?;
+        hasher.update(&bytes);
+        let parsed: Vec<Row> = std::str::from_utf8(&bytes)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<std::result::Result<_, _>>()?;
+        println!("{file}: {} rows", parsed.len());
+        rows.extend(parsed);
+        if n == 0 {
+            split_rows = rows.len();
+        }
+    }
+    let sha = hex(&hasher.finalize());
     let labels: Vec<usize> = rows.iter().map(|r| class(&r.kind)).collect();
 
-    // Stratified validation slice: each (kind, language) group shuffled
-    // with the seed, its first fifth held out.
+    // Stratified validation slice of train.jsonl's rows: each (kind,
+    // language) group shuffled with the seed, its first fifth held out.
+    // The extra rows all train.
     let mut rng = StdRng::seed_from_u64(o.seed);
     let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
+    for (i, r) in rows[..split_rows].iter().enumerate() {
         groups
             .entry((r.kind.as_str(), r.lang.as_str()))
             .or_default()
@@ -141,8 +166,9 @@ fn main() -> Result<()> {
         train.extend_from_slice(&members[n..]);
     }
     val.sort();
+    train.extend(split_rows..rows.len());
     println!(
-        "train.jsonl: {} rows (sha256 {sha}); {} train, {} validation",
+        "{} rows (sha256 {sha}); {} train, {} validation (from train.jsonl)",
         rows.len(),
         train.len(),
         val.len()
@@ -286,9 +312,12 @@ fn main() -> Result<()> {
             let log_p = candle_nn::ops::log_softmax(&head.forward(&pooled)?, D::Minus1)?;
             let mut target = vec![0f32; batch_rows.len() * CLASSES.len()];
             let mut weight_sum = 0.0;
+            let spread = SMOOTHING / CLASSES.len() as f32;
             for (n, &i) in batch_rows.iter().enumerate() {
-                target[n * CLASSES.len() + labels[i]] = weights[labels[i]];
-                weight_sum += weights[labels[i]];
+                let w = weights[labels[i]];
+                target[n * CLASSES.len()..(n + 1) * CLASSES.len()].fill(w * spread);
+                target[n * CLASSES.len() + labels[i]] += w * (1.0 - SMOOTHING);
+                weight_sum += w;
             }
             let target = Tensor::from_vec(target, (batch_rows.len(), CLASSES.len()), &device)?;
             let loss = (log_p.mul(&target)?.sum_all()? / -(weight_sum as f64))?;
@@ -468,6 +497,9 @@ fn main() -> Result<()> {
         "batch": BATCH,
         "learning_rates": {"layers": LAYER_LR, "head": HEAD_LR},
         "dropout": DROPOUT,
+        "label_smoothing": SMOOTHING,
+        "training_files": TRAINING_FILES,
+        "training_rows": train.len(),
         "most_epochs": o.epochs,
     });
     write_metadata(&o.out, &metadata)?;
