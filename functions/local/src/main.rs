@@ -189,7 +189,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             for e in &errors {
                 eprintln!("line {}: {}", e.line, e.message);
             }
-            let (ports, _) = local::open_ports(data.backend, &data.data_dir, 5).await?;
+            let ports = local::import_ports(data.backend, &data.data_dir).await?;
             let bar = indicatif::ProgressBar::new(lines.len() as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(

@@ -1,9 +1,10 @@
 //! The Lambdas' composition root: every function (chat, job-worker,
 //! daily-checkin) builds its app here, once per container, from the typed
 //! configuration and the AWS adapters. A missing or invalid variable is an
-//! error naming it; the function's `main` reports it and stops.
+//! error naming it, and so is a crisis screen model that must load and does
+//! not; the function's `main` reports it and stops.
 
-use super::{App, http_client};
+use super::{App, ScreenModelError, http_client, load_risk_model};
 use crate::adapters::aws::{AwsAdapters, sdk_config};
 use crate::config::{AwsResources, Config, ConfigError, Mode};
 use std::fmt;
@@ -12,7 +13,24 @@ use std::fmt;
 /// that returns it prints one line naming the function and the variable.
 pub struct BootError {
     function: &'static str,
-    error: ConfigError,
+    error: BootCause,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum BootCause {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    ScreenModel(#[from] ScreenModelError),
+}
+
+/// Whether a function loads the crisis screen's model at start: the ones
+/// that screen or encode what people write (chat, job-worker) do; the
+/// hourly pass only fans out jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenModelAtBoot {
+    Load,
+    Skip,
 }
 
 impl fmt::Display for BootError {
@@ -37,10 +55,22 @@ pub fn lambda_config(
     Ok((config, AwsResources::from_env(&var)?))
 }
 
-/// Read the environment and build the app on AWS.
-pub async fn lambda_app(function: &'static str) -> Result<App, BootError> {
+/// Read the environment and build the app on AWS, with the crisis screen's
+/// model in `Ports::risk` when `screen` says so (its files are in the
+/// encoder layer; template.yaml makes it required there).
+pub async fn lambda_app(
+    function: &'static str,
+    screen: ScreenModelAtBoot,
+) -> Result<App, BootError> {
+    let boot = |error: BootCause| BootError { function, error };
     let (config, resources) =
-        lambda_config(|k| std::env::var(k).ok()).map_err(|error| BootError { function, error })?;
+        lambda_config(|k| std::env::var(k).ok()).map_err(|e| boot(e.into()))?;
+    let risk = match screen {
+        ScreenModelAtBoot::Load => load_risk_model(&config).map_err(|e| boot(e.into()))?,
+        ScreenModelAtBoot::Skip => None,
+    };
     let aws = AwsAdapters::new(&sdk_config().await, &resources);
-    Ok(App::new(&config, aws.ports(), http_client()))
+    let mut ports = aws.ports();
+    ports.risk = risk;
+    Ok(App::new(&config, ports, http_client()))
 }

@@ -4,7 +4,7 @@
 //! background work beside the HTTP API: the job worker, the idle-session
 //! sweep every 5 minutes and the hourly check-in pass with its retries.
 
-use super::{App, http_client};
+use super::{App, ScreenModelError, http_client, load_risk_model};
 use crate::adapters::aws::{AwsAdapters, sdk_config};
 use crate::adapters::embedded::{EmbeddedQueue, EmbeddedStore, OpenError, QueuePolicy};
 use crate::adapters::local_model::{self, LocalModel, LocalModelError};
@@ -61,6 +61,8 @@ pub enum LocalError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     LocalModel(#[from] LocalModelError),
+    #[error(transparent)]
+    ScreenModel(#[from] ScreenModelError),
     #[error(transparent)]
     Store(#[from] crate::ports::StoreError),
     #[error("{0}")]
@@ -127,6 +129,29 @@ pub async fn open_ports(
             (aws.ports(), Arc::new(aws.queue.clone()))
         }
     })
+}
+
+/// The ports, and the worker's job source, of a local command that screens
+/// what people write (`hearth serve`, `hearth import`): the backend's, with
+/// the crisis screen's model loaded once in `Ports::risk`
+/// (`HEARTH_SCREEN_MODEL` decides whether it must load). The model loads
+/// first, so a required one that is missing fails before the store opens.
+pub async fn screening_ports(
+    config: &Config,
+    backend: Backend,
+    data_dir: &Path,
+) -> Result<(Ports, Arc<dyn JobSource>), LocalError> {
+    let risk = load_risk_model(config)?;
+    let (mut ports, jobs) = open_ports(backend, data_dir, config.job_max_receives).await?;
+    ports.risk = risk;
+    Ok((ports, jobs))
+}
+
+/// The ports `hearth import` writes through: as `serve`'s, from the
+/// environment's configuration, so imported lines pass the same screen.
+pub async fn import_ports(backend: Backend, data_dir: &Path) -> Result<Ports, LocalError> {
+    let config = Config::from_env(|k| std::env::var(k).ok(), Mode::Local { data_dir })?;
+    Ok(screening_ports(&config, backend, data_dir).await?.0)
 }
 
 /// The bundled local model, running under this process's supervision.
@@ -277,7 +302,7 @@ pub async fn serve(
 ) -> Result<(), LocalError> {
     let data_dir = &opts.data_dir;
     let mut config = Config::from_env(|k| std::env::var(k).ok(), Mode::Local { data_dir })?;
-    let (ports, jobs) = open_ports(opts.backend, data_dir, config.job_max_receives).await?;
+    let (ports, jobs) = screening_ports(&config, opts.backend, data_dir).await?;
     std::fs::create_dir_all(data_dir)
         .map_err(io(format!("cannot create {}", data_dir.display())))?;
     let http = http_client();

@@ -11,9 +11,10 @@ pub mod local;
 use crate::adapters::anthropic::AnthropicClient;
 use crate::adapters::model_http::RetryPolicy;
 use crate::adapters::openai::{OpenAiClient, OpenAiEmbedder};
+use crate::adapters::risk_model::{self, RiskClassifier};
 use crate::auth::Authenticator;
-use crate::config::{Config, Provider};
-use crate::ports::{Clock, ModelClient, Ports, SystemClock};
+use crate::config::{Config, Provider, ScreenModel};
+use crate::ports::{Clock, ModelClient, Ports, RiskModel, SystemClock};
 use crate::ports::{Embedder, Push};
 use crate::service::chat::ChatService;
 use crate::service::checkin::CheckinPass;
@@ -173,6 +174,55 @@ impl App {
 
     pub fn set_ready(&self, ready: bool) {
         self.ready.store(ready, Ordering::Release);
+    }
+}
+
+/// `HEARTH_SCREEN_MODEL=required` and the crisis screen's model did not
+/// load: the process does not start. Names both directories, whichever
+/// one lacks its files.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "HEARTH_SCREEN_MODEL=required, but the crisis screen's model did not load from \
+     HEARTH_ENCODER_DIR={encoder_dir} and HEARTH_CLASSIFIER_DIR={classifier_dir}: {cause} \
+     (./scripts/setup-encoder sets up the encoder's files)"
+)]
+pub struct ScreenModelError {
+    pub encoder_dir: String,
+    pub classifier_dir: String,
+    pub cause: risk_model::LoadError,
+}
+
+/// The crisis screen's learned layer, loaded once at start (blocking,
+/// about 0.1 to 0.5 s) from `HEARTH_ENCODER_DIR` and
+/// `HEARTH_CLASSIFIER_DIR`, for `Ports::risk`. Without its files: with
+/// `HEARTH_SCREEN_MODEL=required` an error; otherwise one warning that says
+/// how to set them up, and `None` (the screen runs on its explicit cues and
+/// the chat model's mark alone).
+pub fn load_risk_model(config: &Config) -> Result<Option<Arc<dyn RiskModel>>, ScreenModelError> {
+    let started = std::time::Instant::now();
+    match RiskClassifier::load(&config.encoder_dir, &config.classifier_dir) {
+        Ok(model) => {
+            tracing::info!(
+                model = model.model(),
+                load_ms = started.elapsed().as_millis() as u64,
+                "crisis screen: the learned layer is loaded"
+            );
+            Ok(Some(Arc::new(model)))
+        }
+        Err(cause) if config.screen_model == ScreenModel::Optional => {
+            tracing::warn!(
+                "crisis screen: the learned layer is off, so messages are screened on the explicit \
+                 cues and the chat model's mark alone: {cause}. Run ./scripts/setup-encoder (./scripts/run \
+                 does this), or set HEARTH_ENCODER_DIR and HEARTH_CLASSIFIER_DIR; \
+                 HEARTH_SCREEN_MODEL=required makes this an error"
+            );
+            Ok(None)
+        }
+        Err(cause) => Err(ScreenModelError {
+            encoder_dir: config.encoder_dir.display().to_string(),
+            classifier_dir: config.classifier_dir.display().to_string(),
+            cause,
+        }),
     }
 }
 
