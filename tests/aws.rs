@@ -7,12 +7,12 @@ use hearth::adapters::dynamodb::schema;
 use hearth::adapters::eventbridge::EventBridgeBus;
 use hearth::adapters::sqs::SqsQueue;
 use hearth::domain::events::DomainEvent;
-use hearth::domain::safety::flag::{FlagSource, Flagged};
 use hearth::domain::ids::{ClientMessageId, SessionId, UserId};
 use hearth::domain::jobs::Job;
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
 use hearth::domain::safety::CrisisCategory;
+use hearth::domain::safety::flag::{FlagSource, Flagged};
 use hearth::ports::{ConversationStore, EventBus, JobQueue, MemoryStore};
 use hearth::service::jobs::{Dispatcher, JobError, JobHandler, run_worker};
 use hearth_tests::aws::{fresh_table, sdk, unique};
@@ -368,6 +368,7 @@ async fn provisioning_is_idempotent_and_sets_the_redrive_policy() {
 /// template.yaml and the code describe the same table and queue.
 mod template {
     use super::schema;
+    use hearth::config::{Config, Mode, ScreenModel};
     use serde_yaml_ng::Value;
 
     fn template() -> Value {
@@ -450,16 +451,37 @@ mod template {
         for function in ["ChatFunction", "JobWorkerFunction"] {
             let props = &resources[function]["Properties"];
             assert!(refs_layer(props), "{function} lacks the encoder layer");
-            let dir = props["Environment"]["Variables"]["HEARTH_ENCODER_DIR"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{function} has no HEARTH_ENCODER_DIR"));
-            let inside = dir
-                .strip_prefix("/opt/")
-                .unwrap_or_else(|| panic!("{function}: {dir} is not under the layer's /opt"));
-            assert!(
-                script.contains(&format!("$out/{inside}")),
-                "{function}: scripts/build-encoder-layer does not fill {inside}"
+            let vars = &props["Environment"]["Variables"];
+            // The encoder's and the classifier's files, each where the
+            // script puts them inside the layer.
+            for var in ["HEARTH_ENCODER_DIR", "HEARTH_CLASSIFIER_DIR"] {
+                let dir = vars[var]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{function} has no {var}"));
+                let inside = dir.strip_prefix("/opt/").unwrap_or_else(|| {
+                    panic!("{function}: {var} {dir} is not under the layer's /opt")
+                });
+                assert!(
+                    script.contains(&format!("$out/{inside}")),
+                    "{function}: scripts/build-encoder-layer does not fill {var}'s {inside}"
+                );
+            }
+            assert_eq!(
+                vars["HEARTH_SCREEN_MODEL"].as_str(),
+                Some("required"),
+                "{function} must not start without the crisis screen's model"
             );
+            let config = Config::from_env(
+                |k| {
+                    vars[k]
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| (k == "HEARTH_JWT_SECRET").then(|| "s".into()))
+                },
+                Mode::Lambda,
+            )
+            .unwrap_or_else(|e| panic!("{function}'s variables: {e}"));
+            assert_eq!(config.screen_model, ScreenModel::Required);
         }
         // The hourly pass only fans out jobs: it needs no model.
         assert!(!refs_layer(
