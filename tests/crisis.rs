@@ -5,9 +5,9 @@
 //! {category, locale, resources}` beside a text that ends with them.
 
 use hearth::domain::events::DomainEvent;
-use hearth::domain::safety::flag::{CrisisReason, FlagSource};
 use hearth::domain::ids::UserId;
 use hearth::domain::safety::CrisisCategory;
+use hearth::domain::safety::flag::{CrisisReason, FlagSource};
 use hearth::ports::JournalStore;
 use hearth_tests::*;
 use serde_json::{Value, json};
@@ -303,4 +303,105 @@ async fn imported_lines_in_crisis_are_stored_with_their_flag_and_raise_one_event
         1,
         "a repeat stores and raises nothing"
     );
+}
+
+#[tokio::test]
+async fn a_message_the_rules_miss_that_the_classifier_flags_gets_the_resources_and_the_event() {
+    use hearth::testing::{CallLog, FAKE_THRESHOLDS, FakeRiskModel, scores};
+    use std::sync::Arc;
+
+    const QUIET: &str = "I've started writing letters to the people I love.";
+    assert!(
+        hearth::domain::safety::screen(QUIET).is_none(),
+        "the test needs a message no explicit cue flags"
+    );
+    let risk = Arc::new(FakeRiskModel::new(&CallLog::new()));
+    risk.score(
+        "letters to the people i love",
+        scores(CrisisCategory::Suicidal, 0.9),
+    );
+    let app = TestApp::start_with(Options {
+        risk: Some(risk.clone()),
+        ..Options::default()
+    })
+    .await;
+    anthropic_answers(app.anthropic(), "I'm really glad you told me.").await;
+    let token = app.token("alice");
+    let (status, body) = app.chat(&token, json!({"message": QUIET})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reply"]["route"], "crisis");
+    assert_eq!(body["crisis"]["category"], "suicidal");
+    assert_eq!(body["crisis"]["locale"], "en-US");
+    let texts = resource_texts(&body["crisis"]);
+    assert!(texts.contains("988"), "{texts}");
+    assert!(
+        content(&body).starts_with("I'm really glad you told me.\n\n"),
+        "{}",
+        content(&body)
+    );
+    for line in texts.lines() {
+        assert!(content(&body).contains(line), "the text ends with them too");
+    }
+    assert_eq!(
+        risk.calls(),
+        vec![vec![QUIET.to_string()]],
+        "one read of the message"
+    );
+
+    let (_, msgs) = app
+        .get(
+            &token,
+            &format!(
+                "/v1/sessions/{}/messages",
+                body["session_id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        msgs["items"][1]["route"], "crisis",
+        "stored as a crisis turn"
+    );
+    let reason = CrisisReason::Classifier {
+        score: 0.9,
+        threshold: FAKE_THRESHOLDS.turn,
+    };
+    let flags = hearth::ports::ConversationStore::list_crisis_flags(
+        &app.store,
+        &UserId::parse("alice").unwrap(),
+        &hearth::domain::page::PageRequest::first(5),
+    )
+    .await
+    .unwrap()
+    .items;
+    assert_eq!(flags.len(), 1, "the flag is stored");
+    assert_eq!(flags[0].message_id.as_str(), body["user_message_id"]);
+    assert_eq!(flags[0].reason, Some(reason.clone()));
+    assert_eq!(reason.layer(), "classifier");
+    let flagged: Vec<DomainEvent> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.detail_type() == "CrisisFlagged")
+        .collect();
+    assert!(
+        matches!(
+            flagged.as_slice(),
+            [DomainEvent::CrisisFlagged {
+                reason: Some(r),
+                category: Some(CrisisCategory::Suicidal),
+                source: Some(FlagSource::Chat),
+                ..
+            }] if r.layer() == "classifier"
+        ),
+        "{flagged:?}"
+    );
+
+    // The same message with no risk model is an ordinary turn.
+    let rules_only = TestApp::start().await;
+    anthropic_answers(rules_only.anthropic(), "Tell me about them.").await;
+    let (status, body) = rules_only
+        .chat(&rules_only.token("alice"), json!({"message": QUIET}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(body["reply"]["route"], "crisis");
+    assert_eq!(body["crisis"], Value::Null);
 }

@@ -6,7 +6,7 @@ use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore, QueuePolicy};
 use hearth::adapters::model_http::RetryPolicy;
 use hearth::app::App;
 use hearth::config::{Config, Mode};
-use hearth::ports::SystemClock;
+use hearth::ports::{RiskModel, SystemClock};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +38,10 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// Retries of the local job queue: fast, for tests.
     pub queue_policy: QueuePolicy,
+    /// The crisis screen's learned layer in the app's ports (e.g. a
+    /// `hearth::testing::FakeRiskModel`); `None`, the default, screens on
+    /// the explicit cues and the chat model's mark alone.
+    pub risk: Option<Arc<dyn RiskModel>>,
 }
 
 impl Default for Options {
@@ -51,6 +55,7 @@ impl Default for Options {
                 base_backoff: Duration::from_millis(50),
                 max_backoff: Duration::from_millis(200),
             },
+            risk: None,
         }
     }
 }
@@ -125,7 +130,8 @@ impl TestApp {
         config.auth.jwks_refetch_cooldown = Duration::ZERO;
         let store = EmbeddedStore::open(dir.path()).expect("store");
         let queue = EmbeddedQueue::new(store.clone(), opts.queue_policy);
-        let ports = store.ports(queue.clone());
+        let mut ports = store.ports(queue.clone());
+        ports.risk = opts.risk;
         let app = Arc::new(App::with_parts(
             &config,
             ports,
