@@ -27,8 +27,14 @@ static NEGATOR: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Negators that follow what they negate (German, French).
-static NEGATOR_AFTER: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^[ ,]*(nicht|nie|niemals|pas|jamais)\b"));
+static NEGATOR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"^[ ,]*(nicht|nie|niemals|pas|jamais)\b|",
+        // French "plus" after the verb is "no longer" ("je me coupe plus
+        // depuis un an"), not "more" ("plus que jamais").
+        r"^[ ,]*plus( (du tout|jamais|depuis|maintenant|rien|personne|aujourd'hui)\b| ?[,.!?;]|$)",
+    ))
+});
 
 /// How many words before a match a negator may stand.
 const NEGATION_WINDOW: usize = 3;
@@ -51,8 +57,23 @@ pub fn negated_before(before: &str) -> bool {
     let clause = INSISTING.replace_all(clause, " ");
     let words: Vec<&str> = clause.split_whitespace().collect();
     let start = words.len().saturating_sub(NEGATION_WINDOW);
-    NEGATOR.is_match(&words[start..].join(" "))
+    // In Portuguese "no" is "in the" ("to no telhado"): its negation is "nao".
+    let portuguese = words.iter().any(|w| PORTUGUESE.contains(w));
+    let window: Vec<&str> = words[start..]
+        .iter()
+        .copied()
+        .filter(|w| !(portuguese && *w == "no"))
+        .collect();
+    NEGATOR.is_match(&window.join(" "))
 }
+
+/// Words only Portuguese has among the five languages, to tell its "no"
+/// ("in the") from the negation of English and Spanish.
+const PORTUGUESE: &[&str] = &[
+    "eu", "e", "meu", "minha", "meus", "minhas", "pra", "voce", "ele", "ela", "isso", "essa",
+    "esse", "tenho", "vou", "estou", "tou", "tava", "estava", "uma", "com", "muito", "agora",
+    "nao", "sozinha", "sozinho", "ja", "tambem",
+];
 
 pub fn negated_after(after: &str) -> bool {
     NEGATOR_AFTER.is_match(after)
@@ -65,10 +86,10 @@ static PAST: LazyLock<Regex> = LazyLock::new(|| {
         r"when i was (younger|a kid|a child|a teen|a teenager|little|small|in (high |middle )?school|in college|in university|[0-9]+)|",
         r"in (high|middle) school|in college|back in (19|20)[0-9][0-9]|in (19|20)[0-9][0-9]|back then|in the past|",
         r"at (age )?(1[0-9]|[2-9][0-9])|",
-        r"hace (\w+ )?(anos|meses)|cuando (tenia|era) |de (nino|nina|adolescente)|",
-        r"il y a (\w+ )?(ans|mois)|quand j'etais|a (1[0-9]|[2-9][0-9]) ans|ca fait (\w+ )?ans que|",
-        r"vor (\w+ )?(jahren|monaten)|als ich (jung|klein|ein kind|jugendlich|teenager|[0-9]+) war|mit (1[0-9]|[2-9][0-9])\b|in der schulzeit|damals|fruher|",
-        r"ha (\w+ )?(anos|meses)|faz (\w+ )?anos|quando eu era|quando (eu )?tinha|aos (1[0-9]|[2-9][0-9])|no ensino medio)\b",
+        r"hace (\w+ ){0,2}(anos|meses)|cuando (tenia|era) |de (nino|nina|adolescente)|",
+        r"il y a (\w+ ){0,2}(ans|annees|mois)|quand j'etais|a (1[0-9]|[2-9][0-9]) ans|ca fait (\w+ )?ans que|",
+        r"vor (\w+ ){0,2}(jahren|monaten)|als ich (jung|klein|ein kind|jugendlich|teenager|[0-9]+) war|mit (1[0-9]|[2-9][0-9])\b|in der schulzeit|damals|fruher|",
+        r"ha (\w+ ){0,2}(anos|meses)|faz (\w+ ){0,2}anos|quando eu era|quando (eu )?tinha|aos (1[0-9]|[2-9][0-9])|no ensino medio)\b",
     ))
 });
 
@@ -83,9 +104,9 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(i am safe now|i am safe at home|i am (doing )?(much )?better now|i am fine now|i am okay now|",
         r"therapy (really )?helped|clean for (\w+ )?(years|year)|been fine (for years|since)|",
         r"but not anymore|not anymore thankfully|i am proud of (myself|that)|out of my life|",
-        r"ya estoy a salvo|estoy a salvo|la terapia me ayudo|",
-        r"je suis en securite|la therapie m'a (beaucoup )?aide|je vais bien|",
-        r"in sicherheit|es geht mir (jetzt )?gut|",
+        r"ya estoy a salvo|estoy a salvo|la terapia me ayudo|llevo (\w+ )?(anos|meses) bien|",
+        r"je suis en securite|la therapie m'a (beaucoup )?(aide|aidee)|je vais bien|",
+        r"in sicherheit|es geht mir (jetzt )?gut|(die )?therapie hat (mir )?(sehr |echt |wirklich )?geholfen|",
         r"to segura|to seguro|estou segura|estou seguro|to bem|estou bem|a terapia me ajudou)\b",
     ))
 });
@@ -112,7 +133,7 @@ pub fn laughing(message: &str) -> bool {
 static MENTION: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"\bwhat (does|do|is) .{0,40}\bmean\b|\bmeaning of\b|\bstands? for\b|",
-        r"\bque significa\b|\bsignifica\b|\bveut dire\b|\bsignifie\b|\bwas bedeutet\b|\bbedeutet\b",
+        r"\bque significa\b|\bsignifica\b|\bveut dire\b|\bsignifie\b|\bwas bedeutet\b|\bbedeutet\b|\bwas heisst\b",
     ))
 });
 
@@ -120,13 +141,13 @@ pub fn mentioned(scope: &str) -> bool {
     MENTION.is_match(scope)
 }
 
-/// A game, a story or a film: harm to others there is not meant ("how do
-/// I kill someone in Call of Duty", "in my novel the killer...").
+/// A game, a story or a film: harm to others there is not meant ("in the
+/// game i have to kill the boss", "in my novel the killer...").
 static FICTION: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
-        r"\b(game|games|video game|call of duty|fortnite|minecraft|gta|skyrim|roblox|novel|story|movie|film|book|",
+        r"\b(game|games|video game|fortnite|minecraft|gta|skyrim|roblox|novel|story|movie|film|book|",
         r"character|characters|script|fiction|episode|series|dnd|campaign|roleplay|",
-        r"juego|partida|novela|pelicula|jeu|roman|spiel|jogo|filme|livro)\b",
+        r"juego|videojuego|partida|novela|pelicula|serie|personaje|jeu|roman|perso|personnage|spiel|charakter|jogo|filme|livro|personagem)\b",
     ))
 });
 
@@ -136,7 +157,14 @@ pub fn fictional(message: &str) -> bool {
 
 /// Whether `offset` in `message` lies inside double quotes.
 pub fn quoted(message: &str, offset: usize) -> bool {
-    message[..offset].matches('"').count() % 2 == 1
+    // Straight quotes (curly ones are straightened by then), guillemets and
+    // German low quotes: an odd number before the offset is inside a quote.
+    message[..offset]
+        .chars()
+        .filter(|c| matches!(c, '"' | '\u{AB}' | '\u{BB}' | '\u{201E}'))
+        .count()
+        % 2
+        == 1
 }
 
 /// Words that name the writer as a person (not "my", which also goes with
@@ -247,18 +275,92 @@ const OTHERS: &[&str] = &[
     "primo",
     "prima",
     "avo",
+    // Relations in Spanish, French, German and Portuguese (not words a
+    // writer also says of themselves, such as "femme" or "frau").
+    "novio",
+    "novia",
+    "marido",
+    "esposo",
+    "esposa",
+    "tio",
+    "tia",
+    "vecino",
+    "vecina",
+    "companero",
+    "companera",
+    "alguien",
+    "mama",
+    "papa",
+    "mere",
+    "pere",
+    "mari",
+    "tante",
+    "oncle",
+    "cousine",
+    "voisin",
+    "voisine",
+    "collegue",
+    "quelqu'un",
+    "gars",
+    "mec",
+    "meuf",
+    "mutter",
+    "vater",
+    "oma",
+    "opa",
+    "onkel",
+    "kollege",
+    "kollegin",
+    "nachbar",
+    "nachbarin",
+    "jemand",
+    "freunde",
+    "mae",
+    "pai",
+    "vizinho",
+    "vizinha",
+    "namorado",
+    "namorada",
+    "colega",
+    "alguem",
+    "menino",
+    "menina",
+    "jemandem",
+    "jemanden",
+    "leute",
+    "menschen",
+    "gens",
+    "gente",
+    "personas",
+    "pessoas",
+    "jugendliche",
+    "jugendlichen",
+    "adolescentes",
+    "ados",
+    "jovens",
+    "jovenes",
 ];
 
 /// Whether the nearest person named before a match is someone else:
 /// reading back from the match, another person comes before the writer.
 pub fn someone_else(before: &str) -> bool {
-    for word in before
+    let words: Vec<&str> = before
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .rev()
         .filter(|w| !w.is_empty())
-    {
+        .collect();
+    for (i, word) in words.iter().enumerate().rev() {
         let word = word.strip_suffix("'s").unwrap_or(word);
         if FIRST_PERSON.contains(&word) || word.starts_with("j'") || word.starts_with("m'") {
+            return false;
+        }
+        // Spanish "he" before a participle is "I have" ("he estado").
+        let spanish_have = word == "he"
+            && words.get(i + 1).is_some_and(|next| {
+                ["ado", "ido", "cho", "sto", "ito", "elto"]
+                    .iter()
+                    .any(|end| next.ends_with(end))
+            });
+        if spanish_have {
             return false;
         }
         if OTHERS.contains(&word) {
@@ -283,6 +385,40 @@ mod tests {
         assert!(!negated_before("i can not stop"));
         assert!(negated_after(" nicht mehr"));
         assert!(!negated_after(" mehr"));
+    }
+
+    #[test]
+    fn the_negations_of_each_language_count() {
+        assert!(negated_before("je ne"));
+        assert!(!negated_before("mdr je vais"));
+        assert!(negated_before("ich will nicht"));
+        assert!(negated_before("ich hab keine"));
+        assert!(negated_before("nao"));
+        assert!(negated_before("eu nunca"));
+        assert!(negated_before("no"));
+        assert!(negated_before("jamas"));
+        // French "plus" after the verb: no longer, not more.
+        assert!(negated_after(" plus depuis deux ans"));
+        assert!(negated_after(" plus, ca va"));
+        assert!(!negated_after(" plus que jamais"));
+        // Portuguese "no" is "in the".
+        assert!(!negated_before("to no telhado e "));
+        assert!(negated_before("hoy no "));
+    }
+
+    #[test]
+    fn other_languages_name_their_people_and_quotes() {
+        assert!(someone_else("mi amiga dice que "));
+        assert!(someone_else("ma copine dit que "));
+        assert!(someone_else("wie kann ich jemandem mit "));
+        assert!(someone_else("meu irmao disse que "));
+        assert!(!someone_else("he estado "));
+        assert!(someone_else("he said he was "));
+        assert!(quoted("ma pote dit « je vais me tuer", 17));
+        assert!(quoted("sie sagt immer \u{201E}ich bring mich um", 20));
+        assert!(past("vor ein paar jahren hatte ich"));
+        assert!(past("il y a quelques annees"));
+        assert!(resolved("die therapie hat mir sehr geholfen"));
     }
 
     #[test]

@@ -120,6 +120,12 @@ const COUNTED: &[&str] = &[
 ];
 const AGED: &[&str] = &["am", "was", "is", "age", "aged", "at", "turned", "turning"];
 
+/// Short words leetspeak writes in digits alone, in the five languages:
+/// "15" is "is", "513" "sie", "53" "se", "05" "os".
+const SHORT_WORDS: &[&str] = &[
+    "is", "so", "see", "as", "too", "to", "es", "sie", "se", "si", "sa", "os", "ia", "sei", "sais",
+];
+
 /// A number standing alone between words: "1" for "i" and "4" for "a"
 /// ("1 w4nt", "h4v3 4 gun"), and the short words leetspeak writes in
 /// digits ("15" for "is", "50" for "so"). A number among numbers, before a
@@ -137,7 +143,7 @@ fn standalone_number(word: &str, before: Option<&str>, after: Option<&str>) -> O
         .chars()
         .map(|c| leet(c).map_or(c, |(a, _)| a))
         .collect();
-    let short_word = ["is", "so", "see", "as", "too", "to"].contains(&spelled.as_str());
+    let short_word = SHORT_WORDS.contains(&spelled.as_str());
     // The next word may itself be leetspeak ("50 p1ll5").
     let next: Option<String> = after.map(|a| {
         let (_, core, _) = split_token(a);
@@ -147,7 +153,14 @@ fn standalone_number(word: &str, before: Option<&str>, after: Option<&str>) -> O
     });
     let counted = next.is_some_and(|a| COUNTED.contains(&a.as_str()));
     let aged = before.is_some_and(|b| AGED.contains(&b));
-    (short_word && is_word(before) && is_word(after) && !counted && !aged).then_some(spelled)
+    // Between words, or a message's first or last word beside one.
+    let placed = match (before, after) {
+        (None, None) => false,
+        (None, a) => is_word(a),
+        (b, None) => is_word(b),
+        (b, a) => is_word(b) && is_word(a),
+    };
+    (short_word && placed && !counted && !aged).then_some(spelled)
 }
 
 /// A leetspeak character's letter, and the other letter it may stand for.
