@@ -405,3 +405,53 @@ async fn a_message_the_rules_miss_that_the_classifier_flags_gets_the_resources_a
     assert_ne!(body["reply"]["route"], "crisis");
     assert_eq!(body["crisis"], Value::Null);
 }
+
+/// With every model down, a person whose locale is Spanish (Mexico) or
+/// French (France) writing in their language gets the fixed reply in that
+/// language, and their country's lines, named and numbered apart from the
+/// text.
+#[tokio::test]
+async fn the_fixed_reply_and_the_resources_are_in_the_persons_language() {
+    let app = TestApp::start().await;
+    Mock::given(method("POST"))
+        .respond_with(anthropic_error(529, "overloaded_error"))
+        .mount(app.anthropic())
+        .await;
+    let cases = [
+        (
+            "lucia",
+            "es-MX",
+            "ya lo decidí, esta noche me quito la vida",
+            "¿Estás a salvo ahora mismo?",
+            "Línea de la Vida",
+            "800 911 2000",
+        ),
+        (
+            "camille",
+            "fr-FR",
+            "je veux mourir, je n'en peux plus",
+            "Es-tu en sécurité en ce moment ?",
+            "3114",
+            "3114",
+        ),
+    ];
+    for (who, locale, message, question, name, phone) in cases {
+        let token = app.token(who);
+        set_locale(&app, &token, locale).await;
+        let (status, body) = app.chat(&token, json!({"message": message})).await;
+        assert_eq!(status, 200, "{locale}: {body}");
+        assert_eq!(body["reply"]["route"], "crisis", "{locale}: {body}");
+        assert_eq!(body["reply"]["model"], "fixed");
+        assert!(content(&body).contains(question), "{}", content(&body));
+        assert!(content(&body).contains(phone), "{}", content(&body));
+        assert_eq!(body["crisis"]["locale"], locale);
+        let first = &body["crisis"]["resources"][0];
+        assert_eq!(first["name"], name, "{body}");
+        assert_eq!(first["phone"], phone, "{body}");
+        assert!(
+            first["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"))
+        );
+    }
+}

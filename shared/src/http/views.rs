@@ -126,19 +126,14 @@ pub struct ResourceView {
 
 impl From<CrisisNotice> for CrisisView {
     fn from(n: CrisisNotice) -> Self {
-        let r = n.resources;
-        let abuse = match n.category {
-            CrisisCategory::DangerNow => r.abuse_line,
-            _ => None,
-        };
-        let resources = std::iter::once(r.crisis_line)
-            .chain(abuse)
-            .chain(std::iter::once(r.emergency))
-            .map(|text| ResourceView {
-                name: None,
-                phone: None,
-                text,
-                url: None,
+        let resources = n
+            .resources
+            .lines_for(Some(n.category))
+            .map(|l| ResourceView {
+                name: Some(l.name),
+                phone: l.phone,
+                text: l.text,
+                url: l.url,
             })
             .collect();
         Self {

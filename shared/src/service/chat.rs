@@ -36,7 +36,6 @@ use crate::domain::context::{
     ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
 };
 use crate::domain::crisis_notice::CrisisNotice;
-use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::EXTRACT_EVERY;
@@ -50,6 +49,7 @@ use crate::domain::retrieval::{Query, Quota};
 use crate::domain::risk_mark::{self, RiskMark};
 use crate::domain::route::Route;
 use crate::domain::safety::conversation::{self, Turn, WINDOW_TURNS};
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::learned::{Thresholds, judge_turn};
 use crate::domain::safety::{self, CrisisCategory};
 use crate::domain::triage;
@@ -481,7 +481,8 @@ impl ChatService {
                     "crisis reply: the chat role did not answer; sending the fixed safe reply"
                 );
                 Drafted {
-                    content: notice.append_to(prompts::chat::FIXED_CRISIS_REPLY),
+                    content: notice
+                        .append_to(prompts::chat::fixed_crisis_reply(notice.resources.language)),
                     model: "fixed".into(),
                     usage: Usage::default(),
                 }

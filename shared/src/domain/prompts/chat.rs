@@ -8,6 +8,7 @@
 
 use crate::domain::completion::{CompletionRequest, Turn};
 use crate::domain::context::ContextProfile;
+use crate::domain::crisis_resources::Language;
 use crate::domain::route::Route;
 use std::sync::LazyLock;
 
@@ -57,6 +58,37 @@ I'm really glad you told me, and I'm taking what you said seriously. \
 You deserve support right now from a person who can help. \
 Please reach out to one of the services below, now, and if you can, let someone you trust know how you're feeling. \
 Are you safe right now?";
+
+/// The fixed crisis reply in the language of the person's resources.
+pub fn fixed_crisis_reply(language: Language) -> &'static str {
+    match language {
+        Language::En => FIXED_CRISIS_REPLY,
+        Language::Es => {
+            "Gracias por contármelo: me tomo muy en serio lo que dices. \
+Mereces apoyo ahora mismo de una persona que pueda ayudarte. \
+Por favor, contacta ahora con uno de los servicios de abajo y, si puedes, cuéntale a alguien de confianza cómo te sientes. \
+¿Estás a salvo ahora mismo?"
+        }
+        Language::Fr => {
+            "Merci de me l'avoir dit : je prends très au sérieux ce que tu me dis. \
+Tu mérites d'avoir dès maintenant le soutien d'une personne qui peut t'aider. \
+Contacte maintenant l'un des services ci-dessous et, si tu le peux, dis à une personne de confiance ce que tu ressens. \
+Es-tu en sécurité en ce moment ?"
+        }
+        Language::De => {
+            "Danke, dass du es mir gesagt hast. Ich nehme sehr ernst, was du schreibst. \
+Du verdienst jetzt Unterstützung von einem Menschen, der helfen kann. \
+Bitte melde dich jetzt bei einem der Dienste unten und erzähl, wenn du kannst, einer Person, der du vertraust, wie es dir geht. \
+Bist du gerade in Sicherheit?"
+        }
+        Language::Pt => {
+            "Obrigado por me contar: estou levando muito a sério o que você disse. \
+Você merece apoio agora de uma pessoa que possa ajudar. \
+Por favor, entre em contato agora com um dos serviços abaixo e, se puder, conte a alguém de confiança como você está se sentindo. \
+Você está em segurança agora?"
+        }
+    }
+}
 
 /// Asks for the tail line that `domain::risk_mark` reads and strips: the
 /// model's own judgement of risk, at no extra call. Not on the crisis
