@@ -16,7 +16,7 @@ pub const RULES: &[Rule] = &[
     rule(
         "es_matarme",
         Suicidal,
-        r"\b(quiero|quisiera|voy a|ganas de|deseo|necesito|intentar|intente|a punto de|decidi|he decidido|planeo|planeando|pienso en|pense en|pensando en|pensar en|pienso (mucho|siempre|a veces|seguido|todo el tiempo|cada dia) en) (matarme|suicidarme|quitarme la vida|acabar con mi vida|terminar con mi vida|acabar con todo|terminar con todo|quitarme de en medio)\b|\bme (voy a|quiero) (matar|suicidar|quitar la vida)\b|\bme suicido\b|\b(pienso|pensando|pense) (mucho |siempre |a veces |seguido )?en (el )?suicidio\b",
+        r"\b(quiero|quisiera|voy a|ganas de|deseo|necesito|intentar|intente|a punto de|decidi|he decidido|planeo|planeando|pienso en|pense en|pensando en|pensar en|pienso (mucho|siempre|a veces|seguido|todo el tiempo|cada dia) en) (matarme|suicidarme|quitarme la vida|acabar con mi vida|terminar con mi vida|acabar con todo|terminar con todo|quitarme de en medio)\b|\bme (voy a|quiero) (matar|suicidar|quitar la vida)\b|\bme (suicido|quito la vida)\b|\b(pienso|pensando|pense) (mucho |siempre |a veces |seguido )?en (el )?suicidio\b",
         &[
             "tengo ganas de matarme",
             "pienso en suicidarme todos los dias",
@@ -26,6 +26,7 @@ pub const RULES: &[Rule] = &[
             "me voy a matar esta noche",
             "ando pensando en acabar con todo",
             "ya no puedo más, me quiero matar",
+            "hoy mismo me quito la vida, ya no aguanto",
         ],
     ),
     rule(
