@@ -3,6 +3,7 @@
 //! notification can show. What the model is asked is in
 //! `prompts::checkin`. Pure code.
 
+use super::crisis_resources::Language;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -184,9 +185,38 @@ pub const FALLBACK: &str = "Thinking of you today. How are you doing?";
 /// Sent after a crisis flag in the last 24 hours, with the resources.
 pub const GENTLE: &str = "Just checking in gently. I'm here whenever you want to talk.";
 
+/// `GENTLE` in the language of the person's resources, so the line and the
+/// resources after it read as one.
+pub fn gentle(language: Language) -> &'static str {
+    match language {
+        Language::En => GENTLE,
+        Language::Es => "Solo paso a saludarte con cariño. Aquí estoy cuando quieras hablar.",
+        Language::Fr => {
+            "Je prends simplement de tes nouvelles, en douceur. Je suis là dès que tu as envie de parler."
+        }
+        Language::De => {
+            "Ich wollte nur behutsam nach dir sehen. Ich bin da, wann immer du reden möchtest."
+        }
+        Language::Pt => {
+            "Só passando para saber como você está, com carinho. Estou aqui sempre que quiser conversar."
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gentle_line_speaks_each_language() {
+        use Language::*;
+        assert_eq!(gentle(En), GENTLE);
+        let lines: std::collections::HashSet<&str> =
+            [En, Es, Fr, De, Pt].into_iter().map(gentle).collect();
+        assert_eq!(lines.len(), 5);
+        assert!(gentle(Es).contains("hablar") && gentle(Fr).contains("parler"));
+        assert!(gentle(De).contains("reden") && gentle(Pt).contains("conversar"));
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -351,12 +351,45 @@ pub const TABLE: &[Resources] = &[
     },
 ];
 
-/// The resources for `locale`, matched case-insensitively, else those for
-/// `fallback`, else the first row. (Settings accept only the table's
-/// locales, so a person never gets another country's numbers by a guess.)
+/// The resources for `locale`, matched case-insensitively ("-" or "_"),
+/// else a row in its language ("es" or "es-AR": the `fallback` row when it
+/// speaks that language, else the language's first row), else those for
+/// `fallback`, else the first row. Settings accept only the table's
+/// locales; the language step is for a tag saved before that, or sent by
+/// a client as it is, and the rendered heading names the row's country, so
+/// the person sees whose numbers they are.
 pub fn for_locale(locale: &str, fallback: &str) -> &'static Resources {
-    let find = |l: &str| TABLE.iter().find(|r| r.locale.eq_ignore_ascii_case(l));
-    find(locale).or_else(|| find(fallback)).unwrap_or(&TABLE[0])
+    let find = |l: &str| {
+        let l = l.trim().replace('_', "-");
+        TABLE.iter().find(|r| r.locale.eq_ignore_ascii_case(&l))
+    };
+    let same_language = || {
+        let language = language_of(locale)?;
+        // The default row when it speaks the person's language ("es-AR"
+        // with HEARTH_CRISIS_LOCALE=es-MX), else the first row that does.
+        find(fallback)
+            .filter(|r| r.language == language)
+            .or_else(|| TABLE.iter().find(|r| r.language == language))
+    };
+    find(locale)
+        .or_else(same_language)
+        .or_else(|| find(fallback))
+        .unwrap_or(&TABLE[0])
+}
+
+/// The language of a locale tag ("es", "es-AR", "pt_PT"), when the table
+/// has rows in it.
+fn language_of(locale: &str) -> Option<Language> {
+    let primary = locale.trim().split(['-', '_']).next()?;
+    let language = match primary.to_ascii_lowercase().as_str() {
+        "en" => Language::En,
+        "es" => Language::Es,
+        "fr" => Language::Fr,
+        "de" => Language::De,
+        "pt" => Language::Pt,
+        _ => return None,
+    };
+    Some(language)
 }
 
 /// Whether `locale` has its own row.
@@ -470,6 +503,22 @@ mod tests {
             };
             assert!(emergency.contains(word), "{}: {emergency:?}", r.locale);
         }
+    }
+
+    /// A locale with no row of its own gets a row in its language (the
+    /// default's when that one speaks it), and only then the default.
+    #[test]
+    fn a_locale_without_a_row_falls_back_to_its_language_then_the_default() {
+        assert_eq!(for_locale("es", "en-US").locale, "es-ES");
+        assert_eq!(for_locale("es-AR", "es-MX").locale, "es-MX");
+        assert_eq!(for_locale("es_AR", "en-GB").locale, "es-ES");
+        assert_eq!(for_locale("fr-CA", "en-US").locale, "fr-FR");
+        assert_eq!(for_locale("de-AT", "en-US").locale, "de-DE");
+        assert_eq!(for_locale("pt-PT", "en-US").locale, "pt-BR");
+        assert_eq!(for_locale("en-ZA", "en-GB").locale, "en-GB");
+        assert_eq!(for_locale("it-IT", "en-GB").locale, "en-GB");
+        assert_eq!(for_locale("", "fr-FR").locale, "fr-FR");
+        assert_eq!(for_locale("es_mx", "en-US").locale, "es-MX");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! writes for them from their recent days (what the model is asked is in
 //! `prompts::journal`). Pure code.
 
+use super::crisis_resources::Language;
 use super::safety::flag::Flag;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,37 @@ pub const GENTLE_PROMPT: &str = "These last few days sound like they have been r
 There is no need to write anything today unless you want to. If you do, you could write about one small thing, \
 or one person, that has helped you get through a difficult moment, even a little. \
 You don't have to carry this alone.";
+
+/// `GENTLE_PROMPT` in the language of the person's resources.
+pub fn gentle_prompt(language: Language) -> &'static str {
+    match language {
+        Language::En => GENTLE_PROMPT,
+        Language::Es => {
+            "Estos últimos días parecen haber sido muy difíciles. \
+No hace falta que escribas nada hoy si no quieres. Si te apetece, podrías escribir sobre una cosa pequeña, \
+o una persona, que te haya ayudado a atravesar un momento difícil, aunque sea un poco. \
+No tienes que cargar con esto a solas."
+        }
+        Language::Fr => {
+            "Ces derniers jours ont l'air d'avoir été vraiment difficiles. \
+Tu n'as pas besoin d'écrire quoi que ce soit aujourd'hui, sauf si tu en as envie. Si oui, tu pourrais écrire sur une petite chose, \
+ou une personne, qui t'a fait du bien dans un moment difficile, même un peu. \
+Tu n'as pas à traverser ça sans soutien."
+        }
+        Language::De => {
+            "Die letzten Tage klingen, als wären sie wirklich schwer gewesen. \
+Du musst heute nichts schreiben, wenn du nicht möchtest. Wenn doch, könntest du über eine kleine Sache \
+oder einen Menschen schreiben, die dir durch einen schwierigen Moment geholfen haben, auch nur ein bisschen. \
+Du musst das nicht allein tragen."
+        }
+        Language::Pt => {
+            "Esses últimos dias parecem ter sido muito difíceis. \
+Não precisa escrever nada hoje, a não ser que queira. Se quiser, você pode escrever sobre uma coisa pequena, \
+ou uma pessoa, que te ajudou a passar por um momento difícil, mesmo que só um pouco. \
+Você não precisa carregar isso sem apoio."
+        }
+    }
+}
 pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     let n = text.trim().chars().count();
     if n == 0 {
@@ -76,4 +108,22 @@ pub enum EntryError {
     Empty,
     #[error("text must be at most {MAX_ENTRY_CHARS} characters")]
     TooLong,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gentle_prompt_speaks_each_language() {
+        use Language::*;
+        assert_eq!(gentle_prompt(En), GENTLE_PROMPT);
+        let prompts: std::collections::HashSet<&str> = [En, Es, Fr, De, Pt]
+            .into_iter()
+            .map(gentle_prompt)
+            .collect();
+        assert_eq!(prompts.len(), 5);
+        assert!(gentle_prompt(Es).contains("escribir") && gentle_prompt(Fr).contains("écrire"));
+        assert!(gentle_prompt(De).contains("schreiben") && gentle_prompt(Pt).contains("escrever"));
+    }
 }

@@ -30,7 +30,7 @@ use super::jobs::{JobError, JobHandler};
 use super::models::ModelRoles;
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
-use crate::domain::checkin::{self, CheckIn, FALLBACK, GENTLE, LOOKBACK, Settings};
+use crate::domain::checkin::{self, CheckIn, FALLBACK, LOOKBACK, Settings};
 use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
@@ -307,7 +307,8 @@ impl CheckinPass {
 
         let (text, variant, model) = if let Some(category) = in_crisis {
             let notice = CrisisNotice::new(category, &settings.locale, &self.default_locale);
-            (notice.append_to(GENTLE), "gentle", None)
+            let gentle = checkin::gentle(notice.resources.language);
+            (notice.append_to(gentle), "gentle", None)
         } else {
             self.compose(user, &recent, at).await
         };

@@ -13,15 +13,15 @@ use super::models::{ModelFailure, ModelRoles};
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::crisis_notice::CrisisNotice;
-use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
-use crate::domain::journal::{self, GENTLE_PROMPT, JournalItem, JournalKind, PROMPT_LOOKBACK};
+use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
 use crate::domain::message::{CrisisFlag, Role};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
 use crate::domain::safety;
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::learned::judge_turn;
 use crate::ports::{Clock, ConversationStore, JobQueue, JournalStore, RiskModel, StoreError};
 use std::sync::Arc;
@@ -164,7 +164,8 @@ impl JournalService {
         };
         if let Some(category) = in_crisis {
             let notice = self.care.notice(user, category).await;
-            let item = JournalItem::new(JournalKind::Prompt, &notice.append_to(GENTLE_PROMPT), now);
+            let gentle = journal::gentle_prompt(notice.resources.language);
+            let item = JournalItem::new(JournalKind::Prompt, &notice.append_to(gentle), now);
             self.journal.add_journal(user, &item).await?;
             return Ok(Written {
                 item,

@@ -253,3 +253,26 @@ async fn a_crisis_in_what_the_checkin_reads_gives_the_gentle_line_with_their_res
     );
     assert_eq!(w.checkin.call_count(), 0, "no model reads a crisis");
 }
+
+#[tokio::test]
+async fn the_gentle_line_is_in_the_language_of_their_resources() {
+    let w = World::new();
+    let u = user("lucia");
+    w.fakes.clock.set(at(2, 18, 0));
+    w.conversation(&u, &["ya no quiero vivir"]).await;
+    let settings = Settings {
+        locale: "es-MX".into(),
+        ..Settings::defaults("en-US")
+    };
+    w.fakes.store.put_settings(&u, &settings).await.unwrap();
+    w.checkin.always_reply(LINE);
+    let push = w.fakes.push();
+
+    pass(&w, &push).run(at(2, 19, 0)).await.unwrap();
+    let c = &checkins(&w, &u).await[0];
+    assert_eq!(c.variant, "gentle");
+    let spanish = crate::domain::checkin::gentle(crate::domain::crisis_resources::Language::Es);
+    assert!(c.text.starts_with(spanish), "{}", c.text);
+    assert!(c.text.contains("800 911 2000"), "{}", c.text);
+    assert!(c.text.contains("Si necesitas apoyo"), "{}", c.text);
+}
