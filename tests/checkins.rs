@@ -6,13 +6,13 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hearth::adapters::fcm::FcmPush;
 use hearth::domain::checkin::{CheckIn, FALLBACK};
 use hearth::domain::extraction::{MemoryWrite, Plan};
-use hearth::domain::safety::flag::Flagged;
 use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
 use hearth::domain::memory::{Category, Memory};
 use hearth::domain::message::NewUserMessage;
 use hearth::domain::page::PageRequest;
 use hearth::domain::retrieval::job_ops;
 use hearth::domain::safety::CrisisCategory;
+use hearth::domain::safety::flag::Flagged;
 use hearth::ports::{
     CheckinStore, ConversationStore, MemoryStore, Push, PushNotification, PushOutcome,
 };

@@ -47,10 +47,10 @@ mod embedded_personal_data {
 async fn every_embedded_table_is_covered_by_export_and_erase() {
     use hearth::adapters::embedded::{EmbeddedQueue, QueuePolicy, TABLE_KINDS};
     use hearth::domain::events::DomainEvent;
-    use hearth::domain::safety::flag::{FlagSource, Flagged};
     use hearth::domain::ids::{SessionId, UserId};
     use hearth::domain::jobs::Job;
     use hearth::domain::safety::CrisisCategory;
+    use hearth::domain::safety::flag::{FlagSource, Flagged};
     use hearth::ports::{EventBus, JobQueue, JobSource, PersonalData};
     let (store, _dir) = embedded_all().await;
     let mapped: Vec<&str> = TABLE_KINDS.iter().map(|(t, _)| *t).collect();

@@ -5,7 +5,6 @@
 
 use super::{at, user};
 use crate::domain::assessment::StoredAssessment;
-use crate::domain::safety::flag::{CrisisReason, Flagged};
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::message::{
     ContextCounts, CrisisFlag, NewReply, NewUserMessage, RecordedTurn, ReplyMeta, Role, Usage,
@@ -13,6 +12,7 @@ use crate::domain::message::{
 use crate::domain::page::PageRequest;
 use crate::domain::route::Route;
 use crate::domain::safety::CrisisCategory;
+use crate::domain::safety::flag::{CrisisReason, Flagged};
 use crate::domain::safety::learned::RiskScores;
 use crate::ports::{ConversationStore, StoreError};
 use chrono::{TimeZone, Utc};

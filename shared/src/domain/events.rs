@@ -1,9 +1,9 @@
 //! Domain events, published on the event port (EventBridge in production, an
 //! outbox locally). They never carry message text.
 
-use super::safety::flag::{CrisisReason, FlagSource, Flagged};
 use super::ids::UserId;
 use super::safety::CrisisCategory;
+use super::safety::flag::{CrisisReason, FlagSource, Flagged};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

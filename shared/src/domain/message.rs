@@ -1,11 +1,11 @@
 //! Sessions and messages: what a conversation is made of.
 
 use super::assessment::StoredAssessment;
-use super::safety::flag::{CrisisReason, Flagged};
 use super::ids::{ClientMessageId, MessageId, SessionId};
 use super::journal::JournalItem;
 use super::route::Route;
 use super::safety::CrisisCategory;
+use super::safety::flag::{CrisisReason, Flagged};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -4,10 +4,10 @@
 //! receipt, limits, and the validation of import lines.
 
 use super::assessment::StoredAssessment;
-use super::safety::flag::Flagged;
 use super::ids::SessionId;
 use super::journal::JournalKind;
 use super::message::{CrisisFlag, Message, Role, Session};
+use super::safety::flag::Flagged;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

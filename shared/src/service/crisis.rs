@@ -10,9 +10,9 @@
 
 use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::events::DomainEvent;
-use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::page::PageRequest;
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::{self, CrisisCategory};
 use crate::ports::{ConversationStore, EventBus, SettingsStore, StoreError};
 use chrono::{DateTime, Utc};

@@ -14,12 +14,12 @@
 
 use crate::domain::assessment::StoredAssessment;
 use crate::domain::events::DomainEvent;
-use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::personal_data::{EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, parse_line};
 use crate::domain::safety;
+use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::learned::judge_turn;
 use crate::ports::{PersonalData, Ports, RiskModel, StoreError};
 use serde::Serialize;

@@ -25,9 +25,9 @@
 //!    `conversation`, with the score and threshold; its category is the
 //!    window's most likely one (class probabilities summed).
 
+use super::flag::{CrisisReason, Flagged};
 use super::learned::{RiskScores, Thresholds, judge_turn};
 use super::{CrisisSignal, screen};
-use super::flag::{CrisisReason, Flagged};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// How many of the person's turns are read together, the current one

@@ -5,7 +5,6 @@
 use super::{NOT_CONFIGURED, World, model_id, user};
 use crate::domain::crisis_resources;
 use crate::domain::events::DomainEvent;
-use crate::domain::safety::flag::{CrisisReason, FlagSource};
 use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::Category;
@@ -14,6 +13,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::prompts::chat::FIXED_CRISIS_REPLY;
 use crate::domain::route::{ModelRole, Route};
 use crate::domain::safety::CrisisCategory;
+use crate::domain::safety::flag::{CrisisReason, FlagSource};
 use crate::domain::triage;
 use crate::ports::{ConversationStore, MemoryStore, ModelError};
 use crate::service::chat::{ChatError, ChatOutcome, ChatRequest, ChatService};

@@ -5,10 +5,10 @@
 
 use super::{World, user};
 use crate::domain::events::DomainEvent;
-use crate::domain::safety::flag::FlagSource;
 use crate::domain::page::PageRequest;
 use crate::domain::personal_data::{ImportLine, parse_line};
 use crate::domain::safety::CrisisCategory;
+use crate::domain::safety::flag::FlagSource;
 use crate::ports::ConversationStore;
 use crate::service::personal_data::import;
 

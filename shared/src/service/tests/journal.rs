@@ -6,11 +6,11 @@
 use super::{World, user};
 use crate::domain::checkin::Settings;
 use crate::domain::events::DomainEvent;
-use crate::domain::safety::flag::{CrisisReason, Flag, FlagSource};
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::journal::GENTLE_PROMPT;
 use crate::domain::page::PageRequest;
+use crate::domain::safety::flag::{CrisisReason, Flag, FlagSource};
 use crate::domain::safety::{self, CrisisCategory};
 use crate::ports::{ConversationStore, JournalStore, SettingsStore};
 use crate::service::crisis::CrisisCare;
