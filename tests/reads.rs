@@ -357,7 +357,7 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
     // (none here), and the conversation layer's window of the person's last
     // turns and their replies, read beside the message's write so that it
     // adds no time (2 * WINDOW_TURNS + 1 messages).
-    let window = 2 * hearth::domain::safety::conversation::WINDOW_TURNS + 1;
+    let window = 2 * hearth::domain::safety::conversation::WINDOW_TURNS as u64 + 1;
     assert!(long_items <= 10 + 5 + window, "{long_items} items read");
     // Cold, the index log is read in pages of 500 entries.
     assert!(
