@@ -89,11 +89,13 @@ async fn the_sixth_message_enqueues_one_job_that_stores_memories_with_provenance
     );
     let sent = extraction_requests(app.openai()).await.remove(0);
     assert_eq!(sent["response_format"]["type"], "json_schema");
+    // Each message with the date it was written, so the model can write
+    // absolute dates.
+    let today = chrono::Utc::now().format("%a %-d %B %Y").to_string();
+    let content = sent["messages"][1]["content"].as_str().unwrap();
     assert!(
-        sent["messages"][1]["content"]
-            .as_str()
-            .unwrap()
-            .contains("m1: person: My sister Maya visits on Fridays.")
+        content.contains(&format!("m1: {today}: person: My sister Maya visits on Fridays.")),
+        "{content}"
     );
     let events = app.store.list_events(0, 10).await.unwrap();
     assert!(events.iter().any(|e| e.detail_type == "MemoriesUpdated"));

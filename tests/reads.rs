@@ -17,7 +17,7 @@ use hearth::domain::message::{
 };
 use hearth::domain::page::{Page, PageRequest};
 use hearth::domain::personal_data::parse_line;
-use hearth::domain::retrieval::{Embedding, IndexLogPage, job_ops};
+use hearth::domain::retrieval::{Embedding, IndexLogPage, IndexOp, job_ops};
 use hearth::ports::{ApplyOutcome, ConversationStore, MemoryStore, PersonalData, StoreError};
 use hearth_tests::*;
 use serde_json::json;
@@ -215,6 +215,15 @@ impl MemoryStore for Counting {
     async fn tombstones(&self, u: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError> {
         let r = self.inner.tombstones(u, limit).await;
         self.read(len(&r), r)
+    }
+    async fn append_index(
+        &self,
+        u: &UserId,
+        ops: &[IndexOp],
+        d: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let r = self.inner.append_index(u, ops, d).await;
+        self.read(1, r)
     }
     async fn index_entries(
         &self,

@@ -85,7 +85,7 @@ async fn embedding_inputs(app: &TestApp) -> Vec<String> {
 async fn search(app: &TestApp, token: &str, q: &str) -> Vec<Value> {
     let (status, body) = app.get(token, &format!("/v1/search?q={q}")).await;
     assert_eq!(status, 200, "{body}");
-    body["hits"].as_array().unwrap().clone()
+    body["items"].as_array().unwrap().clone()
 }
 
 async fn walks_rex(app: &TestApp, token: &str) {
@@ -307,7 +307,7 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
         .expect("the imported message");
     assert_eq!(gate["external_id"], "sb-3");
     assert_eq!(gate["session_id"], "old-1");
-    assert_eq!(gate["date"], "2026-03-03T09:00:00Z");
+    assert_eq!(gate["created_at"], "2026-03-03T09:00:00Z");
     assert!(gate["score"].as_f64().unwrap() > 0.0);
     let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
     assert!(
@@ -316,7 +316,7 @@ async fn search_returns_messages_memories_and_summaries_scoped_to_the_caller() {
     );
 
     let (_, one) = app.get(&token, "/v1/search?q=school&limit=1").await;
-    assert_eq!(one["hits"].as_array().unwrap().len(), 1);
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
     for bad in [
         "/v1/search",
         "/v1/search?q=",

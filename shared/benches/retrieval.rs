@@ -87,6 +87,8 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
             text: words.sentence(rng, n),
             at: now - Duration::minutes(rng.random_range(0..525_600)),
             vector: None,
+            crisis: false,
+            seq: None,
         });
     }
     for i in 0..MEMORIES {
@@ -102,6 +104,8 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
             text: words.sentence(rng, n),
             at: now - Duration::minutes(rng.random_range(0..525_600)),
             vector: vectors.then(|| vector(rng)),
+            crisis: false,
+            seq: None,
         });
     }
     for (i, s) in sessions.iter().enumerate() {

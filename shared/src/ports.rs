@@ -17,7 +17,7 @@ use crate::domain::message::{
 };
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
-use crate::domain::retrieval::{Embedding, IndexLogPage};
+use crate::domain::retrieval::{Embedding, IndexLogPage, IndexOp};
 use crate::domain::safety::learned::{RiskScores, Thresholds};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -251,6 +251,19 @@ pub trait MemoryStore: Send + Sync {
 
     /// Up to `limit` tombstones, newest first.
     async fn tombstones(&self, user: &UserId, limit: usize) -> Result<Vec<Tombstone>, StoreError>;
+
+    /// Append `ops` to the person's index log as one write: what indexes a
+    /// message as soon as it is stored (chat, import, the journal), and
+    /// what the worker's encodings and the backfill add. Puts replace by
+    /// key, so a repeat is harmless. `data_as_of` is when the data the ops
+    /// carry was written: if an erase began after it, nothing is written
+    /// and the answer is `false`.
+    async fn append_index(
+        &self,
+        user: &UserId,
+        ops: &[IndexOp],
+        data_as_of: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// The person's retrieval index log after entry `after`, oldest first,
     /// at most `limit` entries, with the log's head, in one read.

@@ -446,3 +446,55 @@ pub async fn drained(app: &TestApp) {
         app.queue.pending().await.unwrap()
     );
 }
+
+/// The real crisis screen and encoder (all-MiniLM-L6-v2 and the committed
+/// classifier), for tests of semantic retrieval; `None`, with a note, when
+/// the encoder's files are not set up (`scripts/setup-encoder`), unless
+/// `HEARTH_REQUIRE_ENCODER=1` (as `scripts/test` sets) makes that a failure.
+pub fn real_risk_model() -> Option<Arc<dyn RiskModel>> {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let encoder = std::env::var_os("HEARTH_ENCODER_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo.join(".models/all-minilm-l6-v2"));
+    let classifier = repo.join("data/safety/classifier");
+    if !encoder.join("model.safetensors").exists()
+        && std::env::var("HEARTH_REQUIRE_ENCODER").as_deref() != Ok("1")
+    {
+        eprintln!(
+            "skipped: no encoder files in {} (run scripts/setup-encoder)",
+            encoder.display()
+        );
+        return None;
+    }
+    let model = hearth::adapters::risk_model::RiskClassifier::load(&encoder, &classifier)
+        .expect("the encoder and the classifier load");
+    Some(Arc::new(model))
+}
+
+/// Wait (bounded, `secs`) until every message in the person's index has a
+/// vector and there are at least `messages` of them.
+pub async fn indexed_with_vectors(app: &TestApp, user: &str, messages: usize, secs: u64) {
+    let user = hearth::domain::ids::UserId::parse(user).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (all, with) = {
+            let index = app.app.retriever.index(&user).await.unwrap();
+            let docs: Vec<_> = index
+                .docs()
+                .filter(|d| d.kind == hearth::domain::retrieval::DocKind::Message)
+                .collect();
+            (
+                docs.len(),
+                docs.iter().filter(|d| d.vector.is_some()).count(),
+            )
+        };
+        if all >= messages && with == all {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "after {secs} s, {with} of {all} indexed messages have vectors (want {messages})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -189,7 +189,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             for e in &errors {
                 eprintln!("line {}: {}", e.line, e.message);
             }
-            let ports = local::import_ports(data.backend, &data.data_dir).await?;
+            let (ports, retriever) = local::import_ports(data.backend, &data.data_dir).await?;
             let bar = indicatif::ProgressBar::new(lines.len() as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -198,7 +198,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let mut report =
-                personal_data::import(&ports, &user, &lines, |n| bar.inc(n as u64)).await?;
+                personal_data::import(&ports, &retriever, &user, &lines, |n| {
+                    bar.inc(n as u64)
+                })
+                .await?;
             bar.finish_and_clear();
             report.errors = errors;
             println!("{}", serde_json::to_string(&report)?);

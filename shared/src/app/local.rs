@@ -12,6 +12,7 @@ use crate::config::{AwsResources, Config, ConfigError, Mode};
 use crate::domain::route::ModelRole;
 use crate::ports::{JobSource, Ports};
 use crate::service::jobs::run_worker;
+use crate::service::retrieval::Retriever;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -149,9 +150,14 @@ pub async fn screening_ports(
 
 /// The ports `hearth import` writes through: as `serve`'s, from the
 /// environment's configuration, so imported lines pass the same screen.
-pub async fn import_ports(backend: Backend, data_dir: &Path) -> Result<Ports, LocalError> {
+pub async fn import_ports(
+    backend: Backend,
+    data_dir: &Path,
+) -> Result<(Ports, Retriever), LocalError> {
     let config = Config::from_env(|k| std::env::var(k).ok(), Mode::Local { data_dir })?;
-    Ok(screening_ports(&config, backend, data_dir).await?.0)
+    let ports = screening_ports(&config, backend, data_dir).await?.0;
+    let retriever = super::retriever(&config, &ports, &http_client(), Default::default());
+    Ok((ports, retriever))
 }
 
 /// The bundled local model, running under this process's supervision.

@@ -30,6 +30,34 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// Retrieval's engine for these ports: an OpenAI-compatible `/embeddings`
+/// model when `HEARTH_EMBED_MODEL` is set, else the screen's encoder in
+/// process (the default), else lexical ranking only.
+pub fn retriever(
+    config: &Config,
+    ports: &Ports,
+    http: &reqwest::Client,
+    policy: RetryPolicy,
+) -> Retriever {
+    let memories = Arc::clone(&ports.memories);
+    match (&config.embed_model, &config.openai, &ports.risk) {
+        (Some(model), Some(o), _) => {
+            let embedder: Arc<dyn Embedder> = Arc::new(OpenAiEmbedder::new(
+                http.clone(),
+                &o.base_url,
+                o.api_key.as_ref().map(|k| k.expose().to_string()),
+                model,
+                policy,
+            ));
+            Retriever::new(memories, Some(embedder), config.index_cache_mb)
+        }
+        (_, _, Some(risk)) => {
+            Retriever::with_screen(memories, Arc::clone(risk), config.index_cache_mb)
+        }
+        _ => Retriever::new(memories, None, config.index_cache_mb),
+    }
+}
+
 /// Everything a request handler or a job needs, built once per process.
 pub struct App {
     pub chat: ChatService,
@@ -66,21 +94,7 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let models = model_roles(config, &http, policy);
-        let embedder: Option<Arc<dyn Embedder>> = match (&config.embed_model, &config.openai) {
-            (Some(model), Some(o)) => Some(Arc::new(OpenAiEmbedder::new(
-                http.clone(),
-                &o.base_url,
-                o.api_key.as_ref().map(|k| k.expose().to_string()),
-                model,
-                policy,
-            ))),
-            _ => None,
-        };
-        let retriever = Arc::new(Retriever::new(
-            Arc::clone(&ports.memories),
-            embedder,
-            config.index_cache_mb,
-        ));
+        let retriever = Arc::new(retriever(config, &ports, &http, policy));
         Self {
             chat: ChatService::new(
                 ports.clone(),

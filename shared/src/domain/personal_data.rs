@@ -274,7 +274,7 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportOutcome {
     pub imported: u64,
     /// Lines whose `external_id` was already imported.
@@ -283,6 +283,8 @@ pub struct ImportOutcome {
     pub flagged: u64,
     /// Sessions that received messages, with their message count after.
     pub sessions: Vec<(SessionId, u64)>,
+    /// The messages this call stored, in line order: what is indexed next.
+    pub stored: Vec<crate::domain::message::Message>,
 }
 
 #[cfg(test)]

@@ -271,12 +271,13 @@ pub async fn search(
                 "external_id": h.doc.external_id,
                 "session_id": h.doc.session_id.as_str(),
                 "text": h.doc.text,
-                "date": h.doc.at,
+                "created_at": h.doc.at,
                 "score": (h.score * 1000.0).round() / 1000.0,
             })
         })
         .collect();
-    Ok(Json(json!({"hits": hits})))
+    // The list shape of every other endpoint; a search is one page.
+    Ok(Json(json!({"items": hits, "next_cursor": null})))
 }
 
 /// Erase everything held about the caller, with a receipt.
@@ -321,7 +322,7 @@ pub async fn import(
         ImportError::TooManyLines => ApiError::too_large(e.to_string()),
         ImportError::Store(s) => store_error(s, "import"),
     })?;
-    let mut report = import(&app.ports, &user, &lines, |_| {})
+    let mut report = import(&app.ports, &app.retriever, &user, &lines, |_| {})
         .await
         .map_err(|e| store_error(e, "import"))?;
     report.errors = errors;

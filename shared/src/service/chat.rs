@@ -45,7 +45,7 @@ use crate::domain::message::{
     validate_content,
 };
 use crate::domain::prompts;
-use crate::domain::retrieval::{Query, Quota};
+use crate::domain::retrieval::{Doc, Query, Quota, Vector};
 use crate::domain::risk_mark::{self, RiskMark};
 use crate::domain::route::Route;
 use crate::domain::safety::conversation::{self, Turn, WINDOW_TURNS};
@@ -222,15 +222,22 @@ impl ChatService {
 
         let t = Instant::now();
         let profile = ContextProfile::for_route(route).fit(self.models.context_window(route));
-        let (recent, known, ()) = tokio::join!(
+        // The message is searchable from now on, whatever the models do,
+        // by the vector the screen computed: one encoding per turn.
+        let vector = self.retriever.screen_vector(read.as_ref());
+        let doc = Doc::message(&recorded.message)
+            .with_vector(vector.clone())
+            .in_crisis(flagged.is_some());
+        let (recent, known, (), ()) = tokio::join!(
             self.ports.conversations.recent_messages(
                 user,
                 &session_id,
                 recorded.message.seq,
                 profile.recent_turns,
             ),
-            self.knowledge(user, &session_id, route, &req_text, profile, deadline),
+            self.knowledge(user, &session_id, route, &req_text, vector, profile, deadline),
             self.keep_assessment(user, &recorded.message, read.as_ref()),
+            self.retriever.index_stored(user, vec![doc]),
         );
         let turns = conversation(within_budget(&recent?, profile.budgets.turns));
         let counts = ContextCounts {
@@ -325,8 +332,18 @@ impl ChatService {
             )
             .await?;
         let reply_ms = ms(t);
-        self.enqueue_extraction_if_due(user, &session_id, reply.seq)
-            .await;
+        // The reply is searchable at once too; the worker adds its vector.
+        // A message the model's mark turned into a crisis turn is marked.
+        let mut docs = vec![Doc::message(&reply)];
+        if stored_route == Route::Crisis && flagged.is_none() {
+            docs.push(Doc::message(&recorded.message).in_crisis(true).with_vector(
+                self.retriever.screen_vector(read.as_ref()),
+            ));
+        }
+        tokio::join!(
+            self.enqueue_extraction_if_due(user, &session_id, reply.seq),
+            self.retriever.index_stored(user, docs),
+        );
         // The router's reasons explain a route; on a crisis turn they would
         // name the rule that fired, so they are left out (see `crisis`).
         let reasons: &[&str] = if crisis.is_some() {
@@ -537,6 +554,7 @@ impl ChatService {
         session: &SessionId,
         route: Route,
         text: &str,
+        screened: Option<Vector>,
         profile: ContextProfile,
         deadline: Instant,
     ) -> Known {
@@ -544,10 +562,15 @@ impl ChatService {
         if quota.memories + quota.summaries + quota.messages == 0 {
             return Known::default();
         }
-        // The query's embedding (a network call, when semantic retrieval is
-        // on) and the index refresh (a store read) overlap.
+        // The query's vector is the screen's when it made one; else (an
+        // embeddings endpoint) it is fetched while the index refreshes.
         let (vector, index) = tokio::join!(
-            self.retriever.query_vector(text, deadline),
+            async {
+                match screened {
+                    Some(v) => Some(v),
+                    None => self.retriever.query_vector(text, deadline).await,
+                }
+            },
             self.retriever.index(user)
         );
         let index = match index {
@@ -563,7 +586,7 @@ impl ChatService {
             route,
             now: self.clock.now(),
         };
-        let chosen = index.select(&query, Some(session));
+        let chosen = index.select_relevant(&query, Some(session));
         let memories = chosen
             .memories
             .iter()

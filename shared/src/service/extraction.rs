@@ -86,7 +86,8 @@ impl Extractor {
             tracing::warn!(entry_id, "journal entry not found (erased?); acknowledged");
             return Ok(());
         };
-        let session_id = SessionId::parse(format!("journal-{entry_id}")).map_err(failed)?;
+        let message = journal_message(&entry).map_err(failed)?;
+        let session_id = message.session_id.clone();
         let state = self
             .memories
             .extraction_state(user, &session_id)
@@ -96,19 +97,6 @@ impl Extractor {
             tracing::info!(entry_id, "journal entry already extracted; acknowledged");
             return Ok(());
         }
-        let message = Message {
-            id: MessageId::parse(&entry.id).map_err(failed)?,
-            session_id: session_id.clone(),
-            seq: 1,
-            role: Role::User,
-            content: entry.text,
-            created_at: entry.created_at,
-            external_id: None,
-            client_message_id: None,
-            reply: None,
-            answered_by: None,
-            assessment: None,
-        };
         self.extract(job, user, &session_id, &state, vec![message], 1)
             .await
     }
@@ -160,6 +148,20 @@ impl Extractor {
         to_seq: u64,
     ) -> Result<(), JobError> {
         let to_seq = &to_seq;
+        // First, before any model call: every message of the range is in
+        // the index with its vector (encoded here, in batches), whatever
+        // the model does next. Usually they were put when stored and only
+        // the replies' vectors are new.
+        let put = self
+            .retriever
+            .complete_messages(user, &messages, || {
+                crisis_message_ids(&*self.conversations, user)
+            })
+            .await
+            .map_err(JobError::Failed)?;
+        if put > 0 {
+            tracing::info!(%session_id, put, "messages indexed with their vectors");
+        }
         let text: String = messages
             .iter()
             .map(|m| m.content.as_str())
@@ -238,8 +240,9 @@ impl Extractor {
         )
         .map_err(failed)?;
         let mut plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
-        // The retrieval index learns the job's messages, memories and
-        // summary in the same write (vectors first, when semantic retrieval is on).
+        // The retrieval index learns the job's memories and summary in the
+        // same write (vectors first, when semantic retrieval is on); its
+        // messages are in it already.
         let mut to_embed: Vec<(String, String)> = plan
             .writes
             .iter()
@@ -262,7 +265,7 @@ impl Extractor {
             .map_err(JobError::Failed)?;
         let written: Vec<_> = plan.writes.iter().map(|w| w.memory.clone()).collect();
         plan.index = retrieval::job_ops(
-            messages,
+            &[],
             &written,
             session_id,
             &plan.summary,
@@ -319,4 +322,44 @@ impl Extractor {
             )),
         }
     }
+}
+
+/// The ids of the person's messages that were flagged in crisis (a
+/// person has few flags; read only when a message is missing from the
+/// index).
+pub(crate) async fn crisis_message_ids(
+    conversations: &dyn ConversationStore,
+    user: &UserId,
+) -> Result<std::collections::HashSet<String>, crate::ports::StoreError> {
+    use crate::domain::page::PageRequest;
+    let mut ids = std::collections::HashSet::new();
+    let mut page = PageRequest::first(crate::domain::limits::MAX_PAGE_SIZE);
+    loop {
+        let flags = conversations.list_crisis_flags(user, &page).await?;
+        ids.extend(flags.items.iter().map(|f| f.message_id.to_string()));
+        match flags.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// A journal entry as the one message of its own session,
+/// `journal-<entry id>`: how extraction reads it and the index keeps it.
+pub(crate) fn journal_message(
+    entry: &crate::domain::journal::JournalItem,
+) -> Result<Message, crate::domain::ids::IdError> {
+    Ok(Message {
+        id: MessageId::parse(&entry.id)?,
+        session_id: SessionId::parse(format!("journal-{}", entry.id))?,
+        seq: 1,
+        role: Role::User,
+        content: entry.text.clone(),
+        created_at: entry.created_at,
+        external_id: None,
+        client_message_id: None,
+        reply: None,
+        answered_by: None,
+        assessment: None,
+    })
 }

@@ -12,6 +12,7 @@ use super::crisis::{self, CrisisCare};
 use super::models::{ModelFailure, ModelRoles};
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
@@ -19,6 +20,7 @@ use crate::domain::journal::{self, JournalItem, JournalKind, PROMPT_LOOKBACK};
 use crate::domain::message::{CrisisFlag, Role};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts;
+use crate::domain::retrieval::Doc;
 use crate::domain::route::{ModelRole, Route};
 use crate::domain::safety;
 use crate::domain::safety::flag::{FlagSource, Flagged};
@@ -69,13 +71,20 @@ impl JournalService {
     /// the enqueue; a failed enqueue is an error the caller sees.
     pub async fn add_entry(&self, user: &UserId, text: &str) -> Result<Written, JournalError> {
         journal::validate_entry(text)?;
-        let flagged = match safety::screen(text) {
-            Some(signal) => Some(Flagged::from(&signal)),
+        let (flagged, read) = match safety::screen(text) {
+            Some(signal) => (Some(Flagged::from(&signal)), None),
             None => self.classify(text).await,
         };
         let mut item = JournalItem::new(JournalKind::Entry, text, self.clock.now());
         item.flag = flagged.map(Into::into);
         self.journal.add_journal(user, &item).await?;
+        // Searchable at once, by the screen's vector when it made one.
+        if let Ok(message) = super::extraction::journal_message(&item) {
+            let doc = Doc::message(&message)
+                .with_vector(self.retriever.screen_vector(read.as_ref()))
+                .in_crisis(flagged.is_some());
+            self.retriever.index_stored(user, vec![doc]).await;
+        }
         let crisis = match flagged {
             Some(flagged) => {
                 // The entry holds its flag; the flag list holds it too, so
@@ -101,17 +110,28 @@ impl JournalService {
         Ok(Written { item, crisis })
     }
 
-    /// The learned layer's flag on an entry the cues did not flag; `None`
-    /// without a risk model, or when it fails.
-    async fn classify(&self, text: &str) -> Option<Flagged> {
-        let model = self.risk.as_deref()?;
+    /// The learned layer's flag on an entry the cues did not flag, and its
+    /// reading (with the vector the entry is indexed by); `None` without a
+    /// risk model, or when it fails.
+    async fn classify(&self, text: &str) -> (Option<Flagged>, Option<StoredAssessment>) {
+        let Some(model) = self.risk.as_deref() else {
+            return (None, None);
+        };
         match model.assess(&[text.to_owned()]).await {
-            Ok(read) => read
-                .first()
-                .and_then(|a| judge_turn(&a.risk, &model.thresholds())),
+            Ok(mut read) => match read.pop() {
+                Some(a) => (
+                    judge_turn(&a.risk, &model.thresholds()),
+                    Some(StoredAssessment {
+                        model: model.model().to_owned(),
+                        risk: a.risk,
+                        vector: a.vector,
+                    }),
+                ),
+                None => (None, None),
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "the risk model could not read the entry; it is stored without it");
-                None
+                (None, None)
             }
         }
     }

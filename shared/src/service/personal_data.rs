@@ -18,10 +18,12 @@ use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::message::Role;
 use crate::domain::personal_data::{EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, parse_line};
+use crate::domain::retrieval::Doc;
 use crate::domain::safety;
 use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::learned::judge_turn;
 use crate::ports::{PersonalData, Ports, RiskModel, StoreError};
+use super::retrieval::Retriever;
 use serde::Serialize;
 
 /// Lines stored per store transaction.
@@ -202,6 +204,7 @@ async fn screened(risk: Option<&dyn RiskModel>, batch: &[ImportLine]) -> Vec<Imp
 /// touched.
 pub async fn import(
     ports: &Ports,
+    retriever: &Retriever,
     user: &UserId,
     lines: &[ImportLine],
     mut progress: impl FnMut(usize),
@@ -214,7 +217,27 @@ pub async fn import(
     for batch in lines.chunks(IMPORT_BATCH) {
         let n = batch.len();
         let batch = screened(ports.risk.as_deref(), batch).await;
-        let outcome = ports.personal_data.import(user, &batch).await?;
+        let mut outcome = ports.personal_data.import(user, &batch).await?;
+        // Searchable at once, a person's lines by the screen's vectors; the
+        // extraction jobs queued below encode the rest first.
+        let flagged: std::collections::HashSet<&str> = batch
+            .iter()
+            .filter(|l| l.crisis.is_some())
+            .map(|l| l.external_id.as_str())
+            .collect();
+        let docs = std::mem::take(&mut outcome.stored)
+            .iter()
+            .map(|m| {
+                let crisis = m
+                    .external_id
+                    .as_deref()
+                    .is_some_and(|e| flagged.contains(e));
+                Doc::message(m)
+                    .with_vector(retriever.screen_vector(m.assessment.as_ref()))
+                    .in_crisis(crisis)
+            })
+            .collect();
+        retriever.index_stored(user, docs).await;
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;
         touched.extend(outcome.sessions);

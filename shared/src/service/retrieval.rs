@@ -13,12 +13,16 @@
 //! ranks lexically), and the worker's memories and summaries are embedded
 //! before they are written.
 
+use crate::domain::assessment::StoredAssessment;
 use crate::domain::ids::{MemoryId, UserId};
 use crate::domain::memory::MemoryPatch;
+use crate::domain::message::Message;
 use crate::domain::prompts;
-use crate::domain::retrieval::{DocKind, Embedding, Index, Query, Vector, doc_key};
+use crate::domain::retrieval::{Doc, DocKind, Embedding, Index, IndexOp, Query, Vector, doc_key};
 use crate::domain::route::Route;
-use crate::ports::{Embedder, MemoryStore, StoreError};
+use crate::ports::{Embedder, MemoryStore, ModelError, RiskModel, StoreError};
+use async_trait::async_trait;
+use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
 use std::collections::HashMap;
@@ -34,6 +38,29 @@ pub const LOG_PAGE: usize = 500;
 pub const QUERY_EMBED_BUDGET: Duration = Duration::from_millis(1_500);
 /// The most the worker waits to embed one job's items.
 const JOB_EMBED_BUDGET: Duration = Duration::from_secs(30);
+/// Messages the worker encodes per call: one forward pass over a batch
+/// is several times faster per message than one at a time.
+pub const ENCODE_BATCH: usize = 32;
+
+/// The crisis screen's encoder as retrieval's embedder, in process: the
+/// vector the screen computed for a person's message is the one the
+/// message is indexed by, and the one its reply is retrieved with.
+pub struct ScreenEmbedder(pub Arc<dyn RiskModel>);
+
+#[async_trait]
+impl Embedder for ScreenEmbedder {
+    async fn embed(
+        &self,
+        texts: &[String],
+        deadline: Instant,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        match tokio::time::timeout_at(deadline, self.0.assess(texts)).await {
+            Err(_) => Err(ModelError::DeadlineExceeded),
+            Ok(Err(e)) => Err(ModelError::InvalidResponse(e.to_string())),
+            Ok(Ok(read)) => Ok(read.into_iter().map(|a| a.vector).collect()),
+        }
+    }
+}
 
 /// One person's cached index, and its last measured size.
 #[derive(Clone)]
@@ -50,6 +77,9 @@ pub struct Retriever {
     embedder: Option<Arc<dyn Embedder>>,
     cache: Mutex<LruCache<UserId, Slot>>,
     budget_bytes: usize,
+    /// The embedder is the screen's encoder, so the vector the screen kept
+    /// with a message is in the same space as every other indexed vector.
+    screen_vectors: bool,
 }
 
 impl Retriever {
@@ -63,7 +93,127 @@ impl Retriever {
             embedder,
             cache: Mutex::new(LruCache::unbounded()),
             budget_bytes: cache_mb.max(1) << 20,
+            screen_vectors: false,
         }
+    }
+
+    /// Retrieval in process: the screen's encoder embeds queries, memories,
+    /// summaries and replies, and a person's message is indexed by the
+    /// vector the screen already computed for it (one encoding per turn).
+    pub fn with_screen(
+        memories: Arc<dyn MemoryStore>,
+        risk: Arc<dyn RiskModel>,
+        cache_mb: usize,
+    ) -> Self {
+        Self {
+            screen_vectors: true,
+            ..Self::new(memories, Some(Arc::new(ScreenEmbedder(risk))), cache_mb)
+        }
+    }
+
+    /// The vector a message is indexed and queried by, from the screen's
+    /// assessment of it, when the embedder is the screen's encoder.
+    pub fn screen_vector(&self, read: Option<&StoredAssessment>) -> Option<Vector> {
+        if !self.screen_vectors {
+            return None;
+        }
+        read.and_then(|a| Vector::from_f32(&a.vector))
+    }
+
+    /// Make stored messages searchable at once, in one log append: what
+    /// chat, import and the journal call as soon as a message is stored.
+    /// A failure is logged and the caller goes on (the message is stored):
+    /// the worker's pass over the session (`complete_messages`) and
+    /// `hearth migrate` put what is missing.
+    pub async fn index_stored(&self, user: &UserId, docs: Vec<Doc>) {
+        let Some(as_of) = docs.iter().map(|d| d.at).max() else {
+            return;
+        };
+        let ops: Vec<IndexOp> = docs.into_iter().map(IndexOp::Put).collect();
+        match self.memories.append_index(user, &ops, as_of).await {
+            Ok(true) => {}
+            Ok(false) => tracing::info!("the person erased their data meanwhile; not indexed"),
+            Err(e) => tracing::warn!(error = %e, count = ops.len(), "could not index stored messages; the worker will"),
+        }
+    }
+
+    /// The worker's pass over stored messages: each one the index lacks,
+    /// or holds without a vector while semantic retrieval is on, is
+    /// encoded (in batches of [`ENCODE_BATCH`]; a person's message reuses
+    /// the screen's vector) and put, keeping its crisis mark. A message the
+    /// index lacks is marked when its id is in `flagged`, which is asked
+    /// for only then. Idempotent: a second pass finds nothing to do.
+    /// Returns how many messages it put.
+    pub async fn complete_messages<F, Fut>(
+        &self,
+        user: &UserId,
+        messages: &[Message],
+        flagged: F,
+    ) -> Result<usize, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<HashSet<String>, StoreError>>,
+    {
+        let wanted: Vec<(&Message, Option<bool>)> = {
+            let index = self
+                .index(user)
+                .await
+                .map_err(|e| format!("could not read the index: {e}"))?;
+            messages
+                .iter()
+                .filter_map(|m| {
+                    match index.doc(&doc_key(DocKind::Message, m.id.as_str())) {
+                        None => Some((m, None)),
+                        Some(d) if d.vector.is_none() && self.embedder.is_some() => {
+                            Some((m, Some(d.crisis)))
+                        }
+                        Some(_) => None,
+                    }
+                })
+                .collect()
+        };
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let flagged = if wanted.iter().any(|(_, c)| c.is_none()) {
+            flagged()
+                .await
+                .map_err(|e| format!("could not read crisis flags: {e}"))?
+        } else {
+            HashSet::new()
+        };
+        let mut docs: Vec<Doc> = Vec::with_capacity(wanted.len());
+        let mut to_encode: Vec<usize> = Vec::new();
+        for (m, crisis) in &wanted {
+            let crisis = crisis.unwrap_or_else(|| flagged.contains(m.id.as_str()));
+            let vector = self.screen_vector(m.assessment.as_ref());
+            if vector.is_none() {
+                to_encode.push(docs.len());
+            }
+            docs.push(Doc::message(m).with_vector(vector).in_crisis(crisis));
+        }
+        if let Some(embedder) = &self.embedder {
+            for batch in to_encode.chunks(ENCODE_BATCH) {
+                let texts: Vec<String> = batch.iter().map(|&i| docs[i].text.clone()).collect();
+                let vectors = embedder
+                    .embed(&texts, Instant::now() + JOB_EMBED_BUDGET)
+                    .await
+                    .map_err(|e| format!("could not encode the messages: {e}"))?;
+                for (&i, v) in batch.iter().zip(vectors) {
+                    docs[i].vector = Vector::from_f32(&v);
+                }
+            }
+        }
+        let n = docs.len();
+        let as_of = docs.iter().map(|d| d.at).max().unwrap_or_else(Utc::now);
+        let ops: Vec<IndexOp> = docs.into_iter().map(IndexOp::Put).collect();
+        for chunk in ops.chunks(500) {
+            self.memories
+                .append_index(user, chunk, as_of)
+                .await
+                .map_err(|e| format!("could not index the messages: {e}"))?;
+        }
+        Ok(n)
     }
 
     /// Evict least recently used indexes until the cache fits its budget;

@@ -333,6 +333,32 @@ impl MemoryStore for DynamoStore {
             .0)
     }
 
+    async fn append_index(
+        &self,
+        user: &UserId,
+        ops: &[IndexOp],
+        data_as_of: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if ops.is_empty() {
+            return Ok(true);
+        }
+        // No erase began after the data was written.
+        let not_erased = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(user)))
+            .key(SK, s(ERASURE))
+            .condition_expression("attribute_not_exists(PK) OR erased_at < :asof")
+            .expression_attribute_values(":asof", n(data_as_of.timestamp_millis()))
+            .build()
+            .map_err(build_err)?;
+        let writes = vec![
+            TransactWriteItem::builder()
+                .condition_check(not_erased)
+                .build(),
+        ];
+        Ok(self.transact_with_index(user, writes, ops).await?.is_ok())
+    }
+
     async fn index_entries(
         &self,
         user: &UserId,

@@ -254,7 +254,8 @@ impl PersonalData for DynamoStore {
         let mut touched: BTreeMap<String, (crate::domain::ids::SessionId, u64)> = BTreeMap::new();
         for line in lines {
             match self.write_imported(user, line).await? {
-                Some(count) => {
+                Some((count, message)) => {
+                    outcome.stored.push(message);
                     outcome.imported += 1;
                     outcome.flagged += u64::from(line.crisis.is_some());
                     touched.insert(

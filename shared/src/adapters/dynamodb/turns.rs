@@ -381,12 +381,12 @@ impl DynamoStore {
 
     /// Store one imported message (with its crisis flag, if flagged)
     /// unless its `external_id` was imported before. Returns the session's
-    /// message count after it, or `None` when skipped.
+    /// message count after it and the stored message, or `None` when skipped.
     pub(super) async fn write_imported(
         &self,
         user: &UserId,
         line: &ImportLine,
-    ) -> Result<Option<u64>, StoreError> {
+    ) -> Result<Option<(u64, Message)>, StoreError> {
         let ext_sk = external_sk(&line.external_id);
         for _ in 0..MAX_RACE_RETRIES {
             if self.get(user, &ext_sk).await?.is_some() {
@@ -408,7 +408,7 @@ impl DynamoStore {
                 writes.push(self.put(flag_item(user, &flag)?, None)?);
             }
             match self.transact(writes).await {
-                Ok(()) => return Ok(Some(session.message_count)),
+                Ok(()) => return Ok(Some((session.message_count, message))),
                 Err(e) if !cancelled_with(&e, CONDITION_FAILED).is_empty() => continue,
                 Err(e) => return Err(sdk(e)),
             }

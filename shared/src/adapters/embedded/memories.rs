@@ -315,6 +315,35 @@ impl MemoryStore for EmbeddedStore {
         .await
     }
 
+    async fn append_index(
+        &self,
+        user: &UserId,
+        ops: &[IndexOp],
+        data_as_of: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if ops.is_empty() {
+            return Ok(true);
+        }
+        let (user, ops) = (user.clone(), ops.to_vec());
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_write().map_err(unavailable)?;
+            let erased = tx
+                .open_table(ERASURES)
+                .map_err(unavailable)?
+                .get(u)
+                .map_err(unavailable)?
+                .map(|v| v.value());
+            if erased.is_some_and(|at| at >= data_as_of.timestamp_millis()) {
+                return Ok(false);
+            }
+            append_index(&tx, u, &ops)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn index_entries(
         &self,
         user: &UserId,

@@ -504,6 +504,7 @@ impl PersonalData for EmbeddedStore {
                         .map_err(unavailable)?;
                     touched.insert(sid.to_string(), session.message_count);
                     outcome.imported += 1;
+                    outcome.stored.push(message);
                 }
             }
             tx.commit().map_err(unavailable)?;

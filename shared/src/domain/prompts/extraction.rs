@@ -31,6 +31,8 @@ what they value and how they cope, the people in their life, their work and dail
 and their triggers and boundaries (including topics they do not want raised). \
 Ignore small talk, passing moods and anything said only by the assistant. \
 Write each fact in the third person, as one short sentence. \
+Each message carries the date it was written: write dates as absolute dates (\"on 7 May 2023\", \"in June 2023\"), \
+resolving words such as yesterday, last week or next month against that message's own date, never against today. \
 Compare with what is already known: use op \"add\" for a new fact, \"update\" to refine a known fact (target its id), \
 \"supersede\" when a new fact replaces a known one that is no longer true (target its id), and \"noop\" when it is already known. \
 Cite the ids of the new messages each fact comes from. Use an empty target for \"add\". \
@@ -96,14 +98,15 @@ pub fn request(
         text.push_str(&format!("{h}: [{}] {}\n", m.category.as_str(), m.content));
         handles.memories.insert(h, m.clone());
     }
-    text.push_str("\nNew messages (id: who: text):\n");
+    text.push_str("\nNew messages (id: date written: who: text):\n");
     for (i, m) in new_messages.iter().enumerate() {
         let h = format!("m{}", i + 1);
         let who = match m.role {
             Role::User => "person",
             Role::Assistant => "hearth",
         };
-        text.push_str(&format!("{h}: {who}: {}\n", m.content));
+        let date = m.created_at.format("%a %-d %B %Y");
+        text.push_str(&format!("{h}: {date}: {who}: {}\n", m.content));
         handles.messages.insert(h, m.id.clone());
     }
     let req = CompletionRequest {

@@ -46,6 +46,14 @@ pub struct Doc {
     pub at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<Vector>,
+    /// A message said in crisis (flagged, or answered on the crisis
+    /// route): the person finds it in search, but it is never brought
+    /// into a reply's context.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub crisis: bool,
+    /// A message's place in its session: what finds its neighbours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 impl Doc {
@@ -67,6 +75,8 @@ impl Doc {
             text: m.content.clone(),
             at: m.updated_at,
             vector,
+            crisis: false,
+            seq: None,
         }
     }
 
@@ -87,9 +97,14 @@ impl Doc {
             text: text.to_string(),
             at,
             vector,
+            crisis: false,
+            seq: None,
         }
     }
 
+    /// A stored message as the index keeps it: searchable as soon as it
+    /// is stored, with the vector when one is known (the screen's, or the
+    /// worker's), and marked when said in crisis.
     pub fn message(m: &Message) -> Doc {
         Doc {
             kind: DocKind::Message,
@@ -102,7 +117,23 @@ impl Doc {
             text: m.content.clone(),
             at: m.created_at,
             vector: None,
+            crisis: m
+                .reply
+                .as_ref()
+                .is_some_and(|r| r.route == crate::domain::route::Route::Crisis),
+            seq: Some(m.seq),
         }
+    }
+
+    pub fn with_vector(mut self, vector: Option<Vector>) -> Doc {
+        self.vector = vector;
+        self
+    }
+
+    /// Mark (or keep marked) a message said in crisis.
+    pub fn in_crisis(mut self, crisis: bool) -> Doc {
+        self.crisis |= crisis;
+        self
     }
 }
 

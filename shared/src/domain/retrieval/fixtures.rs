@@ -34,6 +34,8 @@ pub(super) fn memory(
         text: text.into(),
         at: at(days_ago),
         vector: None,
+        crisis: false,
+        seq: None,
     }
 }
 
@@ -49,6 +51,8 @@ pub(super) fn message(id: &str, session: &str, text: &str, days_ago: i64) -> Doc
         text: text.into(),
         at: at(days_ago),
         vector: None,
+        crisis: false,
+        seq: None,
     }
 }
 

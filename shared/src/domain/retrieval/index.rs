@@ -5,6 +5,7 @@
 
 use super::doc::{Doc, DocKind};
 use super::log::IndexOp;
+use super::scoring::{TUNING, Tuning};
 use crate::domain::boundaries::{self, Boundary};
 use crate::domain::memory::Category;
 use crate::domain::message::Role;
@@ -25,6 +26,8 @@ pub(super) struct Meta {
     pub(super) live: bool,
     pub(super) kind: DocKind,
     pub(super) user_message: bool,
+    /// Said in crisis: searchable, never a reply's excerpt.
+    pub(super) crisis: bool,
     pub(super) has_vector: bool,
     pub(super) importance: u8,
     pub(super) category: Option<Category>,
@@ -35,12 +38,11 @@ pub(super) struct Meta {
 
 /// A person's index: an inverted index over every item, plus the kind
 /// lists that let memories and summaries be scored in full.
-#[derive(Default)]
 pub struct Index {
     /// The last log entry applied.
     through: u64,
     pub(super) slots: Vec<Option<Slot>>,
-    by_key: HashMap<String, u32>,
+    pub(super) by_key: HashMap<String, u32>,
     pub(super) postings: HashMap<String, Vec<(u32, u16)>>,
     pub(super) total_len: u64,
     pub(super) live: u32,
@@ -51,10 +53,36 @@ pub struct Index {
     fences_stale: bool,
     pub(super) meta: Vec<Meta>,
     pub(super) sessions: HashMap<String, u32>,
+    /// Messages by their place: (session, seq) to slot, for neighbours.
+    pub(super) positions: HashMap<(u32, u64), u32>,
     /// An estimate of the heap this index holds, kept as it changes.
     bytes: usize,
     /// The generation of the log it was built from, once seen.
     generation: Option<u64>,
+    /// How relevance is read ([`TUNING`] unless an evaluation sets it).
+    pub(super) tuning: Tuning,
+}
+
+impl Default for Index {
+    fn default() -> Index {
+        Index {
+            through: 0,
+            slots: Vec::new(),
+            by_key: HashMap::new(),
+            postings: HashMap::new(),
+            total_len: 0,
+            live: 0,
+            dead: 0,
+            fences: Vec::new(),
+            fences_stale: false,
+            meta: Vec::new(),
+            sessions: HashMap::new(),
+            positions: HashMap::new(),
+            bytes: 0,
+            generation: None,
+            tuning: TUNING,
+        }
+    }
 }
 
 impl Index {
@@ -71,6 +99,11 @@ impl Index {
     /// The generation of the log this index was built from, once known.
     pub fn generation(&self) -> Option<u64> {
         self.generation
+    }
+
+    /// Read relevance another way (evaluations compare settings).
+    pub fn set_tuning(&mut self, tuning: Tuning) {
+        self.tuning = tuning;
     }
 
     pub fn set_generation(&mut self, generation: u64) {
@@ -156,10 +189,14 @@ impl Index {
             .sessions
             .entry(doc.session_id.as_str().to_string())
             .or_insert(next);
+        if let (DocKind::Message, Some(seq)) = (doc.kind, doc.seq) {
+            self.positions.insert((session, seq), slot);
+        }
         self.meta.push(Meta {
             live: true,
             kind: doc.kind,
             user_message: doc.kind == DocKind::Message && doc.role == Some(Role::User),
+            crisis: doc.crisis,
             has_vector: doc.vector.is_some(),
             importance: doc.importance.min(10),
             category: doc.category,
@@ -187,6 +224,12 @@ impl Index {
         {
             self.fences_stale |= Self::is_fence(&old.doc);
             self.meta[slot as usize].live = false;
+            if let Some(seq) = old.doc.seq {
+                let session = self.meta[slot as usize].session;
+                if self.positions.get(&(session, seq)) == Some(&slot) {
+                    self.positions.remove(&(session, seq));
+                }
+            }
             self.total_len -= old.len as u64;
             self.live -= 1;
             self.dead += 1;
@@ -200,10 +243,11 @@ impl Index {
             .flatten()
             .map(|s| s.doc)
             .collect();
-        let (through, generation) = (self.through, self.generation);
+        let (through, generation, tuning) = (self.through, self.generation, self.tuning);
         *self = Index::from_docs(docs);
         self.through = through;
         self.generation = generation;
+        self.tuning = tuning;
     }
 
     /// The live item with this key (`memory:<id>`, ...).

@@ -20,6 +20,6 @@ pub use log::{
     IndexEntry, IndexLogPage, IndexOp, MAX_ENTRY_BYTES, edited_memory_op, job_ops, log_chunks,
     memory_op,
 };
-pub use scoring::{Hit, Query, WEIGHTS, Weights, category_fit};
+pub use scoring::{Hit, Query, TUNING, Tuning, WEIGHTS, Weights, category_fit};
 pub use selection::{NEAR_DUPLICATE, Quota, Selection, related_memories};
 pub use vectors::{Embedding, Vector};

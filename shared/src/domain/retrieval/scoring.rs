@@ -24,8 +24,6 @@ pub struct Weights {
     pub recency: f32,
     pub importance: f32,
     pub category: f32,
-    /// Share of relevance that is semantic, when both sides have vectors.
-    pub semantic: f32,
 }
 
 pub const WEIGHTS: Weights = Weights {
@@ -33,7 +31,35 @@ pub const WEIGHTS: Weights = Weights {
     recency: 0.15,
     importance: 0.15,
     category: 0.10,
+};
+
+/// How relevance is read. The defaults ([`TUNING`]) were chosen on
+/// LoCoMo's development conversations; BENCHMARKS.md has what was tried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// Share of relevance that is semantic, when both sides have vectors.
+    pub semantic: f32,
+    /// Cosine below which two texts are taken as unrelated: sentence
+    /// encoders put unrelated texts at 0.0–0.25, not at -1.
+    pub semantic_floor: f32,
+    /// How much of its best neighbour's relevance (the turn before or
+    /// after it in its session) a message takes on: an answer is found by
+    /// the question it answers, a remark by what follows it.
+    pub neighbours: f32,
+    /// The relevance floor: an item counts as related to a query only if
+    /// its cosine reaches `floor_cosine` or its BM25 reaches `floor_bm25`
+    /// (absolute, not scaled to the best match). Below it, search answers
+    /// nothing and a reply gets no memories: not the top k of nothing.
+    pub floor_cosine: f32,
+    pub floor_bm25: f32,
+}
+
+pub const TUNING: Tuning = Tuning {
     semantic: 0.5,
+    semantic_floor: 0.25,
+    neighbours: 0.0,
+    floor_cosine: 0.0,
+    floor_bm25: 0.0,
 };
 
 /// How well an item's category fits a route (0–1).
@@ -81,12 +107,8 @@ pub struct Hit<'a> {
     pub relevance: f32,
 }
 
-/// Cosine below which two texts are taken as unrelated: embedding models
-/// put unrelated texts at 0.1–0.25, not at 0.
-const SEMANTIC_FLOOR: f32 = 0.25;
-
-fn semantic(cosine: f32) -> f32 {
-    ((cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR)).max(0.0)
+fn semantic(cosine: f32, floor: f32) -> f32 {
+    ((cosine - floor) / (1.0 - floor)).max(0.0)
 }
 
 fn sort_hits(hits: &mut [Hit<'_>]) {
@@ -160,8 +182,10 @@ impl Index {
         &self,
         q: &Query<'_>,
         all: bool,
+        floor: bool,
         keep: impl Fn(&Meta) -> bool,
     ) -> Vec<(u32, f32, f32)> {
+        let t = self.tuning;
         let (lexical, mut slots) = self.bm25(q.text);
         let max = slots
             .iter()
@@ -177,26 +201,50 @@ impl Index {
                 }
             }
         }
+        // Each candidate's own relevance, lexical and semantic blended;
+        // with `floor`, only for those that reach the relevance floor.
+        let mut own = vec![0.0f32; self.slots.len()];
+        let mut related = vec![!floor; self.slots.len()];
+        for &slot in &slots {
+            let m = &self.meta[slot as usize];
+            if !m.live {
+                continue;
+            }
+            let cosine = match (q.vector, m.has_vector) {
+                (Some(a), true) => self.slots[slot as usize]
+                    .as_ref()
+                    .and_then(|s| s.doc.vector.as_ref())
+                    .map(|b| a.cosine(b)),
+                _ => None,
+            };
+            if floor
+                && (cosine.is_some_and(|c| c >= t.floor_cosine)
+                    || lexical[slot as usize] >= t.floor_bm25.max(f32::MIN_POSITIVE))
+            {
+                related[slot as usize] = true;
+            }
+            let lex = if max > 0.0 {
+                lexical[slot as usize] / max
+            } else {
+                0.0
+            };
+            own[slot as usize] = match cosine {
+                Some(c) => (1.0 - t.semantic) * lex + t.semantic * semantic(c, t.semantic_floor),
+                None => lex,
+            };
+        }
         let now = q.now.timestamp();
         slots
             .into_iter()
             .filter_map(|slot| {
                 let m = &self.meta[slot as usize];
-                if !m.live || !keep(m) {
+                if !m.live || !related[slot as usize] || !keep(m) {
                     return None;
                 }
-                let lex = if max > 0.0 {
-                    lexical[slot as usize] / max
-                } else {
-                    0.0
-                };
-                let relevance = match (q.vector, m.has_vector) {
-                    (Some(a), true) => {
-                        let b = self.slots[slot as usize].as_ref()?.doc.vector.as_ref()?;
-                        (1.0 - WEIGHTS.semantic) * lex + WEIGHTS.semantic * semantic(a.cosine(b))
-                    }
-                    _ => lex,
-                };
+                let mut relevance = own[slot as usize];
+                if t.neighbours > 0.0 && m.kind == DocKind::Message {
+                    relevance += t.neighbours * self.best_neighbour(slot, &relevance_of(&own));
+                }
                 let age_days = (now - m.at).max(0) as f32 / 86_400.0;
                 let recency = (-std::f32::consts::LN_2 * age_days / HALF_LIFE_DAYS).exp();
                 let importance = m.importance as f32 / 10.0;
@@ -209,4 +257,23 @@ impl Index {
             })
             .collect()
     }
+
+    /// The higher relevance of the message before and the one after this
+    /// one in its session (0 when neither is indexed).
+    fn best_neighbour(&self, slot: u32, relevance: &impl Fn(u32) -> f32) -> f32 {
+        let Some(seq) = self.slots[slot as usize].as_ref().and_then(|s| s.doc.seq) else {
+            return 0.0;
+        };
+        let session = self.meta[slot as usize].session;
+        [seq.checked_sub(1), seq.checked_add(1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.positions.get(&(session, n)))
+            .map(|&n| relevance(n))
+            .fold(0.0, f32::max)
+    }
+}
+
+fn relevance_of(relevance: &[f32]) -> impl Fn(u32) -> f32 + '_ {
+    move |slot| relevance.get(slot as usize).copied().unwrap_or(0.0)
 }

@@ -40,12 +40,14 @@ pub struct Quota {
 impl Quota {
     pub fn for_route(route: Route) -> Quota {
         match route {
-            // A few top memories and the current rolling summary.
+            // A few top memories, the current rolling summary, and the
+            // summary of an earlier session that relates to the message
+            // (new sessions must not lose what earlier ones learned).
             Route::Support => Quota {
                 memories: 5,
-                summaries: 1,
+                summaries: 2,
                 summaries_need_relevance: true,
-                earlier_summaries: false,
+                earlier_summaries: true,
                 messages: 2,
             },
             // More memories, and the relevant summaries of earlier sessions.
@@ -102,13 +104,14 @@ impl Index {
 
     /// Search: items that relate to the query (lexically or, with vectors,
     /// semantically), best first, near duplicates dropped.
+    /// Below the relevance floor nothing is a hit.
     pub fn search(&self, q: &Query<'_>, limit: usize) -> Vec<Hit<'_>> {
-        self.ranked(q, limit, true)
+        self.ranked(q, limit, true, true)
     }
 
-    fn ranked(&self, q: &Query<'_>, limit: usize, dedupe: bool) -> Vec<Hit<'_>> {
+    fn ranked(&self, q: &Query<'_>, limit: usize, dedupe: bool, floor: bool) -> Vec<Hit<'_>> {
         let scored: Vec<(u32, f32, f32)> = self
-            .scored(q, false, |_| true)
+            .scored(q, false, floor, |_| true)
             .into_iter()
             .filter(|(_, _, r)| *r > MIN_RELEVANCE)
             .collect();
@@ -134,6 +137,17 @@ impl Index {
     /// and past messages of earlier sessions. Items touching a boundary in
     /// force are left out; near duplicates are dropped across kinds.
     pub fn select(&self, q: &Query<'_>, current: Option<&SessionId>) -> Selection<'_> {
+        self.selected(q, current, false)
+    }
+
+    /// As [`select`](Index::select), for a reply: only items that reach the
+    /// relevance floor, so a message nothing relates to gets no memories
+    /// (the current session's summary still comes, as its context).
+    pub fn select_relevant(&self, q: &Query<'_>, current: Option<&SessionId>) -> Selection<'_> {
+        self.selected(q, current, true)
+    }
+
+    fn selected(&self, q: &Query<'_>, current: Option<&SessionId>, floor: bool) -> Selection<'_> {
         let quota = Quota::for_route(q.route);
         let mut out = Selection::default();
         if quota.memories + quota.summaries + quota.messages == 0 {
@@ -146,11 +160,15 @@ impl Index {
         // Candidates by kind, with the cheap conditions applied first.
         let (mut memories, mut summaries, mut messages) = (Vec::new(), Vec::new(), Vec::new());
         let mut current_summary = None;
+        let current_key = current.map(|c| super::doc::doc_key(DocKind::Summary, c.as_str()));
         let current = current.and_then(|c| self.sessions.get(c.as_str()).copied());
         // Messages of the current session are in its turns already.
-        let keep =
-            |m: &Meta| m.kind != DocKind::Message || (m.user_message && Some(m.session) != current);
-        for c in self.scored(q, true, keep) {
+        // What was said in crisis is never brought back into a reply.
+        let keep = |m: &Meta| {
+            m.kind != DocKind::Message
+                || (m.user_message && !m.crisis && Some(m.session) != current)
+        };
+        for c in self.scored(q, true, floor, keep) {
             let m = &self.meta[c.0 as usize];
             match m.kind {
                 DocKind::Memory => memories.push(c),
@@ -168,6 +186,12 @@ impl Index {
                     }
                 }
             }
+        }
+        // The current session's summary is its context, related or not.
+        if current_summary.is_none()
+            && let Some(slot) = current_key.and_then(|k| self.by_key.get(&k).copied())
+        {
+            current_summary = Some((slot, 0.0, 0.0));
         }
         let mut chosen: Vec<&HashSet<String>> = Vec::new();
         // The current session's summary comes first when the route takes one.
@@ -243,6 +267,7 @@ pub fn related_memories(
                 now,
             },
             k,
+            false,
             false,
         )
         .iter()

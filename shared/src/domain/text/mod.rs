@@ -4,10 +4,12 @@
 //! words. Retrieval ranks by these words, boundaries are checked with them,
 //! and extraction's near-duplicate and forgotten-fact checks use the same.
 
+mod dates;
 mod normalize;
 mod similarity;
 mod words;
 
+pub use dates::{DateRef, Span, resolve_dates};
 pub use normalize::{clauses, fold, normalize};
 pub use similarity::jaccard;
 pub use words::{terms, tokens};

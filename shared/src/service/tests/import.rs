@@ -29,7 +29,7 @@ async fn flagged_lines_are_stored_with_their_flag_and_an_import_publishes_one_ev
         line("assistant", "It sounds like you want to kill yourself.", 2),
         line("user", "I cut myself again last night.", 3),
     ];
-    let report = import(&w.fakes.ports(), &u, &lines, |_| {}).await.unwrap();
+    let report = import(&w.fakes.ports(), &w.retriever, &u, &lines, |_| {}).await.unwrap();
     assert_eq!(report.imported, 4);
 
     let flags = w
@@ -61,7 +61,7 @@ async fn flagged_lines_are_stored_with_their_flag_and_an_import_publishes_one_ev
     ));
 
     // The same file again stores nothing new, and says nothing new.
-    let again = import(&w.fakes.ports(), &u, &lines, |_| {}).await.unwrap();
+    let again = import(&w.fakes.ports(), &w.retriever, &u, &lines, |_| {}).await.unwrap();
     assert_eq!((again.imported, again.skipped), (0, 4));
     assert_eq!(w.fakes.events.published().len(), 1);
 }
@@ -70,7 +70,7 @@ async fn flagged_lines_are_stored_with_their_flag_and_an_import_publishes_one_ev
 async fn an_import_with_nothing_flagged_publishes_nothing() {
     let w = World::new();
     let lines = vec![line("user", "Baked bread with Maya.", 0)];
-    import(&w.fakes.ports(), &user("ana"), &lines, |_| {})
+    import(&w.fakes.ports(), &w.retriever, &user("ana"), &lines, |_| {})
         .await
         .unwrap();
     assert!(w.fakes.events.published().is_empty());

@@ -335,7 +335,7 @@ async fn imported_lines_are_read_in_one_batch_and_kept_with_their_scores() {
         line("assistant", "That sounds like letters to everyone.", 2),
         line("user", CUED, 3),
     ];
-    let report = import(&w.fakes.ports_with(&risk), &u, &lines, |_| {})
+    let report = import(&w.fakes.ports_with(&risk), &w.retriever, &u, &lines, |_| {})
         .await
         .unwrap();
     assert_eq!(report.imported, 4);
@@ -370,7 +370,7 @@ async fn imported_lines_are_read_in_one_batch_and_kept_with_their_scores() {
     let w = World::new();
     let risk = scripted(&w);
     risk.fail(EncodeError::Inference("down".into()));
-    import(&w.fakes.ports_with(&risk), &u, &lines, |_| {})
+    import(&w.fakes.ports_with(&risk), &w.retriever, &u, &lines, |_| {})
         .await
         .unwrap();
     let flags = self::flags(&w, &u).await;

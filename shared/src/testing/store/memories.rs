@@ -199,6 +199,21 @@ impl MemoryStore for FakeStore {
         })
     }
 
+    async fn append_index(
+        &self,
+        user: &UserId,
+        ops: &[IndexOp],
+        data_as_of: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write("append_index", user, |p, erased| {
+            if erased.is_some_and(|at| at >= data_as_of) {
+                return Ok(false);
+            }
+            p.index.append(ops)?;
+            Ok(true)
+        })
+    }
+
     async fn index_entries(
         &self,
         user: &UserId,

@@ -206,6 +206,7 @@ impl PersonalData for FakeStore {
                     .insert(line.external_id.clone(), (session.id.clone(), message.seq));
                 touched.insert(session.id.clone(), session.message_count);
                 outcome.imported += 1;
+                outcome.stored.push(message);
             }
             outcome.sessions = touched.into_iter().collect();
             Ok(outcome)
