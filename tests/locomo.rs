@@ -239,7 +239,9 @@ impl Tally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locomo_dev_recall_through_import_and_search() {
     let Some(dir) = dev_dir() else {
-        eprintln!("skipped: ../shared/benchmarks/locomo-dev is not here (a clone without the shared folder)");
+        eprintln!(
+            "skipped: ../shared/benchmarks/locomo-dev is not here (a clone without the shared folder)"
+        );
         return;
     };
     let Some(risk) = real_risk_model() else {
@@ -279,10 +281,7 @@ async fn locomo_dev_recall_through_import_and_search() {
         let texts: Vec<&str> = c.turns.iter().map(|(_, t)| t.as_str()).collect();
         let bm25 = PlainBm25::new(&texts);
         for q in &c.questions {
-            let url = format!(
-                "/v1/search?q={}&limit=50",
-                url_escape(&q.text)
-            );
+            let url = format!("/v1/search?q={}&limit=50", url_escape(&q.text));
             let (status, body) = app.get(&token, &url).await;
             assert_eq!(status, 200, "{body}");
             let items = body["items"]
@@ -390,7 +389,11 @@ async fn locomo_dev_tuning_grid() {
     let mut people = Vec::new();
     for f in &files {
         let c = load(f);
-        let texts: Vec<String> = c.lines.iter().map(|l| l["content"].as_str().unwrap().to_string()).collect();
+        let texts: Vec<String> = c
+            .lines
+            .iter()
+            .map(|l| l["content"].as_str().unwrap().to_string())
+            .collect();
         let vs = vectors(&*risk, &texts).await;
         let qs: Vec<String> = c.questions.iter().map(|q| q.text.clone()).collect();
         let qv = vectors(&*risk, &qs).await;
@@ -404,10 +407,18 @@ async fn locomo_dev_tuning_grid() {
                 let seq = seqs.entry(session.to_string()).or_default();
                 *seq += 1;
                 let m = Message {
-                    id: MessageId::parse(format!("m-{}", l["external_id"].as_str().unwrap().replace(':', "-"))).unwrap(),
+                    id: MessageId::parse(format!(
+                        "m-{}",
+                        l["external_id"].as_str().unwrap().replace(':', "-")
+                    ))
+                    .unwrap(),
                     session_id: SessionId::parse(session).unwrap(),
                     seq: *seq,
-                    role: if l["role"] == "user" { Role::User } else { Role::Assistant },
+                    role: if l["role"] == "user" {
+                        Role::User
+                    } else {
+                        Role::Assistant
+                    },
                     content: l["content"].as_str().unwrap().to_string(),
                     created_at: l["created_at"].as_str().unwrap().parse().unwrap(),
                     external_id: l["external_id"].as_str().map(str::to_string),
@@ -426,11 +437,18 @@ async fn locomo_dev_tuning_grid() {
         for neighbours in [0.0, 0.2, 0.35, 0.5] {
             grid.push((
                 format!("semantic {semantic} neighbours {neighbours}"),
-                Tuning { semantic, neighbours, ..TUNING },
+                Tuning {
+                    semantic,
+                    neighbours,
+                    ..TUNING
+                },
             ));
         }
     }
-    println!("{:<34} | all: r@1 r@5 r@10     | 1 multi-hop         | 2 temporal          | 3 open-domain       | 4 single-hop", "");
+    println!(
+        "{:<34} | all: r@1 r@5 r@10     | 1 multi-hop         | 2 temporal          | 3 open-domain       | 4 single-hop",
+        ""
+    );
     for (name, tuning) in grid {
         let mut tally = Tally::default();
         for (index, c, qv) in &mut people {
@@ -438,8 +456,19 @@ async fn locomo_dev_tuning_grid() {
             let now = Utc::now();
             for (q, v) in c.questions.iter().zip(qv.iter()) {
                 let v = Vector::from_f32(v);
-                let hits = index.search(&Query { text: &q.text, vector: v.as_ref(), route: hearth::domain::route::Route::Support, now }, 50);
-                let ids: Vec<String> = hits.iter().filter_map(|h| h.doc.external_id.clone()).collect();
+                let hits = index.search(
+                    &Query {
+                        text: &q.text,
+                        vector: v.as_ref(),
+                        route: hearth::domain::route::Route::Support,
+                        now,
+                    },
+                    50,
+                );
+                let ids: Vec<String> = hits
+                    .iter()
+                    .filter_map(|h| h.doc.external_id.clone())
+                    .collect();
                 tally.add(q.category, &ids, &q.evidence);
             }
         }

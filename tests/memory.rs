@@ -94,7 +94,9 @@ async fn the_sixth_message_enqueues_one_job_that_stores_memories_with_provenance
     let today = chrono::Utc::now().format("%a %-d %B %Y").to_string();
     let content = sent["messages"][1]["content"].as_str().unwrap();
     assert!(
-        content.contains(&format!("m1: {today}: person: My sister Maya visits on Fridays.")),
+        content.contains(&format!(
+            "m1: {today}: person: My sister Maya visits on Fridays."
+        )),
         "{content}"
     );
     let events = app.store.list_events(0, 10).await.unwrap();

@@ -198,10 +198,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let mut report =
-                personal_data::import(&ports, &retriever, &user, &lines, |n| {
-                    bar.inc(n as u64)
-                })
-                .await?;
+                personal_data::import(&ports, &retriever, &user, &lines, |n| bar.inc(n as u64))
+                    .await?;
             bar.finish_and_clear();
             report.errors = errors;
             println!("{}", serde_json::to_string(&report)?);

@@ -235,7 +235,15 @@ impl ChatService {
                 recorded.message.seq,
                 profile.recent_turns,
             ),
-            self.knowledge(user, &session_id, route, &req_text, vector, profile, deadline),
+            self.knowledge(
+                user,
+                &session_id,
+                route,
+                &req_text,
+                vector,
+                profile,
+                deadline
+            ),
             self.keep_assessment(user, &recorded.message, read.as_ref()),
             self.retriever.index_stored(user, vec![doc]),
         );
@@ -336,9 +344,11 @@ impl ChatService {
         // A message the model's mark turned into a crisis turn is marked.
         let mut docs = vec![Doc::message(&reply)];
         if stored_route == Route::Crisis && flagged.is_none() {
-            docs.push(Doc::message(&recorded.message).in_crisis(true).with_vector(
-                self.retriever.screen_vector(read.as_ref()),
-            ));
+            docs.push(
+                Doc::message(&recorded.message)
+                    .in_crisis(true)
+                    .with_vector(self.retriever.screen_vector(read.as_ref())),
+            );
         }
         tokio::join!(
             self.enqueue_extraction_if_due(user, &session_id, reply.seq),

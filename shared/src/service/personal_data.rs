@@ -12,6 +12,7 @@
 //! sessions. No model is called while the request is open. Export pages
 //! through the store and writes one JSON document.
 
+use super::retrieval::Retriever;
 use crate::domain::assessment::StoredAssessment;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
@@ -23,7 +24,6 @@ use crate::domain::safety;
 use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::learned::judge_turn;
 use crate::ports::{PersonalData, Ports, RiskModel, StoreError};
-use super::retrieval::Retriever;
 use serde::Serialize;
 
 /// Lines stored per store transaction.

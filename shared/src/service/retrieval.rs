@@ -22,10 +22,10 @@ use crate::domain::retrieval::{Doc, DocKind, Embedding, Index, IndexOp, Query, V
 use crate::domain::route::Route;
 use crate::ports::{Embedder, MemoryStore, ModelError, RiskModel, StoreError};
 use async_trait::async_trait;
-use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -133,7 +133,9 @@ impl Retriever {
         match self.memories.append_index(user, &ops, as_of).await {
             Ok(true) => {}
             Ok(false) => tracing::info!("the person erased their data meanwhile; not indexed"),
-            Err(e) => tracing::warn!(error = %e, count = ops.len(), "could not index stored messages; the worker will"),
+            Err(e) => {
+                tracing::warn!(error = %e, count = ops.len(), "could not index stored messages; the worker will")
+            }
         }
     }
 
@@ -161,15 +163,15 @@ impl Retriever {
                 .map_err(|e| format!("could not read the index: {e}"))?;
             messages
                 .iter()
-                .filter_map(|m| {
-                    match index.doc(&doc_key(DocKind::Message, m.id.as_str())) {
+                .filter_map(
+                    |m| match index.doc(&doc_key(DocKind::Message, m.id.as_str())) {
                         None => Some((m, None)),
                         Some(d) if d.vector.is_none() && self.embedder.is_some() => {
                             Some((m, Some(d.crisis)))
                         }
                         Some(_) => None,
-                    }
-                })
+                    },
+                )
                 .collect()
         };
         if wanted.is_empty() {

@@ -29,7 +29,9 @@ async fn flagged_lines_are_stored_with_their_flag_and_an_import_publishes_one_ev
         line("assistant", "It sounds like you want to kill yourself.", 2),
         line("user", "I cut myself again last night.", 3),
     ];
-    let report = import(&w.fakes.ports(), &w.retriever, &u, &lines, |_| {}).await.unwrap();
+    let report = import(&w.fakes.ports(), &w.retriever, &u, &lines, |_| {})
+        .await
+        .unwrap();
     assert_eq!(report.imported, 4);
 
     let flags = w
@@ -61,7 +63,9 @@ async fn flagged_lines_are_stored_with_their_flag_and_an_import_publishes_one_ev
     ));
 
     // The same file again stores nothing new, and says nothing new.
-    let again = import(&w.fakes.ports(), &w.retriever, &u, &lines, |_| {}).await.unwrap();
+    let again = import(&w.fakes.ports(), &w.retriever, &u, &lines, |_| {})
+        .await
+        .unwrap();
     assert_eq!((again.imported, again.skipped), (0, 4));
     assert_eq!(w.fakes.events.published().len(), 1);
 }
