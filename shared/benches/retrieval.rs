@@ -1,8 +1,10 @@
 //! Retrieval latency for a heavy user: 5,000 memories, 50,000 messages and
 //! 365 session summaries in one person's index, built from the index log
 //! as a cold process would. Reports p50/p99 over 2,000 queries of the
-//! reply path (`select`) and of search, with and without 384-d vectors on
-//! memories and summaries, and the process's peak memory.
+//! reply path (`select`) and of search, with and without a 384-d vector on
+//! every item (as with the in-process encoder), the index's own estimate of
+//! its memory (what `HEARTH_INDEX_CACHE_MB` is spent on) and the process's
+//! peak memory.
 //!
 //! Run: `cargo bench -p hearth --bench retrieval`
 
@@ -86,9 +88,9 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
             importance: 5,
             text: words.sentence(rng, n),
             at: now - Duration::minutes(rng.random_range(0..525_600)),
-            vector: None,
+            vector: vectors.then(|| vector(rng)),
             crisis: false,
-            seq: None,
+            seq: Some((i / SUMMARIES) as u64 + 1),
         });
     }
     for i in 0..MEMORIES {
@@ -195,7 +197,7 @@ fn run(vectors: bool) {
     println!(
         "retrieval, {MEMORIES} memories + {MESSAGES} messages + {SUMMARIES} summaries{}:",
         if vectors {
-            format!(", {DIMS}-d vectors on memories and summaries")
+            format!(", a {DIMS}-d vector on every item")
         } else {
             String::new()
         }
@@ -205,6 +207,10 @@ fn run(vectors: bool) {
         log_bytes as f64 / 1048576.0,
         chunks.len(),
         build.as_secs_f64() * 1e3
+    );
+    println!(
+        "  index memory (its own estimate): {:.1} MiB",
+        index.approx_bytes() as f64 / 1048576.0
     );
     println!("  reply path (select): p50 {s50:.2} ms  p99 {s99:.2} ms  max {smax:.2} ms");
     println!("  search (top 10):     p50 {h50:.2} ms  p99 {h99:.2} ms  max {hmax:.2} ms");

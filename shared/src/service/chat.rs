@@ -45,7 +45,7 @@ use crate::domain::message::{
     validate_content,
 };
 use crate::domain::prompts;
-use crate::domain::retrieval::{Doc, Query, Quota, Vector};
+use crate::domain::retrieval::{Doc, Query, Quota, Vector, date_note};
 use crate::domain::risk_mark::{self, RiskMark};
 use crate::domain::route::Route;
 use crate::domain::safety::conversation::{self, Turn, WINDOW_TURNS};
@@ -611,7 +611,10 @@ impl ChatService {
         let summaries = chosen
             .summaries
             .iter()
-            .map(|h| (h.doc.session_id.clone(), h.doc.text.clone()))
+            .map(|h| {
+                let day = h.doc.at.date_naive().format("%-d %B %Y");
+                (h.doc.session_id.clone(), format!("({day}) {}", h.doc.text))
+            })
             .collect();
         let excerpts: Vec<(String, String, String)> = chosen
             .messages
@@ -619,7 +622,7 @@ impl ChatService {
             .map(|h| {
                 (
                     h.doc.id.clone(),
-                    h.doc.at.format("%Y-%m-%d").to_string(),
+                    date_note(&h.doc.text, h.doc.at),
                     h.doc.text.clone(),
                 )
             })

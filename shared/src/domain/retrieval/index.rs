@@ -3,6 +3,7 @@
 //! the person's boundaries, kept up to date as log entries are applied.
 //! Scoring and selection read it (`scoring.rs`, `selection.rs`).
 
+use super::dated;
 use super::doc::{Doc, DocKind};
 use super::log::IndexOp;
 use super::scoring::{TUNING, Tuning};
@@ -29,6 +30,9 @@ pub(super) struct Meta {
     /// Said in crisis: searchable, never a reply's excerpt.
     pub(super) crisis: bool,
     pub(super) has_vector: bool,
+    /// Its text dates something ("yesterday", "on 6 May"): evidence for
+    /// a question about when.
+    pub(super) dated: bool,
     pub(super) importance: u8,
     pub(super) category: Option<Category>,
     pub(super) len: u32,
@@ -180,6 +184,10 @@ impl Index {
                 .or_default()
                 .push((slot, *n));
         }
+        let (days, dated) = dated::doc_terms(&doc.text, doc.at, doc.kind == DocKind::Message);
+        for t in &days {
+            self.postings.entry(t.clone()).or_default().push((slot, 1));
+        }
         let terms = tf.keys().map(|t| t.to_string()).collect();
         self.total_len += toks.len() as u64;
         self.live += 1;
@@ -198,6 +206,7 @@ impl Index {
             user_message: doc.kind == DocKind::Message && doc.role == Some(Role::User),
             crisis: doc.crisis,
             has_vector: doc.vector.is_some(),
+            dated,
             importance: doc.importance.min(10),
             category: doc.category,
             len: toks.len() as u32,
@@ -207,7 +216,7 @@ impl Index {
         self.bytes += doc.text.len() * 2
             + doc.id.len()
             + doc.vector.as_ref().map_or(0, |v| v.0.len())
-            + tf.len() * 48
+            + (tf.len() + days.len()) * 48
             + std::mem::size_of::<Slot>()
             + std::mem::size_of::<Meta>()
             + 64;

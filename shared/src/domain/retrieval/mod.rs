@@ -5,6 +5,7 @@
 //! and `selection` takes a search's hits or, by the route's quota, a reply's items.
 
 mod best_first;
+mod dated;
 mod doc;
 #[cfg(test)]
 mod fixtures;
@@ -14,6 +15,7 @@ mod scoring;
 mod selection;
 mod vectors;
 
+pub use dated::{asks_when, date_note};
 pub use doc::{Doc, DocKind, doc_key};
 pub use index::Index;
 pub use log::{

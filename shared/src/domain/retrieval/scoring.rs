@@ -3,6 +3,7 @@
 //! with a floor), recency (a 30-day half-life), importance (memories, 1–10)
 //! and the fit of the item's category to the route, blended by [`WEIGHTS`].
 
+use super::dated;
 use super::doc::{Doc, DocKind};
 use super::index::{Index, Meta};
 use super::vectors::Vector;
@@ -52,6 +53,9 @@ pub struct Tuning {
     /// nothing and a reply gets no memories: not the top k of nothing.
     pub floor_cosine: f32,
     pub floor_bm25: f32,
+    /// On a question about when something happened, how much more
+    /// relevant an item is whose text dates something.
+    pub dated: f32,
 }
 
 pub const TUNING: Tuning = Tuning {
@@ -60,6 +64,7 @@ pub const TUNING: Tuning = Tuning {
     neighbours: 0.0,
     floor_cosine: 0.0,
     floor_bm25: 0.0,
+    dated: 0.0,
 };
 
 /// How well an item's category fits a route (0–1).
@@ -122,8 +127,7 @@ fn sort_hits(hits: &mut [Hit<'_>]) {
 impl Index {
     /// BM25 of every item that shares a content word with `text`: a dense
     /// score per slot, and the slots that have one.
-    pub(super) fn bm25(&self, text: &str) -> (Vec<f32>, Vec<u32>) {
-        let mut query: Vec<String> = tokens(text);
+    pub(super) fn bm25(&self, mut query: Vec<String>) -> (Vec<f32>, Vec<u32>) {
         query.sort();
         query.dedup();
         let n = self.live.max(1) as f32;
@@ -157,7 +161,7 @@ impl Index {
 
     /// Plain BM25 over messages only: the baseline the evaluation compares against.
     pub fn bm25_messages(&self, text: &str, k: usize) -> Vec<Hit<'_>> {
-        let (scores, touched) = self.bm25(text);
+        let (scores, touched) = self.bm25(tokens(text));
         let mut hits: Vec<Hit<'_>> = touched
             .into_iter()
             .filter_map(|slot| {
@@ -186,7 +190,10 @@ impl Index {
         keep: impl Fn(&Meta) -> bool,
     ) -> Vec<(u32, f32, f32)> {
         let t = self.tuning;
-        let (lexical, mut slots) = self.bm25(q.text);
+        let mut words = tokens(q.text);
+        words.extend(dated::query_terms(q.text, q.now));
+        let (lexical, mut slots) = self.bm25(words);
+        let when = t.dated > 0.0 && dated::asks_when(q.text);
         let max = slots
             .iter()
             .map(|s| lexical[*s as usize])
@@ -244,6 +251,9 @@ impl Index {
                 let mut relevance = own[slot as usize];
                 if t.neighbours > 0.0 && m.kind == DocKind::Message {
                     relevance += t.neighbours * self.best_neighbour(slot, &relevance_of(&own));
+                }
+                if when && m.dated {
+                    relevance *= 1.0 + t.dated;
                 }
                 let age_days = (now - m.at).max(0) as f32 / 86_400.0;
                 let recency = (-std::f32::consts::LN_2 * age_days / HALF_LIFE_DAYS).exp();

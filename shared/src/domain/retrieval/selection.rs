@@ -208,6 +208,9 @@ impl Index {
         let scored = BestFirst::new(memories, quota.memories * 4)
             .chain(BestFirst::new(summaries, quota.summaries * 4))
             .chain(BestFirst::new(messages, quota.messages * 4));
+        // What a boundary kept out: its own memory then comes, related or
+        // not, so the reply knows why the topic is left alone.
+        let mut fenced: Vec<&HashSet<String>> = Vec::new();
         for s in scored {
             if out.memories.len() == quota.memories
                 && out.summaries.len() == quota.summaries
@@ -225,10 +228,11 @@ impl Index {
                 DocKind::Message => out.messages.len() < quota.messages,
             };
             let exempt = d.category == Some(Category::TriggersAndBoundaries);
-            if !wanted
-                || (!exempt && touches(terms))
-                || chosen.iter().any(|t| jaccard(t, terms) >= NEAR_DUPLICATE)
-            {
+            if wanted && !exempt && touches(terms) {
+                fenced.push(terms);
+                continue;
+            }
+            if !wanted || chosen.iter().any(|t| jaccard(t, terms) >= NEAR_DUPLICATE) {
                 continue;
             }
             chosen.push(terms);
@@ -238,7 +242,41 @@ impl Index {
                 DocKind::Message => out.messages.push(hit),
             }
         }
+        if floor && !fenced.is_empty() {
+            self.add_fencing_memories(&mut out, &fenced, quota.memories);
+        }
         out
+    }
+
+    /// The boundary memories (below the relevance floor, so not yet
+    /// chosen) whose topic kept one of `fenced` out, within `quota`.
+    fn add_fencing_memories<'a>(
+        &'a self,
+        out: &mut Selection<'a>,
+        fenced: &[&HashSet<String>],
+        quota: usize,
+    ) {
+        for (slot, m) in self.meta.iter().enumerate() {
+            if out.memories.len() >= quota {
+                return;
+            }
+            if !m.live
+                || m.kind != DocKind::Memory
+                || m.category != Some(Category::TriggersAndBoundaries)
+            {
+                continue;
+            }
+            let Some((hit, _)) = self.hit((slot as u32, 0.0, 0.0)) else {
+                continue;
+            };
+            if out.memories.iter().any(|h| h.doc.id == hit.doc.id) {
+                continue;
+            }
+            let topic = boundaries::from_texts(std::iter::once(hit.doc.text.as_str()));
+            if topic.iter().any(|b| fenced.iter().any(|t| b.touches(t))) {
+                out.memories.push(hit);
+            }
+        }
     }
 }
 
