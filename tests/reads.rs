@@ -126,6 +126,10 @@ impl ConversationStore for Counting {
         let r = self.inner.active_users(d, p).await;
         self.read(page_len(&r), r)
     }
+    async fn all_users(&self, p: &PageRequest) -> Result<Page<UserId>, StoreError> {
+        let r = self.inner.all_users(p).await;
+        self.read(page_len(&r), r)
+    }
     async fn recent_messages(
         &self,
         u: &UserId,

@@ -146,6 +146,12 @@ pub trait ConversationStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<UserId>, StoreError>;
 
+    /// Everyone who has a history (a session or a journal item), each once:
+    /// what a one-off pass over every person walks (`hearth migrate`).
+    /// Never on a request path: on DynamoDB it is a Scan of the whole
+    /// table, in the Scan's order; elsewhere it is in user-id order.
+    async fn all_users(&self, page: &PageRequest) -> Result<Page<UserId>, StoreError>;
+
     /// Up to `limit` messages with `seq <= up_to_seq`, oldest first: the
     /// recent context of a turn. One bounded read.
     async fn recent_messages(

@@ -118,6 +118,7 @@ macro_rules! personal_data_contract {
             no_job_writes_back_after_an_erase,
             import_twice_gives_one_copy,
             flagged_import_lines_are_stored_with_their_flag_once,
+            everyone_with_a_history_is_listed_once,
         );
         $crate::contract_cases!($factory; settings_checkins_journal;
             settings_checkins_and_journal,

@@ -381,3 +381,67 @@ pub async fn flagged_import_lines_are_stored_with_their_flag_once<S: AllStores +
     );
     assert_eq!(messages[0].assessment, None);
 }
+
+/// `all_users` lists each person with a session or a journal item once, in
+/// pages of at most the limit, and no one whose history is only settings
+/// or who erased theirs.
+pub async fn everyone_with_a_history_is_listed_once<S: AllStores + ?Sized>(store: Arc<S>) {
+    let seeded = user("everyone-seeded");
+    seed(&*store, &seeded).await;
+    let talker = user("everyone-talker");
+    for minute in 0..3 {
+        store
+            .record_user_message(
+                &talker,
+                NewUserMessage {
+                    session_id: None,
+                    content: format!("session {minute}"),
+                    client_message_id: None,
+                    created_at: at(minute),
+                    crisis: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let writer = user("everyone-writer");
+    store
+        .add_journal(
+            &writer,
+            &JournalItem::new(JournalKind::Entry, "Only a journal.", at(5)),
+        )
+        .await
+        .unwrap();
+    let importer = user("everyone-importer");
+    store
+        .import(&importer, &[import_line("old", "old-1", 1)])
+        .await
+        .unwrap();
+    let settled = user("everyone-settings");
+    store
+        .put_settings(&settled, &Settings::defaults("en-US"))
+        .await
+        .unwrap();
+    let erased = user("everyone-erased");
+    seed(&*store, &erased).await;
+    store.erase(&erased, at(30)).await.unwrap();
+
+    let mut listed = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let p = store.all_users(&page).await.unwrap();
+        assert!(p.items.len() <= 2, "{:?}", p.items);
+        listed.extend(p.items);
+        match p.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<UserId> = listed.iter().cloned().collect();
+    assert_eq!(unique.len(), listed.len(), "each once: {listed:?}");
+    assert_eq!(
+        unique,
+        BTreeSet::from([seeded, talker, writer, importer]),
+        "a session or a journal item, and nothing else, is a history"
+    );
+}

@@ -132,6 +132,45 @@ impl Position for UserPosition {
     }
 }
 
+/// Everyone who has a history, in user-id order (the embedded store, the
+/// fake): the last person listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonPosition(pub UserId);
+
+impl Position for PersonPosition {
+    const LIST: &'static str = "p";
+    fn write(&self) -> String {
+        self.0.to_string()
+    }
+    fn read(s: &str) -> Option<Self> {
+        UserId::parse(s).ok().map(PersonPosition)
+    }
+}
+
+/// Everyone who has a history, on DynamoDB, in its Scan's order: the last
+/// person listed and the sort key of the item they were listed by, where
+/// the Scan resumes. Written `<user>#<sort key>`: ids never hold a '#'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanPosition {
+    pub user: UserId,
+    pub sk: String,
+}
+
+impl Position for ScanPosition {
+    const LIST: &'static str = "v";
+    fn write(&self) -> String {
+        format!("{}#{}", self.user, self.sk)
+    }
+    fn read(s: &str) -> Option<Self> {
+        let (user, sk) = s.split_once('#')?;
+        let user = UserId::parse(user).ok()?;
+        (!sk.is_empty()).then(|| Self {
+            user,
+            sk: sk.to_string(),
+        })
+    }
+}
+
 /// Memories, newest first (ids are time-ordered): the last one listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryPosition(pub MemoryId);
@@ -226,6 +265,11 @@ mod tests {
             message_id: MessageId::generate(),
         });
         round_trip(UserPosition(UserId::parse("a@b.c").unwrap()));
+        round_trip(PersonPosition(UserId::parse("a@b.c").unwrap()));
+        round_trip(ScanPosition {
+            user: UserId::parse("a@b.c").unwrap(),
+            sk: "S#legacy.session-1".into(),
+        });
         round_trip(MemoryPosition(MemoryId::generate()));
         round_trip(CheckinPosition("2026-01-02".parse().unwrap()));
         round_trip(JournalPosition(uuid::Uuid::now_v7().to_string()));
@@ -254,11 +298,14 @@ mod tests {
             "s.x.s1",
             "s.5.a#b",
             "j.not-a-uuid",
+            "v.no-sort-key",
+            "v.bad user#S#s1",
         ] {
             assert!(
                 decode::<MessageSeq>(bad).is_err()
                     && decode::<SessionPosition>(bad).is_err()
-                    && decode::<JournalPosition>(bad).is_err(),
+                    && decode::<JournalPosition>(bad).is_err()
+                    && decode::<ScanPosition>(bad).is_err(),
                 "{bad}"
             );
         }

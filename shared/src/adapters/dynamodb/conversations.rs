@@ -1,18 +1,22 @@
 //! `ConversationStore` on DynamoDB. The writes are `turns`'; the reads are
 //! here: a session and its messages by key, sessions newest first through
 //! the local index, crisis flags newest first, and the people active on a
-//! day through the global activity index (never a Scan).
+//! day through the global activity index (never a Scan). The one Scan is
+//! `all_users`, for a one-off pass over everyone (`hearth migrate`), run
+//! with an operator's credentials: no function is granted `dynamodb:Scan`.
 
 use super::DynamoStore;
 use super::keys::{
-    FLAGS, SESSIONS_BY_CREATED, activity_day, activity_sk, created_key, flag_sk, key, message_sk,
-    session_sk, user_pk,
+    FLAGS, JOURNAL, SESSIONS, SESSIONS_BY_CREATED, USER, activity_day, activity_sk, created_key,
+    flag_sk, key, message_sk, session_sk, user_pk,
 };
-use super::plumbing::{data, get_s, s};
-use super::schema::{GSI1, GSI1PK, GSI1SK, LSI1, LSI1SK};
+use super::plumbing::{data, get_s, s, sdk};
+use super::schema::{GSI1, GSI1PK, GSI1SK, LSI1, LSI1SK, PK, SK};
 use super::turns::message_of;
 use crate::domain::assessment::StoredAssessment;
-use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
+use crate::domain::cursor::{
+    FlagPosition, MessageSeq, ScanPosition, SessionPosition, UserPosition,
+};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Session,
@@ -199,6 +203,65 @@ impl ConversationStore for DynamoStore {
         Ok(Page::resuming(users, more, |u: &UserId| {
             UserPosition(u.clone())
         }))
+    }
+
+    /// A Scan of the table for the items that give a person a history
+    /// (sessions, journal items), projected to their keys: it reads every
+    /// item of the table once (about 1 MB a request, billed before the
+    /// filter), so it is for a one-off pass. A person's items are held
+    /// together and read in a row, so skipping the last person listed
+    /// lists each once; the cursor resumes the Scan at the item that
+    /// listed them.
+    async fn all_users(&self, page: &PageRequest) -> Result<Page<UserId>, StoreError> {
+        let limit = page.limit as usize;
+        let resume = page.position::<ScanPosition>()?;
+        let mut last: Option<UserId> = resume.as_ref().map(|p| p.user.clone());
+        let mut start = resume.map(|p| key(&p.user, p.sk));
+        let mut listed: Vec<ScanPosition> = Vec::new();
+        let page_of = |listed: Vec<ScanPosition>, more: bool| {
+            let page = Page::resuming(listed, more, Clone::clone);
+            Page {
+                items: page.items.into_iter().map(|p| p.user).collect(),
+                next_cursor: page.next_cursor,
+            }
+        };
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .projection_expression("#pk, #sk")
+                .filter_expression("begins_with(#sk, :s) OR begins_with(#sk, :j)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":s", s(SESSIONS))
+                .expression_attribute_values(":j", s(JOURNAL))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in out.items.unwrap_or_default() {
+                let Some(u) = get_s(&item, PK)?.strip_prefix(USER) else {
+                    continue;
+                };
+                if last.as_ref().is_some_and(|l| l.as_str() == u) {
+                    continue;
+                }
+                if listed.len() == limit {
+                    return Ok(page_of(listed, true));
+                }
+                let user = UserId::parse(u).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                last = Some(user.clone());
+                listed.push(ScanPosition {
+                    user,
+                    sk: get_s(&item, SK)?.to_string(),
+                });
+            }
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(page_of(listed, false)),
+            }
+        }
     }
 
     async fn recent_messages(

@@ -11,8 +11,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 
 /// The partition of everything a person owns.
+pub(super) const USER: &str = "U#";
 pub(super) fn user_pk(user: &UserId) -> String {
-    format!("U#{user}")
+    format!("{USER}{user}")
 }
 
 /// The primary key of one of `user`'s items.
@@ -23,8 +24,10 @@ pub(super) fn key(user: &UserId, sk: impl Into<String>) -> Item {
     ])
 }
 
+/// Sessions, by id.
+pub(super) const SESSIONS: &str = "S#";
 pub(super) fn session_sk(id: &SessionId) -> String {
-    format!("S#{id}")
+    format!("{SESSIONS}{id}")
 }
 
 pub(super) fn message_sk(session: &SessionId, seq: u64) -> String {

@@ -2,10 +2,14 @@
 //! transaction, so a turn's several writes land together or not at all.
 
 use super::paging::page_of;
-use super::tables::{ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, MESSAGES, SESSIONS, SESSIONS_BY_CREATED};
+use super::tables::{
+    ACTIVITY, CLIENT_IDS, CRISIS_FLAGS, JOURNAL, MESSAGES, SESSIONS, SESSIONS_BY_CREATED,
+};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::assessment::StoredAssessment;
-use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
+use crate::domain::cursor::{
+    FlagPosition, MessageSeq, PersonPosition, SessionPosition, UserPosition,
+};
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
@@ -34,6 +38,27 @@ fn load_message<T: ReadableTable<(&'static str, &'static str, u64), &'static [u8
 ) -> Result<Option<Message>, StoreError> {
     match table.get((user, session, seq)).map_err(unavailable)? {
         Some(v) => Ok(Some(decode(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// The first person after `after` (or the first of all) who has a key in
+/// `table`, a table keyed by (user, id): one seek past `after`'s keys.
+fn first_user_after<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
+    table: &T,
+    after: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let mut range = match after {
+        // Ids are ASCII: no key of `after`'s sorts at or past this one.
+        Some(u) => table.range((u, "\u{10FFFF}")..),
+        None => table.iter(),
+    }
+    .map_err(unavailable)?;
+    match range.next() {
+        Some(entry) => {
+            let (k, _) = entry.map_err(unavailable)?;
+            Ok(Some(k.value().0.to_string()))
+        }
         None => Ok(None),
     }
 }
@@ -337,6 +362,42 @@ impl ConversationStore for EmbeddedStore {
             Ok(Page::resuming(items, more, |u: &UserId| {
                 UserPosition(u.clone())
             }))
+        })
+        .await
+    }
+
+    async fn all_users(&self, page: &PageRequest) -> Result<Page<UserId>, StoreError> {
+        let limit = page.limit as usize;
+        let after = page
+            .position::<PersonPosition>()?
+            .map(|PersonPosition(u)| u.to_string());
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+            let journal = tx.open_table(JOURNAL).map_err(unavailable)?;
+            let mut users: Vec<UserId> = Vec::new();
+            let mut last = after;
+            loop {
+                let next = [
+                    first_user_after(&sessions, last.as_deref())?,
+                    first_user_after(&journal, last.as_deref())?,
+                ]
+                .into_iter()
+                .flatten()
+                .min();
+                let Some(next) = next else {
+                    return Ok(Page::resuming(users, false, |u: &UserId| {
+                        PersonPosition(u.clone())
+                    }));
+                };
+                if users.len() == limit {
+                    return Ok(Page::resuming(users, true, |u: &UserId| {
+                        PersonPosition(u.clone())
+                    }));
+                }
+                users.push(UserId::parse(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                last = Some(next);
+            }
         })
         .await
     }

@@ -3,7 +3,9 @@
 
 use super::{FakeStore, Person, page};
 use crate::domain::assessment::StoredAssessment;
-use crate::domain::cursor::{FlagPosition, MessageSeq, SessionPosition, UserPosition};
+use crate::domain::cursor::{
+    FlagPosition, MessageSeq, PersonPosition, SessionPosition, UserPosition,
+};
 use crate::domain::ids::{MessageId, SessionId, UserId};
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Role, Session,
@@ -228,6 +230,20 @@ impl ConversationStore for FakeStore {
             .filter(|(u, p)| after.as_ref().is_none_or(|a| *u > a) && p.activity.contains_key(&day))
             .map(|(u, _)| u.clone());
         Ok(page(rest, req.limit, |u: &UserId| UserPosition(u.clone())))
+    }
+
+    async fn all_users(&self, req: &PageRequest) -> Result<Page<UserId>, StoreError> {
+        let after = req.position::<PersonPosition>()?.map(|PersonPosition(u)| u);
+        let state = self.enter("all_users")?;
+        let rest = state
+            .people
+            .iter()
+            .filter(|(u, p)| {
+                after.as_ref().is_none_or(|a| *u > a)
+                    && (!p.sessions.is_empty() || !p.journal.is_empty())
+            })
+            .map(|(u, _)| u.clone());
+        Ok(page(rest, req.limit, |u: &UserId| PersonPosition(u.clone())))
     }
 
     async fn recent_messages(
