@@ -7,6 +7,7 @@ pub mod crisis;
 pub mod extraction;
 pub mod jobs;
 pub mod journal;
+pub mod migrate;
 pub mod models;
 pub mod personal_data;
 pub mod recent;

@@ -10,6 +10,7 @@ mod extraction;
 mod import;
 mod journal;
 mod learned;
+mod migrate;
 
 use super::models::{Binding, ModelRoles};
 use super::retrieval::Retriever;
