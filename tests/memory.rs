@@ -477,7 +477,7 @@ async fn a_memory_from_session_one_is_in_the_first_reply_of_session_two() {
     )
     .await;
     let token = app.token("alice");
-    six_messages(
+    let first = six_messages(
         &app,
         &token,
         None,
@@ -513,7 +513,14 @@ async fn a_memory_from_session_one_is_in_the_first_reply_of_session_two() {
         1,
         "a fresh session's only turn"
     );
-    assert_eq!(reply["memories_used"], json!([memory_id]));
+    // The earlier session's summary relates to the message too: the
+    // support route sees it (new sessions keep what earlier ones learned).
+    let summary = format!("summary:{first}");
+    assert_eq!(reply["memories_used"], json!([memory_id, summary]));
+    assert!(
+        system.contains("They talked about Maya's Friday visits."),
+        "{system}"
+    );
     assert_eq!(reply["context"]["memories"], 1);
     // The stored reply says what it was given.
     let (_, messages) = app
@@ -525,7 +532,10 @@ async fn a_memory_from_session_one_is_in_the_first_reply_of_session_two() {
             ),
         )
         .await;
-    assert_eq!(messages["items"][1]["memories_used"], json!([memory_id]));
+    assert_eq!(
+        messages["items"][1]["memories_used"],
+        json!([memory_id, summary])
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,11 @@
 //! each turn's wall time minus those 50 ms, so anything the fake adds
 //! beyond them counts against Hearth.
 //!
+//! Every indexed item carries a 384-d vector. With the encoder set up
+//! (`scripts/setup-encoder`), the crisis screen's encoder runs on every
+//! turn and its vector is the query's, as in production: the one encoding
+//! per turn is in the figure. Without it the turn is lexical.
+//!
 //! Run: `cargo bench -p hearth-tests --bench turn`
 
 use chrono::{Duration as Days, Utc};
@@ -14,7 +19,7 @@ use hearth::domain::extraction::{MemoryWrite, Plan};
 use hearth::domain::ids::{MemoryId, MessageId, SessionId, UserId};
 use hearth::domain::memory::{Category, Memory};
 use hearth::domain::personal_data::parse_line;
-use hearth::domain::retrieval::{Doc, IndexOp, job_ops};
+use hearth::domain::retrieval::{Doc, IndexOp, Vector, job_ops};
 use hearth::ports::{ConversationStore, MemoryStore, PersonalData};
 use hearth_tests::{SECRET, token_with};
 use serde_json::json;
@@ -146,6 +151,13 @@ async fn year_of_history(store: &EmbeddedStore, user: &UserId) {
         Utc::now(),
         &Default::default(),
     ));
+    // Every item with a vector, as the in-process encoder leaves them
+    // (pseudo-random: scoring's cost does not depend on the values).
+    for (i, op) in ops.iter_mut().enumerate() {
+        if let IndexOp::Put(doc) = op {
+            doc.vector = Some(pseudo_vector(i));
+        }
+    }
     let plan = Plan {
         writes,
         summary: sentence(0, 40),
@@ -163,6 +175,19 @@ async fn year_of_history(store: &EmbeddedStore, user: &UserId) {
         )
         .await
         .unwrap();
+}
+
+fn pseudo_vector(seed: usize) -> Vector {
+    let mut x = seed as u64 * 6_364_136_223_846_793_005 + 1;
+    let v: Vec<f32> = (0..384)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        })
+        .collect();
+    Vector::from_f32(&v).unwrap()
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -205,9 +230,24 @@ async fn main() {
     )
     .unwrap();
     let queue = EmbeddedQueue::new(store.clone(), Default::default());
+    let mut ports = store.ports(queue);
+    let encoder =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.models/all-minilm-l6-v2");
+    if encoder.join("model.safetensors").exists() {
+        let classifier =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/safety/classifier");
+        let model =
+            hearth::adapters::risk_model::RiskClassifier::load(&encoder, &classifier).unwrap();
+        ports.risk = Some(Arc::new(model));
+        println!(
+            "with the in-process encoder: one encoding per turn (the screen's), reused as the query's vector"
+        );
+    } else {
+        println!("no encoder set up (scripts/setup-encoder): lexical turns");
+    }
     let app = Arc::new(hearth::app::App::new(
         &config,
-        store.ports(queue),
+        ports,
         hearth::app::http_client(),
     ));
     let router = hearth::http::router(Arc::clone(&app));

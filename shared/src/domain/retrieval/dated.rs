@@ -71,8 +71,26 @@ pub fn doc_terms(text: &str, at: DateTime<Utc>, said: bool) -> (Vec<String>, boo
 
 /// The date terms a question looks up: those of the dates it names or
 /// implies, resolved against the time it is asked.
+/// Each at the span's own grain: a day (or a week's days) looks up those
+/// days, a month its month, a longer stretch its years; so "9 March" is
+/// not matched by everything said in March.
 pub fn query_terms(text: &str, now: DateTime<Utc>) -> Vec<String> {
-    let mut terms: Vec<String> = spans(text, now).iter().flat_map(span_terms).collect();
+    let mut terms: Vec<String> = spans(text, now)
+        .iter()
+        .flat_map(|span| {
+            let days = span.end.signed_duration_since(span.start).num_days();
+            let grain = if days < 7 {
+                "@d"
+            } else if days <= MONTHS_UP_TO_DAYS {
+                "@m"
+            } else {
+                "@y"
+            };
+            span_terms(span)
+                .into_iter()
+                .filter(move |t| t.starts_with(grain))
+        })
+        .collect();
     terms.sort();
     terms.dedup();
     terms
@@ -131,7 +149,13 @@ mod tests {
     #[test]
     fn a_question_naming_the_day_looks_up_that_day() {
         let terms = query_terms("What did I do on 6 May 2023?", at("2023-06-01T00:00:00Z"));
-        assert!(terms.contains(&"@d2023-05-06".to_string()), "{terms:?}");
+        assert_eq!(
+            terms,
+            vec!["@d2023-05-06".to_string()],
+            "not the whole month"
+        );
+        let month = query_terms("What did I do in May 2023?", at("2023-06-01T00:00:00Z"));
+        assert_eq!(month, vec!["@m2023-05".to_string()]);
         assert!(query_terms("How are you?", at("2023-06-01T00:00:00Z")).is_empty());
     }
 

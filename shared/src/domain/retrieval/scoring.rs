@@ -56,15 +56,19 @@ pub struct Tuning {
     /// On a question about when something happened, how much more
     /// relevant an item is whose text dates something.
     pub dated: f32,
+    /// 0: relevance is the linear blend of BM25 (scaled to the best match)
+    /// and cosine. Above 0: reciprocal rank fusion with this `k` instead.
+    pub rrf_k: f32,
 }
 
 pub const TUNING: Tuning = Tuning {
-    semantic: 0.5,
+    semantic: 0.4,
     semantic_floor: 0.25,
-    neighbours: 0.0,
-    floor_cosine: 0.0,
+    neighbours: 0.7,
+    floor_cosine: 0.3,
     floor_bm25: 0.0,
-    dated: 0.0,
+    dated: 0.6,
+    rrf_k: 0.0,
 };
 
 /// How well an item's category fits a route (0–1).
@@ -211,6 +215,7 @@ impl Index {
         // Each candidate's own relevance, lexical and semantic blended;
         // with `floor`, only for those that reach the relevance floor.
         let mut own = vec![0.0f32; self.slots.len()];
+        let mut fused: Vec<(u32, f32, f32)> = Vec::new();
         let mut related = vec![!floor; self.slots.len()];
         for &slot in &slots {
             let m = &self.meta[slot as usize];
@@ -239,6 +244,12 @@ impl Index {
                 Some(c) => (1.0 - t.semantic) * lex + t.semantic * semantic(c, t.semantic_floor),
                 None => lex,
             };
+            if t.rrf_k > 0.0 {
+                fused.push((slot, lex, cosine.unwrap_or(f32::MIN)));
+            }
+        }
+        if t.rrf_k > 0.0 {
+            self.fuse_ranks(&mut own, fused, t);
         }
         let now = q.now.timestamp();
         slots
@@ -266,6 +277,30 @@ impl Index {
                 Some((slot, score, relevance))
             })
             .collect()
+    }
+
+    /// Reciprocal rank fusion (an alternative to the linear blend, kept for
+    /// the evaluation's comparison): each candidate's relevance from its
+    /// rank by BM25 and its rank by cosine, `1 / (k + rank)` each, weighted
+    /// as the blend is and scaled so first on both is 1.
+    fn fuse_ranks(&self, own: &mut [f32], mut fused: Vec<(u32, f32, f32)>, t: Tuning) {
+        let k = t.rrf_k;
+        let top = 1.0 / (k + 1.0);
+        for o in own.iter_mut() {
+            *o = 0.0;
+        }
+        fused.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (rank, (slot, lex, _)) in fused.iter().enumerate() {
+            if *lex > 0.0 {
+                own[*slot as usize] += (1.0 - t.semantic) / (k + 1.0 + rank as f32) / top;
+            }
+        }
+        fused.sort_by(|a, b| b.2.total_cmp(&a.2));
+        for (rank, (slot, _, cosine)) in fused.iter().enumerate() {
+            if *cosine > t.semantic_floor {
+                own[*slot as usize] += t.semantic / (k + 1.0 + rank as f32) / top;
+            }
+        }
     }
 
     /// The higher relevance of the message before and the one after this
