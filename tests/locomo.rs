@@ -526,3 +526,65 @@ async fn locomo_dev_tuning_grid() {
         );
     }
 }
+
+/// No turn or question of the LoCoMo conversations is in the repository
+/// (they are read from ../shared at run time, never copied in): a rule, a
+/// test or a data file that carries one is a leak. Checks every file git
+/// tracks, except large binaries.
+#[test]
+fn no_locomo_text_is_in_the_repository() {
+    let Some(dir) = dev_dir() else {
+        eprintln!("skipped: ../shared/benchmarks/locomo-dev is not here");
+        return;
+    };
+    let mut said: Vec<String> = Vec::new();
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let path = f.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let c = load(&path);
+        said.extend(c.turns.into_iter().map(|(_, t)| t));
+        said.extend(c.questions.into_iter().map(|q| q.text));
+    }
+    // Long enough to be the conversation's own words, not a phrase.
+    said.retain(|t| t.len() >= 60);
+    said.sort();
+    said.dedup();
+    assert!(
+        said.len() > 500,
+        "the conversations were read: {}",
+        said.len()
+    );
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&repo)
+        .output()
+        .expect("git ls-files");
+    let mut leaks = Vec::new();
+    let mut read = 0;
+    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let path = repo.join(String::from_utf8_lossy(name).as_ref());
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.len() > 8 << 20 {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        read += 1;
+        for t in &said {
+            if text.contains(t.as_str()) {
+                leaks.push(format!("{}: {t:.60}", path.display()));
+            }
+        }
+    }
+    assert!(read > 100, "the repository's files were read: {read}");
+    assert!(
+        leaks.is_empty(),
+        "LoCoMo text in the repository: {leaks:#?}"
+    );
+}
