@@ -1,7 +1,7 @@
 //! Retrieval latency for a heavy user: 5,000 memories, 50,000 messages and
 //! 365 session summaries in one person's index, built from the index log
 //! as a cold process would. Reports p50/p99 over 2,000 queries of the
-//! reply path (`select`) and of search, with and without a 384-d vector on
+//! reply path (`select_relevant`) and of search, with and without a 384-d vector on
 //! every item (as with the in-process encoder), the index's own estimate of
 //! its memory (what `HEARTH_INDEX_CACHE_MB` is spent on) and the process's
 //! peak memory.
@@ -91,6 +91,7 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
             vector: vectors.then(|| vector(rng)),
             crisis: false,
             seq: Some((i / SUMMARIES) as u64 + 1),
+            dates: None,
         });
     }
     for i in 0..MEMORIES {
@@ -108,6 +109,7 @@ fn docs(rng: &mut StdRng, words: &Words, now: DateTime<Utc>, vectors: bool) -> V
             vector: vectors.then(|| vector(rng)),
             crisis: false,
             seq: None,
+            dates: None,
         });
     }
     for (i, s) in sessions.iter().enumerate() {
@@ -151,7 +153,8 @@ fn run(vectors: bool) {
     let all = docs(&mut rng, &words, now, vectors);
 
     // As a cold process does: replay the log (entries of ~200 KB).
-    let ops: Vec<IndexOp> = all.into_iter().map(IndexOp::Put).collect();
+    // Dated as the writers date them (the parse is not the replay's).
+    let ops: Vec<IndexOp> = all.into_iter().map(|d| IndexOp::Put(d.dated())).collect();
     let chunks = log_chunks(&ops).unwrap();
     let log_bytes: usize = chunks.iter().map(String::len).sum();
     let t = Instant::now();
@@ -184,7 +187,7 @@ fn run(vectors: bool) {
             now,
         };
         let t = Instant::now();
-        let s = index.select(&q, Some(&current));
+        let s = index.select_relevant(&q, Some(&current));
         select.push(t.elapsed().as_secs_f64() * 1e3);
         picked += s.memories.len() + s.summaries.len() + s.messages.len();
         let t = Instant::now();
@@ -212,7 +215,7 @@ fn run(vectors: bool) {
         "  index memory (its own estimate): {:.1} MiB",
         index.approx_bytes() as f64 / 1048576.0
     );
-    println!("  reply path (select): p50 {s50:.2} ms  p99 {s99:.2} ms  max {smax:.2} ms");
+    println!("  reply path (select_relevant): p50 {s50:.2} ms  p99 {s99:.2} ms  max {smax:.2} ms");
     println!("  search (top 10):     p50 {h50:.2} ms  p99 {h99:.2} ms  max {hmax:.2} ms");
     println!(
         "  ({picked} items chosen over {QUERIES} queries); peak RSS so far {:.0} MiB",

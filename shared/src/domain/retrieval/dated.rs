@@ -56,9 +56,9 @@ pub fn spans(text: &str, at: DateTime<Utc>) -> Vec<Span> {
 }
 
 /// The date terms an item is indexed with: those of the dates its text
-/// refers to, and (`said`) those of the day it was said.
-pub fn doc_terms(text: &str, at: DateTime<Utc>, said: bool) -> (Vec<String>, bool) {
-    let referred = spans(text, at);
+/// refers to (`referred`), and (`said`) those of the day it was said; and
+/// whether its text dates anything.
+pub fn doc_terms(referred: &[Span], at: DateTime<Utc>, said: bool) -> (Vec<String>, bool) {
     let dated = !referred.is_empty();
     let mut terms: Vec<String> = referred.iter().flat_map(span_terms).collect();
     if said {
@@ -134,9 +134,10 @@ mod tests {
 
     #[test]
     fn yesterday_is_indexed_as_its_day_and_the_message_by_its_own() {
+        let said = at("2023-05-07T18:00:00Z");
         let (terms, dated) = doc_terms(
-            "I went to the support group yesterday.",
-            at("2023-05-07T18:00:00Z"),
+            &spans("I went to the support group yesterday.", said),
+            said,
             true,
         );
         assert!(dated);

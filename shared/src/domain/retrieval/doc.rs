@@ -2,10 +2,12 @@
 //! ranking needs it and a search hit shows it, with the key (`memory:<id>`,
 //! ...) that a later log op replaces or removes it by.
 
+use super::dated;
 use super::vectors::Vector;
 use crate::domain::ids::SessionId;
 use crate::domain::memory::{Category, Memory};
 use crate::domain::message::{Message, Role};
+use crate::domain::text::Span;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +56,12 @@ pub struct Doc {
     /// A message's place in its session: what finds its neighbours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// The days its text speaks of ("yesterday" resolved against `at`),
+    /// worked out once when the item is made, so a cold index replays
+    /// them instead of parsing every text again. `None` in entries written
+    /// before dates were indexed: the index works them out then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dates: Option<Vec<Span>>,
 }
 
 impl Doc {
@@ -77,6 +85,7 @@ impl Doc {
             vector,
             crisis: false,
             seq: None,
+            dates: Some(dated::spans(&m.content, m.updated_at)),
         }
     }
 
@@ -99,6 +108,7 @@ impl Doc {
             vector,
             crisis: false,
             seq: None,
+            dates: Some(dated::spans(text, at)),
         }
     }
 
@@ -122,7 +132,15 @@ impl Doc {
                 .as_ref()
                 .is_some_and(|r| r.route == crate::domain::route::Route::Crisis),
             seq: Some(m.seq),
+            dates: Some(dated::spans(&m.content, m.created_at)),
         }
+    }
+
+    /// With the days its text speaks of worked out (what the constructors
+    /// do; for items built field by field).
+    pub fn dated(mut self) -> Doc {
+        self.dates = Some(dated::spans(&self.text, self.at));
+        self
     }
 
     pub fn with_vector(mut self, vector: Option<Vector>) -> Doc {

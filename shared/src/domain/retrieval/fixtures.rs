@@ -36,6 +36,7 @@ pub(super) fn memory(
         vector: None,
         crisis: false,
         seq: None,
+        dates: None,
     }
 }
 
@@ -53,6 +54,7 @@ pub(super) fn message(id: &str, session: &str, text: &str, days_ago: i64) -> Doc
         vector: None,
         crisis: false,
         seq: None,
+        dates: None,
     }
 }
 

@@ -38,7 +38,15 @@ pub(super) struct Meta {
     pub(super) len: u32,
     pub(super) session: u32,
     pub(super) at: i64,
+    /// A message's neighbours in its session (the slots of seq - 1 and
+    /// seq + 1), or [`NO_SLOT`]: neighbour expansion reads them here, not
+    /// through a map.
+    pub(super) prev: u32,
+    pub(super) next: u32,
 }
+
+/// No slot (a message with no indexed neighbour on that side).
+pub(super) const NO_SLOT: u32 = u32::MAX;
 
 /// A person's index: an inverted index over every item, plus the kind
 /// lists that let memories and summaries be scored in full.
@@ -59,6 +67,13 @@ pub struct Index {
     pub(super) sessions: HashMap<String, u32>,
     /// Messages by their place: (session, seq) to slot, for neighbours.
     pub(super) positions: HashMap<(u32, u64), u32>,
+    /// Every slot's vector, side by side (`dim` bytes each, zeros for an
+    /// item without one), and its norm (0: none): semantic scoring reads
+    /// thousands of vectors per query, and reading them from one array
+    /// (not each item's own allocation) is what keeps it within budget.
+    pub(super) dim: usize,
+    pub(super) dense: Vec<i8>,
+    pub(super) norms: Vec<f32>,
     /// An estimate of the heap this index holds, kept as it changes.
     bytes: usize,
     /// The generation of the log it was built from, once seen.
@@ -82,6 +97,9 @@ impl Default for Index {
             meta: Vec::new(),
             sessions: HashMap::new(),
             positions: HashMap::new(),
+            dim: 0,
+            dense: Vec::new(),
+            norms: Vec::new(),
             bytes: 0,
             generation: None,
             tuning: TUNING,
@@ -184,7 +202,11 @@ impl Index {
                 .or_default()
                 .push((slot, *n));
         }
-        let (days, dated) = dated::doc_terms(&doc.text, doc.at, doc.kind == DocKind::Message);
+        let referred = match &doc.dates {
+            Some(d) => std::borrow::Cow::Borrowed(d.as_slice()),
+            None => std::borrow::Cow::Owned(dated::spans(&doc.text, doc.at)),
+        };
+        let (days, dated) = dated::doc_terms(&referred, doc.at, doc.kind == DocKind::Message);
         for t in &days {
             self.postings.entry(t.clone()).or_default().push((slot, 1));
         }
@@ -197,9 +219,25 @@ impl Index {
             .sessions
             .entry(doc.session_id.as_str().to_string())
             .or_insert(next);
+        let (mut prev, mut next) = (NO_SLOT, NO_SLOT);
         if let (DocKind::Message, Some(seq)) = (doc.kind, doc.seq) {
             self.positions.insert((session, seq), slot);
+            if let Some(&p) = seq
+                .checked_sub(1)
+                .and_then(|s| self.positions.get(&(session, s)))
+            {
+                prev = p;
+                self.meta[p as usize].next = slot;
+            }
+            if let Some(&n) = seq
+                .checked_add(1)
+                .and_then(|s| self.positions.get(&(session, s)))
+            {
+                next = n;
+                self.meta[n as usize].prev = slot;
+            }
         }
+        self.push_dense(doc.vector.as_ref());
         self.meta.push(Meta {
             live: true,
             kind: doc.kind,
@@ -212,10 +250,12 @@ impl Index {
             len: toks.len() as u32,
             session,
             at: doc.at.timestamp(),
+            prev,
+            next,
         });
         self.bytes += doc.text.len() * 2
             + doc.id.len()
-            + doc.vector.as_ref().map_or(0, |v| v.0.len())
+            + doc.vector.as_ref().map_or(0, |v| v.dim()) * 2
             + (tf.len() + days.len()) * 48
             + std::mem::size_of::<Slot>()
             + std::mem::size_of::<Meta>()
@@ -238,10 +278,40 @@ impl Index {
                 if self.positions.get(&(session, seq)) == Some(&slot) {
                     self.positions.remove(&(session, seq));
                 }
+                let Meta { prev, next, .. } = self.meta[slot as usize];
+                if prev != NO_SLOT && self.meta[prev as usize].next == slot {
+                    self.meta[prev as usize].next = NO_SLOT;
+                }
+                if next != NO_SLOT && self.meta[next as usize].prev == slot {
+                    self.meta[next as usize].prev = NO_SLOT;
+                }
             }
+            self.norms[slot as usize] = 0.0;
             self.total_len -= old.len as u64;
             self.live -= 1;
             self.dead += 1;
+        }
+    }
+
+    /// Keep the new slot's vector in the dense array. The first vector
+    /// sets the dimension; one of another dimension (an encoder changed)
+    /// is kept on its item but not scored until it is encoded again.
+    fn push_dense(&mut self, vector: Option<&super::vectors::Vector>) {
+        if self.dim == 0
+            && let Some(v) = vector
+        {
+            self.dim = v.dim();
+            self.dense = vec![0; self.norms.len() * self.dim];
+        }
+        match vector.filter(|v| v.dim() == self.dim && self.dim > 0) {
+            Some(v) => {
+                self.dense.extend_from_slice(v.values());
+                self.norms.push(v.norm());
+            }
+            None => {
+                self.dense.resize(self.dense.len() + self.dim, 0);
+                self.norms.push(0.0);
+            }
         }
     }
 
@@ -280,6 +350,12 @@ impl Index {
                 })
                 .map(|d| d.text.as_str()),
         )
+    }
+
+    /// One put per live item, in the order they were put: applied to an
+    /// empty index they rebuild this one (a snapshot, `snapshot.rs`).
+    pub fn snapshot_ops(&self) -> Vec<IndexOp> {
+        self.docs().cloned().map(IndexOp::Put).collect()
     }
 }
 
@@ -331,6 +407,123 @@ mod tests {
         assert!(index.is_empty());
         assert!(index.search(&q("park", Route::Support), 5).is_empty());
         assert_eq!(index.through(), 3);
+    }
+
+    fn turn(id: &str, seq: u64, text: &str, vector: [f32; 3]) -> Doc {
+        Doc {
+            seq: Some(seq),
+            vector: crate::domain::retrieval::Vector::from_f32(&vector),
+            ..message(id, "s-1", text, 3)
+        }
+    }
+
+    #[test]
+    fn an_answer_takes_on_the_relevance_of_the_question_it_answers_after_puts_and_removes() {
+        use crate::domain::retrieval::{Query, Vector};
+        let question = [1.0, 0.0, 0.0];
+        let answer = [0.5, 0.5, 0.7];
+        let mut index = Index::from_docs([
+            turn("q", 1, "Where did you go on holiday?", question),
+            turn("a", 2, "Lisbon, with my brother.", answer),
+            turn("x", 3, "The weather was nice.", [0.45, 0.45, 0.77]),
+        ]);
+        let v = Vector::from_f32(&question).unwrap();
+        let relevance = |index: &Index, id: &str| -> f32 {
+            index
+                .search(
+                    &Query {
+                        vector: Some(&v),
+                        ..q("holiday", Route::Support)
+                    },
+                    5,
+                )
+                .iter()
+                .find(|h| h.doc.id == id)
+                .map_or(0.0, |h| h.relevance)
+        };
+        assert!(relevance(&index, "a") > 0.8, "{}", relevance(&index, "a"));
+        // Put again (as the worker does with a vector): the links follow.
+        index.apply(
+            1,
+            &[IndexOp::Put(turn(
+                "a",
+                2,
+                "Lisbon, with my brother.",
+                answer,
+            ))],
+        );
+        assert!(relevance(&index, "a") > 0.8, "{}", relevance(&index, "a"));
+        index.apply(
+            2,
+            &[IndexOp::Remove {
+                key: "message:q".into(),
+            }],
+        );
+        assert!(
+            relevance(&index, "a") < 0.3,
+            "no question, no lift: {}",
+            relevance(&index, "a")
+        );
+        index.apply(
+            3,
+            &[IndexOp::Put(turn("q2", 1, "Any holiday plans?", question))],
+        );
+        assert!(relevance(&index, "a") > 0.8, "{}", relevance(&index, "a"));
+    }
+
+    #[test]
+    fn vectors_are_scored_from_the_dense_array_and_other_dimensions_are_not() {
+        use crate::domain::retrieval::{Query, Vector};
+        let v = |x: &[f32]| Vector::from_f32(x);
+        let index = Index::from_docs([
+            Doc {
+                vector: v(&[1.0, 0.0, 0.0]),
+                ..message("near", "s-1", "alpha", 1)
+            },
+            Doc {
+                vector: v(&[0.0, 1.0, 0.0]),
+                ..message("far", "s-1", "beta", 1)
+            },
+            Doc {
+                vector: v(&[1.0, 0.0]),
+                ..message("odd", "s-1", "gamma", 1)
+            },
+        ]);
+        let query = v(&[0.9, 0.1, 0.0]).unwrap();
+        let hits = index.search(
+            &Query {
+                vector: Some(&query),
+                ..q("delta", Route::Support)
+            },
+            5,
+        );
+        let ids: Vec<&str> = hits.iter().map(|h| h.doc.id.as_str()).collect();
+        assert_eq!(ids, ["near"]);
+    }
+
+    #[test]
+    fn a_relative_date_is_indexed_as_its_day_whether_the_entry_carries_it_or_not() {
+        let said = at(0);
+        let yesterday = (said - chrono::Duration::days(1))
+            .format("%-d %B %Y")
+            .to_string();
+        let new = Doc {
+            at: said,
+            ..message("new", "s-1", "Went to the dentist yesterday.", 0)
+        }
+        .dated();
+        assert_eq!(new.dates.as_ref().map(Vec::len), Some(1));
+        // An entry written before dates were indexed has none stored.
+        let old = message("old", "s-2", "My tooth was pulled yesterday.", 0);
+        assert!(old.dates.is_none());
+        let index = Index::from_docs([new, old]);
+        let mut ids: Vec<String> = index
+            .search(&q(&format!("What about {yesterday}?"), Route::Support), 5)
+            .iter()
+            .map(|h| h.doc.id.clone())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["new", "old"]);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use super::dated;
 use super::doc::{Doc, DocKind};
-use super::index::{Index, Meta};
-use super::vectors::Vector;
+use super::index::{Index, Meta, NO_SLOT};
+use super::vectors::{self, Vector};
 use crate::domain::memory::Category;
 use crate::domain::route::Route;
 use crate::domain::text::tokens;
@@ -214,6 +214,12 @@ impl Index {
         }
         // Each candidate's own relevance, lexical and semantic blended;
         // with `floor`, only for those that reach the relevance floor.
+        // The query's vector against the dense array, when its dimension
+        // is the index's.
+        let query = q
+            .vector
+            .filter(|v| v.dim() == self.dim && self.dim > 0)
+            .map(|v| (v.values(), v.norm()));
         let mut own = vec![0.0f32; self.slots.len()];
         let mut fused: Vec<(u32, f32, f32)> = Vec::new();
         let mut related = vec![!floor; self.slots.len()];
@@ -222,11 +228,13 @@ impl Index {
             if !m.live {
                 continue;
             }
-            let cosine = match (q.vector, m.has_vector) {
-                (Some(a), true) => self.slots[slot as usize]
-                    .as_ref()
-                    .and_then(|s| s.doc.vector.as_ref())
-                    .map(|b| a.cosine(b)),
+            let norm = self.norms[slot as usize];
+            let cosine = match query {
+                Some((a, na)) if norm > 0.0 && na > 0.0 => {
+                    let at = slot as usize * self.dim;
+                    let b = &self.dense[at..at + self.dim];
+                    Some(vectors::dot(a, b) as f32 / (na * norm))
+                }
                 _ => None,
             };
             if floor
@@ -261,7 +269,7 @@ impl Index {
                 }
                 let mut relevance = own[slot as usize];
                 if t.neighbours > 0.0 && m.kind == DocKind::Message {
-                    relevance += t.neighbours * self.best_neighbour(slot, &relevance_of(&own));
+                    relevance += t.neighbours * best_neighbour(m, &own);
                 }
                 if when && m.dated {
                     relevance *= 1.0 + t.dated;
@@ -302,23 +310,14 @@ impl Index {
             }
         }
     }
-
-    /// The higher relevance of the message before and the one after this
-    /// one in its session (0 when neither is indexed).
-    fn best_neighbour(&self, slot: u32, relevance: &impl Fn(u32) -> f32) -> f32 {
-        let Some(seq) = self.slots[slot as usize].as_ref().and_then(|s| s.doc.seq) else {
-            return 0.0;
-        };
-        let session = self.meta[slot as usize].session;
-        [seq.checked_sub(1), seq.checked_add(1)]
-            .into_iter()
-            .flatten()
-            .filter_map(|n| self.positions.get(&(session, n)))
-            .map(|&n| relevance(n))
-            .fold(0.0, f32::max)
-    }
 }
 
-fn relevance_of(relevance: &[f32]) -> impl Fn(u32) -> f32 + '_ {
-    move |slot| relevance.get(slot as usize).copied().unwrap_or(0.0)
+/// The higher relevance of the message before and the one after this
+/// one in its session (0 when neither is indexed).
+fn best_neighbour(m: &Meta, relevance: &[f32]) -> f32 {
+    [m.prev, m.next]
+        .into_iter()
+        .filter(|&n| n != NO_SLOT)
+        .map(|n| relevance[n as usize])
+        .fold(0.0, f32::max)
 }

@@ -26,6 +26,19 @@ impl Vector {
         ))
     }
 
+    pub fn dim(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(super) fn values(&self) -> &[i8] {
+        &self.0
+    }
+
+    /// The length of the quantised vector (about 127).
+    pub(super) fn norm(&self) -> f32 {
+        (dot(&self.0, &self.0) as f32).sqrt()
+    }
+
     /// Cosine similarity; 0 when the dimensions differ.
     pub fn cosine(&self, other: &Vector) -> f32 {
         if self.0.len() != other.0.len() {
@@ -43,6 +56,15 @@ impl Vector {
         }
         dot as f32 / ((na as f32).sqrt() * (nb as f32).sqrt())
     }
+}
+
+/// The dot product of two quantised vectors, written so the compiler
+/// vectorises it (widening multiply-adds).
+pub(super) fn dot(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| i32::from(*x as i16 * *y as i16))
+        .sum()
 }
 
 impl Serialize for Vector {
