@@ -202,11 +202,41 @@ impl Index {
             .iter()
             .map(|s| lexical[*s as usize])
             .fold(0.0f32, f32::max);
-        if all || q.vector.is_some() {
+        // The query's vector against the dense array, when its dimension
+        // is the index's.
+        let query = q
+            .vector
+            .filter(|v| v.dim() == self.dim && self.dim > 0)
+            .map(|v| (v.values(), v.norm()));
+        let cosine_at = |slot: usize| -> Option<f32> {
+            let (a, na) = query?;
+            let norm = self.norms[slot];
+            (norm > 0.0 && na > 0.0).then(|| {
+                let at = slot * self.dim;
+                vectors::dot(a, &self.dense[at..at + self.dim]) as f32 / (na * norm)
+            })
+        };
+        // Each item's cosine, worked out once. An item that shares no word
+        // with the query is a candidate by its vector only when its cosine
+        // is above the semantic floor: below it its relevance is 0, and the
+        // relevance floor leaves it out (or, as a neighbour, it lifts nothing).
+        let mut cosines: Vec<Option<f32>> =
+            vec![None; if query.is_some() { self.slots.len() } else { 0 }];
+        if all || query.is_some() {
             for (i, m) in self.meta.iter().enumerate() {
-                if m.live
-                    && lexical[i] == 0.0
-                    && ((all && m.kind != DocKind::Message) || (q.vector.is_some() && m.has_vector))
+                if !m.live {
+                    continue;
+                }
+                if query.is_some() && m.has_vector {
+                    cosines[i] = cosine_at(i);
+                }
+                if lexical[i] == 0.0
+                    && ((all && m.kind != DocKind::Message)
+                        || cosines
+                            .get(i)
+                            .copied()
+                            .flatten()
+                            .is_some_and(|c| c > t.semantic_floor))
                 {
                     slots.push(i as u32);
                 }
@@ -214,12 +244,6 @@ impl Index {
         }
         // Each candidate's own relevance, lexical and semantic blended;
         // with `floor`, only for those that reach the relevance floor.
-        // The query's vector against the dense array, when its dimension
-        // is the index's.
-        let query = q
-            .vector
-            .filter(|v| v.dim() == self.dim && self.dim > 0)
-            .map(|v| (v.values(), v.norm()));
         let mut own = vec![0.0f32; self.slots.len()];
         let mut fused: Vec<(u32, f32, f32)> = Vec::new();
         let mut related = vec![!floor; self.slots.len()];
@@ -228,15 +252,7 @@ impl Index {
             if !m.live {
                 continue;
             }
-            let norm = self.norms[slot as usize];
-            let cosine = match query {
-                Some((a, na)) if norm > 0.0 && na > 0.0 => {
-                    let at = slot as usize * self.dim;
-                    let b = &self.dense[at..at + self.dim];
-                    Some(vectors::dot(a, b) as f32 / (na * norm))
-                }
-                _ => None,
-            };
+            let cosine = cosines.get(slot as usize).copied().flatten();
             if floor
                 && (cosine.is_some_and(|c| c >= t.floor_cosine)
                     || lexical[slot as usize] >= t.floor_bm25.max(f32::MIN_POSITIVE))
