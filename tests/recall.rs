@@ -32,10 +32,6 @@ fn urlencode(q: &str) -> String {
         .collect()
 }
 
-fn texts(hits: &[Value]) -> Vec<&str> {
-    hits.iter().filter_map(|h| h["text"].as_str()).collect()
-}
-
 /// Every model endpoint answers 503, as in an outage.
 async fn models_down(app: &TestApp) {
     for server in [app.anthropic(), app.openai()] {

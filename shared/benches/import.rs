@@ -6,6 +6,8 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use hearth::adapters::embedded::{EmbeddedQueue, EmbeddedStore};
 use hearth::domain::ids::UserId;
 use hearth::service::personal_data::{import, parse_ndjson};
+use hearth::service::retrieval::Retriever;
+use std::sync::Arc;
 
 const LINES: usize = 10_000;
 
@@ -35,13 +37,16 @@ fn bench(c: &mut Criterion) {
                 let dir = tempfile::tempdir().unwrap();
                 let store = EmbeddedStore::open(dir.path()).unwrap();
                 let ports = store.ports(EmbeddedQueue::new(store.clone(), Default::default()));
-                (dir, ports)
+                let retriever = Retriever::new(Arc::clone(&ports.memories), None, 64);
+                (dir, ports, retriever)
             },
-            |(_dir, ports)| {
+            |(_dir, ports, retriever)| {
                 rt.block_on(async {
                     let (lines, errors) = parse_ndjson(&text).unwrap();
                     assert!(errors.is_empty());
-                    let report = import(&ports, &user, &lines, |_| {}).await.unwrap();
+                    let report = import(&ports, &retriever, &user, &lines, |_| {})
+                        .await
+                        .unwrap();
                     assert_eq!(report.imported, LINES as u64);
                 })
             },

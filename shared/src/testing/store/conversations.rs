@@ -243,7 +243,9 @@ impl ConversationStore for FakeStore {
                     && (!p.sessions.is_empty() || !p.journal.is_empty())
             })
             .map(|(u, _)| u.clone());
-        Ok(page(rest, req.limit, |u: &UserId| PersonPosition(u.clone())))
+        Ok(page(rest, req.limit, |u: &UserId| {
+            PersonPosition(u.clone())
+        }))
     }
 
     async fn recent_messages(
