@@ -17,7 +17,7 @@ use crate::domain::message::{
 };
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
-use crate::domain::retrieval::{Embedding, IndexLogPage, IndexOp};
+use crate::domain::retrieval::{Embedding, IndexLogPage, IndexOp, IndexSnapshot};
 use crate::domain::safety::learned::{RiskScores, Thresholds};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -275,13 +275,31 @@ pub trait MemoryStore: Send + Sync {
     /// at most `limit` entries, with the log's head, in one read.
     /// The log is written in the same transaction as the change it records:
     /// `apply_extraction` appends the plan's `index` ops, `edit_memory` and
-    /// `forget_memory` the memory's.
+    /// `forget_memory` the memory's. Seqs are consecutive, except that the
+    /// entries a snapshot covers are dropped (`write_index_snapshot`): a
+    /// reader behind the snapshot meets a gap and loads the snapshot.
     async fn index_entries(
         &self,
         user: &UserId,
         after: u64,
         limit: usize,
     ) -> Result<IndexLogPage, StoreError>;
+
+    /// Keep `snapshot` as the person's index as of entry
+    /// `snapshot.through`, and drop the log entries it covers, so that a
+    /// cold reader loads it and replays only what came after. An entry
+    /// after `through` is never dropped. Nothing is written, and the answer
+    /// is `false`, unless the log is still of `snapshot.generation` (no
+    /// erase came between), its head is at or past `through`, and no
+    /// snapshot as new is kept already.
+    async fn write_index_snapshot(
+        &self,
+        user: &UserId,
+        snapshot: &IndexSnapshot,
+    ) -> Result<bool, StoreError>;
+
+    /// The person's newest index snapshot, if one is kept.
+    async fn index_snapshot(&self, user: &UserId) -> Result<Option<IndexSnapshot>, StoreError>;
 }
 
 /// A person's settings (time zone, check-in hour, locale, push token).

@@ -1,12 +1,15 @@
 //! The retrieval index log's contract (part of `memory_store_contract!`):
 //! every change is logged in the write that makes it, a person's log
-//! replays into their index, and concurrent appends leave no gap.
+//! replays into their index, and concurrent appends leave no gap. A
+//! snapshot stands for the entries it covers (which are dropped), only of
+//! the log it was taken from, and an erase removes it.
 
 use super::memories::{fact, new, plan};
-use super::{at, user};
-use crate::domain::ids::SessionId;
+use super::{AllStores, at, user};
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::memory::{Category, MemoryPatch};
-use crate::domain::retrieval::{DocKind, Embedding, Index, Vector, job_ops};
+use crate::domain::personal_data::ItemKind;
+use crate::domain::retrieval::{DocKind, Embedding, Index, IndexSnapshot, Vector, job_ops};
 use crate::ports::{ApplyOutcome, MemoryStore};
 use std::sync::Arc;
 
@@ -200,4 +203,202 @@ pub async fn concurrent_index_writes_never_leave_a_gap(store: Store) {
         index.docs().filter(|d| d.kind == DocKind::Memory).count(),
         9
     );
+}
+
+/// `n` jobs of one memory each, in sessions of their own: `n` log entries.
+async fn jobs<S: MemoryStore + ?Sized>(store: &S, u: &UserId, from: usize, n: usize) {
+    for i in from..from + n {
+        let s = SessionId::generate();
+        let m = fact(
+            &format!("Fact {i} about the garden."),
+            Category::Progress,
+            i as i64,
+        );
+        let mut p = plan(vec![new(&m)], "");
+        p.index = job_ops(
+            &[],
+            std::slice::from_ref(&m),
+            &s,
+            "",
+            at(i as i64),
+            &Default::default(),
+        );
+        store
+            .apply_extraction(u, &s, 0, 6, &p, at(0))
+            .await
+            .unwrap();
+    }
+}
+
+/// The person's index built from the first `through` entries of the log.
+async fn index_through<S: MemoryStore + ?Sized>(store: &S, u: &UserId, through: u64) -> Index {
+    let page = store.index_entries(u, 0, 1_000).await.unwrap();
+    let mut index = Index::new();
+    index.set_generation(page.generation.unwrap());
+    for e in page.entries.iter().filter(|e| e.seq <= through) {
+        index.apply(e.seq, &e.ops);
+    }
+    index
+}
+
+fn docs(index: &Index) -> Vec<crate::domain::retrieval::Doc> {
+    let mut d: Vec<_> = index.docs().cloned().collect();
+    d.sort_by_key(|d| d.key());
+    d
+}
+
+pub async fn a_snapshot_stands_for_the_entries_it_covers(store: Store) {
+    let (u, other) = (user("a"), user("b"));
+    jobs(&*store, &u, 0, 6).await;
+    assert_eq!(store.index_snapshot(&u).await.unwrap(), None);
+    let full = index_through(&*store, &u, 6).await;
+    let at_three = IndexSnapshot::of(&index_through(&*store, &u, 3).await).unwrap();
+    let at_four = IndexSnapshot::of(&index_through(&*store, &u, 4).await).unwrap();
+    assert!(store.write_index_snapshot(&u, &at_four).await.unwrap());
+    assert_eq!(
+        store.index_snapshot(&u).await.unwrap().as_ref(),
+        Some(&at_four),
+        "read back as written"
+    );
+    // The entries it covers are gone; those after it stay, from any offset.
+    for after in [0, 2, 4] {
+        let page = store.index_entries(&u, after, 100).await.unwrap();
+        let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq).collect();
+        assert_eq!((seqs, page.head), (vec![5, 6], 6), "after {after}");
+    }
+    let page = store.index_entries(&u, 5, 100).await.unwrap();
+    assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [6]);
+    // The snapshot and the entries after it are the whole index.
+    let mut loaded = store
+        .index_snapshot(&u)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_index();
+    for e in &store.index_entries(&u, 4, 100).await.unwrap().entries {
+        loaded.apply(e.seq, &e.ops);
+    }
+    assert_eq!(docs(&loaded), docs(&full));
+    assert_eq!(loaded.through(), 6);
+    // One no newer than the one kept, or past the head, is refused.
+    assert!(!store.write_index_snapshot(&u, &at_four).await.unwrap());
+    assert!(!store.write_index_snapshot(&u, &at_three).await.unwrap());
+    let mut beyond = at_four.clone();
+    beyond.through = 7;
+    assert!(!store.write_index_snapshot(&u, &beyond).await.unwrap());
+    assert_eq!(
+        store.index_snapshot(&u).await.unwrap().as_ref(),
+        Some(&at_four)
+    );
+    // The log goes on after it, and a newer snapshot replaces it.
+    jobs(&*store, &u, 6, 2).await;
+    assert_eq!(
+        store.index_snapshot(&u).await.unwrap().as_ref(),
+        Some(&at_four),
+        "appends leave the snapshot as it is"
+    );
+    let page = store.index_entries(&u, 4, 100).await.unwrap();
+    assert_eq!(
+        (
+            page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            page.head
+        ),
+        (vec![5, 6, 7, 8], 8)
+    );
+    let mut warm = loaded;
+    for e in &page.entries {
+        warm.apply(e.seq, &e.ops);
+    }
+    let at_eight = IndexSnapshot::of(&warm).unwrap();
+    assert!(store.write_index_snapshot(&u, &at_eight).await.unwrap());
+    assert_eq!(
+        store.index_snapshot(&u).await.unwrap().as_ref(),
+        Some(&at_eight)
+    );
+    let page = store.index_entries(&u, 0, 100).await.unwrap();
+    assert_eq!((page.entries.len(), page.head), (0, 8));
+    assert_eq!(
+        docs(
+            &store
+                .index_snapshot(&u)
+                .await
+                .unwrap()
+                .unwrap()
+                .into_index()
+        )
+        .len(),
+        8
+    );
+    // Only the owner's.
+    assert_eq!(store.index_snapshot(&other).await.unwrap(), None);
+}
+
+pub async fn a_snapshot_of_another_generation_is_refused(store: Store) {
+    let u = user("a");
+    let mut lone = Index::new();
+    lone.set_generation(5);
+    lone.apply(1, &[]);
+    let without_log = IndexSnapshot::of(&lone).unwrap();
+    assert!(
+        !store.write_index_snapshot(&u, &without_log).await.unwrap(),
+        "no log, nothing to snapshot"
+    );
+    jobs(&*store, &u, 0, 3).await;
+    let mut other = IndexSnapshot::of(&index_through(&*store, &u, 2).await).unwrap();
+    other.generation = other.generation.wrapping_add(2);
+    assert!(!store.write_index_snapshot(&u, &other).await.unwrap());
+    assert_eq!(store.index_snapshot(&u).await.unwrap(), None);
+    let page = store.index_entries(&u, 0, 100).await.unwrap();
+    assert_eq!(
+        page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "nothing was dropped"
+    );
+}
+
+/// Part of `personal_data_contract!`: the snapshot is exported with the
+/// log, and an erase removes it; a snapshot of the erased log is refused
+/// after, and the new log has none.
+pub async fn erase_removes_index_snapshots<S: AllStores + ?Sized>(store: Arc<S>) {
+    let u = user("a");
+    jobs(&*store, &u, 0, 3).await;
+    let snapshot = IndexSnapshot::of(&index_through(&*store, &u, 3).await).unwrap();
+    assert!(store.write_index_snapshot(&u, &snapshot).await.unwrap());
+    let exported = store.export_page(&u, None, 1 << 22).await.unwrap();
+    let index_data: String = exported
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::SearchIndex)
+        .map(|i| serde_json::to_string(&i.data).unwrap())
+        .collect();
+    for i in 0..3 {
+        assert!(
+            index_data.contains(&format!("Fact {i} about the garden.")),
+            "the snapshot is exported: {index_data}"
+        );
+    }
+    let receipt = store.erase(&u, at(30)).await.unwrap();
+    assert!(receipt.get(ItemKind::SearchIndex) > 0);
+    assert_eq!(store.index_snapshot(&u).await.unwrap(), None);
+    assert!(
+        !store.write_index_snapshot(&u, &snapshot).await.unwrap(),
+        "the erased log's snapshot is not written back"
+    );
+    assert_eq!(store.index_snapshot(&u).await.unwrap(), None);
+    let after = store.export_page(&u, None, 1 << 22).await.unwrap();
+    assert!(after.items.is_empty(), "{:?}", after.items);
+    // A new log after the erase starts without a snapshot.
+    store
+        .append_index(
+            &u,
+            &[crate::domain::retrieval::IndexOp::Remove {
+                key: "memory:none".into(),
+            }],
+            at(40),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.index_snapshot(&u).await.unwrap(), None);
+    let page = store.index_entries(&u, 0, 10).await.unwrap();
+    assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
 }

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `conversation_store_contract!` | `conversations` |
 //! | `memory_store_contract!` | `memories`, `index_log` |
-//! | `personal_data_contract!` | `personal_data`, `settings_checkins_journal` |
+//! | `personal_data_contract!` | `personal_data`, `settings_checkins_journal`, `index_log` (erase) |
 
 pub mod conversations;
 pub mod index_log;
@@ -103,6 +103,8 @@ macro_rules! memory_store_contract {
         $crate::contract_cases!($factory; index_log;
             the_index_log_records_each_change_in_its_write,
             concurrent_index_writes_never_leave_a_gap,
+            a_snapshot_stands_for_the_entries_it_covers,
+            a_snapshot_of_another_generation_is_refused,
         );
     };
 }
@@ -122,6 +124,9 @@ macro_rules! personal_data_contract {
         );
         $crate::contract_cases!($factory; settings_checkins_journal;
             settings_checkins_and_journal,
+        );
+        $crate::contract_cases!($factory; index_log;
+            erase_removes_index_snapshots,
         );
     };
 }

@@ -295,6 +295,11 @@ impl Extractor {
                 if let Err(e) = self.events.publish(&[event]).await {
                     tracing::error!(error = %e, "memories stored, but MemoriesUpdated could not be published");
                 }
+                // Keep the person's index log short for a cold process; the
+                // job is done whatever happens here.
+                if let Err(e) = self.retriever.compact(user).await {
+                    tracing::warn!(error = %e, "could not snapshot the index; a later job will");
+                }
                 if through < *to_seq
                     && let Job::ExtractSession { .. } = job
                 {

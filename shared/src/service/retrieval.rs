@@ -18,7 +18,9 @@ use crate::domain::ids::{MemoryId, UserId};
 use crate::domain::memory::MemoryPatch;
 use crate::domain::message::Message;
 use crate::domain::prompts;
-use crate::domain::retrieval::{Doc, DocKind, Embedding, Index, IndexOp, Query, Vector, doc_key};
+use crate::domain::retrieval::{
+    Doc, DocKind, Embedding, Index, IndexEntry, IndexOp, IndexSnapshot, Query, Vector, doc_key,
+};
 use crate::domain::route::Route;
 use crate::ports::{Embedder, MemoryStore, ModelError, RiskModel, StoreError};
 use async_trait::async_trait;
@@ -26,7 +28,7 @@ use chrono::{DateTime, Utc};
 use lru::LruCache;
 use std::collections::HashMap;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OwnedMutexGuard;
@@ -34,6 +36,9 @@ use tokio::time::Instant;
 
 /// Log entries read per store call.
 pub const LOG_PAGE: usize = 500;
+/// Log entries after the last snapshot that make the worker write another
+/// (at least; see `Retriever::compact`).
+pub const COMPACT_AFTER: u64 = 200;
 /// The most a reply waits for its query's vector.
 pub const QUERY_EMBED_BUDGET: Duration = Duration::from_millis(1_500);
 /// The most the worker waits to embed one job's items.
@@ -62,11 +67,28 @@ impl Embedder for ScreenEmbedder {
     }
 }
 
+/// Apply `entries` in seq order, skipping those applied already; `false`
+/// if one is missing (compacted into a snapshot), where it stops.
+fn apply_in_order(index: &mut Index, entries: &[IndexEntry]) -> bool {
+    for e in entries {
+        if e.seq <= index.through() {
+            continue;
+        }
+        if e.seq != index.through() + 1 {
+            return false;
+        }
+        index.apply(e.seq, &e.ops);
+    }
+    true
+}
+
 /// One person's cached index, and its last measured size.
 #[derive(Clone)]
 struct Slot {
     index: Arc<tokio::sync::Mutex<Index>>,
     bytes: Arc<AtomicUsize>,
+    /// The seq of the newest snapshot this process loaded or wrote.
+    snapshot: Arc<AtomicU64>,
 }
 
 /// Each person's index, least recently used first out, bounded by the
@@ -240,6 +262,12 @@ impl Retriever {
 
     /// The person's index, up to date with their log. Held exclusively
     /// while in use (a search over it takes microseconds).
+    ///
+    /// A gap in the log's seqs (or a head past entries that are gone)
+    /// means the entries were compacted into a snapshot (`compact`): the
+    /// index is then loaded from the snapshot, and the entries after it
+    /// applied. A cold index starts this way too, so its reads are the
+    /// snapshot and the entries since, never the whole history.
     pub async fn index(&self, user: &UserId) -> Result<OwnedMutexGuard<Index>, StoreError> {
         let slot = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -247,10 +275,12 @@ impl Retriever {
                 .get_or_insert(user.clone(), || Slot {
                     index: Arc::new(tokio::sync::Mutex::new(Index::new())),
                     bytes: Arc::new(AtomicUsize::new(0)),
+                    snapshot: Arc::new(AtomicU64::new(0)),
                 })
                 .clone()
         };
         let mut index = Arc::clone(&slot.index).lock_owned().await;
+        let mut stalls = 0;
         loop {
             let page = self
                 .memories
@@ -260,14 +290,40 @@ impl Retriever {
             if index.through() > 0 && (new_log || page.head < index.through()) {
                 tracing::info!(user = %user, "the index log was erased (and perhaps begun again); starting the index again");
                 *index = Index::new();
+                slot.snapshot.store(0, Ordering::Relaxed);
                 continue;
             }
             if let Some(g) = page.generation {
                 index.set_generation(g);
             }
             let read = page.entries.len();
-            for e in &page.entries {
-                index.apply(e.seq, &e.ops);
+            let mut behind = !apply_in_order(&mut index, &page.entries);
+            behind |= read == 0 && page.head != u64::MAX && page.head > index.through();
+            if behind {
+                match self.memories.index_snapshot(user).await? {
+                    Some(snapshot)
+                        if snapshot.through > index.through()
+                            && page.generation.is_none_or(|g| g == snapshot.generation) =>
+                    {
+                        slot.snapshot.store(snapshot.through, Ordering::Relaxed);
+                        *index = snapshot.into_index();
+                        // The page's entries after the snapshot need no second read.
+                        apply_in_order(&mut index, &page.entries);
+                    }
+                    // The head ran ahead of the entries this read saw:
+                    // the next use reads them.
+                    _ if read == 0 => break,
+                    _ => {
+                        // Compacted, or erased, while it was read: read again.
+                        stalls += 1;
+                        if stalls == 3 {
+                            return Err(StoreError::Unavailable(
+                                "the index log changed while it was read; try again".into(),
+                            ));
+                        }
+                        continue;
+                    }
+                }
             }
             if read == 0 || index.through() >= page.head {
                 break;
@@ -276,6 +332,47 @@ impl Retriever {
         slot.bytes.store(index.approx_bytes(), Ordering::Relaxed);
         self.evict();
         Ok(index)
+    }
+
+    /// Snapshot the person's index, so that a cold process loads it and
+    /// reads only the log entries after it (and the store drops those it
+    /// covers), once enough entries came since the last snapshot this
+    /// process knows of: [`COMPACT_AFTER`], or a quarter of the index's
+    /// items for a large one, so that rewriting it stays a small share of
+    /// what the log writes. What the worker calls after a job; `true` if a
+    /// snapshot was written.
+    pub async fn compact(&self, user: &UserId) -> Result<bool, StoreError> {
+        let (snapshot, mark) = {
+            let index = self.index(user).await?;
+            let slot = self
+                .cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .peek(user)
+                .cloned();
+            let Some(slot) = slot else {
+                return Ok(false);
+            };
+            let since = index
+                .through()
+                .saturating_sub(slot.snapshot.load(Ordering::Relaxed));
+            if since < COMPACT_AFTER.max(index.len() as u64 / 4) {
+                return Ok(false);
+            }
+            let Some(snapshot) = IndexSnapshot::of(&index) else {
+                return Ok(false);
+            };
+            (snapshot, slot.snapshot)
+        };
+        // Written without holding the index: a reply may use it meanwhile.
+        let written = self.memories.write_index_snapshot(user, &snapshot).await?;
+        // Not written: the log moved to another generation (the next read
+        // starts again), or a snapshot as new is kept already.
+        mark.fetch_max(snapshot.through, Ordering::Relaxed);
+        if written {
+            tracing::info!(user = %user, through = snapshot.through, items = snapshot.ops.len(), "index snapshot written");
+        }
+        Ok(written)
     }
 
     /// The memories that relate to `text`, as a prompt section: what the
@@ -538,5 +635,106 @@ mod tests {
             cache.len()
         );
         assert!(cache.contains(&users[3]), "the most recent stays");
+    }
+
+    fn texts(index: &Index) -> Vec<(String, String)> {
+        index.docs().map(|d| (d.key(), d.text.clone())).collect()
+    }
+
+    #[tokio::test]
+    async fn a_cold_index_from_a_snapshot_is_the_index_from_the_whole_log_in_fewer_reads() {
+        let log = CallLog::new();
+        let store = Arc::new(FakeStore::new(&log));
+        let user = UserId::parse("u").unwrap();
+        for i in 0..600 {
+            job(
+                &store,
+                &user,
+                &format!("s{i}"),
+                &[&format!("Fact {i} about the garden.")],
+            )
+            .await;
+        }
+        let warm = Retriever::new(store.clone(), None, 64);
+        let forgotten: Vec<String> = warm
+            .index(&user)
+            .await
+            .unwrap()
+            .docs()
+            .filter(|d| d.kind == DocKind::Memory)
+            .take(5)
+            .map(|d| d.id.clone())
+            .collect();
+        for id in &forgotten {
+            store
+                .forget_memory(&user, &MemoryId::parse(id).unwrap(), Utc::now())
+                .await
+                .unwrap();
+        }
+        let whole_log = store.index_entries(&user, 0, 10_000).await.unwrap();
+        assert_eq!(whole_log.entries.len(), 605);
+        assert!(warm.compact(&user).await.unwrap());
+        assert!(!warm.compact(&user).await.unwrap(), "not due again yet");
+        for i in 600..603 {
+            job(
+                &store,
+                &user,
+                &format!("s{i}"),
+                &[&format!("Fact {i} about the garden.")],
+            )
+            .await;
+        }
+        let left = store.index_entries(&user, 0, 10_000).await.unwrap();
+        assert_eq!(left.entries.len(), 3, "the log holds only what came after");
+
+        log.clear();
+        let cold = Retriever::new(store.clone(), None, 64);
+        let cold_index = cold.index(&user).await.unwrap();
+        assert_eq!(
+            (
+                log.count("store: index_entries"),
+                log.count("store: index_snapshot")
+            ),
+            (1, 1),
+            "one read of the log's tail and one of the snapshot, for 608 entries"
+        );
+        let warm_index = warm.index(&user).await.unwrap();
+        assert_eq!(cold_index.through(), 608);
+        assert_eq!(texts(&cold_index), texts(&warm_index));
+        assert_eq!(cold_index.len(), 600 * 2 + 3 * 2 - 5);
+        let q = Query {
+            text: "garden fact 12",
+            vector: None,
+            route: Route::Support,
+            now: Utc::now(),
+        };
+        let keys =
+            |i: &Index| -> Vec<String> { i.search(&q, 20).iter().map(|h| h.doc.key()).collect() };
+        assert_eq!(keys(&cold_index), keys(&warm_index));
+    }
+
+    #[tokio::test]
+    async fn a_warm_index_left_behind_by_a_snapshot_loads_it_and_misses_nothing() {
+        let store = Arc::new(FakeStore::new(&CallLog::new()));
+        let user = UserId::parse("u").unwrap();
+        for i in 0..10 {
+            job(&store, &user, &format!("s{i}"), &[&format!("Fact {i}.")]).await;
+        }
+        // This process saw the first 10 entries; another goes on and compacts.
+        let behind = Retriever::new(store.clone(), None, 64);
+        assert_eq!(behind.index(&user).await.unwrap().through(), 10);
+        for i in 10..300 {
+            job(&store, &user, &format!("s{i}"), &[&format!("Fact {i}.")]).await;
+        }
+        let other = Retriever::new(store.clone(), None, 64);
+        assert!(other.compact(&user).await.unwrap());
+        job(&store, &user, "s300", &["Fact 300."]).await;
+        let index = behind.index(&user).await.unwrap();
+        assert_eq!(index.through(), 301);
+        assert_eq!(texts(&index), texts(&*other.index(&user).await.unwrap()));
+        assert_eq!(
+            index.docs().filter(|d| d.kind == DocKind::Memory).count(),
+            301
+        );
     }
 }

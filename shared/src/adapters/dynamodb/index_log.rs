@@ -1,11 +1,13 @@
 //! The person's retrieval index log on DynamoDB: `IX#<seq>` entries and an
-//! `IXH` head holding the last seq and the log's generation. An append is
+//! `IXH` head holding the last seq and the log's generation (and naming the
+//! person's index snapshot, `index_snapshot`). An append is
 //! written in the same transaction as the change it records (a job, an
 //! edit, a forget), its head conditioned on the head it read, so two
-//! appends never take one seq and the log has no gap.
+//! appends never take one seq and the log has no gap (but for the entries a
+//! snapshot covers, which it drops).
 
 use super::DynamoStore;
-use super::keys::{INDEX_ENTRY, INDEX_HEAD, index_sk, user_pk};
+use super::keys::{INDEX_ENTRY, INDEX_HEAD, index_sk, key, user_pk};
 use super::plumbing::{
     CONDITION_FAILED, TRANSACTION_CONFLICT, build_err, cancelled_with, data, get_n, get_s, item, n,
     s, sdk,
@@ -15,7 +17,7 @@ use crate::domain::ids::UserId;
 use crate::domain::personal_data::ItemKind;
 use crate::domain::retrieval::{self, IndexEntry, IndexLogPage, IndexOp};
 use crate::ports::StoreError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 /// How often a write retries when another write to the same person's
 /// index log won the race for its head.
@@ -54,25 +56,28 @@ impl DynamoStore {
             );
             writes.push(self.put(entry, None)?);
         }
-        let head_item = item(
-            user,
-            INDEX_HEAD,
-            ItemKind::SearchIndex,
-            [("seq", n(seq)), ("gen", n(generation))],
-        );
-        let mut head_put = Put::builder()
+        // An update, not a put: the head also names the person's snapshot
+        // (`index_snapshot`), which an append must leave as it is.
+        let mut head_update = Update::builder()
             .table_name(&self.table)
-            .set_item(Some(head_item));
-        head_put = if head == 0 {
-            head_put.condition_expression("attribute_not_exists(PK)")
+            .set_key(Some(key(user, INDEX_HEAD)))
+            .update_expression("SET #seq = :seq, #gen = :gen, #kind = :kind")
+            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_names("#gen", "gen")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":gen", n(generation))
+            .expression_attribute_values(":kind", s(ItemKind::SearchIndex.as_str()));
+        head_update = if head == 0 {
+            head_update.condition_expression("attribute_not_exists(PK)")
         } else {
-            head_put
-                .condition_expression("seq = :head")
+            head_update
+                .condition_expression("#seq = :head")
                 .expression_attribute_values(":head", n(head))
         };
         writes.push(
             TransactWriteItem::builder()
-                .put(head_put.build().map_err(build_err)?)
+                .update(head_update.build().map_err(build_err)?)
                 .build(),
         );
         Ok(writes)

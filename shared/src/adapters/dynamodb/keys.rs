@@ -89,6 +89,17 @@ pub(super) fn index_sk(seq: u64) -> String {
     format!("{INDEX_ENTRY}{seq:020}")
 }
 
+/// The index snapshot's chunks: `IXS#<snapshot id>#<chunk>`, sorting after
+/// the head (which names the current snapshot). Ids start with the time
+/// they were chosen, so older snapshots sort first.
+pub(super) const INDEX_SNAPSHOT: &str = "IXS#";
+pub(super) fn snapshot_prefix(id: &str) -> String {
+    format!("{INDEX_SNAPSHOT}{id}#")
+}
+pub(super) fn snapshot_sk(id: &str, chunk: usize) -> String {
+    format!("{INDEX_SNAPSHOT}{id}#{chunk:05}")
+}
+
 pub(super) const SETTINGS: &str = "SETTINGS";
 
 /// Check-ins, one per local date.

@@ -6,7 +6,8 @@
 //!
 //! Items: `MEM#<id>` (memory; `category` and `active` attributes for list
 //! filters), `T#<id>` (tombstone), `X#<session>` (extraction state). The
-//! index log the same transactions append to is `index_log`'s.
+//! index log the same transactions append to is `index_log`'s, and its
+//! snapshot `index_snapshot`'s.
 
 use super::keys::{
     ERASURE, MEMORIES, TOMBSTONES, extraction_sk, key, memory_sk, tombstone_sk, user_pk,
@@ -20,7 +21,7 @@ use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::ItemKind;
-use crate::domain::retrieval::{self, Embedding, IndexLogPage, IndexOp};
+use crate::domain::retrieval::{self, Embedding, IndexLogPage, IndexOp, IndexSnapshot};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
@@ -366,5 +367,17 @@ impl MemoryStore for DynamoStore {
         limit: usize,
     ) -> Result<IndexLogPage, StoreError> {
         self.read_index_log(user, after, limit).await
+    }
+
+    async fn write_index_snapshot(
+        &self,
+        user: &UserId,
+        snapshot: &IndexSnapshot,
+    ) -> Result<bool, StoreError> {
+        self.write_snapshot(user, snapshot).await
+    }
+
+    async fn index_snapshot(&self, user: &UserId) -> Result<Option<IndexSnapshot>, StoreError> {
+        self.read_snapshot(user).await
     }
 }

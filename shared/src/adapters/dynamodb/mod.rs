@@ -8,11 +8,12 @@
 //! - `conversations` reads sessions, messages, crisis flags and activity;
 //!   `turns` writes a turn (or an imported message) in one transaction.
 //! - `memories` holds memories and extraction state; `index_log` the
-//!   retrieval index log written with them.
+//!   retrieval index log written with them, `index_snapshot` its snapshot.
 //! - `settings_checkins_journal` and `personal_data` (export, erase, import).
 
 mod conversations;
 mod index_log;
+mod index_snapshot;
 mod keys;
 mod memories;
 mod personal_data;

@@ -2,14 +2,17 @@
 //! transaction, so a job's memories, summary and watermark land together.
 
 use super::paging::page_of;
-use super::tables::{ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, MEMORIES, TOMBSTONES};
+use super::tables::{
+    ERASURES, EXTRACTION, INDEX_HEAD, INDEX_LOG, INDEX_SNAPSHOT, INDEX_SNAPSHOT_HEAD, MEMORIES,
+    TOMBSTONES,
+};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::cursor::MemoryPosition;
 use crate::domain::extraction::Plan;
 use crate::domain::ids::{MemoryId, SessionId, UserId};
 use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp};
+use crate::domain::retrieval::{self, Embedding, IndexEntry, IndexLogPage, IndexOp, IndexSnapshot};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,6 +36,28 @@ fn append_index(tx: &WriteTransaction, u: &str, ops: &[IndexOp]) -> Result<(), S
     }
     head.insert(u, (seq, generation)).map_err(unavailable)?;
     Ok(())
+}
+
+/// Remove the person's index snapshot, in the caller's transaction;
+/// returns how many items it held (its chunks and its head).
+pub(super) fn remove_index_snapshot(tx: &WriteTransaction, u: &str) -> Result<u64, StoreError> {
+    let mut chunks = tx.open_table(INDEX_SNAPSHOT).map_err(unavailable)?;
+    let keys: Vec<u32> = chunks
+        .range((u, 0)..=(u, u32::MAX))
+        .map_err(unavailable)?
+        .map(|e| e.map(|(k, _)| k.value().1))
+        .collect::<Result<_, _>>()
+        .map_err(unavailable)?;
+    for k in &keys {
+        chunks.remove((u, *k)).map_err(unavailable)?;
+    }
+    let head = tx
+        .open_table(INDEX_SNAPSHOT_HEAD)
+        .map_err(unavailable)?
+        .remove(u)
+        .map_err(unavailable)?
+        .is_some();
+    Ok(keys.len() as u64 + head as u64)
 }
 
 fn state_of<T: ReadableTable<(&'static str, &'static str), &'static [u8]>>(
@@ -375,6 +400,96 @@ impl MemoryStore for EmbeddedStore {
                 head,
                 generation: Some(generation),
             })
+        })
+        .await
+    }
+
+    async fn write_index_snapshot(
+        &self,
+        user: &UserId,
+        snapshot: &IndexSnapshot,
+    ) -> Result<bool, StoreError> {
+        let chunks = snapshot
+            .chunks()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (user, generation, through) = (user.clone(), snapshot.generation, snapshot.through);
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_write().map_err(unavailable)?;
+            let log_head = tx
+                .open_table(INDEX_HEAD)
+                .map_err(unavailable)?
+                .get(u)
+                .map_err(unavailable)?
+                .map(|v| v.value());
+            let kept = tx
+                .open_table(INDEX_SNAPSHOT_HEAD)
+                .map_err(unavailable)?
+                .get(u)
+                .map_err(unavailable)?
+                .map_or(0, |v| v.value().1);
+            let current = log_head.is_some_and(|(head, g)| g == generation && head >= through);
+            if !current || through <= kept {
+                return Ok(false);
+            }
+            remove_index_snapshot(&tx, u)?;
+            {
+                let mut table = tx.open_table(INDEX_SNAPSHOT).map_err(unavailable)?;
+                for (i, chunk) in chunks.iter().enumerate() {
+                    table
+                        .insert((u, i as u32), chunk.as_bytes())
+                        .map_err(unavailable)?;
+                }
+            }
+            tx.open_table(INDEX_SNAPSHOT_HEAD)
+                .map_err(unavailable)?
+                .insert(u, (generation, through, chunks.len() as u32))
+                .map_err(unavailable)?;
+            let mut log = tx.open_table(INDEX_LOG).map_err(unavailable)?;
+            let covered: Vec<u64> = log
+                .range((u, 0)..=(u, through))
+                .map_err(unavailable)?
+                .map(|e| e.map(|(k, _)| k.value().1))
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?;
+            for seq in covered {
+                log.remove((u, seq)).map_err(unavailable)?;
+            }
+            drop(log);
+            tx.commit().map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn index_snapshot(&self, user: &UserId) -> Result<Option<IndexSnapshot>, StoreError> {
+        let user = user.clone();
+        self.run(move |db| {
+            let u = user.as_str();
+            let tx = db.begin_read().map_err(unavailable)?;
+            let Some((generation, through, count)) = tx
+                .open_table(INDEX_SNAPSHOT_HEAD)
+                .map_err(unavailable)?
+                .get(u)
+                .map_err(unavailable)?
+                .map(|v| v.value())
+            else {
+                return Ok(None);
+            };
+            let table = tx.open_table(INDEX_SNAPSHOT).map_err(unavailable)?;
+            let mut chunks = Vec::with_capacity(count as usize);
+            for e in table.range((u, 0)..=(u, u32::MAX)).map_err(unavailable)? {
+                chunks.push(e.map_err(unavailable)?.1.value().to_vec());
+            }
+            if chunks.len() != count as usize {
+                return Err(StoreError::Corrupt(format!(
+                    "the index snapshot has {} of its {count} chunks",
+                    chunks.len()
+                )));
+            }
+            IndexSnapshot::from_chunks(generation, through, chunks.iter().map(Vec::as_slice))
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
         })
         .await
     }

@@ -5,6 +5,7 @@
 //! which table holds which kind.
 
 use super::conversations::{put_appended, put_flag};
+use super::memories::remove_index_snapshot;
 use super::queue::{DeadJob, QueuedJob};
 use super::tables::*;
 use super::{EmbeddedStore, decode, unavailable};
@@ -156,6 +157,17 @@ fn export_kind(
             }
         }
         ItemKind::SearchIndex => {
+            let through = tx
+                .open_table(INDEX_SNAPSHOT_HEAD)
+                .map_err(unavailable)?
+                .get(u)
+                .map_err(unavailable)?
+                .map_or(0, |v| v.value().1);
+            let t = tx.open_table(INDEX_SNAPSHOT).map_err(unavailable)?;
+            for e in t.range((u, 0)..=(u, u32::MAX)).map_err(unavailable)? {
+                let (k, v) = e.map_err(unavailable)?;
+                out.push(json!({"snapshot_through": through, "chunk": k.value().1, "ops": raw(v.value())?}));
+            }
             let t = tx.open_table(INDEX_LOG).map_err(unavailable)?;
             for e in t.range((u, 0)..=(u, u64::MAX)).map_err(unavailable)? {
                 let (k, v) = e.map_err(unavailable)?;
@@ -364,7 +376,8 @@ fn erase_kind(tx: &WriteTransaction, user: &UserId, kind: ItemKind) -> Result<u6
                 .remove(u)
                 .map_err(unavailable)?
                 .is_some();
-            Ok(seqs.len() as u64 + head as u64)
+            let snapshot = remove_index_snapshot(tx, u)?;
+            Ok(seqs.len() as u64 + head as u64 + snapshot)
         }
         ItemKind::Settings => Ok(tx
             .open_table(SETTINGS)

@@ -36,6 +36,12 @@ pub const EXTRACTION: TableDefinition<(&str, &str), &[u8]> =
 pub const INDEX_LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("index_log");
 /// user -> (the last index log seq, the log's generation)
 pub const INDEX_HEAD: TableDefinition<&str, (u64, u64)> = TableDefinition::new("index_head");
+/// (user, chunk) -> JSON array of puts: the person's newest index snapshot
+pub const INDEX_SNAPSHOT: TableDefinition<(&str, u32), &[u8]> =
+    TableDefinition::new("index_snapshot");
+/// user -> (the log generation, the seq it covers, its chunk count)
+pub const INDEX_SNAPSHOT_HEAD: TableDefinition<&str, (u64, u64, u32)> =
+    TableDefinition::new("index_snapshot_head");
 
 /// user -> Settings JSON
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
@@ -70,6 +76,8 @@ pub const TABLE_KINDS: &[(&str, &[ItemKind])] = &[
     ("extraction_state", &[ItemKind::Summary]),
     ("index_log", &[ItemKind::SearchIndex]),
     ("index_head", &[ItemKind::SearchIndex]),
+    ("index_snapshot", &[ItemKind::SearchIndex]),
+    ("index_snapshot_head", &[ItemKind::SearchIndex]),
     ("settings", &[ItemKind::Settings]),
     ("checkins", &[ItemKind::Checkin]),
     (
@@ -98,6 +106,8 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(EXTRACTION)?;
     tx.open_table(INDEX_LOG)?;
     tx.open_table(INDEX_HEAD)?;
+    tx.open_table(INDEX_SNAPSHOT)?;
+    tx.open_table(INDEX_SNAPSHOT_HEAD)?;
     tx.open_table(SETTINGS)?;
     tx.open_table(CHECKINS)?;
     tx.open_table(JOURNAL)?;

@@ -2,7 +2,8 @@
 //! `GET /v1/search`. Pure code, no I/O. The stores keep a person's append-only `log` of index ops
 //! (puts and removes of a `doc`, some with `vectors`); a warm container keeps the [`Index`] built
 //! from it and applies only newer entries. A query is scored (`scoring`) and read `best_first`,
-//! and `selection` takes a search's hits or, by the route's quota, a reply's items.
+//! and `selection` takes a search's hits or, by the route's quota, a reply's items. A `snapshot`
+//! of the index lets the stores drop the log entries it covers.
 
 mod best_first;
 mod dated;
@@ -13,6 +14,7 @@ mod index;
 mod log;
 mod scoring;
 mod selection;
+mod snapshot;
 mod vectors;
 
 pub use dated::{asks_when, date_note};
@@ -24,4 +26,5 @@ pub use log::{
 };
 pub use scoring::{Hit, Query, TUNING, Tuning, WEIGHTS, Weights, category_fit};
 pub use selection::{NEAR_DUPLICATE, Quota, Selection, related_memories};
+pub use snapshot::IndexSnapshot;
 pub use vectors::{Embedding, Vector};

@@ -10,7 +10,7 @@ use crate::domain::memory::{
     ExtractionState, Memory, MemoryFilter, MemoryPatch, Tombstone, extraction_due,
 };
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::retrieval::{self, DocKind, Embedding, IndexLogPage, IndexOp};
+use crate::domain::retrieval::{self, DocKind, Embedding, IndexLogPage, IndexOp, IndexSnapshot};
 use crate::ports::{ApplyOutcome, MemoryStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -240,6 +240,22 @@ impl MemoryStore for FakeStore {
                 head: p.index.head(),
                 generation: Some(p.index.generation),
             })
+        })
+    }
+
+    async fn write_index_snapshot(
+        &self,
+        user: &UserId,
+        snapshot: &IndexSnapshot,
+    ) -> Result<bool, StoreError> {
+        self.write("write_index_snapshot", user, |p, _| {
+            p.index.compact(snapshot)
+        })
+    }
+
+    async fn index_snapshot(&self, user: &UserId) -> Result<Option<IndexSnapshot>, StoreError> {
+        self.read("index_snapshot", user, |p| {
+            Ok(p.and_then(|p| p.index.snapshot.clone()))
         })
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::journal::JournalItem;
 use crate::domain::memory::{ExtractionState, Memory, Tombstone};
 use crate::domain::message::{CrisisFlag, Message, Session};
 use crate::domain::page::Page;
-use crate::domain::retrieval::{IndexEntry, IndexOp, log_chunks};
+use crate::domain::retrieval::{IndexEntry, IndexOp, IndexSnapshot, log_chunks};
 use crate::ports::StoreError;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -51,17 +51,20 @@ struct Person {
     journal: BTreeMap<String, JournalItem>,
 }
 
-/// A person's retrieval index log: entries 1..=len, and the generation
-/// chosen when the first was written (0 while there is none).
+/// A person's retrieval index log: entries up to `head`, less those the
+/// snapshot covers, and the generation chosen when the first was written
+/// (0 while there is none).
 #[derive(Debug, Clone, Default)]
 struct IndexLog {
     entries: Vec<IndexEntry>,
+    head: u64,
     generation: u64,
+    snapshot: Option<IndexSnapshot>,
 }
 
 impl IndexLog {
     fn head(&self) -> u64 {
-        self.entries.len() as u64
+        self.head
     }
 
     /// Append one write's ops, as stored log entries of bounded size.
@@ -75,10 +78,38 @@ impl IndexLog {
         let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
         for chunk in log_chunks(ops).map_err(corrupt)? {
             let ops: Vec<IndexOp> = serde_json::from_str(&chunk).map_err(corrupt)?;
-            let seq = self.head() + 1;
-            self.entries.push(IndexEntry { seq, ops });
+            self.head += 1;
+            self.entries.push(IndexEntry {
+                seq: self.head,
+                ops,
+            });
         }
         Ok(())
+    }
+
+    /// Keep `snapshot` and drop the entries it covers, if it is of this
+    /// log, within it, and newer than the one kept.
+    fn compact(&mut self, snapshot: &IndexSnapshot) -> Result<bool, StoreError> {
+        let kept = self.snapshot.as_ref().map_or(0, |s| s.through);
+        if self.generation == 0
+            || snapshot.generation != self.generation
+            || snapshot.through > self.head
+            || snapshot.through <= kept
+        {
+            return Ok(false);
+        }
+        // Stored as the real stores store it: chunked, through JSON.
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let chunks = snapshot.chunks().map_err(corrupt)?;
+        let stored = IndexSnapshot::from_chunks(
+            snapshot.generation,
+            snapshot.through,
+            chunks.iter().map(|c| c.as_bytes()),
+        )
+        .map_err(corrupt)?;
+        self.entries.retain(|e| e.seq > snapshot.through);
+        self.snapshot = Some(stored);
+        Ok(true)
     }
 }
 

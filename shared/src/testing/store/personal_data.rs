@@ -89,9 +89,15 @@ impl Person {
             ),
             ItemKind::SearchIndex => each(
                 self.index
-                    .entries
+                    .snapshot
                     .iter()
-                    .map(|e| Ok(json!({"seq": e.seq, "ops": value(&e.ops)?})))
+                    .map(|s| Ok(json!({"snapshot_through": s.through, "ops": value(&s.ops)?})))
+                    .chain(
+                        self.index
+                            .entries
+                            .iter()
+                            .map(|e| Ok(json!({"seq": e.seq, "ops": value(&e.ops)?}))),
+                    )
                     .collect(),
             ),
             ItemKind::Settings => each(self.settings.iter().map(value).collect()),
