@@ -1,6 +1,7 @@
 //! `hearth`: the whole backend in one process for a laptop. This file only
 //! parses the command line and calls the library: the local runtime is
-//! `hearth::app::local`, export and import are `hearth::service::personal_data`.
+//! `hearth::app::local`, export and import are `hearth::service::personal_data`,
+//! migrate is `hearth::service::migrate`.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -63,6 +64,17 @@ enum Command {
         file: PathBuf,
         #[arg(long)]
         user: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Index the history stored before messages were indexed on write, for
+    /// USER or everyone; idempotent (a second run indexes 0). Prints a JSON
+    /// summary line. With the encoder's files (./scripts/setup-encoder) or
+    /// HEARTH_EMBED_MODEL it computes vectors in batches, else lexical only.
+    Migrate {
+        /// Only this person (default: everyone who has a history).
+        #[arg(long)]
+        user: Option<String>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -130,7 +142,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Serve { .. } | Command::Checkins { .. }
+        Command::Serve { .. } | Command::Checkins { .. } | Command::Migrate { .. }
     ) {
         telemetry::init(LogFormat::Text);
     }
@@ -203,6 +215,31 @@ async fn run(command: Command) -> anyhow::Result<()> {
             bar.finish_and_clear();
             report.errors = errors;
             println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::Migrate { user, data } => {
+            let user = user.map(UserId::parse).transpose().context("--user")?;
+            let migration = local::migration(data.backend, &data.data_dir).await?;
+            let report = match &user {
+                Some(user) => migration.backfill(user).await?,
+                None => {
+                    migration
+                        .backfill_everyone(|user, one| {
+                            eprintln!(
+                                "{user}: {} indexed of {}",
+                                one.indexed,
+                                one.messages + one.journal_entries
+                            );
+                        })
+                        .await?
+                }
+            };
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.failed.is_empty() {
+                anyhow::bail!(
+                    "{} people could not be backfilled (see the log); run hearth migrate again",
+                    report.failed.len()
+                );
+            }
         }
         Command::Jobs { data, dead } => {
             print_lines(&local::job_lines(data.backend, &data.data_dir, dead).await?)?;

@@ -251,3 +251,111 @@ async fn a_chat_turn_through_the_aws_backend_leaves_its_messages_in_the_table() 
         "no local outbox was written"
     );
 }
+
+#[tokio::test]
+async fn migrate_on_the_aws_backend_indexes_history_stored_the_old_way_once() {
+    use hearth::adapters::dynamodb::DynamoStore;
+    use hearth::domain::ids::UserId;
+    use hearth::domain::message::NewUserMessage;
+    use hearth::domain::retrieval::{DocKind, Query, doc_key};
+    use hearth::domain::safety::CrisisCategory;
+    use hearth::domain::safety::flag::Flagged;
+    use hearth::ports::ConversationStore;
+    use hearth::service::retrieval::Retriever;
+    let prefix = format!("migrate-{}", std::process::id());
+    let out = hearth()
+        .args(["provision", "--prefix", &prefix])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exports: Vec<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let table = exports[0].1.clone();
+    let sdk = sdk().await;
+    // Written the old way: straight through the store, nothing indexed.
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let mut flagged = Vec::new();
+    for user in ["aws-ivy", "aws-jon"] {
+        let user = UserId::parse(user).unwrap();
+        let first = store
+            .record_user_message(
+                &user,
+                NewUserMessage {
+                    session_id: None,
+                    content: "We planted tomatoes on the balcony.".into(),
+                    client_message_id: None,
+                    created_at: chrono::Utc::now(),
+                    crisis: None,
+                },
+            )
+            .await
+            .unwrap();
+        let dark = store
+            .record_user_message(
+                &user,
+                NewUserMessage {
+                    session_id: Some(first.session.id.clone()),
+                    content: "I wrote goodbye letters last night.".into(),
+                    client_message_id: None,
+                    created_at: chrono::Utc::now(),
+                    crisis: Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes")),
+                },
+            )
+            .await
+            .unwrap();
+        flagged.push(dark.message.id.to_string());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = hearth();
+        cmd.envs(exports.iter().cloned())
+            .env("HEARTH_ENCODER_DIR", "/nonexistent/encoder")
+            .args(["migrate", "--backend", "aws", "--data-dir"])
+            .arg(dir.path());
+        cmd
+    };
+    let out = run().output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&report["users"], &report["messages"], &report["indexed"]),
+        (&json!(2), &json!(4), &json!(4)),
+        "{report}"
+    );
+    let again: Value = serde_json::from_slice(&run().output().await.unwrap().stdout).unwrap();
+    assert_eq!(again["indexed"], 0, "idempotent: {again}");
+
+    let retriever = Retriever::new(std::sync::Arc::new(store), None, 64);
+    let index = retriever
+        .index(&UserId::parse("aws-ivy").unwrap())
+        .await
+        .unwrap();
+    let query = Query {
+        text: "tomatoes balcony",
+        vector: None,
+        route: hearth::domain::route::Route::Support,
+        now: chrono::Utc::now(),
+    };
+    assert_eq!(index.search(&query, 5).len(), 1);
+    let dark = index
+        .doc(&doc_key(DocKind::Message, &flagged[0]))
+        .expect("the flagged message is indexed");
+    assert!(dark.crisis);
+    assert!(
+        !dir.path().join("hearth.redb").exists(),
+        "nothing went to the embedded store"
+    );
+}

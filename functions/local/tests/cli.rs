@@ -401,3 +401,191 @@ async fn checkins_run_writes_a_due_check_in_once_as_of_the_given_time() {
     assert_eq!(checkins.len(), 1);
     assert_eq!(checkins[0]["variant"], "fallback");
 }
+
+/// A store written the old way: messages stored straight through the port,
+/// with nothing put in the index, as before messages were indexed on write.
+async fn history_the_old_way(data: &Path, user: &str) -> (String, String) {
+    use hearth::domain::ids::UserId;
+    use hearth::domain::message::{ContextCounts, NewReply, NewUserMessage, ReplyMeta, Usage};
+    use hearth::domain::route::Route;
+    use hearth::domain::safety::CrisisCategory;
+    use hearth::domain::safety::flag::Flagged;
+    use hearth::ports::ConversationStore;
+    let store = hearth::adapters::embedded::EmbeddedStore::open(data).unwrap();
+    let user = UserId::parse(user).unwrap();
+    let said = |content: &str, session, crisis| NewUserMessage {
+        session_id: session,
+        content: content.into(),
+        client_message_id: None,
+        created_at: chrono::Utc::now(),
+        crisis,
+    };
+    let first = store
+        .record_user_message(
+            &user,
+            said("We adopted a greyhound called Biscuit.", None, None),
+        )
+        .await
+        .unwrap();
+    store
+        .record_reply(
+            &user,
+            &first.session.id,
+            first.message.seq,
+            NewReply {
+                content: "Biscuit is a lovely name.".into(),
+                created_at: chrono::Utc::now(),
+                meta: ReplyMeta {
+                    route: Route::Support,
+                    model: "old-model".into(),
+                    usage: Usage::default(),
+                    memories_used: Vec::new(),
+                    context: ContextCounts::default(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    let flagged = store
+        .record_user_message(
+            &user,
+            said(
+                "I wrote goodbye letters last night.",
+                Some(first.session.id.clone()),
+                Some(Flagged::by_rule(CrisisCategory::Suicidal, "goodbyes")),
+            ),
+        )
+        .await
+        .unwrap();
+    (first.message.id.to_string(), flagged.message.id.to_string())
+}
+
+/// Run `hearth migrate` with `args` and `env`; its JSON summary.
+async fn migrate(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let out = hearth(env)
+        .arg("migrate")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn migrate_indexes_history_stored_the_old_way_once_with_its_crisis_mark() {
+    use hearth::domain::ids::UserId;
+    use hearth::domain::retrieval::{DocKind, Query, doc_key};
+    use hearth::service::retrieval::Retriever;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (calm, flagged) = history_the_old_way(&data, "gwen").await;
+    history_the_old_way(&data, "hal").await;
+    let lexical = [("HEARTH_ENCODER_DIR", "/nonexistent/encoder")];
+
+    let only = migrate(&data, &["--user", "gwen"], &lexical).await;
+    assert_eq!(
+        (&only["users"], &only["sessions"], &only["messages"]),
+        (&json!(1), &json!(1), &json!(3))
+    );
+    assert_eq!(
+        (&only["indexed"], &only["vectors"]),
+        (&json!(3), &json!(false))
+    );
+    let everyone = migrate(&data, &[], &lexical).await;
+    assert_eq!(
+        (
+            &everyone["users"],
+            &everyone["messages"],
+            &everyone["indexed"]
+        ),
+        (&json!(2), &json!(6), &json!(3)),
+        "gwen's were indexed already; hal's now: {everyone}"
+    );
+    assert_eq!(
+        migrate(&data, &[], &lexical).await["indexed"],
+        0,
+        "idempotent"
+    );
+
+    {
+        let store = hearth::adapters::embedded::EmbeddedStore::open(&data).unwrap();
+        let retriever = Retriever::new(std::sync::Arc::new(store), None, 64);
+        let index = retriever
+            .index(&UserId::parse("gwen").unwrap())
+            .await
+            .unwrap();
+        let query = Query {
+            text: "greyhound Biscuit",
+            vector: None,
+            route: hearth::domain::route::Route::Support,
+            now: chrono::Utc::now(),
+        };
+        let hits = index.search(&query, 5);
+        assert!(
+            hits.iter().any(|h| h.doc.id == calm),
+            "{:?}",
+            hits.iter().map(|h| &h.doc.text).collect::<Vec<_>>()
+        );
+        let crisis = |id: &str| index.doc(&doc_key(DocKind::Message, id)).map(|d| d.crisis);
+        assert_eq!(crisis(&flagged), Some(true));
+        assert_eq!(crisis(&calm), Some(false));
+    }
+
+    // With the encoder's files, the same history gets its vectors, in batches.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let encoder = std::env::var_os("HEARTH_ENCODER_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo.join(".models/all-minilm-l6-v2"));
+    if !encoder.join("model.safetensors").is_file() {
+        assert_ne!(
+            std::env::var("HEARTH_REQUIRE_ENCODER").as_deref(),
+            Ok("1"),
+            "HEARTH_REQUIRE_ENCODER=1 but {} has no model.safetensors",
+            encoder.display()
+        );
+        println!(
+            "skipped the encoder's part: no files in {}",
+            encoder.display()
+        );
+        return;
+    }
+    let (encoder, classifier) = (
+        encoder.display().to_string(),
+        repo.join("data/safety/classifier").display().to_string(),
+    );
+    let semantic = [
+        ("HEARTH_ENCODER_DIR", encoder.as_str()),
+        ("HEARTH_CLASSIFIER_DIR", classifier.as_str()),
+        ("HEARTH_SCREEN_MODEL", "required"),
+    ];
+    let encoded = migrate(&data, &[], &semantic).await;
+    assert_eq!(
+        (&encoded["indexed"], &encoded["vectors"]),
+        (&json!(6), &json!(true)),
+        "{encoded}"
+    );
+    assert_eq!(migrate(&data, &[], &semantic).await["indexed"], 0);
+    let store = hearth::adapters::embedded::EmbeddedStore::open(&data).unwrap();
+    let retriever = Retriever::new(std::sync::Arc::new(store), None, 64);
+    let index = retriever
+        .index(&UserId::parse("hal").unwrap())
+        .await
+        .unwrap();
+    let docs: Vec<_> = index
+        .docs()
+        .filter(|d| d.kind == DocKind::Message)
+        .collect();
+    assert_eq!(docs.len(), 3);
+    assert!(docs.iter().all(|d| d.vector.is_some()));
+    assert!(
+        docs.iter().any(|d| d.crisis),
+        "the mark is kept when the vector is put"
+    );
+}

@@ -12,6 +12,7 @@ use crate::config::{AwsResources, Config, ConfigError, Mode};
 use crate::domain::route::ModelRole;
 use crate::ports::{JobSource, Ports};
 use crate::service::jobs::run_worker;
+use crate::service::migrate::Migration;
 use crate::service::retrieval::Retriever;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -158,6 +159,19 @@ pub async fn import_ports(
     let ports = screening_ports(&config, backend, data_dir).await?.0;
     let retriever = super::retriever(&config, &ports, &http_client(), Default::default());
     Ok((ports, retriever))
+}
+
+/// What `hearth migrate` backfills with: the backend's ports and a
+/// retriever built as `serve` builds it, so the vectors it computes (with
+/// the screen's encoder, or `HEARTH_EMBED_MODEL`) are the ones replies are
+/// retrieved by; without either, the backfill indexes lexically.
+pub async fn migration(backend: Backend, data_dir: &Path) -> Result<Migration, LocalError> {
+    let (ports, retriever) = import_ports(backend, data_dir).await?;
+    Ok(Migration {
+        conversations: ports.conversations,
+        journal: ports.journal,
+        retriever: Arc::new(retriever),
+    })
 }
 
 /// The bundled local model, running under this process's supervision.
