@@ -263,3 +263,113 @@ async fn an_irrelevant_question_gets_no_memories_and_search_answers_nothing() {
     let hits = search(&app, &token, "Tell me about volcano eruptions.").await;
     assert!(hits.is_empty(), "{hits:?}");
 }
+
+/// A second process on the same store: its own app (a cold retriever) and
+/// router, as a new Lambda container would be.
+async fn cold_process(warm: &TestApp) -> (String, reqwest::Client) {
+    let env = [
+        ("HEARTH_JWT_SECRET", SECRET.to_string()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test".to_string()),
+        ("ANTHROPIC_BASE_URL", warm.anthropic().uri()),
+    ];
+    let config = hearth::config::Config::from_env(
+        |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()),
+        hearth::config::Mode::Lambda,
+    )
+    .expect("config");
+    let app = std::sync::Arc::new(hearth::app::App::new(
+        &config,
+        warm.store.ports(warm.queue.clone()),
+        reqwest::Client::new(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = hearth::http::router(app);
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serve");
+    });
+    (url, reqwest::Client::new())
+}
+
+#[tokio::test]
+async fn a_cold_process_serves_search_from_the_index_snapshot() {
+    use hearth::ports::MemoryStore;
+    let app = TestApp::start_with(Options {
+        openai: true,
+        ..Options::default()
+    })
+    .await;
+    extraction_answers(app.openai(), json!({"memories": [], "summary": "A chat."})).await;
+    anthropic_answers(app.anthropic(), "I hear you.").await;
+    let token = app.token("wen");
+    let user = hearth::domain::ids::UserId::parse("wen").unwrap();
+    // Enough turns for the worker to compact: each turn indexes its message
+    // and its reply on write, and every sixth message an extraction runs.
+    let mut session: Option<String> = None;
+    for i in 0..110 {
+        let line = if i == 0 {
+            "My grandmother taught me to bake cardamom buns on Sundays.".to_string()
+        } else {
+            format!("Another ordinary day at the office, number {i}.")
+        };
+        let mut body = json!({"message": line});
+        if let Some(s) = &session {
+            body["session_id"] = json!(s);
+        }
+        let (status, turn) = app.chat(&token, body).await;
+        assert_eq!(status, 200, "{turn}");
+        session = Some(turn["session_id"].as_str().unwrap().to_string());
+    }
+    drained(&app).await;
+    let snapshot = app
+        .store
+        .index_snapshot(&user)
+        .await
+        .unwrap()
+        .expect("the worker wrote a snapshot");
+    let after = app.store.index_entries(&user, 0, 10).await.unwrap();
+    assert!(
+        after.entries.first().is_none_or(|e| e.seq > 1),
+        "the entries the snapshot covers were dropped"
+    );
+    assert!(snapshot.through >= 200, "through {}", snapshot.through);
+
+    // A new process: its index comes from the snapshot and what followed.
+    let (url, http) = cold_process(&app).await;
+    let res = http
+        .get(format!("{url}/v1/search?q={}", urlencode("cardamom buns")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page: Value = res.json().await.unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert!(
+        items
+            .first()
+            .is_some_and(|h| h["text"].as_str().unwrap().contains("cardamom")),
+        "{page}"
+    );
+    // And the latest turn, written after the snapshot, is there too.
+    let res = http
+        .get(format!(
+            "{url}/v1/search?q={}",
+            urlencode("office number 109")
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let page: Value = res.json().await.unwrap();
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["text"].as_str().unwrap().contains("number 109")),
+        "{page}"
+    );
+}
