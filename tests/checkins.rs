@@ -261,7 +261,7 @@ async fn the_opted_out_and_the_inactive_get_none() {
     let (_, s) = app.get(&app.token("nobody"), "/v1/me/settings").await;
     assert_eq!(
         s,
-        json!({"timezone": "UTC", "checkin_hour": 19, "checkins_enabled": true, "locale": "en-US"}),
+        json!({"timezone": "UTC", "checkin_hour": 19, "checkins_enabled": true, "locale": "en-US", "age_band": "unknown"}),
         "defaults"
     );
 }

@@ -9,6 +9,7 @@
 
 use crate::config::{AuthConfig, Secret};
 use crate::domain::ids::UserId;
+use crate::domain::notices::AgeBand;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,17 @@ pub enum AuthError {
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
+    /// The other claims, where the configured age claim is looked up.
+    #[serde(flatten)]
+    rest: HashMap<String, serde_json::Value>,
+}
+
+/// A verified caller: the token's `sub`, and the age band its configured
+/// age claim gives, when it carries one Hearth can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub age_band: Option<AgeBand>,
 }
 
 /// Claims Hearth writes when it mints a token (`hearth token`).
@@ -89,6 +101,7 @@ pub struct Authenticator {
     jwks_url: Option<String>,
     audience: String,
     issuer: Option<String>,
+    age_claim: String,
     refetch_cooldown: Duration,
     ttl: Duration,
     http: reqwest::Client,
@@ -105,6 +118,7 @@ impl Authenticator {
             jwks_url: config.jwks_url.clone(),
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
+            age_claim: config.age_claim.clone(),
             refetch_cooldown: config.jwks_refetch_cooldown,
             ttl: config.jwks_ttl,
             http,
@@ -134,6 +148,13 @@ impl Authenticator {
 
     /// Verify a bearer token and return the user it names.
     pub async fn verify(&self, token: &str) -> Result<UserId, AuthError> {
+        self.verify_caller(token).await.map(|c| c.user)
+    }
+
+    /// Verify a bearer token and return the user and the age band it
+    /// claims. A claim Hearth cannot read (not `minor`, `adult` or
+    /// `unknown`) is ignored, so the settings decide.
+    pub async fn verify_caller(&self, token: &str) -> Result<Caller, AuthError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| AuthError::Invalid("malformed token".into()))?;
         let (key, alg) = match header.alg {
@@ -153,7 +174,18 @@ impl Authenticator {
         };
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(alg))
             .map_err(|e| AuthError::Invalid(describe(&e)))?;
-        UserId::parse(data.claims.sub).map_err(|_| AuthError::BadSubject)
+        let age_band = match data.claims.rest.get(&self.age_claim) {
+            None => None,
+            Some(v) => {
+                let band = v.as_str().and_then(AgeBand::parse);
+                if band.is_none() {
+                    tracing::warn!(claim = %self.age_claim, "the token's age claim is not minor, adult or unknown; ignored");
+                }
+                band
+            }
+        };
+        let user = UserId::parse(data.claims.sub).map_err(|_| AuthError::BadSubject)?;
+        Ok(Caller { user, age_band })
     }
 
     async fn jwks_key(&self, kid: &str) -> Result<(DecodingKey, Algorithm), AuthError> {

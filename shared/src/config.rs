@@ -176,6 +176,10 @@ pub struct AuthConfig {
     pub jwks_refetch_cooldown: Duration,
     /// How long a fetched JWKS is trusted before it is fetched again.
     pub jwks_ttl: Duration,
+    /// `HEARTH_AGE_CLAIM`: the token claim whose value (`minor`, `adult`
+    /// or `unknown`) sets the person's age band and wins over settings.
+    /// Default `age_band`.
+    pub age_claim: String,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +217,11 @@ pub struct Config {
     /// it) for FCM push. Without it check-ins are stored and listed only.
     pub fcm_service_account: Option<FcmServiceAccount>,
     pub fcm_base_url: String,
+    /// When the AI disclosure and the minors' notices are shown:
+    /// `HEARTH_INTERACTION_IDLE_MINUTES` (default 30),
+    /// `HEARTH_AI_DISCLOSURE_TEXT` (default: the built-in text in the
+    /// person's language), `HEARTH_UNKNOWN_AGE_AS_MINOR` (default false).
+    pub notices: crate::domain::notices::NoticePolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -382,6 +391,29 @@ impl Config {
                 });
             }
         };
+        let unknown_as_minor = match get("HEARTH_UNKNOWN_AGE_AS_MINOR")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "HEARTH_UNKNOWN_AGE_AS_MINOR".into(),
+                    why: format!("'{v}' is not true or false"),
+                });
+            }
+        };
+        let notices = crate::domain::notices::NoticePolicy {
+            idle_gap: chrono::Duration::minutes(number(
+                "HEARTH_INTERACTION_IDLE_MINUTES",
+                30,
+                24 * 60,
+            )? as i64),
+            disclosure_text: get("HEARTH_AI_DISCLOSURE_TEXT"),
+            unknown_as_minor,
+            ..Default::default()
+        };
         Ok(Config {
             auth: AuthConfig {
                 hs256_secret,
@@ -390,6 +422,7 @@ impl Config {
                 issuer: get("HEARTH_JWT_ISSUER"),
                 jwks_refetch_cooldown: Duration::from_secs(30),
                 jwks_ttl: Duration::from_secs(3600),
+                age_claim: get("HEARTH_AGE_CLAIM").unwrap_or_else(|| "age_band".into()),
             },
             anthropic,
             openai,
@@ -405,6 +438,7 @@ impl Config {
             screen_model,
             fcm_service_account,
             fcm_base_url,
+            notices,
         })
     }
 

@@ -15,6 +15,7 @@ use crate::domain::memory::{ExtractionState, Memory, MemoryFilter, MemoryPatch, 
 use crate::domain::message::{
     CrisisFlag, Message, NewReply, NewUserMessage, RecordedTurn, Session,
 };
+use crate::domain::notices::NoticeState;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::domain::retrieval::{Embedding, IndexLogPage, IndexOp, IndexSnapshot};
@@ -308,6 +309,15 @@ pub trait SettingsStore: Send + Sync {
     /// The person's settings, if they ever saved any.
     async fn settings(&self, user: &UserId) -> Result<Option<Settings>, StoreError>;
     async fn put_settings(&self, user: &UserId, settings: &Settings) -> Result<(), StoreError>;
+
+    /// The record of the notices the person was shown and of their last
+    /// interaction (`NoticeState::default()` if none): one bounded read.
+    async fn notices(&self, user: &UserId) -> Result<NoticeState, StoreError>;
+
+    /// Store `next` if the stored record is still at revision
+    /// `next.rev - 1` (no record counts as 0): one conditional write.
+    /// `Ok(false)` when another write came first and nothing was stored.
+    async fn record_notices(&self, user: &UserId, next: &NoticeState) -> Result<bool, StoreError>;
 }
 
 /// The daily check-ins written for a person.

@@ -71,6 +71,8 @@ pub struct App {
     /// FCM push, when configured.
     pub push: Option<Arc<dyn Push>>,
     pub crisis_locale: String,
+    /// When the AI disclosure and the minors' notices are shown.
+    pub notices: crate::domain::notices::NoticePolicy,
     ready: AtomicBool,
 }
 
@@ -103,7 +105,8 @@ impl App {
                 config.turn_deadline,
                 config.crisis_locale.clone(),
                 Arc::clone(&retriever),
-            ),
+            )
+            .with_notices(config.notices.clone()),
             retriever,
             push: config.fcm_service_account.as_ref().and_then(|sa| {
                 match crate::adapters::fcm::FcmPush::new(http.clone(), &config.fcm_base_url, sa) {
@@ -115,6 +118,7 @@ impl App {
                 }
             }),
             crisis_locale: config.crisis_locale.clone(),
+            notices: config.notices.clone(),
             ports,
             auth: Authenticator::new(&config.auth, http),
             models,
@@ -168,6 +172,7 @@ impl App {
             models: self.models.clone(),
             retriever: Arc::clone(&self.retriever),
             default_locale: self.crisis_locale.clone(),
+            notices: self.notices.clone(),
         }
     }
 

@@ -36,6 +36,7 @@ pub const PORT_KINDS: &[ItemKind] = &[
     ItemKind::Summary,
     ItemKind::SearchIndex,
     ItemKind::Settings,
+    ItemKind::Notices,
     ItemKind::Checkin,
     ItemKind::JournalEntry,
     ItemKind::JournalPrompt,
@@ -130,6 +131,12 @@ pub async fn seed<S: AllStores + ?Sized>(store: &S, u: &UserId) {
         ..Settings::defaults("en-US")
     };
     store.put_settings(u, &settings).await.unwrap();
+    let shown = crate::domain::notices::NoticeState {
+        rev: 1,
+        ai_disclosure_at: Some(at(3)),
+        ..Default::default()
+    };
+    assert!(store.record_notices(u, &shown).await.unwrap());
     store
         .record_checkin(u, &checkin("2026-01-02", "How did the week end?"))
         .await

@@ -5,6 +5,7 @@
 use super::{AllStores, at, user};
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::notices::NoticeState;
 use crate::domain::page::PageRequest;
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ pub(super) fn checkin(date: &str, text: &str) -> CheckIn {
         variant: "model".into(),
         model: Some("m".into()),
         pushed: false,
+        notices: Vec::new(),
     }
 }
 
@@ -30,8 +32,55 @@ pub async fn settings_checkins_and_journal<S: AllStores + ?Sized>(store: Arc<S>)
         ..Settings::defaults("en-GB")
     };
     store.put_settings(&u, &s).await.unwrap();
-    assert_eq!(store.settings(&u).await.unwrap(), Some(s));
+    assert_eq!(store.settings(&u).await.unwrap(), Some(s.clone()));
     assert_eq!(store.settings(&other).await.unwrap(), None);
+
+    // The notice record: absent is the default at revision 0, and each
+    // write must follow the revision it read (one conditional write).
+    assert_eq!(store.notices(&u).await.unwrap(), NoticeState::default());
+    let shown = NoticeState {
+        rev: 1,
+        last_interaction_at: Some(at(1)),
+        interaction_started_at: Some(at(1)),
+        ai_disclosure_at: Some(at(1)),
+        ..NoticeState::default()
+    };
+    assert!(store.record_notices(&u, &shown).await.unwrap());
+    assert_eq!(store.notices(&u).await.unwrap(), shown);
+    let stale = NoticeState {
+        rev: 1,
+        last_interaction_at: Some(at(2)),
+        ..NoticeState::default()
+    };
+    assert!(
+        !store.record_notices(&u, &stale).await.unwrap(),
+        "a write from the same revision as one already stored is refused"
+    );
+    let next = NoticeState {
+        rev: 2,
+        last_interaction_at: Some(at(3)),
+        ..shown.clone()
+    };
+    assert!(store.record_notices(&u, &next).await.unwrap());
+    assert!(
+        !store
+            .record_notices(
+                &u,
+                &NoticeState {
+                    rev: 5,
+                    ..next.clone()
+                }
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.notices(&u).await.unwrap(), next);
+    assert_eq!(store.notices(&other).await.unwrap(), NoticeState::default());
+    assert_eq!(
+        store.settings(&u).await.unwrap(),
+        Some(s),
+        "settings untouched"
+    );
 
     let (first, created) = store
         .record_checkin(&u, &checkin("2026-03-08", "First."))

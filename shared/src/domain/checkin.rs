@@ -4,6 +4,7 @@
 //! `prompts::checkin`. Pure code.
 
 use super::crisis_resources::Language;
+use super::notices::{AgeBand, Notice};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,10 @@ pub struct Settings {
     /// An FCM registration token, when the app has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_token: Option<String>,
+    /// `minor`, `adult` or `unknown`; a token's age claim wins over it,
+    /// and a `minor` is never lifted (see `SettingsPatch::apply`).
+    #[serde(default)]
+    pub age_band: AgeBand,
 }
 
 pub const DEFAULT_CHECKIN_HOUR: u8 = 19;
@@ -35,6 +40,7 @@ impl Settings {
             checkins_enabled: true,
             locale: locale.into(),
             push_token: None,
+            age_band: AgeBand::Unknown,
         }
     }
 
@@ -54,6 +60,7 @@ pub struct SettingsPatch {
     pub locale: Option<String>,
     #[serde(default, deserialize_with = "present")]
     pub push_token: Option<Option<String>>,
+    pub age_band: Option<AgeBand>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -102,6 +109,15 @@ impl SettingsPatch {
             }
             s.locale = l.clone();
         }
+        if let Some(band) = self.age_band {
+            if current.age_band == AgeBand::Minor && band != AgeBand::Minor {
+                return Err(SettingsError {
+                    field: "age_band",
+                    why: "a minor cannot be changed to adult or unknown".into(),
+                });
+            }
+            s.age_band = band;
+        }
         if let Some(t) = &self.push_token {
             match t.as_deref().map(str::trim) {
                 Some("") => {
@@ -133,13 +149,19 @@ impl SettingsPatch {
 /// spring-forward gap) and this is the first hour after it. A repeated hour
 /// (fall back) is handled by storing one check-in per local date.
 pub fn due(settings: &Settings, at: DateTime<Utc>) -> Option<NaiveDate> {
+    due_for(settings, at, false)
+}
+
+/// As `due`, for a minor when `minor`: only in the daytime hours
+/// (`notices::MINOR_CHECKIN_HOURS`), the check-in hour held to them.
+pub fn due_for(settings: &Settings, at: DateTime<Utc>, minor: bool) -> Option<NaiveDate> {
     if !settings.checkins_enabled {
         return None;
     }
     let tz = settings.tz();
     let local = at.with_timezone(&tz);
     let date = local.date_naive();
-    let hour = settings.checkin_hour as u32;
+    let hour = super::notices::checkin_hour(settings.checkin_hour, minor) as u32;
     if local.hour() == hour {
         return Some(date);
     }
@@ -164,6 +186,10 @@ pub struct CheckIn {
     pub model: Option<String>,
     /// Whether a push went out.
     pub pushed: bool,
+    /// A check-in starts an interaction, so it carries the AI disclosure
+    /// (`domain::notices`). Absent in older check-ins.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
 }
 
 /// Hard limit on a check-in's length (a notification's visible line).
@@ -256,6 +282,18 @@ mod tests {
     }
 
     #[test]
+    fn a_minors_check_in_comes_only_in_daytime() {
+        let late = settings("America/New_York", 22);
+        // 22:00 EST is 03:00Z; 19:00 EST is 00:00Z.
+        assert!(due_for(&late, at("2026-11-26T03:00:00Z"), false).is_some());
+        assert!(due_for(&late, at("2026-11-26T03:00:00Z"), true).is_none());
+        assert!(due_for(&late, at("2026-11-26T00:00:00Z"), true).is_some());
+        let early = settings("UTC", 5);
+        assert!(due_for(&early, at("2026-11-26T08:00:00Z"), true).is_some());
+        assert!(due_for(&early, at("2026-11-26T05:00:00Z"), true).is_none());
+    }
+
+    #[test]
     fn a_spring_forward_gap_moves_the_check_in_an_hour_later() {
         // New York skips 02:00–03:00 on 2026-03-08.
         let ny = settings("America/New_York", 2);
@@ -318,6 +356,11 @@ mod tests {
         );
         let removed: SettingsPatch = serde_json::from_str(r#"{"push_token": null}"#).unwrap();
         assert_eq!(removed.apply(&ok, &locales).unwrap().push_token, None);
+        let minor: SettingsPatch = serde_json::from_str(r#"{"age_band": "minor"}"#).unwrap();
+        let minor = minor.apply(&ok, &locales).unwrap();
+        assert_eq!(minor.age_band, AgeBand::Minor);
+        let lift: SettingsPatch = serde_json::from_str(r#"{"age_band": "adult"}"#).unwrap();
+        assert_eq!(lift.apply(&minor, &locales).unwrap_err().field, "age_band");
         let untouched: SettingsPatch = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(untouched.apply(&ok, &locales).unwrap(), ok);
     }

@@ -17,6 +17,7 @@ pub mod journal;
 pub mod limits;
 pub mod memory;
 pub mod message;
+pub mod notices;
 pub mod page;
 pub mod personal_data;
 pub mod prompts;

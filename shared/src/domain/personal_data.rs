@@ -40,6 +40,9 @@ pub enum ItemKind {
     Summary,
     SearchIndex,
     Settings,
+    /// When the person was last shown each notice (the AI disclosure, the
+    /// break reminder), and their last interaction.
+    Notices,
     Checkin,
     JournalEntry,
     JournalPrompt,
@@ -52,7 +55,7 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 17] = [
+    pub const ALL: [ItemKind; 18] = [
         ItemKind::Session,
         ItemKind::Message,
         ItemKind::ClientMessageId,
@@ -64,6 +67,7 @@ impl ItemKind {
         ItemKind::Summary,
         ItemKind::SearchIndex,
         ItemKind::Settings,
+        ItemKind::Notices,
         ItemKind::Checkin,
         ItemKind::JournalEntry,
         ItemKind::JournalPrompt,
@@ -85,6 +89,7 @@ impl ItemKind {
             ItemKind::Summary => "summary",
             ItemKind::SearchIndex => "search_index",
             ItemKind::Settings => "settings",
+            ItemKind::Notices => "notices",
             ItemKind::Checkin => "checkin",
             ItemKind::JournalEntry => "journal_entry",
             ItemKind::JournalPrompt => "journal_prompt",

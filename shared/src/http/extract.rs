@@ -20,21 +20,40 @@ impl FromRequestParts<Arc<App>> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(crate::auth::AuthError::Missing)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(crate::auth::AuthError::Missing)?;
+        let token = bearer(parts)?;
         let user = app.auth.verify(token).await?;
         tracing::Span::current().record("user", tracing::field::display(&user));
         Ok(AuthUser(user))
     }
+}
+
+/// The authenticated caller with the age band their token claims (the
+/// configured `HEARTH_AGE_CLAIM`), for the handlers that apply it.
+pub struct AuthCaller(pub crate::auth::Caller);
+
+impl FromRequestParts<Arc<App>> for AuthCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let caller = app.auth.verify_caller(token).await?;
+        tracing::Span::current().record("user", tracing::field::display(&caller.user));
+        Ok(AuthCaller(caller))
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(crate::auth::AuthError::Missing)?;
+    Ok(header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(crate::auth::AuthError::Missing)?)
 }
 
 /// A JSON body. Too large is 413 `too_large`; anything unreadable is 400

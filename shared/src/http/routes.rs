@@ -2,7 +2,7 @@
 //! call a use case or the store, map the result to JSON.
 
 use super::error::{ApiError, store_error};
-use super::extract::{AuthUser, JsonBody, Paging};
+use super::extract::{AuthCaller, AuthUser, JsonBody, Paging};
 use super::views::{ChatResponse, List, MemoryView, MessageView, SessionView, WrittenView};
 use crate::app::App;
 use crate::domain::checkin::{CheckIn, Settings, SettingsPatch};
@@ -10,6 +10,7 @@ use crate::domain::ids::MemoryId;
 use crate::domain::ids::{ClientMessageId, SessionId};
 use crate::domain::journal::{JournalItem, JournalKind};
 use crate::domain::memory::{Category, MemoryFilter, MemoryPatch};
+use crate::domain::notices::AgeBand;
 use crate::service::chat::ChatRequest;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -39,9 +40,10 @@ pub struct ChatBody {
 
 pub async fn chat(
     State(app): State<Arc<App>>,
-    AuthUser(user): AuthUser,
+    AuthCaller(caller): AuthCaller,
     JsonBody(body): JsonBody<ChatBody>,
 ) -> Result<Json<ChatResponse>, ApiError> {
+    let user = caller.user;
     let session_id = body
         .session_id
         .map(SessionId::parse)
@@ -54,8 +56,9 @@ pub async fn chat(
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     let outcome = app
         .chat
-        .turn(
+        .turn_as(
             &user,
+            caller.age_band,
             ChatRequest {
                 message: body.message,
                 session_id,
@@ -348,29 +351,40 @@ fn locales() -> Vec<&'static str> {
         .collect()
 }
 
-/// `GET /v1/me/settings`: saved settings, or the defaults.
+/// `GET /v1/me/settings`: saved settings, or the defaults; `age_band` is
+/// the token's age claim when it carries one.
 pub async fn get_settings(
     State(app): State<Arc<App>>,
-    AuthUser(user): AuthUser,
+    AuthCaller(caller): AuthCaller,
 ) -> Result<Json<Settings>, ApiError> {
     let saved = app
         .ports
         .settings
-        .settings(&user)
+        .settings(&caller.user)
         .await
         .map_err(|e| store_error(e, "settings"))?;
-    Ok(Json(
-        saved.unwrap_or_else(|| Settings::defaults(&app.crisis_locale)),
-    ))
+    let mut settings = saved.unwrap_or_else(|| Settings::defaults(&app.crisis_locale));
+    settings.age_band = AgeBand::effective(caller.age_band, settings.age_band);
+    Ok(Json(settings))
 }
 
 /// `PUT /v1/me/settings`: change the fields given; an invalid one is a 400
-/// naming it.
+/// naming it. A minor (by the token's age claim or by the settings) is
+/// never lifted to `adult` or `unknown`; with a claim, the claim is what
+/// is stored.
 pub async fn put_settings(
     State(app): State<Arc<App>>,
-    AuthUser(user): AuthUser,
+    AuthCaller(caller): AuthCaller,
     JsonBody(patch): JsonBody<SettingsPatch>,
 ) -> Result<Json<Settings>, ApiError> {
+    let user = caller.user;
+    if caller.age_band == Some(AgeBand::Minor)
+        && patch.age_band.is_some_and(|b| b != AgeBand::Minor)
+    {
+        return Err(ApiError::invalid(
+            "age_band: your sign-in says you are a minor, so it cannot be changed to adult or unknown",
+        ));
+    }
     let current = app
         .ports
         .settings
@@ -378,9 +392,10 @@ pub async fn put_settings(
         .await
         .map_err(|e| store_error(e, "settings"))?
         .unwrap_or_else(|| Settings::defaults(&app.crisis_locale));
-    let next = patch
+    let mut next = patch
         .apply(&current, &locales())
         .map_err(|e| ApiError::invalid(e.to_string()))?;
+    next.age_band = AgeBand::effective(caller.age_band, next.age_band);
     app.ports
         .settings
         .put_settings(&user, &next)

@@ -4,6 +4,7 @@
 use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::journal::JournalItem;
 use crate::domain::message::{ContextCounts, Message, Role, Session, Usage};
+use crate::domain::notices::Notice;
 use crate::domain::page::Page;
 use crate::domain::route::Route;
 use crate::domain::safety::CrisisCategory;
@@ -102,6 +103,9 @@ pub struct ChatResponse {
     pub memories_used: Vec<String>,
     pub context: ContextCounts,
     pub crisis: Option<CrisisView>,
+    /// `[{kind, text}]`: the AI disclosure and the minors' notices due
+    /// with this reply (`domain::notices`); `[]` when none is.
+    pub notices: Vec<Notice>,
 }
 
 /// A flagged answer's crisis part, the same in a chat response and a
@@ -185,6 +189,7 @@ impl From<ChatOutcome> for ChatResponse {
             memories_used: meta.memories_used,
             context: meta.context,
             crisis: o.crisis.map(Into::into),
+            notices: o.notices,
         }
     }
 }

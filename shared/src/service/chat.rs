@@ -22,6 +22,13 @@
 //!    flag stored, layer `model_mark`, and `CrisisFlagged` published);
 //! 8. store the reply with its route, model, usage and `memories_used`.
 //!
+//! Beside the message's write, the person's settings and notice record
+//! are read (two bounded reads); `domain::notices` decides the turn's
+//! notices (the AI disclosure; for a minor the break reminder and the
+//! one-time notice, and a prompt that rules out sexual and romantic
+//! content), and after the reply one conditional write keeps what was
+//! shown.
+//!
 //! A crisis reply always ends with the crisis resources for the person's
 //! locale, added here by code, and the outcome carries them apart as well.
 //! If the model fails it is a fixed safe reply, still a 200. A retry with the
@@ -31,11 +38,13 @@ use super::crisis::CrisisCare;
 use super::models::{ModelFailure, ModelRoles};
 use super::retrieval::Retriever;
 use crate::domain::assessment::StoredAssessment;
+use crate::domain::checkin::Settings;
 use crate::domain::completion::Completion;
 use crate::domain::context::{
     ContextProfile, conversation, estimate_tokens, fit_items, within_budget,
 };
 use crate::domain::crisis_notice::CrisisNotice;
+use crate::domain::crisis_resources;
 use crate::domain::ids::{ClientMessageId, SessionId, UserId};
 use crate::domain::jobs::Job;
 use crate::domain::memory::EXTRACT_EVERY;
@@ -44,6 +53,7 @@ use crate::domain::message::{
     ContentError, ContextCounts, CrisisFlag, Message, NewReply, NewUserMessage, ReplyMeta, Usage,
     validate_content,
 };
+use crate::domain::notices::{AgeBand, Notice, NoticePolicy, NoticeState};
 use crate::domain::prompts;
 use crate::domain::retrieval::{Doc, Query, Quota, Vector, date_note};
 use crate::domain::risk_mark::{self, RiskMark};
@@ -77,6 +87,10 @@ pub struct ChatOutcome {
     /// the category and the person's resources, which `reply.content` also
     /// ends with.
     pub crisis: Option<CrisisNotice>,
+    /// What the person is told beside the reply (`domain::notices`): the
+    /// AI disclosure, and for a minor the break reminder and the one-time
+    /// notice. Empty when none is due.
+    pub notices: Vec<Notice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +123,17 @@ pub struct ChatService {
     turn_deadline: Duration,
     care: CrisisCare,
     retriever: Arc<Retriever>,
+    notices: NoticePolicy,
+}
+
+/// What a turn knows of the person for its notices: their settings and
+/// the record of the notices shown (`None` when it could not be read, so
+/// nothing is written back over it).
+struct Interaction {
+    settings: Settings,
+    /// Whether `settings` were read (else they are the defaults).
+    settings_read: bool,
+    state: Option<NoticeState>,
 }
 
 /// A reply before it is stored.
@@ -138,11 +163,31 @@ impl ChatService {
             clock,
             turn_deadline,
             retriever,
+            notices: NoticePolicy::default(),
         }
     }
 
+    /// When the notices are shown (the default is New York's and
+    /// California's rules with a 30-minute idle gap).
+    pub fn with_notices(mut self, policy: NoticePolicy) -> Self {
+        self.notices = policy;
+        self
+    }
+
     pub async fn turn(&self, user: &UserId, req: ChatRequest) -> Result<ChatOutcome, ChatError> {
+        self.turn_as(user, None, req).await
+    }
+
+    /// A turn of a caller whose token claims `age_claim` (which wins over
+    /// the person's settings).
+    pub async fn turn_as(
+        &self,
+        user: &UserId,
+        age_claim: Option<AgeBand>,
+        req: ChatRequest,
+    ) -> Result<ChatOutcome, ChatError> {
         let deadline = Instant::now() + self.turn_deadline;
+        let new_session = req.session_id.is_none();
         validate_content(&req.message)?;
         let t = Instant::now();
         let req_text = req.message.clone();
@@ -163,10 +208,11 @@ impl ChatService {
                 crisis: cued,
             },
         );
-        let (recorded, (read, screen_ms), earlier) = tokio::join!(
+        let (recorded, (read, screen_ms), earlier, interaction) = tokio::join!(
             store,
             self.assess(&req_text),
-            self.earlier_turns(user, earlier_in.as_ref())
+            self.earlier_turns(user, earlier_in.as_ref()),
+            self.interaction(user),
         );
         let recorded = recorded?;
         let store_ms = ms(t);
@@ -177,16 +223,35 @@ impl ChatService {
         let decision = triage::route_with(&req_text, vector);
         route_us += t.elapsed().as_micros() as u64;
         let session_id = recorded.session.id.clone();
+        let language =
+            crisis_resources::for_locale(&interaction.settings.locale, &self.care.default_locale)
+                .language;
         if let Some(reply) = recorded.reply {
             tracing::info!(session = %session_id, "replayed an answered turn");
             let crisis = self.replayed_notice(user, &recorded.message, &reply).await;
+            let notices = interaction.state.as_ref().map_or_else(Vec::new, |s| {
+                self.notices
+                    .shown_at(s, recorded.message.created_at, language)
+            });
             return Ok(ChatOutcome {
                 session_id,
                 user_message: recorded.message,
                 reply,
                 crisis,
+                notices,
             });
         }
+        let state = interaction.state.clone().unwrap_or_default();
+        let minor = AgeBand::effective(age_claim, interaction.settings.age_band)
+            .is_minor(self.notices.unknown_as_minor);
+        let shown = self.notices.for_message(
+            &state,
+            recorded.message.created_at,
+            new_session,
+            minor,
+            language,
+        );
+
         let learned = match cued {
             Some(_) => None,
             None => self.learned_flag(&recorded.message, read.as_ref(), &earlier),
@@ -255,7 +320,8 @@ impl ChatService {
             excerpts: known.excerpts.len() as u32,
         };
         let memories_used = known.ids();
-        let request = prompts::chat::reply_request_with(route, turns, profile, known.render());
+        let request =
+            prompts::chat::reply_request_for(route, turns, profile, known.render(), minor);
         let context_ms = ms(t);
 
         let t = Instant::now();
@@ -350,7 +416,14 @@ impl ChatService {
                     .with_vector(self.retriever.screen_vector(read.as_ref())),
             );
         }
+        let record_notices = async {
+            if interaction.state.is_some() {
+                self.record_notices(user, &shown.next).await;
+            }
+            self.keep_age_claim(user, &interaction, age_claim).await;
+        };
         tokio::join!(
+            record_notices,
             self.enqueue_extraction_if_due(user, &session_id, reply.seq),
             self.retriever.index_stored(user, docs),
         );
@@ -373,7 +446,73 @@ impl ChatService {
             user_message: recorded.message,
             reply,
             crisis,
+            notices: shown.notices,
         })
+    }
+
+    /// The person's settings (or the defaults) and their notice record, in
+    /// two bounded reads side by side. A failed read is a warning: the
+    /// defaults apply (adult rules unless configured otherwise, and every
+    /// notice due), and nothing is written back over the record.
+    async fn interaction(&self, user: &UserId) -> Interaction {
+        let (settings, state) = tokio::join!(
+            self.ports.settings.settings(user),
+            self.ports.settings.notices(user)
+        );
+        let settings_read = settings.is_ok();
+        let settings = match settings {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the settings; the turn goes on with the defaults");
+                None
+            }
+        }
+        .unwrap_or_else(|| Settings::defaults(&self.care.default_locale));
+        let state = match state {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the notice record; every notice is shown");
+                None
+            }
+        };
+        Interaction {
+            settings,
+            settings_read,
+            state,
+        }
+    }
+
+    /// A token's age claim sets the person's age band, so that what has
+    /// no token (the check-in pass) applies it too: a write only on the
+    /// turn where the claim first differs from the settings.
+    async fn keep_age_claim(
+        &self,
+        user: &UserId,
+        interaction: &Interaction,
+        claim: Option<AgeBand>,
+    ) {
+        let Some(claim) =
+            claim.filter(|c| interaction.settings_read && *c != interaction.settings.age_band)
+        else {
+            return;
+        };
+        let settings = Settings {
+            age_band: claim,
+            ..interaction.settings.clone()
+        };
+        if let Err(e) = self.ports.settings.put_settings(user, &settings).await {
+            tracing::warn!(error = %e, "could not keep the token's age band in the settings");
+        }
+    }
+
+    /// Keep what this turn showed: one conditional write. Losing the race
+    /// to another turn (or failing) only means a notice may come again.
+    async fn record_notices(&self, user: &UserId, next: &NoticeState) {
+        match self.ports.settings.record_notices(user, next).await {
+            Ok(true) => {}
+            Ok(false) => tracing::info!("another turn recorded its notices first"),
+            Err(e) => tracing::warn!(error = %e, "could not record the notices shown"),
+        }
     }
 
     /// What the learned layer reads in the person's message, with the time

@@ -32,10 +32,13 @@ use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::checkin::{self, CheckIn, FALLBACK, LOOKBACK, Settings};
 use crate::domain::crisis_notice::CrisisNotice;
+use crate::domain::crisis_resources;
+use crate::domain::crisis_resources::Language;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::message::Role;
+use crate::domain::notices::{NoticePolicy, NoticeState};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
@@ -140,6 +143,9 @@ pub struct CheckinPass {
     pub models: ModelRoles,
     pub retriever: Arc<Retriever>,
     pub default_locale: String,
+    /// The AI disclosure a check-in carries, and whether an unknown age
+    /// gets the minors' daytime hours.
+    pub notices: NoticePolicy,
 }
 
 impl CheckinPass {
@@ -210,7 +216,7 @@ impl CheckinPass {
                         .settings(&user)
                         .await?
                         .unwrap_or_else(|| Settings::defaults(&self.default_locale));
-                    if checkin::due(&settings, at).is_none() {
+                    if checkin::due_for(&settings, at, self.minor(&settings)).is_none() {
                         return Ok(FanOut::NotDue);
                     }
                     queue
@@ -271,7 +277,7 @@ impl CheckinPass {
             .settings(user)
             .await?
             .unwrap_or_else(|| Settings::defaults(&self.default_locale));
-        let Some(date) = checkin::due(&settings, at) else {
+        let Some(date) = checkin::due_for(&settings, at, self.minor(&settings)) else {
             return Ok(Outcome::NotDue);
         };
         let since = at - LOOKBACK;
@@ -312,6 +318,12 @@ impl CheckinPass {
         } else {
             self.compose(user, &recent, at).await
         };
+        // A check-in starts an interaction: it carries the disclosure,
+        // and the record makes the next chat reply carry it too.
+        let language =
+            crisis_resources::for_locale(&settings.locale, &self.default_locale).language;
+        let state = self.settings.notices(user).await?;
+        let shown = self.notices.for_checkin(&state, at, language);
         let c = CheckIn {
             id: date.to_string(),
             local_date: date,
@@ -320,6 +332,7 @@ impl CheckinPass {
             variant: variant.into(),
             model,
             pushed: false,
+            notices: shown.notices,
         };
         let (stored, created) = self.checkins.record_checkin(user, &c).await?;
         if !created {
@@ -327,6 +340,8 @@ impl CheckinPass {
             // is pushing it.
             return Ok(Outcome::Already { pushed: Pushed::No });
         }
+        self.record_checkin_notices(user, shown.next, at, language)
+            .await;
         let pushed = self.push(user, &settings, &stored).await;
         let event = DomainEvent::CheckInReady {
             user: user.clone(),
@@ -340,6 +355,44 @@ impl CheckinPass {
         // Apart from the user: a gentle check-in follows a crisis.
         tracing::info!(parent: None, variant = stored.variant.as_str(), "check-in variant");
         Ok(Outcome::Written { pushed })
+    }
+
+    /// Keep that a check-in disclosed (so the next chat reply discloses
+    /// too): one conditional write, and once more from a fresh read if a
+    /// chat turn wrote between. Failing only means the next reply may go
+    /// without it; the check-in itself carries it.
+    async fn record_checkin_notices(
+        &self,
+        user: &UserId,
+        next: NoticeState,
+        at: DateTime<Utc>,
+        language: Language,
+    ) {
+        let mut next = next;
+        for attempt in 0..2 {
+            match self.settings.record_notices(user, &next).await {
+                Ok(true) => return,
+                Ok(false) if attempt == 0 => match self.settings.notices(user).await {
+                    Ok(state) => next = self.notices.for_checkin(&state, at, language).next,
+                    Err(e) => {
+                        tracing::warn!(user = %user, error = %e, "could not re-read the notice record");
+                        return;
+                    }
+                },
+                Ok(false) => {
+                    tracing::warn!(user = %user, "the notice record kept changing; the check-in's disclosure is on the check-in only")
+                }
+                Err(e) => {
+                    tracing::warn!(user = %user, error = %e, "could not record the check-in's disclosure");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Whether the minors' rules (daytime check-ins) apply to the person.
+    fn minor(&self, settings: &Settings) -> bool {
+        settings.age_band.is_minor(self.notices.unknown_as_minor)
     }
 
     /// The model's line within the limit: one stricter retry, then the

@@ -101,6 +101,9 @@ pub(super) fn snapshot_sk(id: &str, chunk: usize) -> String {
 }
 
 pub(super) const SETTINGS: &str = "SETTINGS";
+/// The record of the notices shown (`NoticeState`), with its revision in
+/// `rev` for the conditional write.
+pub(super) const NOTICES: &str = "NOTICES";
 
 /// Check-ins, one per local date.
 pub(super) const CHECKINS: &str = "CK#";

@@ -37,6 +37,7 @@ fn in_table(kind: ItemKind) -> bool {
         | ItemKind::Summary
         | ItemKind::SearchIndex
         | ItemKind::Settings
+        | ItemKind::Notices
         | ItemKind::Checkin
         | ItemKind::JournalEntry
         | ItemKind::JournalPrompt => true,

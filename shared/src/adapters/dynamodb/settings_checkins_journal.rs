@@ -4,12 +4,13 @@
 //! prompts, UUIDv7 ids so that a descending Query is newest first).
 
 use super::DynamoStore;
-use super::keys::{CHECKINS, JOURNAL, SETTINGS, checkin_sk, journal_sk, key};
-use super::plumbing::{data, data_item, put_refused, sdk};
+use super::keys::{CHECKINS, JOURNAL, NOTICES, SETTINGS, checkin_sk, journal_sk, key};
+use super::plumbing::{data, data_item, n, put_refused, sdk};
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::notices::NoticeState;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::ItemKind;
 use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
@@ -38,6 +39,35 @@ impl SettingsStore for DynamoStore {
             .await
             .map_err(sdk)?;
         Ok(())
+    }
+
+    async fn notices(&self, user: &UserId) -> Result<NoticeState, StoreError> {
+        self.get(user, NOTICES)
+            .await?
+            .map(|i| data(&i))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn record_notices(&self, user: &UserId, next: &NoticeState) -> Result<bool, StoreError> {
+        let mut item = data_item(user, NOTICES, ItemKind::Notices, next)?;
+        item.insert("rev".into(), n(next.rev));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let put = match next.rev.checked_sub(1) {
+            Some(0) | None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(prev) => put
+                .condition_expression("rev = :prev")
+                .expression_attribute_values(":prev", n(prev)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if put_refused(&e) => Ok(false),
+            Err(e) => Err(sdk(e)),
+        }
     }
 }
 

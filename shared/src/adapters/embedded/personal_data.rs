@@ -180,6 +180,12 @@ fn export_kind(
                 out.push(raw(v.value())?);
             }
         }
+        ItemKind::Notices => {
+            let t = tx.open_table(NOTICES).map_err(unavailable)?;
+            if let Some(v) = t.get(u).map_err(unavailable)? {
+                out.push(raw(v.value())?);
+            }
+        }
         ItemKind::Checkin => out = user_values(tx, CHECKINS, u)?,
         ItemKind::JournalEntry => out = journal_items(tx, u, JournalKind::Entry)?,
         ItemKind::JournalPrompt => out = journal_items(tx, u, JournalKind::Prompt)?,
@@ -381,6 +387,12 @@ fn erase_kind(tx: &WriteTransaction, user: &UserId, kind: ItemKind) -> Result<u6
         }
         ItemKind::Settings => Ok(tx
             .open_table(SETTINGS)
+            .map_err(unavailable)?
+            .remove(u)
+            .map_err(unavailable)?
+            .is_some() as u64),
+        ItemKind::Notices => Ok(tx
+            .open_table(NOTICES)
             .map_err(unavailable)?
             .remove(u)
             .map_err(unavailable)?

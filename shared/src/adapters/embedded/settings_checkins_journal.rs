@@ -3,12 +3,13 @@
 //! journal.
 
 use super::paging::page_of;
-use super::tables::{CHECKINS, JOURNAL, SETTINGS};
+use super::tables::{CHECKINS, JOURNAL, NOTICES, SETTINGS};
 use super::{EmbeddedStore, decode, encode, unavailable};
 use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::notices::NoticeState;
 use crate::domain::page::{Page, PageRequest};
 use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
 use async_trait::async_trait;
@@ -62,6 +63,45 @@ impl SettingsStore for EmbeddedStore {
                 .insert(user.as_str(), encode(&settings)?.as_slice())
                 .map_err(unavailable)?;
             tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn notices(&self, user: &UserId) -> Result<NoticeState, StoreError> {
+        let user = user.clone();
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            match tx
+                .open_table(NOTICES)
+                .map_err(unavailable)?
+                .get(user.as_str())
+                .map_err(unavailable)?
+            {
+                Some(v) => decode(v.value()),
+                None => Ok(NoticeState::default()),
+            }
+        })
+        .await
+    }
+
+    async fn record_notices(&self, user: &UserId, next: &NoticeState) -> Result<bool, StoreError> {
+        let (user, next) = (user.clone(), next.clone());
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut t = tx.open_table(NOTICES).map_err(unavailable)?;
+                let stored = match t.get(user.as_str()).map_err(unavailable)? {
+                    Some(v) => decode::<NoticeState>(v.value())?.rev,
+                    None => 0,
+                };
+                if stored + 1 != next.rev {
+                    return Ok(false);
+                }
+                t.insert(user.as_str(), encode(&next)?.as_slice())
+                    .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(true)
         })
         .await
     }

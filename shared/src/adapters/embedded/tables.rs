@@ -45,6 +45,8 @@ pub const INDEX_SNAPSHOT_HEAD: TableDefinition<&str, (u64, u64, u32)> =
 
 /// user -> Settings JSON
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// user -> NoticeState JSON: the notices last shown, the last interaction
+pub const NOTICES: TableDefinition<&str, &[u8]> = TableDefinition::new("notices");
 /// (user, local date) -> CheckIn JSON: one per person per local date
 pub const CHECKINS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("checkins");
 /// (user, journal id) -> JournalItem JSON (UUIDv7 ids: key order is time order)
@@ -79,6 +81,7 @@ pub const TABLE_KINDS: &[(&str, &[ItemKind])] = &[
     ("index_snapshot", &[ItemKind::SearchIndex]),
     ("index_snapshot_head", &[ItemKind::SearchIndex]),
     ("settings", &[ItemKind::Settings]),
+    ("notices", &[ItemKind::Notices]),
     ("checkins", &[ItemKind::Checkin]),
     (
         "journal",
@@ -109,6 +112,7 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(INDEX_SNAPSHOT)?;
     tx.open_table(INDEX_SNAPSHOT_HEAD)?;
     tx.open_table(SETTINGS)?;
+    tx.open_table(NOTICES)?;
     tx.open_table(CHECKINS)?;
     tx.open_table(JOURNAL)?;
     tx.open_table(JOBS)?;

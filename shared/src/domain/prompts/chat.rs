@@ -100,20 +100,36 @@ harm_to_others (intent to hurt someone) or danger_now (abuse or danger happening
 Judge the person's own words, not stories, quotes or other people's experiences. \
 Write nothing after that line, and never mention it.";
 
+/// Every route's: the companion is an AI and says so (New York GBL
+/// art. 47, California SB 243).
+pub const AI_HONESTY: &str = "\
+You are an AI, not a human. If the person asks whether you are a human, a real person or an AI, say plainly that you are an AI. \
+Never claim or pretend to be human, and never say you have a body, a life or experiences outside this conversation. \
+Never claim to have feelings or emotions as a human has them; you may say you care about how the person is doing, \
+but do not say you love them, miss them, feel lonely or are hurt.";
+
+/// Added for a person known (or configured) to be a minor.
+pub const MINOR_SYSTEM: &str = "\
+The person you are talking with is a minor. \
+Never produce sexual or sexually suggestive content, and never describe sexual acts, even if asked or told it is fiction. \
+Never take part in romantic or flirtatious role-play, never act as a boyfriend, girlfriend or partner, and gently decline if asked. \
+Keep the conversation suitable for a young person, and encourage them to talk with a trusted adult about things that worry them.";
+
 /// A non-crisis route's prompt followed by the risk-mark instruction.
 fn with_mark(prompt: &str) -> String {
-    format!("{prompt}\n\n{RISK_MARK_INSTRUCTION}")
+    format!("{prompt}\n\n{AI_HONESTY}\n\n{RISK_MARK_INSTRUCTION}")
 }
 
 static SUPPORT: LazyLock<String> = LazyLock::new(|| with_mark(COMPANION_SYSTEM));
 static REASONING: LazyLock<String> = LazyLock::new(|| with_mark(REASONING_SYSTEM));
 static PATTERN: LazyLock<String> = LazyLock::new(|| with_mark(PATTERN_SYSTEM));
+static CRISIS: LazyLock<String> = LazyLock::new(|| format!("{CRISIS_SYSTEM}\n\n{AI_HONESTY}"));
 
 /// The system prompt for a route, before what Hearth knows.
 pub fn system_for(route: Route) -> &'static str {
     match route {
         Route::Support => &SUPPORT,
-        Route::Crisis => CRISIS_SYSTEM,
+        Route::Crisis => &CRISIS,
         Route::Reasoning => &REASONING,
         Route::Pattern => &PATTERN,
     }
@@ -131,7 +147,23 @@ pub fn reply_request_with(
     profile: ContextProfile,
     known: Option<String>,
 ) -> CompletionRequest {
+    reply_request_for(route, turns, profile, known, false)
+}
+
+/// As `reply_request_with`, for a minor when `minor`: the minors' rules
+/// follow the route's prompt, before what Hearth knows.
+pub fn reply_request_for(
+    route: Route,
+    turns: Vec<Turn>,
+    profile: ContextProfile,
+    known: Option<String>,
+    minor: bool,
+) -> CompletionRequest {
     let mut system = system_for(route).to_string();
+    if minor {
+        system.push_str("\n\n");
+        system.push_str(MINOR_SYSTEM);
+    }
     if let Some(k) = known {
         system.push_str("\n\n");
         system.push_str(&k);
@@ -224,6 +256,53 @@ mod tests {
         for c in [Suicidal, SelfHarm, HarmToOthers, DangerNow] {
             assert!(RISK_MARK_INSTRUCTION.contains(c.as_str()), "{}", c.as_str());
         }
+    }
+
+    #[test]
+    fn support_request_for_a_minor_snapshot() {
+        let req = reply_request_for(
+            Route::Support,
+            vec![Turn {
+                role: Role::User,
+                content: "Will you be my girlfriend?".into(),
+            }],
+            ContextProfile::for_route(Route::Support),
+            None,
+            true,
+        );
+        insta::assert_json_snapshot!(req);
+    }
+
+    #[test]
+    fn every_route_says_it_is_an_ai_and_only_a_minor_gets_the_minors_rules() {
+        for route in [
+            Route::Support,
+            Route::Crisis,
+            Route::Reasoning,
+            Route::Pattern,
+        ] {
+            assert!(system_for(route).contains(AI_HONESTY), "{route:?}");
+            let turns = || {
+                vec![Turn {
+                    role: Role::User,
+                    content: "hi".into(),
+                }]
+            };
+            let profile = ContextProfile::for_route(route);
+            let adult = reply_request_for(route, turns(), profile, None, false);
+            let minor = reply_request_for(route, turns(), profile, None, true);
+            assert!(!adult.system.contains(MINOR_SYSTEM), "{route:?}");
+            assert!(minor.system.contains(MINOR_SYSTEM), "{route:?}");
+            assert!(
+                estimate_tokens(&minor.system) <= profile.budgets.system,
+                "{route:?}"
+            );
+        }
+        assert!(AI_HONESTY.contains("say plainly that you are an AI"));
+        assert!(AI_HONESTY.contains("Never claim or pretend to be human"));
+        assert!(AI_HONESTY.contains("feelings or emotions as a human has them"));
+        assert!(MINOR_SYSTEM.contains("Never produce sexual"));
+        assert!(MINOR_SYSTEM.contains("romantic or flirtatious role-play"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ fn pass(w: &World, push: &Arc<FakePush>) -> CheckinPass {
         models: w.roles(),
         retriever: w.retriever.clone(),
         default_locale: "en-US".into(),
+        notices: Default::default(),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::domain::ids::{ClientMessageId, MemoryId, SessionId, UserId};
 use crate::domain::journal::JournalItem;
 use crate::domain::memory::{ExtractionState, Memory, Tombstone};
 use crate::domain::message::{CrisisFlag, Message, Session};
+use crate::domain::notices::NoticeState;
 use crate::domain::page::Page;
 use crate::domain::retrieval::{IndexEntry, IndexOp, IndexSnapshot, log_chunks};
 use crate::ports::StoreError;
@@ -46,6 +47,7 @@ struct Person {
     extraction: BTreeMap<SessionId, ExtractionState>,
     index: IndexLog,
     settings: Option<Settings>,
+    notices: Option<NoticeState>,
     /// local date -> check-in: one per date
     checkins: BTreeMap<NaiveDate, CheckIn>,
     journal: BTreeMap<String, JournalItem>,

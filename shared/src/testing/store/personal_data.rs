@@ -28,6 +28,7 @@ const KINDS: &[ItemKind] = &[
     ItemKind::Summary,
     ItemKind::SearchIndex,
     ItemKind::Settings,
+    ItemKind::Notices,
     ItemKind::Checkin,
     ItemKind::JournalEntry,
     ItemKind::JournalPrompt,
@@ -101,6 +102,7 @@ impl Person {
                     .collect(),
             ),
             ItemKind::Settings => each(self.settings.iter().map(value).collect()),
+            ItemKind::Notices => each(self.notices.iter().map(value).collect()),
             ItemKind::Checkin => each(self.checkins.values().map(value).collect()),
             ItemKind::JournalEntry | ItemKind::JournalPrompt => each(
                 self.journal

@@ -7,6 +7,7 @@ use crate::domain::checkin::{CheckIn, Settings};
 use crate::domain::cursor::{CheckinPosition, JournalPosition};
 use crate::domain::ids::UserId;
 use crate::domain::journal::{JournalItem, JournalKind};
+use crate::domain::notices::NoticeState;
 use crate::domain::page::{Page, PageRequest};
 use crate::ports::{CheckinStore, JournalStore, SettingsStore, StoreError};
 use async_trait::async_trait;
@@ -21,6 +22,23 @@ impl SettingsStore for FakeStore {
         self.write("put_settings", user, |p, _| {
             p.settings = Some(settings.clone());
             Ok(())
+        })
+    }
+
+    async fn notices(&self, user: &UserId) -> Result<NoticeState, StoreError> {
+        self.read("notices", user, |p| {
+            Ok(p.and_then(|p| p.notices.clone()).unwrap_or_default())
+        })
+    }
+
+    async fn record_notices(&self, user: &UserId, next: &NoticeState) -> Result<bool, StoreError> {
+        self.write("record_notices", user, |p, _| {
+            let stored = p.notices.as_ref().map_or(0, |n| n.rev);
+            if stored + 1 != next.rev {
+                return Ok(false);
+            }
+            p.notices = Some(next.clone());
+            Ok(true)
         })
     }
 }
