@@ -697,6 +697,7 @@ impl ChatService {
     /// sessions. One store read when the person's index is warm, however
     /// long their history. Failing to read it degrades the reply, never
     /// fails it.
+    #[allow(clippy::too_many_arguments)] // the turn's parts, each read once
     async fn knowledge(
         &self,
         user: &UserId,
