@@ -39,6 +39,7 @@ mod dynamodb_memory_store {
 
 fn message(session: Option<&SessionId>, cmid: Option<&str>) -> NewUserMessage {
     NewUserMessage {
+        remember: true,
         session_id: session.cloned(),
         content: "racing".into(),
         client_message_id: cmid.map(|c| ClientMessageId::parse(c).unwrap()),

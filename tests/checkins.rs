@@ -41,6 +41,7 @@ async fn say(
         .record_user_message(
             &UserId::parse(user).unwrap(),
             NewUserMessage {
+                remember: true,
                 session_id: None,
                 content: text.into(),
                 client_message_id: None,

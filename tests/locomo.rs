@@ -407,6 +407,7 @@ async fn locomo_dev_tuning_grid() {
                 let seq = seqs.entry(session.to_string()).or_default();
                 *seq += 1;
                 let m = Message {
+                    remember: true,
                     id: MessageId::parse(format!(
                         "m-{}",
                         l["external_id"].as_str().unwrap().replace(':', "-")

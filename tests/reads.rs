@@ -81,6 +81,15 @@ impl ConversationStore for Counting {
         let r = self.inner.get_session(u, s).await;
         self.read(1, r)
     }
+    async fn set_session_remember(
+        &self,
+        u: &UserId,
+        s: &SessionId,
+        remember: bool,
+    ) -> Result<Session, StoreError> {
+        let r = self.inner.set_session_remember(u, s, remember).await;
+        self.read(1, r)
+    }
     async fn list_sessions(
         &self,
         u: &UserId,
@@ -358,6 +367,7 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
         for seen in [&mut cold, &mut warm] {
             counting.reset();
             let req = hearth::service::chat::ChatRequest {
+                remember: true,
                 message: "I slept badly because of work again.".into(),
                 session_id: Some(SessionId::parse("long-history").unwrap()),
                 client_message_id: None,

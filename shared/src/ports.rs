@@ -99,6 +99,17 @@ pub trait ConversationStore: Send + Sync {
         session_id: &SessionId,
     ) -> Result<Option<Session>, StoreError>;
 
+    /// Mark whether a session's turns may be remembered (`PATCH
+    /// /v1/sessions/{id}`), returning it as it now stands. Its count and
+    /// messages are untouched; the turns written after it take the mark.
+    /// An unknown session, or another user's, is `NotFound`.
+    async fn set_session_remember(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        remember: bool,
+    ) -> Result<Session, StoreError>;
+
     /// Sessions, newest first.
     async fn list_sessions(
         &self,

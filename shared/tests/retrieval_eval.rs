@@ -60,6 +60,7 @@ fn docs(person: &Person) -> (Vec<Doc>, Vec<Doc>) {
         let session = SessionId::parse(&s.id).unwrap();
         for (i, (id, role, text)) in s.messages.iter().enumerate() {
             let m = Message {
+                remember: true,
                 id: MessageId::parse(id).unwrap(),
                 session_id: session.clone(),
                 seq: i as u64 + 1,

@@ -101,6 +101,7 @@ async fn active(s: &Setup, user: &UserId, tz: &str) {
         .record_user_message(
             user,
             NewUserMessage {
+                remember: true,
                 session_id: None,
                 content: "Dentist tomorrow, dreading it.".into(),
                 client_message_id: None,

@@ -290,6 +290,7 @@ async fn migrate_on_the_aws_backend_indexes_history_stored_the_old_way_once() {
             .record_user_message(
                 &user,
                 NewUserMessage {
+                    remember: true,
                     session_id: None,
                     content: "We planted tomatoes on the balcony.".into(),
                     client_message_id: None,
@@ -303,6 +304,7 @@ async fn migrate_on_the_aws_backend_indexes_history_stored_the_old_way_once() {
             .record_user_message(
                 &user,
                 NewUserMessage {
+                    remember: true,
                     session_id: Some(first.session.id.clone()),
                     content: "I wrote goodbye letters last night.".into(),
                     client_message_id: None,

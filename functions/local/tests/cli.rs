@@ -414,6 +414,7 @@ async fn history_the_old_way(data: &Path, user: &str) -> (String, String) {
     let store = hearth::adapters::embedded::EmbeddedStore::open(data).unwrap();
     let user = UserId::parse(user).unwrap();
     let said = |content: &str, session, crisis| NewUserMessage {
+        remember: true,
         session_id: session,
         content: content.into(),
         client_message_id: None,
@@ -433,6 +434,7 @@ async fn history_the_old_way(data: &Path, user: &str) -> (String, String) {
             &first.session.id,
             first.message.seq,
             NewReply {
+                remember: true,
                 content: "Biscuit is a lovely name.".into(),
                 created_at: chrono::Utc::now(),
                 meta: ReplyMeta {

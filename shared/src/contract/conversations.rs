@@ -32,6 +32,7 @@ async fn say(
         .record_user_message(
             u,
             NewUserMessage {
+                remember: true,
                 session_id: session.cloned(),
                 content: text.into(),
                 client_message_id: cmid.map(|c| ClientMessageId::parse(c).unwrap()),
@@ -44,6 +45,7 @@ async fn say(
 
 fn reply(text: &str, minute: i64) -> NewReply {
     NewReply {
+        remember: true,
         content: text.into(),
         created_at: at(minute),
         meta: ReplyMeta {
@@ -99,6 +101,103 @@ pub async fn reply_is_stored_with_its_metadata(store: Store) {
     let s = store.get_session(&u, &t.session.id).await.unwrap().unwrap();
     assert_eq!(s.message_count, 2);
     assert_eq!(s.last_message_at, at(1));
+}
+
+/// "Don't remember this": the mark is kept with the message, its reply
+/// and the session it began, read back as written; a session marked later
+/// keeps its count, and the turns after the mark take it. Another
+/// person's session, or an unknown one, is `NotFound`.
+pub async fn remember_marks_are_kept(store: Store) {
+    let u = user("a");
+    let quiet = |session: Option<&SessionId>, text: &str, minute| NewUserMessage {
+        remember: false,
+        session_id: session.cloned(),
+        content: text.to_string(),
+        client_message_id: None,
+        created_at: at(minute),
+        crisis: None,
+    };
+    let t = store
+        .record_user_message(&u, quiet(None, "keep this between us", 0))
+        .await
+        .unwrap();
+    assert!(!t.message.remember && !t.session.remember);
+    let r = store
+        .record_reply(
+            &u,
+            &t.session.id,
+            1,
+            NewReply {
+                remember: t.message.remember,
+                ..reply("of course", 1)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!r.remember);
+    // A remembered request in a session that does not remember is not.
+    let later = say(&store, &u, Some(&t.session.id), "and this", None, 2)
+        .await
+        .unwrap();
+    assert!(!later.message.remember);
+    let page = store
+        .list_messages(&u, &t.session.id, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(page.items.iter().all(|m| !m.remember));
+    assert!(
+        !store
+            .get_session(&u, &t.session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .remember
+    );
+
+    // An ordinary session, then marked: the count stays, new turns take it.
+    let open = say(&store, &u, None, "hello", None, 3).await.unwrap();
+    assert!(open.message.remember && open.session.remember);
+    let marked = store
+        .set_session_remember(&u, &open.session.id, false)
+        .await
+        .unwrap();
+    assert!(!marked.remember);
+    assert_eq!(marked.message_count, 1);
+    let next = say(&store, &u, Some(&open.session.id), "now private", None, 4)
+        .await
+        .unwrap();
+    assert!(!next.message.remember);
+    assert_eq!(next.session.message_count, 2);
+    let listed = store
+        .list_sessions(&u, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(listed.items.iter().all(|s| !s.remember));
+    // Marked again: remembered from then on.
+    assert!(
+        store
+            .set_session_remember(&u, &open.session.id, true)
+            .await
+            .unwrap()
+            .remember
+    );
+    let after = say(&store, &u, Some(&open.session.id), "remember me", None, 5)
+        .await
+        .unwrap();
+    assert!(after.message.remember);
+
+    let other = user("b");
+    assert!(matches!(
+        store
+            .set_session_remember(&other, &open.session.id, false)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let ghost = SessionId::parse("no-such-session").unwrap();
+    assert!(matches!(
+        store.set_session_remember(&u, &ghost, false).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn only_one_reply_is_stored_per_message(store: Store) {
@@ -328,6 +427,7 @@ pub async fn foreign_cursor_is_rejected(store: Store) {
 pub async fn crisis_flag_is_stored_with_its_message_once(store: Store) {
     let (u, other) = (user("a"), user("b"));
     let flagged = |minute, cmid: &str| NewUserMessage {
+        remember: true,
         session_id: None,
         content: "text that is never copied into the flag".into(),
         client_message_id: Some(ClientMessageId::parse(cmid).unwrap()),
@@ -499,6 +599,7 @@ pub async fn activity_is_indexed_by_day(store: Store) {
                 .record_user_message(
                     u,
                     NewUserMessage {
+                        remember: true,
                         session_id: None,
                         content: "hi".into(),
                         client_message_id: None,

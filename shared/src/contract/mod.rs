@@ -72,6 +72,7 @@ macro_rules! conversation_store_contract {
         $crate::contract_cases!($factory; conversations;
             first_message_creates_a_session,
             reply_is_stored_with_its_metadata,
+            remember_marks_are_kept,
             only_one_reply_is_stored_per_message,
             client_message_id_is_idempotent,
             unknown_session_is_not_found,

@@ -55,6 +55,7 @@ pub async fn seed<S: AllStores + ?Sized>(store: &S, u: &UserId) {
         .record_user_message(
             u,
             NewUserMessage {
+                remember: true,
                 session_id: None,
                 content: "I wrote goodbye letters".into(),
                 client_message_id: Some(ClientMessageId::parse("seed-1").unwrap()),
@@ -247,6 +248,7 @@ pub async fn no_job_writes_back_after_an_erase<S: AllStores + ?Sized>(store: Arc
         .record_user_message(
             &u,
             NewUserMessage {
+                remember: true,
                 session_id: None,
                 content: "hi".into(),
                 client_message_id: None,
@@ -296,6 +298,7 @@ pub async fn no_job_writes_back_after_an_erase<S: AllStores + ?Sized>(store: Arc
         .record_user_message(
             &u,
             NewUserMessage {
+                remember: true,
                 session_id: None,
                 content: "hello again".into(),
                 client_message_id: None,
@@ -401,6 +404,7 @@ pub async fn everyone_with_a_history_is_listed_once<S: AllStores + ?Sized>(store
             .record_user_message(
                 &talker,
                 NewUserMessage {
+                    remember: true,
                     session_id: None,
                     content: format!("session {minute}"),
                     client_message_id: None,

@@ -212,6 +212,7 @@ mod tests {
 
     fn msg(seq: u64, role: Role, content: &str) -> Message {
         Message {
+            remember: true,
             id: MessageId::generate(),
             session_id: SessionId::parse("s1").unwrap(),
             seq,

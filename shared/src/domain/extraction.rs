@@ -309,6 +309,93 @@ pub fn consolidate(
     }
 }
 
+/// What of a job's messages may become memory, and the days they show
+/// crisis on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Material {
+    /// What the model is shown: the remembered turns that were not in
+    /// crisis, oldest first.
+    pub messages: Vec<super::message::Message>,
+    /// The days (UTC) of the remembered messages flagged in crisis, each
+    /// once, oldest first: a sensitive marker is written for each instead
+    /// of anything said then.
+    pub hard_days: Vec<chrono::NaiveDate>,
+}
+
+/// Sort a job's messages into what the model may read as memory material:
+/// - nothing of a session that does not remember (`session_remembers`
+///   false: started or marked `remember: false`), nor any turn that is not
+///   remembered itself;
+/// - no message flagged in crisis (`crisis_ids`, its id), and no reply to
+///   one (a reply on the crisis route): what a person said in crisis never
+///   becomes a casual memory. Its day is kept as a hard day.
+pub fn memory_material(
+    messages: Vec<super::message::Message>,
+    session_remembers: bool,
+    crisis_ids: &HashSet<String>,
+) -> Material {
+    use super::route::Route;
+    let mut hard_days: Vec<chrono::NaiveDate> = Vec::new();
+    let mut kept = Vec::new();
+    for m in messages {
+        if !session_remembers || !m.remember {
+            continue;
+        }
+        if crisis_ids.contains(m.id.as_str()) {
+            let day = m.created_at.date_naive();
+            if !hard_days.contains(&day) {
+                hard_days.push(day);
+            }
+            continue;
+        }
+        if m.reply.as_ref().is_some_and(|r| r.route == Route::Crisis) {
+            continue;
+        }
+        kept.push(m);
+    }
+    hard_days.sort();
+    Material {
+        messages: kept,
+        hard_days,
+    }
+}
+
+/// The sensitive markers to write for `days`: one per day, none for a day
+/// that has one already (`known`, the active memories) or whose marker the
+/// person forgot (`tombstones`).
+pub fn hard_day_markers(
+    days: &[chrono::NaiveDate],
+    known: &[Memory],
+    tombstones: &[Tombstone],
+    session: &SessionId,
+    now: DateTime<Utc>,
+) -> Vec<MemoryWrite> {
+    days.iter()
+        .filter_map(|&day| {
+            let id = super::memory::hard_day_id(day)?;
+            let exists =
+                known.iter().any(|m| m.id == id) || tombstones.iter().any(|t| t.memory_id == id);
+            (!exists).then(|| MemoryWrite {
+                memory: Memory {
+                    id,
+                    category: Category::Sensitive,
+                    content: super::memory::hard_day_text(day),
+                    importance: 1,
+                    // Never the message: its content is what is kept out.
+                    source_message_ids: Vec::new(),
+                    session_id: session.clone(),
+                    created_at: now,
+                    updated_at: now,
+                    ended_at: None,
+                    superseded_by: None,
+                    edited: false,
+                },
+                seen_updated_at: None,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,8 +408,64 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 1, 9, m, 0).unwrap()
     }
 
+    #[test]
+    fn material_keeps_out_crisis_and_unremembered_turns() {
+        use crate::domain::message::{ContextCounts, ReplyMeta, Usage};
+        use crate::domain::route::Route;
+        let crisis_reply = Message {
+            reply: Some(ReplyMeta {
+                route: Route::Crisis,
+                model: "m".into(),
+                usage: Usage::default(),
+                memories_used: Vec::new(),
+                context: ContextCounts::default(),
+            }),
+            ..message(2, Role::Assistant, "I'm here with you. Please call 988.")
+        };
+        let unremembered = Message {
+            remember: false,
+            ..message(3, Role::User, "My sister Ada is visiting.")
+        };
+        let all = vec![
+            message(1, Role::User, "I want to end my life tonight"),
+            crisis_reply,
+            unremembered,
+            message(4, Role::User, "I started a pottery class."),
+        ];
+        let flagged: HashSet<String> = ["msg-1".to_string()].into();
+        let m = memory_material(all.clone(), true, &flagged);
+        let texts: Vec<&str> = m.messages.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(texts, ["I started a pottery class."]);
+        assert_eq!(m.hard_days, [at(1).date_naive()]);
+        // A session that does not remember gives nothing, not even a day.
+        let none = memory_material(all, false, &flagged);
+        assert!(none.messages.is_empty() && none.hard_days.is_empty());
+    }
+
+    #[test]
+    fn one_marker_per_day_never_with_the_words() {
+        let s = SessionId::parse("s1").unwrap();
+        let day = at(1).date_naive();
+        let w = hard_day_markers(&[day], &[], &[], &s, at(5));
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].memory.content, format!("a hard day on {day}"));
+        assert_eq!(w[0].memory.category, Category::Sensitive);
+        assert!(w[0].memory.source_message_ids.is_empty());
+        // The day has its marker already, or the person forgot it: none.
+        let known = vec![w[0].memory.clone()];
+        assert!(hard_day_markers(&[day], &known, &[], &s, at(6)).is_empty());
+        let gone = Tombstone {
+            memory_id: w[0].memory.id.clone(),
+            content: w[0].memory.content.clone(),
+            source_message_ids: Vec::new(),
+            forgotten_at: at(7),
+        };
+        assert!(hard_day_markers(&[day], &[], &[gone], &s, at(8)).is_empty());
+    }
+
     fn message(seq: u64, role: Role, content: &str) -> Message {
         Message {
+            remember: true,
             id: MessageId::parse(format!("msg-{seq}")).unwrap(),
             session_id: SessionId::parse("s1").unwrap(),
             seq,

@@ -17,6 +17,12 @@ pub enum Category {
     WorkAndLife,
     Progress,
     TriggersAndBoundaries,
+    /// The sensitive marker extraction writes for a day with a crisis flag
+    /// ("a hard day on DATE", at most one per day), in place of anything
+    /// the person said then. Never a model's choice (not in `ALL`), never
+    /// indexed (so no reply's context or search sees it), never shown to
+    /// the extraction model: only the check-in's gentleness reads it.
+    Sensitive,
 }
 
 impl Category {
@@ -35,6 +41,7 @@ impl Category {
             Category::WorkAndLife => "work_and_life",
             Category::Progress => "progress",
             Category::TriggersAndBoundaries => "triggers_and_boundaries",
+            Category::Sensitive => "sensitive",
         }
     }
 
@@ -44,6 +51,17 @@ impl Category {
 }
 
 pub const MAX_MEMORY_CHARS: usize = 500;
+
+/// The id of the sensitive marker for `day`: one per day, so a second
+/// job's marker for the same day is the same memory.
+pub fn hard_day_id(day: chrono::NaiveDate) -> Option<MemoryId> {
+    MemoryId::parse(format!("hard-day-{day}")).ok()
+}
+
+/// The sensitive marker's text.
+pub fn hard_day_text(day: chrono::NaiveDate) -> String {
+    format!("a hard day on {day}")
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Memory {
@@ -64,6 +82,12 @@ pub struct Memory {
 impl Memory {
     pub fn is_active(&self) -> bool {
         self.ended_at.is_none()
+    }
+
+    /// A sensitive marker (`Category::Sensitive`): kept out of every
+    /// model's view and the index.
+    pub fn is_sensitive(&self) -> bool {
+        self.category == Category::Sensitive
     }
 }
 
@@ -176,10 +200,14 @@ impl ExtractionState {
 
     /// A job's result: messages up to `through` are read and covered, and
     /// `summary` is the session's rolling summary.
+    /// An empty `summary` (a job whose turns were all kept out of
+    /// memory) keeps the one there was.
     pub fn record_extracted(&mut self, through: u64, summary: &str) {
         self.extracted_through = through;
         self.enqueued_through = self.enqueued_through.max(through);
-        self.summary = Some(summary.to_string());
+        if !summary.is_empty() || self.summary.is_none() {
+            self.summary = Some(summary.to_string());
+        }
     }
 }
 

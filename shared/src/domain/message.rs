@@ -43,6 +43,20 @@ pub struct Message {
     /// (`ConversationStore::record_assessment`, or with an imported line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<StoredAssessment>,
+    /// `false` for a turn the person asked Hearth not to remember (the
+    /// request's `remember: false`, or a session marked so when it was
+    /// written): it stays conversation (listed, exported, erased) but is
+    /// never extracted, summarised or indexed. Absent in older data: true.
+    #[serde(default = "remembered", skip_serializing_if = "is_remembered")]
+    pub remember: bool,
+}
+
+fn remembered() -> bool {
+    true
+}
+
+fn is_remembered(remember: &bool) -> bool {
+    *remember
 }
 
 /// What is recorded about how an assistant message came to be.
@@ -97,6 +111,11 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_message_at: DateTime<Utc>,
     pub message_count: u64,
+    /// `false` when the session was started with `remember: false` or
+    /// marked so (`PATCH /v1/sessions/{id}`): none of its turns is
+    /// extracted, summarised or indexed. Absent in older data: true.
+    #[serde(default = "remembered", skip_serializing_if = "is_remembered")]
+    pub remember: bool,
 }
 
 impl Session {
@@ -107,6 +126,7 @@ impl Session {
             created_at: at,
             last_message_at: at,
             message_count: 0,
+            remember: true,
         }
     }
 
@@ -128,22 +148,33 @@ impl Session {
             reply: None,
             answered_by: None,
             assessment: None,
+            remember: self.remember,
         }
     }
 }
 
 impl Message {
     /// A person's chat message, as `session`'s next.
+    /// A session begun by this message takes its `remember`; a turn of
+    /// a session that does not remember is not remembered either.
     pub fn user(session: &mut Session, input: &NewUserMessage) -> Self {
+        if session.message_count == 0 {
+            session.remember = input.remember;
+        }
+        let remember = input.remember && session.remember;
         Self {
+            remember,
             client_message_id: input.client_message_id.clone(),
             ..session.append(Role::User, input.content.clone(), input.created_at)
         }
     }
 
     /// A reply, as `session`'s next, with how it was produced.
+    /// A reply to a turn that is not remembered is not remembered.
     pub fn reply(session: &mut Session, reply: &NewReply) -> Self {
+        let remember = reply.remember && session.remember;
         Self {
+            remember,
             reply: Some(reply.meta.clone()),
             ..session.append(Role::Assistant, reply.content.clone(), reply.created_at)
         }
@@ -176,6 +207,9 @@ pub struct NewUserMessage {
     /// Set when the crisis screen flagged the message: a crisis flag is
     /// stored with it, in the same write.
     pub crisis: Option<Flagged>,
+    /// `false`: "don't remember this" (see `Message::remember`); a new
+    /// session begun with it is not remembered as a whole.
+    pub remember: bool,
 }
 
 /// A stored record that a person's message showed crisis, for later
@@ -237,4 +271,6 @@ pub struct NewReply {
     pub content: String,
     pub created_at: DateTime<Utc>,
     pub meta: ReplyMeta,
+    /// The question's `remember`: a reply is remembered only with it.
+    pub remember: bool,
 }

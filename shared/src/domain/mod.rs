@@ -21,6 +21,7 @@ pub mod notices;
 pub mod page;
 pub mod personal_data;
 pub mod prompts;
+pub mod reply_check;
 pub mod retrieval;
 pub mod risk_mark;
 pub mod route;

@@ -24,6 +24,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/v1/chat", post(routes::chat))
         .route("/v1/sessions", get(routes::list_sessions))
+        .route("/v1/sessions/{id}", patch(routes::patch_session))
         .route("/v1/sessions/{id}/messages", get(routes::list_messages))
         .route("/v1/memories", get(routes::list_memories))
         .route(

@@ -36,6 +36,9 @@ pub struct ChatBody {
     message: String,
     session_id: Option<String>,
     client_message_id: Option<String>,
+    /// `false`: "don't remember this" (default true).
+    #[serde(default)]
+    remember: Option<bool>,
 }
 
 pub async fn chat(
@@ -60,6 +63,7 @@ pub async fn chat(
             &user,
             caller.age_band,
             ChatRequest {
+                remember: body.remember.unwrap_or(true),
                 message: body.message,
                 session_id,
                 client_message_id,
@@ -81,6 +85,33 @@ pub async fn list_sessions(
         .await
         .map_err(|e| store_error(e, "session"))?;
     Ok(Json(List::from_page(page, SessionView::from)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPatch {
+    remember: bool,
+}
+
+/// `PATCH /v1/sessions/{id}` `{"remember": false}`: keep the session's
+/// turns out of memory, summaries and the index (`service::remember`).
+pub async fn patch_session(
+    State(app): State<Arc<App>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SessionPatch>,
+) -> Result<Json<SessionView>, ApiError> {
+    let session = SessionId::parse(id).map_err(|_| ApiError::not_found("session"))?;
+    let marked = crate::service::remember::mark_session(
+        &*app.ports.conversations,
+        &*app.ports.memories,
+        &user,
+        &session,
+        body.remember,
+    )
+    .await
+    .map_err(|e| store_error(e, "session"))?;
+    Ok(Json(marked.into()))
 }
 
 pub async fn list_messages(

@@ -34,6 +34,8 @@ pub struct SessionView {
     pub created_at: DateTime<Utc>,
     pub last_message_at: DateTime<Utc>,
     pub message_count: u64,
+    /// `false`: its turns are kept out of memory (`remember: false`).
+    pub remember: bool,
 }
 
 impl From<Session> for SessionView {
@@ -43,6 +45,7 @@ impl From<Session> for SessionView {
             created_at: s.created_at,
             last_message_at: s.last_message_at,
             message_count: s.message_count,
+            remember: s.remember,
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct MessageView {
     pub model: Option<String>,
     pub usage: Option<Usage>,
     pub memories_used: Option<Vec<String>>,
+    /// `false` for a turn kept out of memory (`remember: false`).
+    pub remember: bool,
 }
 
 impl From<Message> for MessageView {
@@ -83,6 +88,7 @@ impl From<Message> for MessageView {
             model,
             usage,
             memories_used,
+            remember: m.remember,
         }
     }
 }

@@ -75,6 +75,10 @@ pub struct ChatRequest {
     pub message: String,
     pub session_id: Option<SessionId>,
     pub client_message_id: Option<ClientMessageId>,
+    /// `false`: "don't remember this". The turn and its reply are stored
+    /// as conversation but never extracted, summarised or indexed; a new
+    /// session begun so remembers none of its turns.
+    pub remember: bool,
 }
 
 /// A completed turn.
@@ -123,6 +127,8 @@ pub struct ChatService {
     turn_deadline: Duration,
     care: CrisisCare,
     retriever: Arc<Retriever>,
+    /// The check of every reply (`service::reply_check`).
+    reply_check: super::reply_check::ReplyCheck,
     notices: NoticePolicy,
 }
 
@@ -152,6 +158,7 @@ impl ChatService {
         crisis_locale: String,
         retriever: Arc<Retriever>,
     ) -> Self {
+        let risk = ports.risk.clone();
         Self {
             care: CrisisCare {
                 settings: Arc::clone(&ports.settings),
@@ -164,6 +171,7 @@ impl ChatService {
             turn_deadline,
             retriever,
             notices: NoticePolicy::default(),
+            reply_check: super::reply_check::ReplyCheck::new(risk),
         }
     }
 
@@ -201,6 +209,7 @@ impl ChatService {
         let store = self.ports.conversations.record_user_message(
             user,
             NewUserMessage {
+                remember: req.remember,
                 session_id: req.session_id,
                 content: req.message,
                 client_message_id: req.client_message_id,
@@ -310,7 +319,8 @@ impl ChatService {
                 deadline
             ),
             self.keep_assessment(user, &recorded.message, read.as_ref()),
-            self.retriever.index_stored(user, vec![doc]),
+            self.retriever
+                .index_stored(user, remembered(&recorded.message, vec![doc])),
         );
         let turns = conversation(within_budget(&recent?, profile.budgets.turns));
         let counts = ContextCounts {
@@ -383,6 +393,8 @@ impl ChatService {
                 (drafted, route, Some(notice))
             }
         };
+        // The check of every reply, before it is stored or shown.
+        let (drafted, crisis) = self.check_reply(user, drafted, crisis, minor).await;
 
         let t = Instant::now();
         let reply = self
@@ -393,6 +405,7 @@ impl ChatService {
                 &session_id,
                 recorded.message.seq,
                 NewReply {
+                    remember: recorded.message.remember,
                     content: drafted.content,
                     created_at: self.clock.now(),
                     meta: ReplyMeta {
@@ -425,7 +438,8 @@ impl ChatService {
         tokio::join!(
             record_notices,
             self.enqueue_extraction_if_due(user, &session_id, reply.seq),
-            self.retriever.index_stored(user, docs),
+            self.retriever
+                .index_stored(user, remembered(&recorded.message, docs)),
         );
         // The router's reasons explain a route; on a crisis turn they would
         // name the rule that fired, so they are left out (see `crisis`).
@@ -656,6 +670,53 @@ impl ChatService {
         }
     }
 
+    /// The reply check (`service::reply_check`): a reply that claims to be
+    /// human, gives method detail for self-harm, or (for a minor) is
+    /// sexual or romantic is replaced by a safe reply, counted with no
+    /// user id. Method detail gets the crisis path's fixed reply with the
+    /// person's resources, in the reply and apart. The fixed replies are
+    /// Hearth's own and are not checked.
+    async fn check_reply(
+        &self,
+        user: &UserId,
+        drafted: Drafted,
+        crisis: Option<CrisisNotice>,
+        minor: bool,
+    ) -> (Drafted, Option<CrisisNotice>) {
+        if drafted.model == "fixed" {
+            return (drafted, crisis);
+        }
+        let Some(issue) = self.reply_check.judge(&drafted.content, minor).await else {
+            return (drafted, crisis);
+        };
+        super::reply_check::count_replaced(issue, "chat");
+        if issue == crate::domain::reply_check::ReplyIssue::MethodDetail {
+            let notice = match crisis {
+                Some(n) => n,
+                None => self.care.notice(user, CrisisCategory::SelfHarm).await,
+            };
+            let content =
+                notice.append_to(prompts::chat::fixed_crisis_reply(notice.resources.language));
+            let safe = Drafted {
+                content,
+                model: "fixed".into(),
+                usage: drafted.usage,
+            };
+            return (safe, Some(notice));
+        }
+        let text = crate::domain::reply_check::safe_reply(issue);
+        let content = match &crisis {
+            Some(notice) => notice.append_to(text),
+            None => text.to_string(),
+        };
+        let safe = Drafted {
+            content,
+            model: "fixed".into(),
+            usage: drafted.usage,
+        };
+        (safe, crisis)
+    }
+
     /// A replayed crisis turn's notice, as the first answer gave it: the
     /// category of the message's stored flag (the screen's, or the model
     /// mark's), else what the screen says of it now, else `suicidal`, so a
@@ -697,7 +758,6 @@ impl ChatService {
     /// sessions. One store read when the person's index is warm, however
     /// long their history. Failing to read it degrades the reply, never
     /// fails it.
-    #[allow(clippy::too_many_arguments)] // the turn's parts, each read once
     async fn knowledge(
         &self,
         user: &UserId,
@@ -872,6 +932,13 @@ impl Known {
             .collect();
         prompts::known_context(&memories, &summaries, &excerpts)
     }
+}
+
+/// What of a turn is indexed: all of it, or nothing when the person asked
+/// Hearth not to remember it (the message's own mark, which its session's
+/// took when it was written).
+fn remembered(message: &Message, docs: Vec<Doc>) -> Vec<Doc> {
+    if message.remember { docs } else { Vec::new() }
 }
 
 fn ms(since: Instant) -> u64 {

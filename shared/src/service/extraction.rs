@@ -97,7 +97,7 @@ impl Extractor {
             tracing::info!(entry_id, "journal entry already extracted; acknowledged");
             return Ok(());
         }
-        self.extract(job, user, &session_id, &state, vec![message], 1)
+        self.extract(job, user, &session_id, &state, vec![message], 1, true)
             .await
     }
 
@@ -132,12 +132,23 @@ impl Extractor {
             tracing::warn!(%session_id, "extraction job found no messages; acknowledged");
             return Ok(());
         }
-        self.extract(job, user, session_id, &state, messages, *to_seq)
+        // A session started or marked `remember: false` gives nothing.
+        let remembers = self
+            .conversations
+            .get_session(user, session_id)
+            .await
+            .map_err(failed)?
+            .is_none_or(|s| s.remember);
+        self.extract(job, user, session_id, &state, messages, *to_seq, remembers)
             .await
     }
 
-    /// One model call over `messages` (the oldest that fit the window),
-    /// then one write of memories, summary, watermark and index.
+    /// One model call over the job's memory material (`memory_material`:
+    /// no turn kept out of memory, nothing said in crisis; the oldest that
+    /// fit the window), then one write of memories, summary, watermark and
+    /// index. A crisis day gets its sensitive marker instead. A job with
+    /// no material moves the watermark with no model call.
+    #[allow(clippy::too_many_arguments)]
     async fn extract(
         &self,
         job: &Job,
@@ -146,21 +157,44 @@ impl Extractor {
         state: &ExtractionState,
         messages: Vec<Message>,
         to_seq: u64,
+        session_remembers: bool,
     ) -> Result<(), JobError> {
         let to_seq = &to_seq;
-        // First, before any model call: every message of the range is in
-        // the index with its vector (encoded here, in batches), whatever
-        // the model does next. Usually they were put when stored and only
-        // the replies' vectors are new.
+        let range_end = messages.last().map_or(*to_seq, |m| m.seq);
+        let range_as_of = messages.iter().map(|m| m.created_at).max();
+        let crisis = crisis_message_ids(&*self.conversations, user)
+            .await
+            .map_err(failed)?;
+        // First, before any model call: every remembered message of the
+        // range is in the index with its vector (encoded here, in
+        // batches), whatever the model does next. Usually they were put
+        // when stored and only the replies' vectors are new.
+        let remembered: Vec<Message> = messages
+            .iter()
+            .filter(|m| session_remembers && m.remember)
+            .cloned()
+            .collect();
         let put = self
             .retriever
-            .complete_messages(user, &messages, || {
-                crisis_message_ids(&*self.conversations, user)
-            })
+            .complete_messages(user, &remembered, || async { Ok(crisis.clone()) })
             .await
             .map_err(JobError::Failed)?;
         if put > 0 {
             tracing::info!(%session_id, put, "messages indexed with their vectors");
+        }
+        let material = extraction::memory_material(messages, session_remembers, &crisis);
+        let messages = material.messages;
+        if messages.is_empty() {
+            return self
+                .markers_only(
+                    user,
+                    session_id,
+                    state,
+                    range_end,
+                    &material.hard_days,
+                    range_as_of,
+                )
+                .await;
         }
         let text: String = messages
             .iter()
@@ -172,8 +206,14 @@ impl Extractor {
             .active_memories(user, CANDIDATE_MEMORIES)
             .await
             .map_err(failed)?;
+        // A sensitive marker is never memory material for the model.
+        let candidates: Vec<_> = known
+            .iter()
+            .filter(|m| !m.is_sensitive())
+            .cloned()
+            .collect();
         let related =
-            retrieval::related_memories(&known, &text, RELATED_MEMORIES, self.clock.now());
+            retrieval::related_memories(&candidates, &text, RELATED_MEMORIES, self.clock.now());
         let tombstones = self
             .memories
             .tombstones(user, TOMBSTONES)
@@ -207,8 +247,14 @@ impl Extractor {
             })
             .count()
             .max(1);
+        // All of it fits: the range's turns kept out of memory after the
+        // last one read are done with too.
+        let through = if fitting == messages.len() {
+            range_end
+        } else {
+            messages[fitting - 1].seq
+        };
         let messages = &messages[..fitting];
-        let through = messages.last().map_or(*to_seq, |m| m.seq);
         let data_as_of = messages
             .iter()
             .map(|m| m.created_at)
@@ -240,6 +286,13 @@ impl Extractor {
         )
         .map_err(failed)?;
         let mut plan = extraction::consolidate(output, session_id, &tombstones, self.clock.now());
+        plan.writes.extend(extraction::hard_day_markers(
+            &material.hard_days,
+            &known,
+            &tombstones,
+            session_id,
+            self.clock.now(),
+        ));
         // The retrieval index learns the job's memories and summary in the
         // same write (vectors first, when semantic retrieval is on); its
         // messages are in it already.
@@ -329,6 +382,71 @@ impl Extractor {
     }
 }
 
+impl Extractor {
+    /// A job with no memory material: the watermark moves past its range
+    /// and the session's summary stays as it was, with no model call; a
+    /// crisis day in it gets its sensitive marker.
+    async fn markers_only(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        state: &ExtractionState,
+        through: u64,
+        hard_days: &[chrono::NaiveDate],
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), JobError> {
+        let writes = if hard_days.is_empty() {
+            Vec::new()
+        } else {
+            let known = self
+                .memories
+                .active_memories(user, CANDIDATE_MEMORIES)
+                .await
+                .map_err(failed)?;
+            let tombstones = self
+                .memories
+                .tombstones(user, TOMBSTONES)
+                .await
+                .map_err(failed)?;
+            extraction::hard_day_markers(
+                hard_days,
+                &known,
+                &tombstones,
+                session_id,
+                self.clock.now(),
+            )
+        };
+        let plan = crate::domain::extraction::Plan {
+            writes,
+            summary: String::new(),
+            added: 0,
+            index: Vec::new(),
+        };
+        let as_of = as_of.unwrap_or_else(|| self.clock.now());
+        match self
+            .memories
+            .apply_extraction(
+                user,
+                session_id,
+                state.extracted_through,
+                through,
+                &plan,
+                as_of,
+            )
+            .await
+            .map_err(failed)?
+        {
+            ApplyOutcome::Conflict => Err(JobError::Failed(
+                "a memory changed while the job ran; it will run again".into(),
+            )),
+            _ => {
+                tracing::info!(%session_id, through, markers = plan.writes.len(), "nothing to remember in the range; the watermark moved");
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The ids of the person's messages that were flagged in crisis (a
 /// person has few flags; read only when a message is missing from the
 /// index).
@@ -355,6 +473,7 @@ pub(crate) fn journal_message(
     entry: &crate::domain::journal::JournalItem,
 ) -> Result<Message, crate::domain::ids::IdError> {
     Ok(Message {
+        remember: true,
         id: MessageId::parse(&entry.id)?,
         session_id: SessionId::parse(format!("journal-{}", entry.id))?,
         seq: 1,

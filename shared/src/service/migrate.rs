@@ -87,7 +87,14 @@ impl Migration {
                         .list_messages(user, &session.id, &messages)
                         .await?;
                     report.messages += chunk.items.len();
-                    report.indexed += self.complete(user, &chunk.items, &flags, &[]).await?;
+                    // Nothing of a session that does not remember, nor a
+                    // turn kept out of memory, is indexed.
+                    let remembered: Vec<Message> = chunk
+                        .items
+                        .into_iter()
+                        .filter(|m| session.remember && m.remember)
+                        .collect();
+                    report.indexed += self.complete(user, &remembered, &flags, &[]).await?;
                     match chunk.next_cursor {
                         Some(c) => messages.cursor = Some(c),
                         None => break,

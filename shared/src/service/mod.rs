@@ -11,6 +11,8 @@ pub mod migrate;
 pub mod models;
 pub mod personal_data;
 pub mod recent;
+pub mod remember;
+pub mod reply_check;
 pub mod retrieval;
 pub mod sweep;
 

@@ -166,7 +166,9 @@ impl Retriever {
     /// encoded (in batches of [`ENCODE_BATCH`]; a person's message reuses
     /// the screen's vector) and put, keeping its crisis mark. A message the
     /// index lacks is marked when its id is in `flagged`, which is asked
-    /// for only then. Idempotent: a second pass finds nothing to do.
+    /// for only then. A message with `remember: false` is left out (the
+    /// caller leaves out a whole session that does not remember).
+    /// Idempotent: a second pass finds nothing to do.
     /// Returns how many messages it put.
     pub async fn complete_messages<F, Fut>(
         &self,
@@ -185,6 +187,8 @@ impl Retriever {
                 .map_err(|e| format!("could not read the index: {e}"))?;
             messages
                 .iter()
+                // A turn kept out of memory is never indexed.
+                .filter(|m| m.remember)
                 .filter_map(
                     |m| match index.doc(&doc_key(DocKind::Message, m.id.as_str())) {
                         None => Some((m, None)),
@@ -731,7 +735,7 @@ mod tests {
         job(&store, &user, "s300", &["Fact 300."]).await;
         let index = behind.index(&user).await.unwrap();
         assert_eq!(index.through(), 301);
-        assert_eq!(texts(&index), texts(&other.index(&user).await.unwrap()));
+        assert_eq!(texts(&index), texts(&*other.index(&user).await.unwrap()));
         assert_eq!(
             index.docs().filter(|d| d.kind == DocKind::Memory).count(),
             301

@@ -79,6 +79,16 @@ impl ConversationStore for DynamoStore {
         self.load_session(user, session_id).await
     }
 
+    async fn set_session_remember(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        remember: bool,
+    ) -> Result<Session, StoreError> {
+        self.write_session_remember(user, session_id, remember)
+            .await
+    }
+
     async fn list_sessions(
         &self,
         user: &UserId,

@@ -272,6 +272,37 @@ impl DynamoStore {
         Err(too_busy())
     }
 
+    /// `ConversationStore::set_session_remember`: the session's `data`
+    /// rewritten with the mark, only if no turn moved its count meanwhile
+    /// (else it is read again), so a racing turn's count is never lost.
+    pub(super) async fn write_session_remember(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        remember: bool,
+    ) -> Result<Session, StoreError> {
+        for _ in 0..MAX_RACE_RETRIES {
+            let mut session = self
+                .load_session(user, session_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if session.remember == remember {
+                return Ok(session);
+            }
+            session.remember = remember;
+            let before = session.message_count;
+            match self
+                .transact(vec![self.session_write(user, &session, Some(before))?])
+                .await
+            {
+                Ok(()) => return Ok(session),
+                Err(e) if !cancelled_with(&e, CONDITION_FAILED).is_empty() => continue,
+                Err(e) => return Err(sdk(e)),
+            }
+        }
+        Err(too_busy())
+    }
+
     /// `ConversationStore::record_reply`: the reply, its session, and the
     /// question marked answered, together.
     pub(super) async fn write_reply(

@@ -205,6 +205,31 @@ impl ConversationStore for EmbeddedStore {
         .await
     }
 
+    async fn set_session_remember(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        remember: bool,
+    ) -> Result<Session, StoreError> {
+        let (user, sid) = (user.clone(), session_id.clone());
+        self.run(move |db| {
+            let (u, s) = (user.as_str(), sid.as_str());
+            let tx = db.begin_write().map_err(unavailable)?;
+            let session = {
+                let mut sessions = tx.open_table(SESSIONS).map_err(unavailable)?;
+                let mut session = load_session(&sessions, u, s)?.ok_or(StoreError::NotFound)?;
+                session.remember = remember;
+                sessions
+                    .insert((u, s), encode(&session)?.as_slice())
+                    .map_err(unavailable)?;
+                session
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(session)
+        })
+        .await
+    }
+
     async fn get_session(
         &self,
         user: &UserId,

@@ -137,6 +137,7 @@ mod tests {
 
     fn message(seq: u64, role: Role, content: &str) -> Message {
         Message {
+            remember: true,
             id: MessageId::parse(format!("msg-{seq}")).unwrap(),
             session_id: SessionId::parse("s1").unwrap(),
             seq,

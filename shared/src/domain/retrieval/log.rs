@@ -25,8 +25,9 @@ pub enum IndexOp {
 
 /// The index ops for a memory as it now stands: an active memory is put,
 /// an ended (superseded) one is removed.
+/// A sensitive marker is never put: no reply or search may select it.
 pub fn memory_op(m: &Memory, vector: Option<Vector>) -> IndexOp {
-    if m.is_active() {
+    if m.is_active() && !m.is_sensitive() {
         IndexOp::Put(Doc::memory(m, vector))
     } else {
         IndexOp::Remove {

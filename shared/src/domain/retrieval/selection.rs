@@ -292,7 +292,7 @@ pub fn related_memories(
     let index = Index::from_docs(
         memories
             .iter()
-            .filter(|m| m.is_active())
+            .filter(|m| m.is_active() && !m.is_sensitive())
             .map(|m| Doc::memory(m, None)),
     );
     let by_id: HashMap<&str, &Memory> = memories.iter().map(|m| (m.id.as_str(), m)).collect();

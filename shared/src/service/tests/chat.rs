@@ -37,6 +37,7 @@ fn service(w: &World, models: ModelRoles) -> ChatService {
 
 fn ask(text: &str, session: Option<&SessionId>) -> ChatRequest {
     ChatRequest {
+        remember: true,
         message: text.into(),
         session_id: session.cloned(),
         client_message_id: None,
@@ -271,6 +272,7 @@ async fn a_crisis_reply_from_the_model_ends_with_the_resources_added_by_code() {
 
 fn with_id(text: &str, id: &str) -> ChatRequest {
     ChatRequest {
+        remember: true,
         client_message_id: Some(ClientMessageId::parse(id).unwrap()),
         ..ask(text, None)
     }

@@ -37,6 +37,7 @@ fn service(w: &World) -> ChatService {
 
 fn ask(text: &str) -> ChatRequest {
     ChatRequest {
+        remember: true,
         message: text.into(),
         session_id: None,
         client_message_id: None,
@@ -258,6 +259,7 @@ async fn a_replayed_model_marked_turn_carries_the_marked_category_again() {
     w.chat.reply("I'm here.\n<<risk:danger_now>>");
     let chat = service(&w);
     let with_id = || ChatRequest {
+        remember: true,
         client_message_id: Some(ClientMessageId::parse("c-1").unwrap()),
         ..ask(MISSED)
     };
@@ -278,6 +280,7 @@ async fn a_replayed_crisis_turn_carries_its_resources_again() {
     w.chat.reply("I'm here.");
     let chat = service(&w);
     let with_id = || ChatRequest {
+        remember: true,
         client_message_id: Some(ClientMessageId::parse("c-1").unwrap()),
         ..ask(CRISIS)
     };

@@ -53,6 +53,7 @@ fn chat(w: &World, risk: &Arc<FakeRiskModel>) -> ChatService {
 
 fn ask(text: &str, session: Option<&SessionId>) -> ChatRequest {
     ChatRequest {
+        remember: true,
         message: text.into(),
         session_id: session.cloned(),
         client_message_id: None,

@@ -102,6 +102,7 @@ async fn a_flagged_message_and_a_flagged_journal_entry_keep_their_crisis_mark() 
         .record_user_message(
             &u,
             NewUserMessage {
+                remember: true,
                 session_id: None,
                 content: "The garden needs water.".into(),
                 client_message_id: None,
@@ -115,6 +116,7 @@ async fn a_flagged_message_and_a_flagged_journal_entry_keep_their_crisis_mark() 
         .record_user_message(
             &u,
             NewUserMessage {
+                remember: true,
                 session_id: Some(calm.session.id.clone()),
                 content: "I wrote goodbye letters to everyone.".into(),
                 client_message_id: None,

@@ -101,6 +101,7 @@ impl World {
                 .record_user_message(
                     user,
                     NewUserMessage {
+                        remember: true,
                         session_id: session.clone(),
                         content: line.to_string(),
                         client_message_id: None,
@@ -197,6 +198,7 @@ pub fn user(name: &str) -> UserId {
 /// A reply as the chat turn stores one.
 pub fn reply(text: &str, at: chrono::DateTime<chrono::Utc>) -> NewReply {
     NewReply {
+        remember: true,
         content: text.into(),
         created_at: at,
         meta: ReplyMeta {

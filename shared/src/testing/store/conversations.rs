@@ -135,6 +135,19 @@ impl ConversationStore for FakeStore {
         })
     }
 
+    async fn set_session_remember(
+        &self,
+        user: &UserId,
+        session_id: &SessionId,
+        remember: bool,
+    ) -> Result<Session, StoreError> {
+        self.write("set_session_remember", user, |p, _| {
+            let session = p.sessions.get_mut(session_id).ok_or(StoreError::NotFound)?;
+            session.remember = remember;
+            Ok(session.clone())
+        })
+    }
+
     async fn list_sessions(
         &self,
         user: &UserId,

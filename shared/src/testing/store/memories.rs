@@ -93,9 +93,7 @@ impl MemoryStore for FakeStore {
                 }
                 p.memories.insert(w.memory.id.clone(), w.memory.clone());
             }
-            state.extracted_through = new_through;
-            state.enqueued_through = state.enqueued_through.max(new_through);
-            state.summary = Some(plan.summary.clone());
+            state.record_extracted(new_through, &plan.summary);
             p.extraction.insert(session.clone(), state);
             p.index.append(&plan.index)?;
             Ok(ApplyOutcome::Applied)
