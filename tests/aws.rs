@@ -576,6 +576,7 @@ async fn a_dynamodb_failure_reaches_the_caller_as_a_503_json_error() {
         settings: missing.clone(),
         checkins: missing.clone(),
         journal: missing.clone(),
+        reports: missing.clone(),
         personal_data: missing,
         events: Arc::new(local),
         queue,
@@ -880,6 +881,11 @@ async fn dynamo_all() -> (Arc<hearth::adapters::dynamodb::DynamoStore>, ()) {
 mod dynamodb_personal_data {
     use super::dynamo_all;
     hearth::personal_data_contract!(dynamo_all);
+}
+
+mod dynamodb_safety_reports {
+    use super::dynamo_all;
+    hearth::safety_reports_contract!(dynamo_all);
 }
 
 /// The standing rule on DynamoDB: every `kind` found in a person's

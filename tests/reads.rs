@@ -344,6 +344,7 @@ async fn a_turns_store_reads_do_not_grow_with_history() {
         settings: Arc::new(inner.clone()),
         checkins: Arc::new(inner.clone()),
         journal: Arc::new(inner.clone()),
+        reports: Arc::new(inner.clone()),
         queue,
         risk: None,
     };

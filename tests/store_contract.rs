@@ -40,6 +40,11 @@ mod embedded_personal_data {
     hearth::personal_data_contract!(embedded_all);
 }
 
+mod embedded_safety_reports {
+    use super::embedded_all;
+    hearth::safety_reports_contract!(embedded_all);
+}
+
 /// The standing rule: every table the embedded store has is a declared item
 /// kind (or holds no personal data), and every declared kind is exported
 /// and erased. A new table without export and erase fails here.

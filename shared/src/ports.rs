@@ -20,6 +20,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::personal_data::{EraseReceipt, ExportItem, ImportLine, ImportOutcome, ItemKind};
 use crate::domain::retrieval::{Embedding, IndexLogPage, IndexOp, IndexSnapshot};
 use crate::domain::safety::learned::{RiskScores, Thresholds};
+use crate::domain::safety_report::{Referral, ReferralCount};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct Ports {
     pub settings: Arc<dyn SettingsStore>,
     pub checkins: Arc<dyn CheckinStore>,
     pub journal: Arc<dyn JournalStore>,
+    /// The de-identified crisis-referral counters.
+    pub reports: Arc<dyn SafetyReports>,
     /// The crisis screen's learned layer, when its model files are there:
     /// without it the screen runs on its explicit cues (and the chat
     /// model's mark) alone. The adapters' bundles leave it `None`; the
@@ -566,6 +569,22 @@ pub trait JobSource: Send + Sync {
     async fn fail(&self, _delivery: &Delivery, _error: &str) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// De-identified counters of crisis-referral notifications (no user id):
+/// the safety report's data, outside any person's data.
+#[async_trait]
+pub trait SafetyReports: Send + Sync {
+    /// Count one referral: one atomic increment of its counter, no read
+    /// first, so concurrent flags never lose a count.
+    async fn count_referral(&self, referral: &Referral) -> Result<(), StoreError>;
+    /// Every counter of the days `from..=to` (none for a day with none):
+    /// one read per day at most, never a Scan.
+    async fn referral_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReferralCount>, StoreError>;
 }
 
 /// Domain events (EventBridge in production, an outbox locally).

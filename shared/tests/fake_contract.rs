@@ -35,3 +35,8 @@ mod fake_personal_data {
     use super::fake;
     hearth::personal_data_contract!(fake);
 }
+
+mod fake_safety_reports {
+    use super::fake;
+    hearth::safety_reports_contract!(fake);
+}

@@ -42,6 +42,7 @@ impl AwsAdapters {
             settings: store.clone(),
             checkins: store.clone(),
             journal: store.clone(),
+            reports: store.clone(),
             personal_data: store,
             events: std::sync::Arc::new(self.events.clone()),
             queue: std::sync::Arc::new(self.queue.clone()),

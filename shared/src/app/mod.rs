@@ -155,6 +155,7 @@ impl App {
             care: CrisisCare {
                 settings: Arc::clone(&self.ports.settings),
                 events: Arc::clone(&self.ports.events),
+                reports: Arc::clone(&self.ports.reports),
                 default_locale: self.crisis_locale.clone(),
             },
             risk: self.ports.risk.clone(),

@@ -9,11 +9,13 @@
 //! | `conversation_store_contract!` | `conversations` |
 //! | `memory_store_contract!` | `memories`, `index_log` |
 //! | `personal_data_contract!` | `personal_data`, `settings_checkins_journal`, `index_log` (erase) |
+//! | `safety_reports_contract!` | `reports` |
 
 pub mod conversations;
 pub mod index_log;
 pub mod memories;
 pub mod personal_data;
+pub mod reports;
 pub mod settings_checkins_journal;
 
 use crate::domain::ids::UserId;
@@ -128,6 +130,17 @@ macro_rules! personal_data_contract {
         );
         $crate::contract_cases!($factory; index_log;
             erase_removes_index_snapshots,
+        );
+    };
+}
+
+/// Run every `SafetyReports` contract case against one adapter.
+#[macro_export]
+macro_rules! safety_reports_contract {
+    ($factory:path) => {
+        $crate::contract_cases!($factory; reports;
+            referrals_are_counted_by_day_category_locale_and_layer,
+            concurrent_referrals_lose_no_count,
         );
     };
 }

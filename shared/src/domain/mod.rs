@@ -26,5 +26,6 @@ pub mod retrieval;
 pub mod risk_mark;
 pub mod route;
 pub mod safety;
+pub mod safety_report;
 pub mod text;
 pub mod triage;

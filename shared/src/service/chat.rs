@@ -163,6 +163,7 @@ impl ChatService {
             care: CrisisCare {
                 settings: Arc::clone(&ports.settings),
                 events: Arc::clone(&ports.events),
+                reports: Arc::clone(&ports.reports),
                 default_locale: crisis_locale,
             },
             ports,
@@ -758,6 +759,7 @@ impl ChatService {
     /// sessions. One store read when the person's index is warm, however
     /// long their history. Failing to read it degrades the reply, never
     /// fails it.
+    #[allow(clippy::too_many_arguments)] // the turn's parts, each read once
     async fn knowledge(
         &self,
         user: &UserId,

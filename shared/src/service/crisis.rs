@@ -1,8 +1,9 @@
 //! What every use case does with a flagged input, written once: the
 //! resources for the person's locale (their `locale` setting, then
 //! `HEARTH_CRISIS_LOCALE`), the `CrisisFlagged` event with its
-//! explanation, and whether what a check-in or a journal prompt reads
-//! shows crisis. Chat, the journal, import and the check-in use it.
+//! explanation, the de-identified referral counter, and whether what a
+//! check-in or a journal prompt reads shows crisis. Chat, the journal,
+//! import and the check-in use it.
 //!
 //! Nothing here logs a user id beside a category or a layer: a log line
 //! carries the user id (the request span holds it), so a category or layer
@@ -14,7 +15,8 @@ use crate::domain::ids::UserId;
 use crate::domain::page::PageRequest;
 use crate::domain::safety::flag::{FlagSource, Flagged};
 use crate::domain::safety::{self, CrisisCategory};
-use crate::ports::{ConversationStore, EventBus, SettingsStore, StoreError};
+use crate::domain::safety_report::Referral;
+use crate::ports::{ConversationStore, EventBus, SafetyReports, SettingsStore, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -22,6 +24,8 @@ use std::sync::Arc;
 pub struct CrisisCare {
     pub settings: Arc<dyn SettingsStore>,
     pub events: Arc<dyn EventBus>,
+    /// The safety report's counters.
+    pub reports: Arc<dyn SafetyReports>,
     /// `HEARTH_CRISIS_LOCALE`.
     pub default_locale: String,
 }
@@ -45,9 +49,11 @@ impl CrisisCare {
         CrisisNotice::new(category, &self.locale(user).await, &self.default_locale)
     }
 
-    /// Publish `CrisisFlagged` (no text) for a flag on `user`'s input. The
-    /// flag itself is stored with the input; if only the notification
-    /// fails, answering the person comes first.
+    /// Publish `CrisisFlagged` (no text) for a flag on `user`'s input, and
+    /// count the referral the person is about to be shown (by day,
+    /// category, the locale of their resources and the layer; no user id).
+    /// Both come after the input and its flag are stored; a failure of
+    /// either is logged, with no user id, and never fails the answer.
     pub async fn publish(
         &self,
         user: &UserId,
@@ -55,9 +61,19 @@ impl CrisisCare {
         flagged: &Flagged,
         source: FlagSource,
     ) {
-        let event = DomainEvent::crisis_flagged(user, at, flagged, source);
-        if let Err(e) = self.events.publish(&[event]).await {
+        let event = [DomainEvent::crisis_flagged(user, at, flagged, source)];
+        let count = async {
+            let notice = self.notice(user, flagged.category).await;
+            self.reports
+                .count_referral(&Referral::new(at, flagged, notice.locale()))
+                .await
+        };
+        let (published, counted) = tokio::join!(self.events.publish(&event), count);
+        if let Err(e) = published {
             tracing::error!(parent: None, error = %e, "could not publish CrisisFlagged");
+        }
+        if let Err(e) = counted {
+            tracing::error!(parent: None, error = %e, "could not count a crisis referral");
         }
     }
 }

@@ -76,6 +76,7 @@ impl Fakes {
             settings: self.store.clone(),
             checkins: self.store.clone(),
             journal: self.store.clone(),
+            reports: self.store.clone(),
             risk: None,
         }
     }

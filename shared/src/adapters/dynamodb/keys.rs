@@ -119,3 +119,13 @@ pub(super) fn journal_sk(id: &str) -> String {
 
 /// The erasure marker: only the user id and when they erased.
 pub(super) const ERASURE: &str = "ERASED";
+
+/// The safety report: de-identified counters of crisis referrals, one item
+/// per UTC day in one partition of no one (`REPORT#safety`, `D#<day>`), an
+/// attribute per category, locale and layer (`n#<category>#<locale>#<layer>`).
+pub(super) const SAFETY_REPORT: &str = "REPORT#safety";
+pub(super) const REPORT_DAY: &str = "D#";
+pub(super) fn report_day_sk(day: NaiveDate) -> String {
+    format!("{REPORT_DAY}{day}")
+}
+pub(super) const REPORT_COUNTER: &str = "n#";

@@ -10,6 +10,7 @@
 //! - `memories` holds memories and extraction state; `index_log` the
 //!   retrieval index log written with them, `index_snapshot` its snapshot.
 //! - `settings_checkins_journal` and `personal_data` (export, erase, import).
+//! - `reports`: the de-identified safety report's counters.
 
 mod conversations;
 mod index_log;
@@ -18,6 +19,7 @@ mod keys;
 mod memories;
 mod personal_data;
 mod plumbing;
+mod reports;
 pub mod schema;
 mod settings_checkins_journal;
 mod turns;

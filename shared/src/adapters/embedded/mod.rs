@@ -11,6 +11,7 @@ mod outbox;
 mod paging;
 mod personal_data;
 mod queue;
+mod reports;
 mod settings_checkins_journal;
 
 pub use outbox::EVENT_SOURCE;
@@ -92,6 +93,7 @@ impl EmbeddedStore {
             settings: store.clone(),
             checkins: store.clone(),
             journal: store.clone(),
+            reports: store.clone(),
             personal_data: store,
             queue: Arc::new(queue),
             risk: None,

@@ -63,6 +63,11 @@ pub const EXTERNAL_IDS: TableDefinition<(&str, &str), (&str, u64)> =
 /// user -> millis when their erase began: jobs with older data write nothing
 pub const ERASURES: TableDefinition<&str, i64> = TableDefinition::new("erasures");
 
+/// (UTC day "YYYY-MM-DD", category, locale, layer) -> count: the
+/// de-identified crisis-referral counters (no user id)
+pub const SAFETY_REPORT: TableDefinition<(&str, &str, &str, &str), u64> =
+    TableDefinition::new("safety_report");
+
 /// Every table, and the item kinds it holds (export and erase cover each;
 /// a test fails if a table is missing here). No kind: no personal data.
 pub const TABLE_KINDS: &[(&str, &[ItemKind])] = &[
@@ -92,6 +97,8 @@ pub const TABLE_KINDS: &[(&str, &[ItemKind])] = &[
     ("outbox", &[ItemKind::Event]),
     // Only the user id and when they erased: what enforces the erasure.
     ("erasures", &[]),
+    // Counts by day, category, locale and layer: no user id, no one's data.
+    ("safety_report", &[]),
 ];
 
 /// Create every table, so that read transactions never meet a missing one.
@@ -119,6 +126,7 @@ pub fn create_all(db: &Database) -> Result<(), redb::Error> {
     tx.open_table(DEAD_JOBS)?;
     tx.open_table(EXTERNAL_IDS)?;
     tx.open_table(ERASURES)?;
+    tx.open_table(SAFETY_REPORT)?;
     tx.commit()?;
     Ok(())
 }

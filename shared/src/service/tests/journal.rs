@@ -29,6 +29,7 @@ fn journal(w: &World) -> JournalService {
         care: CrisisCare {
             settings: w.fakes.store.clone(),
             events: w.fakes.events.clone(),
+            reports: w.fakes.store.clone(),
             default_locale: "en-US".into(),
         },
         risk: None,

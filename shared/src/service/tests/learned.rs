@@ -268,6 +268,7 @@ fn journal(w: &World, risk: &Arc<FakeRiskModel>) -> JournalService {
         care: CrisisCare {
             settings: w.fakes.store.clone(),
             events: w.fakes.events.clone(),
+            reports: w.fakes.store.clone(),
             default_locale: "en-US".into(),
         },
         risk: Some(risk.clone()),

@@ -11,6 +11,7 @@
 mod conversations;
 mod memories;
 mod personal_data;
+mod reports;
 mod settings_checkins_journal;
 
 use super::CallLog;
@@ -122,6 +123,8 @@ struct State {
     erasures: HashMap<UserId, DateTime<Utc>>,
     /// Port method name -> calls left to fail.
     failures: HashMap<&'static str, u32>,
+    /// (day, category, locale, layer) -> count: the safety report, no user id
+    reports: BTreeMap<(NaiveDate, String, String, String), u64>,
 }
 
 /// The in-memory store. See the module note.
