@@ -316,7 +316,7 @@ impl CheckinPass {
             let gentle = checkin::gentle(notice.resources.language);
             (notice.append_to(gentle), "gentle", None)
         } else {
-            self.compose(user, &recent, at).await
+            self.compose(user, &recent, at, self.minor(&settings)).await
         };
         // A check-in starts an interaction: it carries the disclosure,
         // and the record makes the next chat reply carry it too.
@@ -396,12 +396,16 @@ impl CheckinPass {
     }
 
     /// The model's line within the limit: one stricter retry, then the
-    /// fallback. Returns (text, variant, model).
+    /// fallback. The reply check (`domain::reply_check`, its rules) reads
+    /// the line before it is stored or pushed: a line it catches is
+    /// replaced by the fallback line and counted, with no user id.
+    /// Returns (text, variant, model).
     async fn compose(
         &self,
         user: &UserId,
         recent: &[(Role, String)],
         at: DateTime<Utc>,
+        minor: bool,
     ) -> (String, &'static str, Option<String>) {
         let said: String = recent
             .iter()
@@ -431,6 +435,10 @@ impl CheckinPass {
                     let truncated =
                         a.completion.finish == crate::domain::completion::FinishReason::Length;
                     if let Some(line) = checkin::usable(&a.completion.content, truncated) {
+                        if let Some(issue) = crate::domain::reply_check::check(&line, minor) {
+                            super::reply_check::count_replaced(issue, "checkin");
+                            return (FALLBACK.to_string(), "fallback", None);
+                        }
                         return (line, "model", Some(a.completion.model));
                     }
                     tracing::warn!(user = %user, chars = a.completion.content.chars().count(), stricter, "check-in line unusable (too long or cut off)");

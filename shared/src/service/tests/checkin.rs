@@ -277,3 +277,22 @@ async fn the_gentle_line_is_in_the_language_of_their_resources() {
     assert!(c.text.contains("800 911 2000"), "{}", c.text);
     assert!(c.text.contains("Si necesitas apoyo"), "{}", c.text);
 }
+
+#[tokio::test]
+async fn a_checkin_line_that_claims_to_be_human_is_replaced_by_the_fallback_line() {
+    let w = World::new();
+    let u = person(&w, "hal", at(2, 18, 0), |_| {}).await;
+    w.checkin
+        .always_reply("I'm a real person, not a bot. How was the interview?");
+    let push = w.fakes.push();
+    pass(&w, &push).run(at(2, 19, 0)).await.unwrap();
+    let stored = checkins(&w, &u).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].variant, "fallback");
+    assert!(
+        !stored[0].text.contains("real person"),
+        "{}",
+        stored[0].text
+    );
+    assert_eq!(push.sent()[0].notification.body, stored[0].text);
+}
