@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use hearth::app::local::{self, Backend, ServeOptions};
 use hearth::domain::ids::UserId;
+use hearth::domain::safety_report::SafetyReport;
 use hearth::service::personal_data;
 use hearth::telemetry::{self, LogFormat};
 use std::io::Write;
@@ -96,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: CheckinsCommand,
     },
+    /// De-identified reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Print a JWT for USER that the server accepts.
     Token {
         #[arg(long)]
@@ -124,6 +130,35 @@ enum CheckinsCommand {
         #[arg(long, env = "HEARTH_LLM_DIR", default_value = "./.llm")]
         llm_dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Crisis-referral notifications by UTC day, category, locale and the
+    /// layer that caught them, with no user id; a count below --min-count
+    /// is shown as "<N" (docs/crisis-protocol.md).
+    Safety {
+        /// The first day, YYYY-MM-DD (UTC).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// The last day, included.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+        /// The smallest count shown on its own.
+        #[arg(long, default_value_t = hearth::domain::safety_report::DEFAULT_MIN_COUNT,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        min_count: u64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Args)]
@@ -252,6 +287,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let report =
                 local::checkin_pass_once(at, data.backend, &data.data_dir, &llm_dir).await?;
             println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::Report {
+            command:
+                ReportCommand::Safety {
+                    from,
+                    to,
+                    format,
+                    min_count,
+                    data,
+                },
+        } => {
+            anyhow::ensure!(from <= to, "--from must not be after --to");
+            let (ports, _) = local::open_ports(data.backend, &data.data_dir, 5).await?;
+            let counts = ports.reports.referral_counts(from, to).await?;
+            let report = SafetyReport::new(from, to, min_count, &counts);
+            match format {
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                ReportFormat::Csv => print!("{}", report.to_csv()),
+            }
         }
         Command::Token {
             user,

@@ -591,3 +591,98 @@ async fn migrate_indexes_history_stored_the_old_way_once_with_its_crisis_mark() 
         "the mark is kept when the vector is put"
     );
 }
+
+/// `hearth report safety` over a data dir: counts every flag by day,
+/// category, locale and layer, names no one, hides counts below the
+/// threshold (and a lone hidden one from the total), in JSON and CSV.
+#[tokio::test]
+async fn the_safety_report_counts_flags_and_names_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = serve(dir.path(), &[]).await;
+    let http = reqwest::Client::new();
+    let (alice, bob) = ("alice-4b1f", "bob-90ce");
+    let turns = [(alice, "I want to kill myself"); 5]
+        .into_iter()
+        .chain([(bob, "I've been cutting myself again")]);
+    for (user, message) in turns {
+        let tok = token(dir.path(), user).await;
+        let resp = http
+            .post(format!("{url}/v1/chat"))
+            .bearer_auth(&tok)
+            .json(&json!({ "message": message }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["reply"]["route"], "crisis", "{body}");
+    }
+    server.kill().await.unwrap();
+    server.wait().await.unwrap();
+
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    let report = |extra: &'static [&'static str]| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            let out = hearth(&[])
+                .args(["report", "safety", "--from", &from.to_string()])
+                .args(["--to", &to.to_string(), "--data-dir"])
+                .arg(&dir)
+                .args(extra)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        }
+    };
+    let text = report(&[]).await;
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["total"], 6, "{json}");
+    assert_eq!(json["min_count"], 5);
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{json}");
+    assert!(
+        rows.iter().all(|r| r["count"] == "<5"),
+        "bob's 1 is hidden, and alice's 5 with it (else 6 - 5 gives it away): {json}"
+    );
+    let open: Value = serde_json::from_str(&report(&["--min-count", "1"]).await).unwrap();
+    let counts: Vec<(String, u64)> = open["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["locale"], "en-US");
+            assert_eq!(r["layer"], "rules");
+            (
+                r["category"].as_str().unwrap().to_string(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("self_harm".to_string(), 1), ("suicidal".to_string(), 5)]
+    );
+    let csv = report(&["--format", "csv", "--min-count", "1"]).await;
+    assert!(
+        csv.starts_with("day,category,locale,layer,count\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("{today},suicidal,en-US,rules,5\n")),
+        "{csv}"
+    );
+    assert!(csv.ends_with("total,,,,6\n"), "{csv}");
+    for out in [&text, &csv] {
+        assert!(
+            !out.contains(alice) && !out.contains(bob),
+            "a report names no one: {out}"
+        );
+    }
+}

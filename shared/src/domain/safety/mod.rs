@@ -37,6 +37,12 @@ use rules::{Scope, Subject};
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
+/// The version of the crisis protocol (docs/crisis-protocol.md) these
+/// layers implement: raise it with any change to what the screen detects,
+/// what a flagged person gets, or what is stored and reported, and the
+/// document with it (a test holds the two together).
+pub const PROTOCOL_VERSION: &str = "1.0";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CrisisCategory {
