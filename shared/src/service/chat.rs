@@ -158,7 +158,6 @@ impl ChatService {
         crisis_locale: String,
         retriever: Arc<Retriever>,
     ) -> Self {
-        let risk = ports.risk.clone();
         Self {
             care: CrisisCare {
                 settings: Arc::clone(&ports.settings),
@@ -172,7 +171,9 @@ impl ChatService {
             turn_deadline,
             retriever,
             notices: NoticePolicy::default(),
-            reply_check: super::reply_check::ReplyCheck::new(risk),
+            // Rules only on the request path: the encoder layer would add
+            // encoder calls to a turn that now encodes once (the screen's).
+            reply_check: super::reply_check::ReplyCheck::new(None),
         }
     }
 
