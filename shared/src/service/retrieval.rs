@@ -735,7 +735,7 @@ mod tests {
         job(&store, &user, "s300", &["Fact 300."]).await;
         let index = behind.index(&user).await.unwrap();
         assert_eq!(index.through(), 301);
-        assert_eq!(texts(&index), texts(&*other.index(&user).await.unwrap()));
+        assert_eq!(texts(&index), texts(&other.index(&user).await.unwrap()));
         assert_eq!(
             index.docs().filter(|d| d.kind == DocKind::Memory).count(),
             301
