@@ -6,8 +6,9 @@
 //! question of categories 1–4 with evidence is asked through
 //! `GET /v1/search?q=…&limit=50`.
 //!
-//! recall@k: the share of questions for which one of the first k hits of
-//! kind `message` has an `external_id` in the question's evidence; also
+//! What is measured follows that README's definition of recall@k (read it
+//! there): a question counts when a message hit among its first k is one
+//! of its evidence turns, by `external_id`; also
 //! over hits of every kind as the API ranks them. Printed overall and per
 //! category, beside plain BM25 (rank_bm25's BM25Okapi over lower-cased word
 //! tokens) on the same turns, measured in the same run.
