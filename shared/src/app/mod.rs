@@ -168,6 +168,7 @@ impl App {
             conversations: Arc::clone(&self.ports.conversations),
             settings: Arc::clone(&self.ports.settings),
             checkins: Arc::clone(&self.ports.checkins),
+            memories: Arc::clone(&self.ports.memories),
             events: Arc::clone(&self.ports.events),
             push: self.push.clone(),
             models: self.models.clone(),

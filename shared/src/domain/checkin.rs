@@ -179,8 +179,9 @@ pub struct CheckIn {
     pub local_date: NaiveDate,
     pub text: String,
     pub created_at: DateTime<Utc>,
-    /// `gentle` after a crisis flag in the last 24 hours, `fallback` when
-    /// the model's text could not be used, else `model`.
+    /// `gentle` after a crisis flag in the last 24 hours, a hard-day
+    /// marker for today or yesterday, or a model line with method detail;
+    /// `fallback` when the model's text could not be used; else `model`.
     pub variant: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,

@@ -11,7 +11,9 @@
 //! 1. writes one line with the check-in role from the last 24 hours and
 //!    what Hearth remembers (or, with no model call, the gentle variant
 //!    with the crisis resources for their locale when those 24 hours show
-//!    crisis: a flag, or a line of theirs the screen flags);
+//!    crisis: a flag, or a line of theirs the screen flags; or when
+//!    extraction left its sensitive marker, "a hard day on DATE", for
+//!    their local today or yesterday: the one reader of that marker);
 //! 2. holds it under 100 characters: one stricter retry, then a safe
 //!    fallback line, never a sentence cut off;
 //! 3. stores it once per local date (a second pass finds it);
@@ -31,20 +33,21 @@ use super::models::ModelRoles;
 use super::recent::conversation_between;
 use super::retrieval::Retriever;
 use crate::domain::checkin::{self, CheckIn, FALLBACK, LOOKBACK, Settings};
-use crate::domain::crisis_notice::CrisisNotice;
 use crate::domain::crisis_resources;
 use crate::domain::crisis_resources::Language;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
+use crate::domain::memory::{self, Category, MemoryFilter};
 use crate::domain::message::Role;
 use crate::domain::notices::{NoticePolicy, NoticeState};
 use crate::domain::page::PageRequest;
 use crate::domain::prompts;
 use crate::domain::route::{ModelRole, Route};
+use crate::domain::safety::CrisisCategory;
 use crate::ports::{
-    CheckinStore, ConversationStore, EventBus, JobQueue, Push, PushError, PushNotification,
-    PushOutcome, SettingsStore, StoreError,
+    CheckinStore, ConversationStore, EventBus, JobQueue, MemoryStore, Push, PushError,
+    PushNotification, PushOutcome, SettingsStore, StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -65,6 +68,9 @@ const FAN_OUT_AT_ONCE: usize = 16;
 /// The fan-out begins nobody closer than this to its deadline, leaving
 /// time for the rest of the invocation (the idle sweep).
 const FAN_OUT_MARGIN: Duration = Duration::from_secs(20);
+/// Sensitive markers read, newest first, to find a recent hard day: one
+/// per day at most, so a week's worth.
+const MARKERS_READ: u32 = 7;
 
 /// What one pass did, for logs and the CLI.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -138,6 +144,8 @@ pub struct CheckinPass {
     pub conversations: Arc<dyn ConversationStore>,
     pub settings: Arc<dyn SettingsStore>,
     pub checkins: Arc<dyn CheckinStore>,
+    /// Read for one thing only: the sensitive hard-day marker.
+    pub memories: Arc<dyn MemoryStore>,
     pub events: Arc<dyn EventBus>,
     pub push: Option<Arc<dyn Push>>,
     pub models: ModelRoles,
@@ -312,11 +320,11 @@ impl CheckinPass {
         let in_crisis = crisis::in_window(&*self.conversations, user, since, at, theirs).await?;
 
         let (text, variant, model) = if let Some(category) = in_crisis {
-            let notice = CrisisNotice::new(category, &settings.locale, &self.default_locale);
-            let gentle = checkin::gentle(notice.resources.language);
-            (notice.append_to(gentle), "gentle", None)
+            (self.gentle(&settings, Some(category)), "gentle", None)
+        } else if self.hard_day(user, date).await? {
+            (self.gentle(&settings, None), "gentle", None)
         } else {
-            self.compose(user, &recent, at, self.minor(&settings)).await
+            self.compose(user, &settings, &recent, at).await
         };
         // A check-in starts an interaction: it carries the disclosure,
         // and the record makes the next chat reply carry it too.
@@ -390,6 +398,37 @@ impl CheckinPass {
         }
     }
 
+    /// The gentle line in the language of the person's resources, with
+    /// those resources (for `category`, or the general ones).
+    fn gentle(&self, settings: &Settings, category: Option<CrisisCategory>) -> String {
+        let resources = crisis_resources::for_locale(&settings.locale, &self.default_locale);
+        let line = checkin::gentle(resources.language);
+        format!(
+            "{line}\n\n{}",
+            crisis_resources::render(resources, category)
+        )
+    }
+
+    /// Whether extraction marked the local `date` or the day before as a
+    /// hard day (`memory::hard_day_id`). The marker says only that: its
+    /// category and the words are not kept.
+    async fn hard_day(&self, user: &UserId, date: chrono::NaiveDate) -> Result<bool, StoreError> {
+        let wanted: Vec<_> = [Some(date), date.pred_opt()]
+            .into_iter()
+            .flatten()
+            .filter_map(memory::hard_day_id)
+            .collect();
+        let filter = MemoryFilter {
+            category: Some(Category::Sensitive),
+            include_superseded: false,
+        };
+        let markers = self
+            .memories
+            .list_memories(user, &filter, &PageRequest::first(MARKERS_READ))
+            .await?;
+        Ok(markers.items.iter().any(|m| wanted.contains(&m.id)))
+    }
+
     /// Whether the minors' rules (daytime check-ins) apply to the person.
     fn minor(&self, settings: &Settings) -> bool {
         settings.age_band.is_minor(self.notices.unknown_as_minor)
@@ -398,15 +437,17 @@ impl CheckinPass {
     /// The model's line within the limit: one stricter retry, then the
     /// fallback. The reply check (`domain::reply_check`, its rules) reads
     /// the line before it is stored or pushed: a line it catches is
-    /// replaced by the fallback line and counted, with no user id.
-    /// Returns (text, variant, model).
+    /// replaced and counted, with no user id: by the gentle line with the
+    /// self-harm resources when it gives method or means detail, else by
+    /// the fallback line. Returns (text, variant, model).
     async fn compose(
         &self,
         user: &UserId,
+        settings: &Settings,
         recent: &[(Role, String)],
         at: DateTime<Utc>,
-        minor: bool,
     ) -> (String, &'static str, Option<String>) {
+        let minor = self.minor(settings);
         let said: String = recent
             .iter()
             .filter(|(r, _)| *r == Role::User)
@@ -437,6 +478,10 @@ impl CheckinPass {
                     if let Some(line) = checkin::usable(&a.completion.content, truncated) {
                         if let Some(issue) = crate::domain::reply_check::check(&line, minor) {
                             super::reply_check::count_replaced(issue, "checkin");
+                            if issue == crate::domain::reply_check::ReplyIssue::MethodDetail {
+                                let text = self.gentle(settings, Some(CrisisCategory::SelfHarm));
+                                return (text, "gentle", None);
+                            }
                             return (FALLBACK.to_string(), "fallback", None);
                         }
                         return (line, "model", Some(a.completion.model));

@@ -24,6 +24,7 @@ fn pass(w: &World, push: &Arc<FakePush>) -> CheckinPass {
         conversations: w.fakes.store.clone(),
         settings: w.fakes.store.clone(),
         checkins: w.fakes.store.clone(),
+        memories: w.fakes.store.clone(),
         events: w.fakes.events.clone(),
         push: Some(push.clone()),
         models: w.roles(),
@@ -295,4 +296,83 @@ async fn a_checkin_line_that_claims_to_be_human_is_replaced_by_the_fallback_line
         stored[0].text
     );
     assert_eq!(push.sent()[0].notification.body, stored[0].text);
+}
+
+/// A person who talked on 2026-11-02 at 18:00, and whose extraction left
+/// the sensitive marker for `day`.
+async fn person_with_hard_day(w: &World, name: &str, day: chrono::NaiveDate) -> UserId {
+    use crate::domain::extraction::{Plan, hard_day_markers};
+    use crate::ports::MemoryStore;
+    let u = user(name);
+    w.fakes.clock.set(at(2, 18, 0));
+    let (session, messages) = w.conversation(&u, &["Work was long today."]).await;
+    let now = w.now();
+    let plan = Plan {
+        writes: hard_day_markers(&[day], &[], &[], &session, now),
+        summary: String::new(),
+        added: 1,
+        index: Vec::new(),
+    };
+    let through = messages.last().map_or(0, |m| m.seq);
+    w.fakes
+        .store
+        .apply_extraction(&u, &session, 0, through, &plan, now)
+        .await
+        .unwrap();
+    u
+}
+
+#[tokio::test]
+async fn a_hard_day_marker_for_yesterday_makes_the_checkin_gentle_with_no_model_call() {
+    let w = World::new();
+    let yesterday = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let u = person_with_hard_day(&w, "rhea", yesterday).await;
+    w.checkin.always_reply(LINE);
+    let push = w.fakes.push();
+
+    pass(&w, &push).run(at(2, 19, 0)).await.unwrap();
+    let c = &checkins(&w, &u).await[0];
+    assert_eq!(c.variant, "gentle");
+    assert!(c.text.starts_with(GENTLE), "{}", c.text);
+    assert!(
+        c.text.contains("988"),
+        "the resources come with it: {}",
+        c.text
+    );
+    assert!(
+        !c.text.contains("hard day"),
+        "the marker itself is never shown: {}",
+        c.text
+    );
+    assert_eq!(w.checkin.call_count(), 0);
+}
+
+#[tokio::test]
+async fn an_older_hard_day_marker_leaves_the_checkin_as_usual() {
+    let w = World::new();
+    let long_ago = chrono::NaiveDate::from_ymd_opt(2026, 10, 29).unwrap();
+    let u = person_with_hard_day(&w, "sana", long_ago).await;
+    w.checkin.always_reply(LINE);
+    let push = w.fakes.push();
+
+    pass(&w, &push).run(at(2, 19, 0)).await.unwrap();
+    let c = &checkins(&w, &u).await[0];
+    assert_eq!(c.variant, "model");
+    assert_eq!(c.text, LINE);
+}
+
+#[tokio::test]
+async fn a_checkin_line_with_method_detail_is_replaced_by_the_gentle_line_with_resources() {
+    let w = World::new();
+    let u = person(&w, "ivo", at(2, 18, 0), |_| {}).await;
+    w.checkin
+        .always_reply("About 40 tablets would usually be a lethal dose.");
+    let push = w.fakes.push();
+    pass(&w, &push).run(at(2, 19, 0)).await.unwrap();
+    let c = &checkins(&w, &u).await[0];
+    assert_eq!(c.variant, "gentle");
+    assert!(c.text.starts_with(GENTLE), "{}", c.text);
+    assert!(!c.text.contains("tablets"), "{}", c.text);
+    assert!(c.text.contains("988"), "{}", c.text);
+    assert_eq!(push.sent()[0].notification.body, c.text);
 }
