@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
             },
             |(_dir, ports, retriever)| {
                 rt.block_on(async {
-                    let (lines, errors) = parse_ndjson(&text).unwrap();
+                    let (lines, errors) = parse_ndjson(&text, chrono::Utc::now()).unwrap();
                     assert!(errors.is_empty());
                     let report = import(&ports, &retriever, &user, &lines, |_| {})
                         .await

@@ -540,7 +540,7 @@ pub fn local_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
             )));
         }
     }
-    std::fs::create_dir_all(data_dir)
+    create_private_dir(data_dir)
         .map_err(|e| ConfigError::Io(format!("cannot create {}: {e}", data_dir.display())))?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -548,6 +548,37 @@ pub fn local_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
     write_private(&path, &secret)
         .map_err(|e| ConfigError::Io(format!("cannot write {}: {e}", path.display())))?;
     Ok(Secret::new(secret))
+}
+
+/// Create `dir` (and its parents) if need be, and make it the owner's
+/// alone (0700): the data dir holds people's conversations and the secret.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        // A dir made by an older version, or by hand, is tightened too.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)
+}
+
+/// Make `path` readable and writable by its owner only (0600).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

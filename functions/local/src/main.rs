@@ -232,7 +232,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let user = UserId::parse(user).context("--user")?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let (lines, errors) = personal_data::parse_ndjson_file(&text);
+            let (lines, errors) = personal_data::parse_ndjson_file(&text, chrono::Utc::now());
             for e in &errors {
                 eprintln!("line {}: {}", e.line, e.message);
             }

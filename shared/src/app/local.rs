@@ -322,8 +322,9 @@ pub async fn serve(
 ) -> Result<(), LocalError> {
     let data_dir = &opts.data_dir;
     let mut config = Config::from_env(|k| std::env::var(k).ok(), Mode::Local { data_dir })?;
+    let limits = super::listener::ServerLimits::from_env(|k| std::env::var(k).ok())?;
     let (ports, jobs) = screening_ports(&config, opts.backend, data_dir).await?;
-    std::fs::create_dir_all(data_dir)
+    crate::config::create_private_dir(data_dir)
         .map_err(io(format!("cannot create {}", data_dir.display())))?;
     let http = http_client();
 
@@ -363,12 +364,11 @@ pub async fn serve(
         })
         .to_string(),
     );
+    let _ = crate::config::make_private(&server_file);
     println!("listening on http://{local_addr}");
     let _ = std::io::stdout().flush();
 
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = super::listener::serve_listener(listener, router, limits, shutdown).await;
     background.stop().await;
     if let Some(model) = local {
         model.stop().await;

@@ -6,6 +6,7 @@
 //! errors; only an entry point's `main` decides to exit.
 
 pub mod lambda;
+pub mod listener;
 pub mod local;
 
 use crate::adapters::anthropic::AnthropicClient;

@@ -128,7 +128,7 @@ impl SettingsPatch {
                 }
                 Some(t)
                     if t.chars().count() > MAX_PUSH_TOKEN_CHARS
-                        || t.chars().any(char::is_whitespace) =>
+                        || !t.chars().all(|c| c.is_ascii_graphic()) =>
                 {
                     return Err(SettingsError {
                         field: "push_token",

@@ -98,6 +98,9 @@ pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     if n > MAX_ENTRY_CHARS {
         return Err(EntryError::TooLong);
     }
+    if super::message::has_control_character(text) {
+        return Err(EntryError::ControlCharacter);
+    }
     Ok(())
 }
 
@@ -108,6 +111,8 @@ pub enum EntryError {
     Empty,
     #[error("text must be at most {MAX_ENTRY_CHARS} characters")]
     TooLong,
+    #[error("text must not contain control characters other than newline and tab")]
+    ControlCharacter,
 }
 
 #[cfg(test)]

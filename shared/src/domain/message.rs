@@ -90,12 +90,24 @@ pub enum ContentError {
     Empty,
     #[error("message is longer than {max} characters")]
     TooLong { max: usize },
+    #[error("message must not contain control characters other than newline and tab")]
+    ControlCharacter,
+}
+
+/// A control character other than newline (`\n`, or `\r\n`'s `\r`) and
+/// tab: NUL and its kind are refused in stored text, never sent to a model.
+pub fn has_control_character(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
 }
 
 /// Check a chat message against the documented limits.
 pub fn validate_content(content: &str) -> Result<(), ContentError> {
     if content.trim().is_empty() {
         return Err(ContentError::Empty);
+    }
+    if has_control_character(content) {
+        return Err(ContentError::ControlCharacter);
     }
     let max = super::limits::MAX_MESSAGE_CHARS;
     if content.chars().count() > max {

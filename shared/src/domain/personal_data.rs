@@ -21,6 +21,12 @@ pub const IMPORT_MAX_BYTES: usize = 5 * 1024 * 1024;
 pub const IMPORT_MAX_LINES: usize = 10_000;
 /// Longest imported message, in characters (older apps allowed long ones).
 pub const IMPORT_MAX_CONTENT_CHARS: usize = 16_000;
+/// The earliest `created_at` an import accepts (2000-01-01T00:00:00Z): an
+/// older one is a mistake, not history of a chat app.
+pub const IMPORT_EARLIEST_SECS: i64 = 946_684_800;
+/// How far past the server's clock an imported `created_at` may be, for a
+/// client whose clock runs a little fast.
+pub const IMPORT_CLOCK_SKEW_SECS: i64 = 300;
 
 /// Every kind of item Hearth holds about a person. Export and erase cover
 /// each one: the stores match on it with no wildcard, so a new kind does
@@ -241,6 +247,11 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
     if content.trim().is_empty() {
         return Err("content must not be empty".into());
     }
+    if super::message::has_control_character(&content) {
+        return Err(
+            "content must not contain control characters other than newline and tab".into(),
+        );
+    }
     if content.chars().count() > IMPORT_MAX_CONTENT_CHARS {
         return Err(format!(
             "content is longer than {IMPORT_MAX_CONTENT_CHARS} characters"
@@ -254,6 +265,9 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
             )
         })?
         .with_timezone(&Utc);
+    if created_at.timestamp() < IMPORT_EARLIEST_SECS {
+        return Err("created_at must not be before 2000-01-01".into());
+    }
     // Supabase exports ids as numbers or strings; both are fine.
     let external_id = match raw.external_id {
         serde_json::Value::String(s) => s,
@@ -276,6 +290,17 @@ pub fn parse_line(line: &str) -> Result<ImportLine, String> {
         crisis: None,
         assessment: None,
     })
+}
+
+/// Refuse a line stamped later than `now` plus the clock skew: a future
+/// `created_at` would pin its session first in every list forever.
+pub fn check_not_future(line: &ImportLine, now: DateTime<Utc>) -> Result<(), String> {
+    if line.created_at > now + chrono::Duration::seconds(IMPORT_CLOCK_SKEW_SECS) {
+        return Err(format!(
+            "created_at must not be later than now (up to {IMPORT_CLOCK_SKEW_SECS} s of clock skew)"
+        ));
+    }
+    Ok(())
 }
 
 /// What an import did.

@@ -17,6 +17,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Beside `error` at the top level: the session a failed chat turn
+    /// created, so the client can continue it.
+    pub session_id: Option<String>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            session_id: None,
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -44,7 +48,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        if let Some(id) = self.session_id {
+            body["session_id"] = json!(id);
+        }
+        let body = Json(body);
         let mut resp = (self.status, body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
@@ -79,7 +87,7 @@ impl From<ContentError> for ApiError {
     fn from(e: ContentError) -> Self {
         match e {
             ContentError::TooLong { .. } => Self::too_large(e.to_string()),
-            ContentError::Empty => Self::invalid(e.to_string()),
+            ContentError::Empty | ContentError::ControlCharacter => Self::invalid(e.to_string()),
         }
     }
 }
@@ -108,7 +116,9 @@ impl From<crate::service::journal::JournalError> for ApiError {
         use crate::service::journal::JournalError;
         match e {
             JournalError::Entry(e @ EntryError::TooLong) => Self::too_large(e.to_string()),
-            JournalError::Entry(e @ EntryError::Empty) => Self::invalid(e.to_string()),
+            JournalError::Entry(e @ (EntryError::Empty | EntryError::ControlCharacter)) => {
+                Self::invalid(e.to_string())
+            }
             JournalError::ModelUnavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", m)
             }
@@ -122,9 +132,11 @@ impl From<ChatError> for ApiError {
         match e {
             ChatError::Content(c) => c.into(),
             ChatError::SessionNotFound => ApiError::not_found("session"),
-            ChatError::ModelUnavailable(m) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", m)
-            }
+            ChatError::ModelUnavailable { why, session_id } => ApiError {
+                session_id: session_id.map(String::from),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "model_unavailable", why)
+            },
+            ChatError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             ChatError::Store(s) => store_error(s, "session"),
         }
     }

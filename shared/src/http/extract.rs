@@ -78,15 +78,47 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             return Err(ApiError::invalid("request body is empty; expected JSON"));
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(JsonBody)
-            .map_err(|e| {
-                let at = e.path().to_string();
-                match at.as_str() {
-                    "." | "" => ApiError::invalid(format!("invalid JSON body: {}", e.inner())),
-                    _ => ApiError::invalid(format!("invalid JSON body: {at}: {}", e.inner())),
-                }
-            })
+        let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+            let at = e.path().to_string();
+            match at.as_str() {
+                "." | "" => ApiError::invalid(format!("invalid JSON body: {}", e.inner())),
+                _ => ApiError::invalid(format!("invalid JSON body: {at}: {}", e.inner())),
+            }
+        })?;
+        // One JSON document and nothing after it but whitespace.
+        de.end().map_err(|e| {
+            ApiError::invalid(format!("invalid JSON body: data after the JSON value: {e}"))
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// Path parameters; one that does not decode (`%ff`) is 400 JSON.
+pub struct PathParam<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParam<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathParam(p.0))
+            .map_err(|e| ApiError::invalid(format!("invalid path: {}", e.body_text())))
+    }
+}
+
+/// A query string; one that does not parse (a duplicate key, a bad escape)
+/// is 400 JSON.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryParams(q.0))
+            .map_err(|e| ApiError::invalid(format!("invalid query string: {}", e.body_text())))
     }
 }
 

@@ -2,7 +2,7 @@
 //! call a use case or the store, map the result to JSON.
 
 use super::error::{ApiError, store_error};
-use super::extract::{AuthCaller, AuthUser, JsonBody, Paging};
+use super::extract::{AuthCaller, AuthUser, JsonBody, Paging, PathParam, QueryParams};
 use super::views::{ChatResponse, List, MemoryView, MessageView, SessionView, WrittenView};
 use crate::app::App;
 use crate::domain::checkin::{CheckIn, Settings, SettingsPatch};
@@ -13,7 +13,7 @@ use crate::domain::memory::{Category, MemoryFilter, MemoryPatch};
 use crate::domain::notices::AgeBand;
 use crate::service::chat::ChatRequest;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -98,7 +98,7 @@ pub struct SessionPatch {
 pub async fn patch_session(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(body): JsonBody<SessionPatch>,
 ) -> Result<Json<SessionView>, ApiError> {
     let session = SessionId::parse(id).map_err(|_| ApiError::not_found("session"))?;
@@ -117,7 +117,7 @@ pub async fn patch_session(
 pub async fn list_messages(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     Paging(page): Paging,
 ) -> Result<Json<List<MessageView>>, ApiError> {
     // An id that cannot exist is as unknown as one that does not.
@@ -141,7 +141,7 @@ pub async fn list_memories(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
     Paging(page): Paging,
-    axum::extract::Query(q): axum::extract::Query<MemoryQuery>,
+    QueryParams(q): QueryParams<MemoryQuery>,
 ) -> Result<Json<List<MemoryView>>, ApiError> {
     let category = match q.category.as_deref().filter(|c| !c.is_empty()) {
         None => None,
@@ -186,7 +186,7 @@ fn memory_id(id: String) -> Result<MemoryId, ApiError> {
 pub async fn edit_memory(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(body): JsonBody<MemoryPatchBody>,
 ) -> Result<Json<MemoryView>, ApiError> {
     let id = memory_id(id)?;
@@ -210,7 +210,7 @@ pub async fn edit_memory(
 pub async fn forget_memory(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = memory_id(id)?;
     app.ports
@@ -230,7 +230,7 @@ pub struct ExportQuery {
 pub async fn export(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+    QueryParams(q): QueryParams<ExportQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let cursor = q.cursor.filter(|c| !c.is_empty());
     let page = app
@@ -259,7 +259,7 @@ pub struct SearchQuery {
 pub async fn search(
     State(app): State<Arc<App>>,
     AuthUser(user): AuthUser,
-    axum::extract::Query(q): axum::extract::Query<SearchQuery>,
+    QueryParams(q): QueryParams<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     use crate::domain::limits::{DEFAULT_SEARCH_HITS, MAX_QUERY_CHARS, MAX_SEARCH_HITS};
     let text = q.q.as_deref().map(str::trim).unwrap_or("");
@@ -352,7 +352,7 @@ pub async fn import(
     })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::invalid("import body must be UTF-8 NDJSON"))?;
-    let (lines, errors) = parse_ndjson(text).map_err(|e| match e {
+    let (lines, errors) = parse_ndjson(text, app.clock.now()).map_err(|e| match e {
         ImportError::TooManyLines => ApiError::too_large(e.to_string()),
         ImportError::Store(s) => store_error(s, "import"),
     })?;

@@ -103,9 +103,17 @@ pub enum ChatError {
     Content(#[from] ContentError),
     #[error("session not found")]
     SessionNotFound,
-    /// The message is stored; only the reply is missing.
+    /// The message is stored; only the reply is missing. `session_id` is
+    /// the session this turn created, when it began one.
+    #[error("{why}")]
+    ModelUnavailable {
+        why: String,
+        session_id: Option<SessionId>,
+    },
+    /// The `client_message_id` was used before, with other content or in
+    /// another session: not a retry of that turn.
     #[error("{0}")]
-    ModelUnavailable(String),
+    Conflict(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -198,6 +206,7 @@ impl ChatService {
     ) -> Result<ChatOutcome, ChatError> {
         let deadline = Instant::now() + self.turn_deadline;
         let new_session = req.session_id.is_none();
+        let asked_session = req.session_id.clone();
         validate_content(&req.message)?;
         let t = Instant::now();
         let req_text = req.message.clone();
@@ -226,6 +235,9 @@ impl ChatService {
             self.interaction(user),
         );
         let recorded = recorded?;
+        if recorded.replayed {
+            reused_id_conflict(&recorded, &req_text, asked_session.as_ref())?;
+        }
         let store_ms = ms(t);
         // The router reads the encoding the screen made (its cues run
         // again inside, in microseconds, and agree).
@@ -382,12 +394,18 @@ impl ChatService {
                 None,
             ),
             (None, Err(ModelFailure::NotConfigured(hint))) => {
-                return Err(ChatError::ModelUnavailable(hint));
+                return Err(ChatError::ModelUnavailable {
+                    why: hint,
+                    session_id: new_session.then(|| session_id.clone()),
+                });
             }
             (None, Err(ModelFailure::Failed(e))) => {
-                return Err(ChatError::ModelUnavailable(format!(
-                    "the model could not answer ({e}); your message is saved, so try again"
-                )));
+                return Err(ChatError::ModelUnavailable {
+                    why: format!(
+                        "the model could not answer ({e}); your message is saved, so try again"
+                    ),
+                    session_id: new_session.then(|| session_id.clone()),
+                });
             }
             (Some(flagged), answer) => {
                 let notice = self.care.notice(user, flagged.category).await;
@@ -946,4 +964,25 @@ fn remembered(message: &Message, docs: Vec<Doc>) -> Vec<Doc> {
 
 fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
+}
+
+/// A replayed `client_message_id` must be a retry of the same turn: the
+/// same content, and the same session when the request names one (a retry
+/// of a session's first message names none).
+fn reused_id_conflict(
+    recorded: &crate::domain::message::RecordedTurn,
+    content: &str,
+    asked_session: Option<&SessionId>,
+) -> Result<(), ChatError> {
+    if recorded.message.content != content {
+        return Err(ChatError::Conflict(
+            "client_message_id was already used for a different message".into(),
+        ));
+    }
+    if asked_session.is_some_and(|s| *s != recorded.session.id) {
+        return Err(ChatError::Conflict(
+            "client_message_id was already used in another session".into(),
+        ));
+    }
+    Ok(())
 }

@@ -18,7 +18,9 @@ use crate::domain::events::DomainEvent;
 use crate::domain::ids::UserId;
 use crate::domain::jobs::Job;
 use crate::domain::message::Role;
-use crate::domain::personal_data::{EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, parse_line};
+use crate::domain::personal_data::{
+    EXPORT_PAGE_BYTES, IMPORT_MAX_LINES, ImportLine, check_not_future, parse_line,
+};
 use crate::domain::retrieval::Doc;
 use crate::domain::safety;
 use crate::domain::safety::flag::{FlagSource, Flagged};
@@ -51,7 +53,11 @@ pub enum ImportError {
 }
 
 /// Parse NDJSON text. Blank lines are ignored; line numbers start at 1.
-pub fn parse_ndjson(text: &str) -> Result<(Vec<ImportLine>, Vec<LineError>), ImportError> {
+/// A line stamped after `now` (plus a little skew) is a line error.
+pub fn parse_ndjson(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<ImportLine>, Vec<LineError>), ImportError> {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut count = 0;
@@ -63,7 +69,7 @@ pub fn parse_ndjson(text: &str) -> Result<(Vec<ImportLine>, Vec<LineError>), Imp
         if count > IMPORT_MAX_LINES {
             return Err(ImportError::TooManyLines);
         }
-        match parse_line(raw) {
+        match parse_line(raw).and_then(|l| check_not_future(&l, now).map(|()| l)) {
             Ok(l) => lines.push(l),
             Err(message) => errors.push(LineError {
                 line: i + 1,
@@ -76,13 +82,16 @@ pub fn parse_ndjson(text: &str) -> Result<(Vec<ImportLine>, Vec<LineError>), Imp
 
 /// Parse a whole NDJSON file, with no line limit: in request-sized chunks,
 /// numbering lines from the top of the file.
-pub fn parse_ndjson_file(text: &str) -> (Vec<ImportLine>, Vec<LineError>) {
+pub fn parse_ndjson_file(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Vec<ImportLine>, Vec<LineError>) {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let all: Vec<&str> = text.lines().collect();
     for (n, chunk) in all.chunks(IMPORT_MAX_LINES).enumerate() {
         // A chunk holds at most IMPORT_MAX_LINES lines, so it is never refused.
-        let Ok((ok, bad)) = parse_ndjson(&chunk.join("\n")) else {
+        let Ok((ok, bad)) = parse_ndjson(&chunk.join("\n"), now) else {
             continue;
         };
         lines.extend(ok);
@@ -296,7 +305,7 @@ mod tests {
             .map(|_| good.to_string())
             .collect();
         text.push("not json".into());
-        let (lines, errors) = parse_ndjson_file(&text.join("\n"));
+        let (lines, errors) = parse_ndjson_file(&text.join("\n"), chrono::Utc::now());
         assert_eq!(lines.len(), IMPORT_MAX_LINES + 2);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, IMPORT_MAX_LINES + 3);

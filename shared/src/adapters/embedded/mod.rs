@@ -49,7 +49,7 @@ impl EmbeddedStore {
             path: data_dir.to_path_buf(),
             message: e.to_string(),
         };
-        std::fs::create_dir_all(data_dir).map_err(|e| io(&e))?;
+        crate::config::create_private_dir(data_dir).map_err(|e| io(&e))?;
         let db = match Database::create(data_dir.join(DB_FILE)) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
@@ -57,6 +57,7 @@ impl EmbeddedStore {
             }
             Err(e) => return Err(io(&e)),
         };
+        crate::config::make_private(&data_dir.join(DB_FILE)).map_err(|e| io(&e))?;
         tables::create_all(&db).map_err(|e| io(&e))?;
         Ok(Self { db: Arc::new(db) })
     }

@@ -106,7 +106,7 @@ async fn a_model_failure_keeps_the_message_and_is_model_unavailable() {
         .turn(&user("ana"), ask(SUPPORT, None))
         .await
         .unwrap_err();
-    let ChatError::ModelUnavailable(why) = err else {
+    let ChatError::ModelUnavailable { why, .. } = err else {
         panic!("expected model_unavailable, got {err:?}");
     };
     assert!(why.contains("your message is saved"), "{why}");
@@ -137,7 +137,7 @@ async fn with_no_model_configured_the_turn_says_what_to_set_and_keeps_the_messag
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ChatError::ModelUnavailable(hint) if hint == NOT_CONFIGURED),
+        matches!(&err, ChatError::ModelUnavailable { why: hint, .. } if hint == NOT_CONFIGURED),
         "{err:?}"
     );
     let sessions = w
@@ -306,7 +306,7 @@ async fn a_retry_after_a_failed_reply_asks_the_model_again_and_stores_the_messag
     let chat = service(&w, w.roles());
     assert!(matches!(
         chat.turn(&user("ana"), with_id(SUPPORT, "c-1")).await,
-        Err(ChatError::ModelUnavailable(_))
+        Err(ChatError::ModelUnavailable { .. })
     ));
     let again = chat
         .turn(&user("ana"), with_id(SUPPORT, "c-1"))
