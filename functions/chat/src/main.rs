@@ -3,13 +3,15 @@
 //! HTTP client); each request is handed to the same router that
 //! `hearth serve` runs.
 
-use hearth::app::lambda::ScreenModelAtBoot;
+use hearth::app::lambda::{Auth, ScreenModelAtBoot};
 use hearth::telemetry::{self, LogFormat};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init(LogFormat::Json);
-    let app = Arc::new(hearth::app::lambda::lambda_app("chat", ScreenModelAtBoot::Load).await?);
+    let app = Arc::new(
+        hearth::app::lambda::lambda_app("chat", ScreenModelAtBoot::Load, Auth::Verifies).await?,
+    );
     lambda_http::run(hearth::http::router(app)).await
 }

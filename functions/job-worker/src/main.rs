@@ -12,7 +12,7 @@
 //! DynamoDB, EventBridge and the configured model roles.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use hearth::app::lambda::ScreenModelAtBoot;
+use hearth::app::lambda::{Auth, ScreenModelAtBoot};
 use hearth::service::jobs::Dispatcher;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use tracing::Instrument;
@@ -54,7 +54,8 @@ pub async fn handle(dispatcher: &Dispatcher, event: SqsEvent) -> SqsBatchRespons
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hearth::telemetry::init(hearth::telemetry::LogFormat::Json);
-    let app = hearth::app::lambda::lambda_app("job-worker", ScreenModelAtBoot::Load).await?;
+    let app =
+        hearth::app::lambda::lambda_app("job-worker", ScreenModelAtBoot::Load, Auth::None).await?;
     let dispatcher = app.dispatcher();
     let dispatcher = &dispatcher;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

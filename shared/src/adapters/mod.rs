@@ -16,4 +16,5 @@ pub mod model_http;
 pub mod openai;
 pub mod provision;
 pub mod risk_model;
+pub mod secrets;
 pub mod sqs;

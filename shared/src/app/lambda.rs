@@ -1,11 +1,15 @@
 //! The Lambdas' composition root: every function (chat, job-worker,
 //! daily-checkin) builds its app here, once per container, from the typed
-//! configuration and the AWS adapters. A missing or invalid variable is an
-//! error naming it, and so is a crisis screen model that must load and does
-//! not; the function's `main` reports it and stops.
+//! configuration and the AWS adapters. Secrets are read first, from Secrets
+//! Manager through the Parameters and Secrets extension, for the variables
+//! whose secret id is set (`HEARTH_JWT_SECRET_ID`, ...; see
+//! `crate::adapters::secrets`). A missing or invalid variable or secret is
+//! an error naming it, and so is a crisis screen model that must load and
+//! does not; the function's `main` reports it and stops.
 
 use super::{App, ScreenModelError, http_client, load_risk_model};
 use crate::adapters::aws::{AwsAdapters, sdk_config};
+use crate::adapters::secrets::{self, SecretError, SecretsExtension};
 use crate::config::{AwsResources, Config, ConfigError, Mode};
 use std::fmt;
 
@@ -22,6 +26,8 @@ enum BootCause {
     Config(#[from] ConfigError),
     #[error(transparent)]
     ScreenModel(#[from] ScreenModelError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 /// Whether a function loads the crisis screen's model at start: the ones
@@ -47,12 +53,38 @@ impl fmt::Debug for BootError {
 
 impl std::error::Error for BootError {}
 
+/// Whether a function verifies bearer tokens (chat does), and so needs the
+/// JWT secret (or a JWKS URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Verifies,
+    None,
+}
+
 /// The configuration and AWS resources of a Lambda, read from `var`.
 pub fn lambda_config(
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<(Config, AwsResources), ConfigError> {
-    let config = Config::from_env(&var, Mode::Lambda)?;
-    Ok((config, AwsResources::from_env(&var)?))
+    lambda_config_for(var, Auth::Verifies)
+}
+
+/// [`lambda_config`] for a function that does or does not verify tokens.
+pub fn lambda_config_for(
+    var: impl Fn(&str) -> Option<String>,
+    auth: Auth,
+) -> Result<(Config, AwsResources), ConfigError> {
+    // A function that verifies no tokens is given no JWT secret: it gets
+    // one that nobody knows, made here, so that no token verifies in it.
+    let unknown = match auth {
+        Auth::Verifies => None,
+        Auth::None => Some(format!("{}{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4())),
+    };
+    let var = |k: &str| match (k, &unknown) {
+        ("HEARTH_JWT_SECRET", Some(s)) if var(k).is_none() => Some(s.clone()),
+        _ => var(k),
+    };
+    let config = Config::from_env(var, Mode::Lambda)?;
+    Ok((config, AwsResources::from_env(var)?))
 }
 
 /// Read the environment and build the app on AWS, with the crisis screen's
@@ -61,10 +93,16 @@ pub fn lambda_config(
 pub async fn lambda_app(
     function: &'static str,
     screen: ScreenModelAtBoot,
+    auth: Auth,
 ) -> Result<App, BootError> {
     let boot = |error: BootCause| BootError { function, error };
-    let (config, resources) =
-        lambda_config(|k| std::env::var(k).ok()).map_err(|e| boot(e.into()))?;
+    let env = |k: &str| std::env::var(k).ok();
+    let extension = SecretsExtension::from_env(env, http_client());
+    let read = secrets::resolve(env, extension.as_ref())
+        .await
+        .map_err(|e| boot(e.into()))?;
+    let var = |k: &str| read.get(k).cloned().or_else(|| env(k));
+    let (config, resources) = lambda_config_for(var, auth).map_err(|e| boot(e.into()))?;
     let risk = match screen {
         ScreenModelAtBoot::Load => load_risk_model(&config).map_err(|e| boot(e.into()))?,
         ScreenModelAtBoot::Skip => None,
