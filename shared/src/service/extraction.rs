@@ -227,6 +227,7 @@ impl Extractor {
             .models
             .context_window_for(ModelRole::Deep, Some(ModelRole::Chat));
         let fixed = estimate_tokens(prompts::extraction::EXTRACTION_SYSTEM)
+            + estimate_tokens(prompts::DATA_RULE)
             + estimate_tokens(
                 &prompts::extraction::schema(MAX_JOB_MESSAGES as usize, related.len()).to_string(),
             )

@@ -2,6 +2,7 @@
 //! last 24 hours of conversation and what Hearth remembers, and the
 //! stricter retry asked when the first line was too long.
 
+use super::{DATA_RULE, data_block, quoted};
 use crate::domain::completion::{CompletionRequest, Turn};
 use crate::domain::message::Role;
 
@@ -23,19 +24,23 @@ pub fn request(
     known: Option<&str>,
     stricter: bool,
 ) -> CompletionRequest {
-    let mut system = CHECKIN_SYSTEM.to_string();
+    let mut system = format!("{CHECKIN_SYSTEM}\n\n{DATA_RULE}");
     if let Some(k) = known {
         system.push_str("\n\n");
         system.push_str(k);
     }
     let mut convo = String::from("Their conversation with you in the last 24 hours:\n");
-    for (role, text) in recent {
-        let who = if *role == Role::User { "Them" } else { "You" };
-        convo.push_str(&format!(
-            "{who}: {}\n",
-            text.chars().take(600).collect::<String>()
-        ));
-    }
+    let lines: String = recent
+        .iter()
+        .map(|(role, text)| {
+            let who = if *role == Role::User { "Them" } else { "You" };
+            format!(
+                "{who}: {}\n",
+                quoted(&text.chars().take(600).collect::<String>())
+            )
+        })
+        .collect();
+    convo.push_str(&data_block(&lines));
     convo.push_str("\nWrite today's check-in line.");
     if stricter {
         convo.push_str("\n\n");

@@ -3,6 +3,7 @@
 //! schema the model answers in. `extraction::parse` resolves the handles
 //! and validates the answer against the same bounds.
 
+use super::{DATA_RULE, data_block, quoted};
 use crate::domain::completion::{CompletionRequest, JsonSchema, Turn};
 use crate::domain::extraction::{
     Handles, MAX_MEMORIES_PER_JOB, MAX_MEMORY_CONTENT, MAX_SOURCES, MAX_SUMMARY_CHARS,
@@ -84,21 +85,29 @@ pub fn request(
 ) -> (CompletionRequest, Handles) {
     let mut handles = Handles::default();
     let mut text = String::from("Rolling summary so far:\n");
-    text.push_str(
-        summary
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or("(none yet)"),
-    );
-    text.push_str("\n\nAlready known about the person (id: [category] fact):\n");
+    text.push_str(&data_block(
+        &match summary.filter(|s| !s.trim().is_empty()) {
+            Some(s) => quoted(s),
+            None => "(none yet)".into(),
+        },
+    ));
+    text.push_str("\nAlready known about the person (id: [category] fact):\n");
+    let mut known = String::new();
     if related.is_empty() {
-        text.push_str("(nothing yet)\n");
+        known.push_str("(nothing yet)\n");
     }
     for (i, m) in related.iter().enumerate() {
         let h = format!("k{}", i + 1);
-        text.push_str(&format!("{h}: [{}] {}\n", m.category.as_str(), m.content));
+        known.push_str(&format!(
+            "{h}: [{}] {}\n",
+            m.category.as_str(),
+            quoted(&m.content)
+        ));
         handles.memories.insert(h, m.clone());
     }
+    text.push_str(&data_block(&known));
     text.push_str("\nNew messages (id: date written: who: text):\n");
+    let mut lines = String::new();
     for (i, m) in new_messages.iter().enumerate() {
         let h = format!("m{}", i + 1);
         let who = match m.role {
@@ -106,11 +115,12 @@ pub fn request(
             Role::Assistant => "hearth",
         };
         let date = m.created_at.format("%a %-d %B %Y");
-        text.push_str(&format!("{h}: {date}: {who}: {}\n", m.content));
+        lines.push_str(&format!("{h}: {date}: {who}: {}\n", quoted(&m.content)));
         handles.messages.insert(h, m.id.clone());
     }
+    text.push_str(&data_block(&lines));
     let req = CompletionRequest {
-        system: EXTRACTION_SYSTEM.to_string(),
+        system: format!("{EXTRACTION_SYSTEM}\n\n{DATA_RULE}"),
         turns: vec![Turn {
             role: Role::User,
             content: text,

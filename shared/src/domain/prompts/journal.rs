@@ -3,6 +3,7 @@
 //! entries and what Hearth remembers, in the original system's 180–230
 //! tokens.
 
+use super::{DATA_RULE, data_block, quoted};
 use crate::domain::completion::{CompletionRequest, Turn};
 use crate::domain::journal::JournalItem;
 use crate::domain::message::Role;
@@ -22,28 +23,36 @@ pub fn prompt_request(
     entries: &[JournalItem],
     known: Option<&str>,
 ) -> CompletionRequest {
-    let mut system = PROMPT_SYSTEM.to_string();
+    let mut system = format!("{PROMPT_SYSTEM}\n\n{DATA_RULE}");
     if let Some(k) = known {
         system.push_str("\n\n");
         system.push_str(k);
     }
     let mut text = String::from("Their conversation with you in the last 72 hours:\n");
-    for (role, t) in recent {
-        let who = if *role == Role::User { "Them" } else { "You" };
-        text.push_str(&format!(
-            "{who}: {}\n",
-            t.chars().take(800).collect::<String>()
-        ));
-    }
+    let lines: String = recent
+        .iter()
+        .map(|(role, t)| {
+            let who = if *role == Role::User { "Them" } else { "You" };
+            format!(
+                "{who}: {}\n",
+                quoted(&t.chars().take(800).collect::<String>())
+            )
+        })
+        .collect();
+    text.push_str(&data_block(&lines));
     if !entries.is_empty() {
         text.push_str("\nTheir recent journal entries:\n");
-        for e in entries {
-            text.push_str(&format!(
-                "({}) {}\n",
-                e.created_at.format("%Y-%m-%d"),
-                e.text.chars().take(1_500).collect::<String>()
-            ));
-        }
+        let lines: String = entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "({}) {}\n",
+                    e.created_at.format("%Y-%m-%d"),
+                    quoted(&e.text.chars().take(1_500).collect::<String>())
+                )
+            })
+            .collect();
+        text.push_str(&data_block(&lines));
     }
     text.push_str(&format!(
         "\nWrite the journal prompt ({PROMPT_MIN_TOKENS}–{PROMPT_MAX_TOKENS} tokens)."

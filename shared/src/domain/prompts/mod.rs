@@ -11,3 +11,6 @@ pub mod journal;
 mod known;
 
 pub use known::known_context;
+mod data;
+
+pub use data::{DATA_RULE, data_block, quoted};
