@@ -98,7 +98,7 @@ pub fn validate_entry(text: &str) -> Result<(), EntryError> {
     if n > MAX_ENTRY_CHARS {
         return Err(EntryError::TooLong);
     }
-    if super::message::has_control_character(text) {
+    if super::text::has_control_character(text) {
         return Err(EntryError::ControlCharacter);
     }
     Ok(())

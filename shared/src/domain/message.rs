@@ -94,12 +94,7 @@ pub enum ContentError {
     ControlCharacter,
 }
 
-/// A control character other than newline (`\n`, or `\r\n`'s `\r`) and
-/// tab: NUL and its kind are refused in stored text, never sent to a model.
-pub fn has_control_character(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-}
+pub use super::text::has_control_character;
 
 /// Check a chat message against the documented limits.
 pub fn validate_content(content: &str) -> Result<(), ContentError> {

@@ -13,3 +13,10 @@ pub use dates::{DateRef, Span, resolve_dates};
 pub use normalize::{clauses, fold, normalize};
 pub use similarity::jaccard;
 pub use words::{terms, tokens};
+
+/// A control character other than newline (`\n`, or `\r\n`'s `\r`) and
+/// tab: NUL and its kind are refused in stored text, never sent to a model.
+pub fn has_control_character(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+}
