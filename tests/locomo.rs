@@ -7,9 +7,8 @@
 //! `GET /v1/search?q=…&limit=50`.
 //!
 //! What is measured follows that README's definition of recall@k (read it
-//! there): a question counts when a message hit among its first k is one
-//! of its evidence turns, by `external_id`; also
-//! over hits of every kind as the API ranks them. Printed overall and per
+//! there), by `external_id` on message hits, and a second time counting
+//! whatever kind of hit the search returns. Printed overall and per
 //! category, beside plain BM25 (rank_bm25's BM25Okapi over lower-cased word
 //! tokens) on the same turns, measured in the same run.
 //!
@@ -24,6 +23,18 @@ use hearth_tests::{Options, TestApp, indexed_with_vectors, real_risk_model};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+
+/// The per-category columns of the printed tables, by category number
+/// (the benchmark README names them).
+fn category_header() -> String {
+    let names = ["multi-hop", "temporal", "open-domain", "single-hop"];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{:<19}", format!("{} {n}", i + 1)))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
 
 /// Regression floors, a little under what was reached (see BENCHMARKS.md).
 const FLOOR_MESSAGE_AT_10: f64 = 0.72;
@@ -312,10 +323,7 @@ async fn locomo_dev_recall_through_import_and_search() {
         "LoCoMo dev: {} conversations, {questions} questions (categories 1-4 with evidence)",
         files.len()
     );
-    println!(
-        "{:<26} | all: r@1 r@5 r@10     | 1 multi-hop         | 2 temporal          | 3 open-domain       | 4 single-hop",
-        ""
-    );
+    println!("{:<26} | all: r@1 r@5 r@10     | {}", "", category_header());
     println!("{}", messages.row("Hearth, message hits"));
     println!("{}", every_kind.row("Hearth, every kind"));
     println!("{}", plain.row("plain BM25 (baseline)"));
@@ -466,10 +474,7 @@ async fn locomo_dev_tuning_grid() {
             ));
         }
     }
-    println!(
-        "{:<34} | all: r@1 r@5 r@10     | 1 multi-hop         | 2 temporal          | 3 open-domain       | 4 single-hop",
-        ""
-    );
+    println!("{:<34} | all: r@1 r@5 r@10     | {}", "", category_header());
     for (name, tuning) in grid {
         let mut tally = Tally::default();
         // Noise: another conversation's questions asked of this one's
